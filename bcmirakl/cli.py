@@ -1,0 +1,99 @@
+"""`bcmirakl`: the command line for operators and engineers.
+
+    bcmirakl demo                       seed the sandbox, run every stream against it, print what happened
+    bcmirakl sandbox serve --port 8800  serve the BigCommerce, Mirakl and ERP emulators on 127.0.0.1
+    bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores
+    bcmirakl db upgrade                 apply the state store migrations
+
+Heavy imports (Prefect, pandas, Great Expectations) happen inside the command that needs them, so `--help`
+and `sandbox serve` start instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"parameters are key=value, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bcmirakl", description="BigCommerce x Mirakl marketplace bridge")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run every stream against the seeded sandbox")
+    demo.add_argument("--workdir", type=Path, default=Path(".bcmirakl/demo"), help="state, artifacts, Prefect home")
+
+    sandbox = commands.add_parser("sandbox", help="the API emulators")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve the emulators on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8800)
+
+    run = commands.add_parser("run", help="run one stream's flow against the configured stores")
+    run.add_argument("stream")
+    run.add_argument("params", nargs="*", type=_parse_param, help="flow parameters as key=value")
+
+    db = commands.add_parser("db", help="state store administration")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations to BCMIRAKL_DATABASE_URL (SQLite file by default)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    from connectors.http.errors import ConfigurationError
+
+    try:
+        if args.command == "demo":
+            from bcmirakl.demo import run_demo
+
+            return asyncio.run(run_demo(args.workdir))
+        if args.command == "sandbox":
+            from sandbox.server import serve_forever
+
+            print(f"sandbox on http://127.0.0.1:{args.port}  (/bigcommerce, /mirakl, /erp); Ctrl-C to stop")
+            serve_forever(args.port)
+            return 0
+        if args.command == "run":
+            return asyncio.run(_run_stream(args.stream, dict(args.params)))
+        if args.command == "db":
+            from bcmirakl.settings import BridgeSettings
+            from connectors.state import create_state_engine, upgrade
+
+            url = os.environ.get("BCMIRAKL_DATABASE_URL") or BridgeSettings.model_fields["database_url"].default
+            engine = create_state_engine(url)
+            upgrade(engine)
+            print(f"state store at {engine.url.render_as_string(hide_password=True)} is up to date")
+            return 0
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+async def _run_stream(stream: str, params: dict[str, Any]) -> int:
+    from flows.registry import load_flow
+
+    flow = load_flow(stream)
+    state = await flow(**params, return_state=True)
+    print(f"{stream}: {state.type.value} {state.message or ''}".rstrip())
+    return 0 if state.is_completed() else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

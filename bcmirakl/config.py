@@ -1,0 +1,122 @@
+"""The bridge's business configuration: one versioned YAML file, validated by pydantic before any call.
+
+Mappings and thresholds that operations own (carrier names, shipping zones, refund reasons, tax mode,
+acceptance delays, commission contracts, alert thresholds) live here rather than in code, so changing one is
+a reviewed edit of a file, and a bad value fails the run at start-up naming the field.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connectors.http.errors import ConfigurationError
+
+__all__ = [
+    "AcceptanceConfig",
+    "BridgeConfig",
+    "DriftConfig",
+    "OfferSyncConfig",
+    "OrderRoutingConfig",
+    "ReconciliationConfig",
+    "RefundConfig",
+    "ShipmentConfig",
+    "load_config",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OfferSyncConfig(_Section):
+    export: Literal["OF52", "OF51"] = Field(default="OF52", description="offer export API; OF51 is the fallback")
+    overlap_seconds: int = Field(default=60, ge=0, description="delta reads start this long before the cursor")
+    price_ceiling: Decimal = Field(default=Decimal("100000"), gt=0, description="prices above are quarantined")
+    max_price_drop: float = Field(default=0.9, gt=0, lt=1, description="a larger drop vs last push is a feed error")
+    max_price_rise: float = Field(default=10.0, gt=0, description="a rise beyond this factor is a feed error")
+    on_feed_failure: Literal["disable", "hold"] = Field(default="disable", description="a failed seller feed's offers")
+    create_listings: bool = Field(default=False, description="create hidden drafts for unlisted Mirakl products")
+    unbuyable_message: str = Field(default="Currently unavailable", max_length=255)
+    metafield_namespace: str = Field(default="bcmirakl", description="namespace of the bridge's metafields")
+    push_batch_size: int = Field(default=50, ge=1, le=50, description="variants per batch update")
+
+
+class OrderRoutingConfig(_Section):
+    paid_status_ids: tuple[int, ...] = Field(default=(11,), description="BigCommerce statuses that mean paid")
+    cancelled_status_ids: tuple[int, ...] = Field(default=(5, 6), description="statuses that cancel an order")
+    manual_verification_status_ids: tuple[int, ...] = Field(default=(12,), description="held for review")
+    scored: bool = Field(default=True, description="false: orders wait in STAGING until validated (OR02)")
+    payment_workflow: str = Field(default="PAY_ON_ACCEPTANCE")
+    tax_mode: Literal["bigcommerce", "mirakl"] = Field(default="bigcommerce")
+    shipping_type_code: str = Field(default="STD", description="Mirakl shipping type for marketplace lines")
+    shipping_zones: dict[str, str] = Field(default_factory=dict, description="country ISO-2 -> Mirakl zone code")
+    default_shipping_zone: str | None = Field(default=None, description="zone when the country is not mapped")
+    tax_code: str = Field(default="TAX", description="Mirakl tax code for BigCommerce's line taxes")
+
+
+class AcceptanceConfig(_Section):
+    default_delay_hours: float = Field(default=72, gt=0, description="tenant auto-refusal delay")
+    seller_delay_hours: dict[int, float] = Field(default_factory=dict, description="per-shop override")
+    debit_delay_hours: float = Field(default=72, gt=0, description="time to confirm a debit before cancellation")
+    warn_share: float = Field(default=0.75, gt=0, lt=1, description="warn at this share of the window")
+    refused_lines: Literal["refund", "queue"] = Field(default="refund", description="money for refused lines")
+
+
+class ShipmentConfig(_Section):
+    carriers_file: Path | None = Field(default=None, description="carrier table; packaged default when unset")
+    allow_unregistered_carriers: bool = Field(default=False, description="send carrier name + URL when unmapped")
+    carrier_cache_hours: float = Field(default=24, gt=0)
+
+
+class RefundConfig(_Section):
+    reason_codes: dict[str, str] = Field(default_factory=dict, description="BigCommerce reason -> RE01 code")
+    default_reason_code: str | None = Field(default=None, description="RE01 code when no mapping matches")
+
+
+class ReconciliationConfig(_Section):
+    commission_rates: dict[int, Decimal] = Field(default_factory=dict, description="shop id -> contract rate")
+    default_commission_rate: Decimal | None = Field(default=None, ge=0, le=1)
+    export_dir: Path = Field(default=Path(".bcmirakl/exports"), description="CSV exports for finance")
+
+
+class DriftConfig(_Section):
+    stale_after_minutes: float = Field(default=60, gt=0, description="variant not refreshed for longer is stale")
+    latency_p95_seconds: float = Field(default=600, gt=0, description="stock-out to unbuyable p95 alert bound")
+    oos_buyable_alert_count: int = Field(default=1, ge=1, description="alert at this many buyable-but-OOS")
+
+
+class BridgeConfig(_Section):
+    currency: str = Field(default="USD", min_length=3, max_length=3, description="the store's currency")
+    offers: OfferSyncConfig = OfferSyncConfig()
+    orders: OrderRoutingConfig = OrderRoutingConfig()
+    acceptance: AcceptanceConfig = AcceptanceConfig()
+    shipments: ShipmentConfig = ShipmentConfig()
+    refunds: RefundConfig = RefundConfig()
+    reconciliation: ReconciliationConfig = ReconciliationConfig()
+    drift: DriftConfig = DriftConfig()
+
+
+def load_config(path: Path | None = None) -> BridgeConfig:
+    """Load and validate the config file (the packaged default when `path` is None)."""
+    if path is None:
+        text = resources.files("bcmirakl.defaults").joinpath("bridge.yaml").read_text(encoding="utf-8")
+        source = "packaged bridge.yaml"
+    else:
+        if not path.exists():
+            raise ConfigurationError(f"config file not found: {path}")
+        text = path.read_text(encoding="utf-8")
+        source = str(path)
+    try:
+        raw = yaml.safe_load(text) or {}
+        return BridgeConfig.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{source} is not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(f"{source} is invalid: {problems}") from None

@@ -1,0 +1,933 @@
+"""The BigCommerce client: one async method per API operation the bridge uses, returning typed models.
+
+Every request goes through the shared `ApiTransport` (quota pacing, error classification, call counters) and the
+shared retry loop. The transport sends each attempt once and the retry loop wraps "send + read the body", so a
+truncated 200 is retried exactly like a 500. Writes that are not safe to repeat (creating shipments, refunds,
+metafields, hooks, products) are retried only on 429, which BigCommerce answers before doing anything: after a
+timeout or a 5xx such a write may have happened, so the caller must reconcile before trying again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
+
+from connectors.bigcommerce import settings
+from connectors.bigcommerce.batches import locate_rejected_variants, unsaved_metafields
+from connectors.bigcommerce.errors import BatchRejectedError, map_bigcommerce_error
+from connectors.bigcommerce.models import (
+    InventoryAdjustment,
+    InventoryItem,
+    Location,
+    MerchantOverride,
+    Metafield,
+    MetafieldBatchResult,
+    MetafieldCreate,
+    MetafieldUpdate,
+    Order,
+    OrderProduct,
+    OrderStatus,
+    Product,
+    ProductCreate,
+    Refund,
+    RefundItem,
+    RefundPaymentRequest,
+    RefundQuote,
+    Shipment,
+    ShipmentCreate,
+    ShippingAddress,
+    Variant,
+    VariantBatchResult,
+    VariantUpdate,
+    Webhook,
+    describe_validation_error,
+)
+from connectors.bigcommerce.pagination import CursorPaginator, V2PagePaginator, V3OffsetPaginator
+from connectors.http import (
+    DEFAULT_RETRY_POLICY,
+    ApiTransport,
+    ConfigurationError,
+    MalformedResponseError,
+    QuotaLimiter,
+    RateLimitError,
+    RetryPolicy,
+    TransientApiError,
+    call_with_retry,
+    decode_json,
+)
+from connectors.http.retry import Sleep
+
+__all__ = ["BigCommerceClient"]
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+# The transport must not retry on its own: the retry loop lives one level up, around send + read.
+_SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
+
+Paginator = V3OffsetPaginator | V2PagePaginator | CursorPaginator
+
+
+class _DoNotRepeat(Exception):
+    """Carries a transient error of an unsafe write past the retry loop, which would otherwise repeat it."""
+
+    def __init__(self, error: TransientApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class BigCommerceClient:
+    """Async client for one store's REST Management API (v2 orders, v3 catalog/inventory/refunds/hooks)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        store_hash: str,
+        *,
+        limiter: QuotaLimiter | None = None,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        sleep: Sleep | None = None,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        if not store_hash or "/" in store_hash:
+            raise ConfigurationError("BigCommerce store_hash is missing or malformed")
+        self.http = http
+        self.store_hash = store_hash
+        self.retry_policy = retry_policy
+        self.transport = ApiTransport(
+            http,
+            system=settings.SYSTEM,
+            error_mapper=map_bigcommerce_error,
+            limiter=limiter,
+            retry_policy=_SINGLE_ATTEMPT,
+        )
+        self._retry_kwargs: dict[str, Any] = {"policy": retry_policy}
+        if sleep is not None:
+            self._retry_kwargs["sleep"] = sleep
+        if rand is not None:
+            self._retry_kwargs["rand"] = rand
+        self._v2 = settings.V2.format(store_hash=quote(store_hash, safe=""))
+        self._v3 = settings.V3.format(store_hash=quote(store_hash, safe=""))
+        self._owns_http = False
+        self._default_location_id: int | None = None
+
+    @classmethod
+    def create(
+        cls,
+        base_url: str,
+        store_hash: str,
+        access_token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        reserve_share: float = 0.1,
+        **kwargs: Any,
+    ) -> BigCommerceClient:
+        """A client with its own `httpx.AsyncClient` and quota limiter; the only place the token is set.
+
+        Args:
+            base_url: `https://api.bigcommerce.com` for a real store, or the sandbox's URL with its path prefix.
+            store_hash: the store's permanent id.
+            access_token: the API account's token, sent as `X-Auth-Token`.
+            transport: an httpx transport to use instead of the network (tests, the in-process sandbox).
+            timeout: seconds for connect, read, write and pool waits.
+            reserve_share: share of the store quota left for the store's other apps.
+            **kwargs: passed to `__init__` (`limiter`, `retry_policy`, `sleep`, `rand`).
+
+        Raises:
+            ConfigurationError: a setting is missing or malformed.
+        """
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError("BigCommerce base_url must start with http:// or https://")
+        if not access_token:
+            raise ConfigurationError("BigCommerce access_token is missing")
+        if kwargs.get("limiter") is None:
+            limiter_kwargs = {"sleep": kwargs["sleep"]} if kwargs.get("sleep") is not None else {}
+            kwargs["limiter"] = QuotaLimiter(reserve_share=reserve_share, **limiter_kwargs)
+        http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"X-Auth-Token": access_token, "Accept": "application/json", "User-Agent": settings.USER_AGENT},
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+        )
+        client = cls(http, store_hash, **kwargs)
+        client._owns_http = True
+        return client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it (`create`); an injected one belongs to the caller."""
+        if self._owns_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> BigCommerceClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # --- catalog ---------------------------------------------------------------------------------------------
+
+    def iter_products(self, **filters: Any) -> AsyncIterator[list[Product]]:
+        """Pages of products (GET /v3/catalog/products).
+
+        Args:
+            **filters: query filters as the API names them (`id:in`, `sku:in`, `include`, `limit`, ...);
+                lists are sent comma-separated.
+
+        Returns:
+            An async iterator of pages.
+
+        Raises:
+            ApiError: a page could not be fetched; MalformedResponseError when a page does not match `Product`.
+        """
+        return self._iter_v3(f"{settings.PRODUCTS}", "iter_products", filters, Product)
+
+    async def create_product(self, payload: ProductCreate) -> Product:
+        """Create one product (POST /v3/catalog/products): by default a hidden, unbuyable draft.
+
+        Args:
+            payload: the product; its SKU becomes the base variant's SKU.
+
+        Returns:
+            The created product.
+
+        Raises:
+            ConflictError: a product with this name or SKU exists. Not repeated after a timeout or 5xx.
+        """
+        body = await self._json(
+            "POST", f"{self._v3}/{settings.PRODUCTS}", "create_product", json_body=payload.to_api(), safe=False
+        )
+        return self._one(Product, _v3_object(body, "create_product"), "create_product")
+
+    def iter_variants(self, **filters: Any) -> AsyncIterator[list[Variant]]:
+        """Pages of variants across the catalog (GET /v3/catalog/variants).
+
+        Args:
+            **filters: `product_id:in`, `sku`, `id:in`, `include_fields`, `limit` (default 250), ...
+
+        Returns:
+            An async iterator of pages.
+
+        Raises:
+            ApiError: a page could not be fetched.
+        """
+        return self._iter_v3(settings.VARIANTS, "iter_variants", filters, Variant)
+
+    async def update_variants(self, items: Sequence[VariantUpdate]) -> VariantBatchResult:
+        """Update up to 50 variants in one batch (PUT /v3/catalog/variants).
+
+        On 422 with `batch_errors` the refused items are identified (by variant id or index in the error keys
+        or `instance`) and the remaining good items are re-submitted once, so one bad price cannot hold back
+        the other 49. Every submitted id ends in `updated` or `rejected`.
+
+        Args:
+            items: at most 50 updates.
+
+        Returns:
+            The updated variants and, per refused variant id, the API's message.
+
+        Raises:
+            ValueError: more than 50 items.
+            BatchRejectedError: the API refused the batch without saying which items were at fault.
+            ApiError: any other failure.
+        """
+        if len(items) > settings.VARIANT_BATCH_LIMIT:
+            raise ValueError(f"at most {settings.VARIANT_BATCH_LIMIT} variants per batch, got {len(items)}")
+        if not items:
+            return VariantBatchResult()
+        try:
+            return VariantBatchResult(updated=await self._put_variants(items))
+        except BatchRejectedError as exc:
+            rejected = locate_rejected_variants(items, exc.item_errors)
+            if not rejected:
+                raise
+        remaining = [item for item in items if item.id not in rejected]
+        if not remaining:
+            return VariantBatchResult(rejected=rejected)
+        try:
+            updated = await self._put_variants(remaining)
+        except BatchRejectedError as again:
+            second = locate_rejected_variants(remaining, again.item_errors)
+            for item in remaining:
+                rejected[item.id] = second.get(item.id, f"refused on re-submission: {again.api_message}")
+            return VariantBatchResult(rejected=rejected)
+        return VariantBatchResult(updated=updated, rejected=rejected)
+
+    async def _put_variants(self, items: Sequence[VariantUpdate]) -> list[Variant]:
+        body = await self._json(
+            "PUT", f"{self._v3}/{settings.VARIANTS}", "update_variants", json_body=[i.to_api() for i in items]
+        )
+        return self._page(Variant, _v3_list(body, "update_variants"), "update_variants")
+
+    def iter_variant_metafields(
+        self, *, namespace: str | None = None, key: str | None = None, **filters: Any
+    ) -> AsyncIterator[list[Metafield]]:
+        """Pages of variant metafields visible to this API account (GET /v3/catalog/variants/metafields).
+
+        Args:
+            namespace: only this namespace.
+            key: only this key.
+            **filters: other filters (`key:in`, `namespace:in`, `date_modified:min`, `limit`, ...).
+
+        Returns:
+            An async iterator of pages (cursor paging, or page numbers when the API gives no cursor).
+
+        Raises:
+            ApiError: a page could not be fetched.
+        """
+        params = {"namespace": namespace, "key": key, **filters}
+        limit = int(params.pop("limit", settings.PAGE_SIZE))
+        pager = CursorPaginator("iter_variant_metafields", limit)
+        return self._iter(f"{self._v3}/{settings.VARIANT_METAFIELDS}", pager, params, Metafield)
+
+    async def create_variant_metafields(self, items: Sequence[MetafieldCreate]) -> MetafieldBatchResult:
+        """Create up to 50 variant metafields (POST /v3/catalog/variants/metafields).
+
+        Args:
+            items: metafields, each with `resource_id` = the variant id.
+
+        Returns:
+            Saved metafields, and each refused item with the API's message (422 partial success).
+
+        Raises:
+            ValueError: more than 50 items, or an item without `resource_id`.
+            ApiError: the batch failed as a whole. Not repeated after a timeout or 5xx.
+        """
+        if any(item.resource_id is None for item in items):
+            raise ValueError("variant metafields need resource_id (the variant id)")
+        return await self._metafield_batch("POST", items, "create_variant_metafields")
+
+    async def update_variant_metafields(self, items: Sequence[MetafieldUpdate]) -> MetafieldBatchResult:
+        """Update up to 50 variant metafields by id (PUT /v3/catalog/variants/metafields).
+
+        Args:
+            items: changes, each with the metafield `id`.
+
+        Returns:
+            Saved metafields, and each refused item with the API's message (422 partial success).
+
+        Raises:
+            ValueError: more than 50 items.
+            ApiError: the batch failed as a whole.
+        """
+        return await self._metafield_batch("PUT", items, "update_variant_metafields")
+
+    async def _metafield_batch(
+        self, method: str, items: Sequence[MetafieldCreate | MetafieldUpdate], operation: str
+    ) -> MetafieldBatchResult:
+        if len(items) > settings.METAFIELD_BATCH_LIMIT:
+            raise ValueError(f"at most {settings.METAFIELD_BATCH_LIMIT} metafields per batch, got {len(items)}")
+        if not items:
+            return MetafieldBatchResult()
+        path = f"{self._v3}/{settings.VARIANT_METAFIELDS}"
+        try:
+            body = await self._json(
+                method, path, operation, json_body=[i.to_api() for i in items], safe=method == "PUT"
+            )
+        except BatchRejectedError as exc:
+            saved = self._page(Metafield, exc.accepted, operation)
+            return MetafieldBatchResult(saved=saved, rejected=unsaved_metafields(items, saved, exc))
+        return MetafieldBatchResult(saved=self._page(Metafield, _v3_list(body, operation), operation))
+
+    # --- inventory -------------------------------------------------------------------------------------------
+
+    async def adjust_inventory_absolute(self, items: Sequence[InventoryAdjustment], reason: str) -> str:
+        """Set stock levels (PUT /v3/inventory/adjustments/absolute); applied asynchronously by BigCommerce.
+
+        Args:
+            items: at most 2000 adjustments, best grouped by location.
+            reason: free text recorded with the adjustment.
+
+        Returns:
+            The transaction id of the accepted adjustment.
+
+        Raises:
+            ValueError: more than 2000 items.
+            PermanentApiError: refused (e.g. an item tracked by product addressed by variant); nothing saved.
+        """
+        if len(items) > settings.INVENTORY_ADJUSTMENT_BATCH_LIMIT:
+            raise ValueError(
+                f"at most {settings.INVENTORY_ADJUSTMENT_BATCH_LIMIT} adjustments per call, got {len(items)}"
+            )
+        operation = "adjust_inventory_absolute"
+        body = await self._json(
+            "PUT",
+            f"{self._v3}/{settings.INVENTORY_ABSOLUTE}",
+            operation,
+            json_body={"reason": reason, "items": [item.to_api() for item in items]},
+        )
+        transaction_id = body.get("transaction_id") if isinstance(body, dict) else None
+        if transaction_id is None:
+            raise MalformedResponseError("no transaction_id", system=settings.SYSTEM, operation=operation, status=200)
+        return str(transaction_id)
+
+    def iter_inventory_items(self, **filters: Any) -> AsyncIterator[list[InventoryItem]]:
+        """Pages of stock per item and location (GET /v3/inventory/items).
+
+        Args:
+            **filters: `sku:in`, `variant_id:in`, `product_id:in`, `location_id:in`, `limit`, ...
+
+        Returns:
+            An async iterator of pages; levels may lag recent adjustments.
+
+        Raises:
+            ApiError: a page could not be fetched.
+        """
+        return self._iter_v3(settings.INVENTORY_ITEMS, "iter_inventory_items", filters, InventoryItem)
+
+    async def list_locations(self) -> list[Location]:
+        """All inventory locations (GET /v3/inventory/locations).
+
+        Returns:
+            The locations, enabled or not.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        return await _flatten(self._iter_v3(settings.INVENTORY_LOCATIONS, "list_locations", {}, Location))
+
+    async def default_location_id(self) -> int:
+        """The location whose stock the storefront shows: flagged default, else id 1, else the lowest enabled.
+
+        Returns:
+            The location id (looked up once per client).
+
+        Raises:
+            ConfigurationError: the store has no enabled location.
+        """
+        if self._default_location_id is None:
+            locations = await self.list_locations()
+            flagged = [loc.id for loc in locations if loc.is_default]
+            enabled = sorted(loc.id for loc in locations if loc.enabled)
+            if flagged:
+                self._default_location_id = flagged[0]
+            elif settings.DEFAULT_LOCATION_ID in enabled:
+                self._default_location_id = settings.DEFAULT_LOCATION_ID
+            elif enabled:
+                self._default_location_id = enabled[0]
+            else:
+                raise ConfigurationError("the BigCommerce store has no enabled inventory location")
+        return self._default_location_id
+
+    # --- orders v2 -------------------------------------------------------------------------------------------
+
+    def iter_orders(
+        self,
+        *,
+        min_date_modified: datetime | None = None,
+        max_date_modified: datetime | None = None,
+        status_id: int | None = None,
+        sort: str = "date_modified:asc",
+        limit: int = settings.ORDER_PAGE_SIZE,
+    ) -> AsyncIterator[list[Order]]:
+        """Pages of orders (GET /v2/orders), oldest modification first so a saved cursor only moves forward.
+
+        Args:
+            min_date_modified: only orders modified at or after this aware datetime.
+            max_date_modified: only orders modified at or before this aware datetime.
+            status_id: only this status (the API takes one value).
+            sort: `field:asc|desc`.
+            limit: page size, at most 250.
+
+        Returns:
+            An async iterator of pages; 204 or a short page ends it.
+
+        Raises:
+            ValueError: a naive datetime.
+            ApiError: a page could not be fetched.
+        """
+        params = {
+            "min_date_modified": _api_datetime(min_date_modified),
+            "max_date_modified": _api_datetime(max_date_modified),
+            "status_id": status_id,
+            "sort": sort,
+        }
+        pager = V2PagePaginator("iter_orders", limit)
+        return self._iter(f"{self._v2}/{settings.ORDERS}", pager, params, Order)
+
+    async def get_order(self, order_id: int) -> Order:
+        """One order (GET /v2/orders/{order_id}).
+
+        Args:
+            order_id: the BigCommerce order id.
+
+        Returns:
+            The order.
+
+        Raises:
+            NotFoundError: no such order.
+        """
+        body = await self._json("GET", f"{self._v2}/{settings.ORDERS}/{int(order_id)}", "get_order")
+        return self._one(Order, body, "get_order")
+
+    async def update_order(self, order_id: int, **fields: Any) -> Order:
+        """Change an order (PUT /v2/orders/{order_id}), e.g. `status_id=5` or `external_order_id=...`.
+
+        Args:
+            order_id: the BigCommerce order id.
+            **fields: order fields as the API names them (Decimals are sent as strings, which v2 accepts).
+                A status-only PUT leaves lines and discounts alone.
+
+        Returns:
+            The updated order.
+
+        Raises:
+            PermanentApiError: refused (e.g. writing a read-only field).
+        """
+        body = await self._json(
+            "PUT", f"{self._v2}/{settings.ORDERS}/{int(order_id)}", "update_order", json_body=to_jsonable_python(fields)
+        )
+        return self._one(Order, body, "update_order")
+
+    def iter_order_products(
+        self, order_id: int, *, limit: int = settings.ORDER_PAGE_SIZE
+    ) -> AsyncIterator[list[OrderProduct]]:
+        """Pages of an order's lines (GET /v2/orders/{order_id}/products); the API's default 50 would cut orders.
+
+        Args:
+            order_id: the BigCommerce order id.
+            limit: page size, at most 250.
+
+        Returns:
+            An async iterator of pages.
+
+        Raises:
+            ApiError: a page could not be fetched.
+        """
+        pager = V2PagePaginator("iter_order_products", limit)
+        return self._iter(f"{self._v2}/{settings.ORDERS}/{int(order_id)}/products", pager, {}, OrderProduct)
+
+    async def list_order_products(self, order_id: int) -> list[OrderProduct]:
+        """Every line of an order, all pages (GET /v2/orders/{order_id}/products).
+
+        Args:
+            order_id: the BigCommerce order id.
+
+        Returns:
+            The lines.
+
+        Raises:
+            ApiError: a page could not be fetched.
+        """
+        return await _flatten(self.iter_order_products(order_id))
+
+    async def list_shipping_addresses(self, order_id: int) -> list[ShippingAddress]:
+        """An order's shipping addresses (GET /v2/orders/{order_id}/shipping_addresses). Personal data: never log.
+
+        Args:
+            order_id: the BigCommerce order id.
+
+        Returns:
+            The addresses; `id` is the `order_address_id` used by shipments and shipping refunds.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        pager = V2PagePaginator("list_shipping_addresses", settings.ORDER_PAGE_SIZE)
+        path = f"{self._v2}/{settings.ORDERS}/{int(order_id)}/shipping_addresses"
+        return await _flatten(self._iter(path, pager, {}, ShippingAddress))
+
+    async def create_shipment(self, order_id: int, shipment: ShipmentCreate) -> Shipment:
+        """Ship order lines (POST /v2/orders/{order_id}/shipments); may email the customer.
+
+        Args:
+            order_id: the BigCommerce order id.
+            shipment: address, lines and tracking.
+
+        Returns:
+            The created shipment.
+
+        Raises:
+            PermanentApiError: refused (e.g. more quantity than remains to ship).
+            TransientApiError: not repeated after a timeout or 5xx: check `list_shipments` first.
+        """
+        body = await self._json(
+            "POST",
+            f"{self._v2}/{settings.ORDERS}/{int(order_id)}/shipments",
+            "create_shipment",
+            json_body=shipment.to_api(),
+            safe=False,
+        )
+        return self._one(Shipment, body, "create_shipment")
+
+    async def list_shipments(self, order_id: int) -> list[Shipment]:
+        """An order's shipments (GET /v2/orders/{order_id}/shipments); 204 means none.
+
+        Args:
+            order_id: the BigCommerce order id.
+
+        Returns:
+            The shipments, possibly empty.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        pager = V2PagePaginator("list_shipments", settings.ORDER_PAGE_SIZE)
+        path = f"{self._v2}/{settings.ORDERS}/{int(order_id)}/shipments"
+        return await _flatten(self._iter(path, pager, {}, Shipment))
+
+    async def list_order_statuses(self) -> list[OrderStatus]:
+        """The store's order statuses with their custom labels (GET /v2/order_statuses).
+
+        Returns:
+            The statuses.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        body = await self._json("GET", f"{self._v2}/{settings.ORDER_STATUSES}", "list_order_statuses")
+        if body is None:
+            return []
+        if not isinstance(body, list):
+            raise _malformed("list_order_statuses", "expected a JSON array")
+        return self._page(OrderStatus, body, "list_order_statuses")
+
+    # --- orders v3: metafields and refunds -------------------------------------------------------------------
+
+    async def list_order_metafields(
+        self, order_id: int, *, namespace: str | None = None, key: str | None = None
+    ) -> list[Metafield]:
+        """An order's metafields visible to this API account (GET /v3/orders/{order_id}/metafields).
+
+        Args:
+            order_id: the BigCommerce order id.
+            namespace: only this namespace.
+            key: only this key.
+
+        Returns:
+            The metafields.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        pager = CursorPaginator("list_order_metafields", settings.PAGE_SIZE)
+        path = f"{self._v3}/{settings.ORDER_METAFIELDS.format(order_id=int(order_id))}"
+        return await _flatten(self._iter(path, pager, {"namespace": namespace, "key": key}, Metafield))
+
+    async def create_order_metafield(
+        self,
+        order_id: int,
+        namespace: str,
+        key: str,
+        value: str,
+        *,
+        permission_set: str = "app_only",
+        description: str | None = None,
+    ) -> Metafield:
+        """Create one order metafield (POST /v3/orders/{order_id}/metafields).
+
+        Args:
+            order_id: the BigCommerce order id.
+            namespace: e.g. `mirakl`.
+            key: e.g. `commercial_id`.
+            value: the text to store.
+            permission_set: who may read it (`app_only`, `read`, ...).
+            description: optional note.
+
+        Returns:
+            The created metafield.
+
+        Raises:
+            ConflictError: this namespace/key exists on the order. Not repeated after a timeout or 5xx.
+        """
+        item = MetafieldCreate(
+            namespace=namespace, key=key, value=value, permission_set=permission_set, description=description
+        )
+        path = f"{self._v3}/{settings.ORDER_METAFIELDS.format(order_id=int(order_id))}"
+        body = await self._json("POST", path, "create_order_metafield", json_body=item.to_api(), safe=False)
+        return self._one(Metafield, _v3_object(body, "create_order_metafield"), "create_order_metafield")
+
+    async def update_order_metafield(
+        self,
+        order_id: int,
+        metafield_id: int,
+        *,
+        value: str,
+        permission_set: str | None = None,
+        description: str | None = None,
+    ) -> Metafield:
+        """Change one order metafield (PUT /v3/orders/{order_id}/metafields/{metafield_id}).
+
+        Args:
+            order_id: the BigCommerce order id.
+            metafield_id: the metafield id.
+            value: the new text.
+            permission_set: a new permission set, if it changes.
+            description: a new note, if it changes.
+
+        Returns:
+            The updated metafield.
+
+        Raises:
+            NotFoundError: no such metafield on the order.
+        """
+        fields = {"id": int(metafield_id), "value": value, "permission_set": permission_set, "description": description}
+        update = MetafieldUpdate(**{name: v for name, v in fields.items() if v is not None})
+        body_json = update.to_api()
+        body_json.pop("id")
+        path = f"{self._v3}/{settings.ORDER_METAFIELDS.format(order_id=int(order_id))}/{int(metafield_id)}"
+        body = await self._json("PUT", path, "update_order_metafield", json_body=body_json)
+        return self._one(Metafield, _v3_object(body, "update_order_metafield"), "update_order_metafield")
+
+    async def upsert_order_metafield(
+        self, order_id: int, namespace: str, key: str, value: str, *, permission_set: str = "app_only"
+    ) -> Metafield:
+        """Make sure an order metafield holds `value`: read, then create, update or leave it as it is.
+
+        Args:
+            order_id: the BigCommerce order id.
+            namespace: the metafield namespace.
+            key: the metafield key.
+            value: the text it must hold.
+            permission_set: used when the metafield is created.
+
+        Returns:
+            The metafield as stored.
+
+        Raises:
+            ApiError: a call failed.
+        """
+        existing = await self.list_order_metafields(order_id, namespace=namespace, key=key)
+        match = next((m for m in existing if m.namespace == namespace and m.key == key), None)
+        if match is None:
+            return await self.create_order_metafield(order_id, namespace, key, value, permission_set=permission_set)
+        if match.value == value:
+            return match
+        return await self.update_order_metafield(order_id, match.id, value=value)
+
+    async def create_refund_quote(self, order_id: int, items: Sequence[RefundItem]) -> RefundQuote:
+        """Price a refund and list the ways to pay it (POST /v3/orders/{order_id}/payment_actions/refund_quotes).
+
+        Args:
+            order_id: the BigCommerce order id.
+            items: lines by quantity, shipping/handling/order amounts.
+
+        Returns:
+            The quote; pay one of its `refund_methods` exactly.
+
+        Raises:
+            PermanentApiError: refused (e.g. more than is refundable).
+        """
+        path = f"{self._v3}/{settings.REFUND_QUOTES.format(order_id=int(order_id))}"
+        body = await self._json(
+            "POST", path, "create_refund_quote", json_body={"items": [item.to_api() for item in items]}
+        )
+        return self._one(RefundQuote, _v3_object(body, "create_refund_quote"), "create_refund_quote")
+
+    async def create_refund(
+        self,
+        order_id: int,
+        items: Sequence[RefundItem],
+        payments: Sequence[RefundPaymentRequest],
+        merchant_calculated_override: MerchantOverride | None = None,
+    ) -> Refund:
+        """Refund (POST /v3/orders/{order_id}/payment_actions/refunds). One at a time per order.
+
+        Args:
+            order_id: the BigCommerce order id.
+            items: what is refunded.
+            payments: how, matching a quoted refund method's amounts.
+            merchant_calculated_override: amounts we state ourselves, skipping BigCommerce's tax calculation.
+
+        Returns:
+            The refund.
+
+        Raises:
+            PermanentApiError: refused (amount mismatch, guest store credit, ...).
+            TransientApiError: not repeated after a timeout or 5xx: check `list_order_refunds` first.
+        """
+        body: dict[str, Any] = {
+            "items": [item.to_api() for item in items],
+            "payments": [payment.to_api() for payment in payments],
+        }
+        if merchant_calculated_override is not None:
+            body["merchant_calculated_override"] = merchant_calculated_override.to_api()
+        path = f"{self._v3}/{settings.ORDER_REFUNDS.format(order_id=int(order_id))}"
+        answer = await self._json("POST", path, "create_refund", json_body=body, safe=False)
+        return self._one(Refund, _v3_object(answer, "create_refund"), "create_refund")
+
+    def iter_refunds(self, **filters: Any) -> AsyncIterator[list[Refund]]:
+        """Pages of all refunds, ascending id (GET /v3/orders/payment_actions/refunds).
+
+        Args:
+            **filters: `order_id:in`, `id:in`, `created:min`, `created:max` (aware datetimes), `limit`.
+
+        Returns:
+            An async iterator of pages; a short page ends it (the API's meta is empty).
+
+        Raises:
+            ApiError: a page could not be fetched.
+        """
+        return self._iter_v3(settings.ALL_REFUNDS, "iter_refunds", filters, Refund)
+
+    async def list_order_refunds(self, order_id: int) -> list[Refund]:
+        """One order's refunds, ascending id (GET /v3/orders/{order_id}/payment_actions/refunds).
+
+        Args:
+            order_id: the BigCommerce order id.
+
+        Returns:
+            The refunds.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        path = settings.ORDER_REFUNDS.format(order_id=int(order_id))
+        return await _flatten(self._iter_v3(path, "list_order_refunds", {}, Refund))
+
+    # --- webhooks --------------------------------------------------------------------------------------------
+
+    async def list_webhooks(self) -> list[Webhook]:
+        """This API account's webhooks (GET /v3/hooks); check `is_active`, hooks deactivate after failures.
+
+        Returns:
+            The webhooks.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        return await _flatten(self._iter_v3(settings.HOOKS, "list_webhooks", {}, Webhook))
+
+    async def create_webhook(
+        self, scope: str, destination: str, headers: dict[str, str] | None = None, *, is_active: bool = True
+    ) -> Webhook:
+        """Subscribe to an event scope (POST /v3/hooks).
+
+        Args:
+            scope: e.g. `store/order/statusUpdated`.
+            destination: an HTTPS URL on port 443.
+            headers: sent with every callback, e.g. a shared secret.
+            is_active: whether it fires right away.
+
+        Returns:
+            The webhook.
+
+        Raises:
+            PermanentApiError: refused (bad destination, duplicate). Not repeated after a timeout or 5xx.
+        """
+        body = {"scope": scope, "destination": destination, "is_active": is_active, "headers": headers or {}}
+        answer = await self._json("POST", f"{self._v3}/{settings.HOOKS}", "create_webhook", json_body=body, safe=False)
+        return self._one(Webhook, _v3_object(answer, "create_webhook"), "create_webhook")
+
+    # --- request plumbing ------------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        read: Callable[[httpx.Response], T],
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        safe: bool = True,
+    ) -> T:
+        """One logical request: attempts of send + read, repeated on transient errors by the shared loop."""
+
+        async def attempt() -> T:
+            try:
+                response = await self.transport.request(
+                    method, path, operation=operation, params=params, json_body=json_body
+                )
+                return read(response)
+            except TransientApiError as exc:
+                if not safe and not isinstance(exc, RateLimitError):
+                    raise _DoNotRepeat(exc) from exc
+                raise
+
+        try:
+            return await call_with_retry(attempt, **self._retry_kwargs)
+        except _DoNotRepeat as stopped:
+            raise stopped.error from stopped.error.__cause__
+
+    async def _json(self, method: str, path: str, operation: str, *, json_body: Any = None, safe: bool = True) -> Any:
+        def read(response: httpx.Response) -> Any:
+            if response.status_code == 204:
+                return None
+            return decode_json(response, system=settings.SYSTEM, operation=operation)
+
+        return await self._send(method, path, operation, read, json_body=json_body, safe=safe)
+
+    def _iter_v3(self, path: str, operation: str, filters: dict[str, Any], model: type[M]) -> AsyncIterator[list[M]]:
+        params = dict(filters)
+        pager = V3OffsetPaginator(operation, int(params.pop("limit", settings.PAGE_SIZE)))
+        return self._iter(f"{self._v3}/{path}", pager, params, model)
+
+    async def _iter(
+        self, path: str, pager: Paginator, filters: dict[str, Any], model: type[M]
+    ) -> AsyncIterator[list[M]]:
+        params = _query(filters)
+        while not pager.done:
+            records = await self._send("GET", path, pager.operation, pager.update, params=params | pager.params())
+            if records:
+                yield self._page(model, records, pager.operation)
+
+    def _page(self, model: type[M], records: list[Any], operation: str) -> list[M]:
+        """A whole page as models; one record that does not fit means the page is not what the API documents."""
+        try:
+            return [model.model_validate(record) for record in records]
+        except ValidationError as exc:
+            problem = describe_validation_error(exc)
+            raise _malformed(operation, f"page does not match {model.__name__}: {problem}") from exc
+
+    def _one(self, model: type[M], record: Any, operation: str) -> M:
+        try:
+            return model.model_validate(record)
+        except ValidationError as exc:
+            problem = describe_validation_error(exc)
+            raise _malformed(operation, f"body does not match {model.__name__}: {problem}") from exc
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _malformed(operation: str, message: str) -> MalformedResponseError:
+    return MalformedResponseError(message, system=settings.SYSTEM, operation=operation, status=200)
+
+
+def _v3_object(body: Any, operation: str) -> Any:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise _malformed(operation, "expected a `data` object")
+    return body["data"]
+
+
+def _v3_list(body: Any, operation: str) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise _malformed(operation, "expected a `data` list")
+    return body["data"]
+
+
+async def _flatten(pages: AsyncIterator[list[M]]) -> list[M]:
+    return [record async for page in pages for record in page]
+
+
+def _api_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("BigCommerce date filters need a timezone-aware datetime")
+    return value.isoformat()
+
+
+def _query(filters: dict[str, Any]) -> dict[str, Any]:
+    """Filters as query parameters: lists comma-separated (`id:in=1,2`), datetimes ISO-8601, unset ones dropped."""
+    params: dict[str, Any] = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            params[name] = ",".join(str(v) for v in value)
+        elif isinstance(value, datetime):
+            params[name] = _api_datetime(value)
+        else:
+            params[name] = value
+    return params

@@ -1,0 +1,71 @@
+"""BigCommerce constants in one place, so a changed limit or path is a one-line edit (see api/bigcommerce.md)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ALL_REFUNDS",
+    "API_BASE_URL",
+    "DEFAULT_LOCATION_ID",
+    "HOOKS",
+    "INVENTORY_ABSOLUTE",
+    "INVENTORY_ADJUSTMENT_BATCH_LIMIT",
+    "INVENTORY_ITEMS",
+    "INVENTORY_LOCATIONS",
+    "MAX_ERROR_MESSAGE_CHARS",
+    "METAFIELD_BATCH_LIMIT",
+    "ORDERS",
+    "ORDER_METAFIELDS",
+    "ORDER_PAGE_SIZE",
+    "ORDER_REFUNDS",
+    "ORDER_STATUSES",
+    "PAGE_SIZE",
+    "PRODUCTS",
+    "REFUND_QUOTES",
+    "SYSTEM",
+    "USER_AGENT",
+    "V2",
+    "V3",
+    "VARIANTS",
+    "VARIANT_BATCH_LIMIT",
+    "VARIANT_METAFIELDS",
+]
+
+SYSTEM = "bigcommerce"
+API_BASE_URL = "https://api.bigcommerce.com"
+USER_AGENT = "bcmirakl/0.1 (+https://github.com/bcmirakl)"
+
+# Path templates relative to the base URL. They carry no leading slash so that a base URL with a path prefix
+# (the sandbox's `http://host/bigcommerce`) keeps its prefix when httpx joins them.
+V2 = "stores/{store_hash}/v2"
+V3 = "stores/{store_hash}/v3"
+
+PRODUCTS = "catalog/products"
+VARIANTS = "catalog/variants"
+VARIANT_METAFIELDS = "catalog/variants/metafields"
+INVENTORY_ABSOLUTE = "inventory/adjustments/absolute"
+INVENTORY_ITEMS = "inventory/items"
+INVENTORY_LOCATIONS = "inventory/locations"
+ORDERS = "orders"
+ORDER_STATUSES = "order_statuses"
+ORDER_METAFIELDS = "orders/{order_id}/metafields"
+REFUND_QUOTES = "orders/{order_id}/payment_actions/refund_quotes"
+ORDER_REFUNDS = "orders/{order_id}/payment_actions/refunds"
+ALL_REFUNDS = "orders/payment_actions/refunds"
+HOOKS = "hooks"
+
+# Page sizes: 250 is the documented maximum for v3 collections and v2 order lists (413 above it).
+PAGE_SIZE = 250
+ORDER_PAGE_SIZE = 250
+
+# Batch limits: PUT /v3/catalog/variants takes 50 items, the batch metafield endpoints 50, inventory
+# adjustments 2000; above them the API answers 413 and saves nothing.
+VARIANT_BATCH_LIMIT = 50
+METAFIELD_BATCH_LIMIT = 50
+INVENTORY_ADJUSTMENT_BATCH_LIMIT = 2000
+
+# The default storefront location is id 1 on every store we know of; used only when the location list
+# does not say otherwise.
+DEFAULT_LOCATION_ID = 1
+
+# Error messages are cut here so that a huge error body can never flood a log line or an artifact.
+MAX_ERROR_MESSAGE_CHARS = 500

@@ -1,0 +1,45 @@
+"""What every API connector shares: the error taxonomy, the retry loop, the quota limiter, the request path."""
+
+from __future__ import annotations
+
+from connectors.http.client import ApiTransport, ErrorMapper, decode_json, retry_after_seconds
+from connectors.http.errors import (
+    ApiError,
+    AuthError,
+    BridgeError,
+    ConfigurationError,
+    ConflictError,
+    DataError,
+    MalformedResponseError,
+    NotFoundError,
+    PermanentApiError,
+    RateLimitError,
+    RecordRejectedError,
+    TransientApiError,
+)
+from connectors.http.ratelimit import QuotaLimiter
+from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, backoff_delay, call_with_retry
+
+__all__ = [
+    "DEFAULT_RETRY_POLICY",
+    "ApiError",
+    "ApiTransport",
+    "AuthError",
+    "BridgeError",
+    "ConfigurationError",
+    "ConflictError",
+    "DataError",
+    "ErrorMapper",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PermanentApiError",
+    "QuotaLimiter",
+    "RateLimitError",
+    "RecordRejectedError",
+    "RetryPolicy",
+    "TransientApiError",
+    "backoff_delay",
+    "call_with_retry",
+    "decode_json",
+    "retry_after_seconds",
+]

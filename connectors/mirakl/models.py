@@ -1,0 +1,691 @@
+"""Pydantic models of the Mirakl payloads the bridge reads and writes, named as Mirakl spells them.
+
+Responses tolerate what Mirakl adds over time (unknown fields are kept, enums are plain strings) because
+Mirakl's compatibility rules allow new fields and enum values without notice. Requests we build forbid
+unknown fields, so a typo fails here instead of being silently dropped by Mirakl. Money is `Decimal`,
+response dates are aware (Mirakl writes UTC; a date without zone is read as UTC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+
+__all__ = [
+    "BillingAddress",
+    "BillingCycle",
+    "BillingCycleShop",
+    "Carrier",
+    "Debit",
+    "DebitConfirmation",
+    "DebitEntity",
+    "DebitLine",
+    "ExportedOffer",
+    "Invoice",
+    "LineCancelation",
+    "LineCancelationCreated",
+    "MiraklRequest",
+    "MiraklResponse",
+    "OfferExportError",
+    "OfferExportStatus",
+    "OfferImport",
+    "OfferNotShippable",
+    "OfferPrice",
+    "Order",
+    "OrderCreate",
+    "OrderCreated",
+    "OrderCustomer",
+    "OrderLine",
+    "OrderLineCancelation",
+    "OrderLineRefund",
+    "OrderOfferCreate",
+    "OrderReferences",
+    "PayOut",
+    "PaymentInfo",
+    "PendingRefund",
+    "PendingRefundItem",
+    "PendingRefundLine",
+    "Reason",
+    "RefundConfirmation",
+    "RefundCreate",
+    "RefundCreated",
+    "ShippingAddress",
+    "Shop",
+    "Tax",
+    "TaxAmount",
+    "Tracking",
+    "Transaction",
+    "TransactionEntities",
+    "TransactionEntityRef",
+    "TransactionShop",
+    "select_price",
+]
+
+
+def _assume_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+MiraklDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+
+
+def _xml_list(key: str) -> Callable[[Any], Any]:
+    """PA11/PA12 are XML turned into JSON: a list arrives as `{key: [...]}`, or `{key: {...}}` for one item."""
+
+    def unwrap(value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, dict):
+            value = value.get(key, [])
+        if isinstance(value, dict):
+            return [value]
+        return value
+
+    return unwrap
+
+
+class MiraklResponse(BaseModel):
+    """Base of everything Mirakl sends: unknown fields are kept, not rejected."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class MiraklRequest(BaseModel):
+    """Base of everything we send: unknown fields are a bug on our side."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The body as Mirakl expects it: unset optional fields left out, money still `Decimal`."""
+        return self.model_dump(mode="python", by_alias=True, exclude_none=True)
+
+
+# --- offers (OF51-OF54, OF02/OF04) -------------------------------------------------------------------------
+
+
+class OfferPrice(MiraklResponse):
+    """One entry of OF54 `prices[]`; the default price is the one without `context`."""
+
+    origin_price: Decimal | None = None
+    discount_price: Decimal | None = None
+    discount_start_date: MiraklDatetime | None = None
+    discount_end_date: MiraklDatetime | None = None
+    context: dict[str, Any] | None = None
+
+
+def select_price(prices: list[OfferPrice], now: datetime) -> Decimal | None:
+    """The price a customer pays now: the default entry's discount inside its window, else its origin price.
+
+    OF54 has no top-level price; channel, customer-group and scheduled prices carry a `context` and do not
+    apply to the storefront's default customer.
+    """
+    default = next((price for price in prices if not price.context), None)
+    if default is None:
+        return None
+    if default.discount_price is not None:
+        starts, ends = default.discount_start_date, default.discount_end_date
+        if (starts is None or starts <= now) and (ends is None or now <= ends):
+            return default.discount_price
+    return default.origin_price
+
+
+class ExportedOffer(MiraklResponse):
+    """An offer row of an export (OF54 JSON chunk or OF51 CSV); deleted rows carry only ids and flags.
+
+    Validate with `context={"now": ...}` to choose the OF54 discount price at a fixed instant.
+    """
+
+    offer_id: int
+    product_sku: str | None = None
+    shop_id: int | None = None
+    shop_sku: str | None = None
+    quantity: int | None = None
+    active: bool | None = None
+    deleted: bool = False
+    currency_iso_code: str | None = None
+    price: Decimal | None = None
+    min_shipping_price: Decimal | None = None
+    total_price: Decimal | None = None
+    last_updated: MiraklDatetime | None = None
+    prices: list[OfferPrice] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _price_from_prices(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and data.get("price") is None and data.get("prices"):
+            now = (info.context or {}).get("now") or datetime.now(UTC)
+            prices = [OfferPrice.model_validate(item) for item in data["prices"]]
+            data = {**data, "price": select_price(prices, now)}
+        return data
+
+    @model_validator(mode="after")
+    def _total_from_parts(self) -> ExportedOffer:
+        if self.total_price is None and self.price is not None and self.min_shipping_price is not None:
+            self.total_price = self.price + self.min_shipping_price
+        return self
+
+
+class OfferExportError(MiraklResponse):
+    code: str | None = None
+    detail: str | None = None
+
+
+class OfferExportStatus(MiraklResponse):
+    """OF53: `PENDING`, `FAILED` or `COMPLETED`; `urls` lists the chunks once completed."""
+
+    status: str
+    urls: list[str] = Field(default_factory=list)
+    last_updated: MiraklDatetime | None = None
+    error: OfferExportError | None = None
+
+
+class OfferImport(MiraklResponse):
+    """A seller's offer import (OF02/OF04): how a failing seller feed becomes visible."""
+
+    import_id: int
+    shop_id: int | None = None
+    date_created: MiraklDatetime | None = None
+    status: str | None = None
+    reason_status: str | None = None
+    mode: str | None = None
+    origin: str | None = None
+    lines_read: int = 0
+    lines_in_success: int = 0
+    lines_in_error: int = 0
+    lines_in_pending: int = 0
+    offer_inserted: int | None = None
+    offer_updated: int | None = None
+    offer_deleted: int | None = None
+    has_error_report: bool = False
+
+
+# --- shops (S20) -----------------------------------------------------------------------------------------------
+
+
+class Shop(MiraklResponse):
+    shop_id: int
+    shop_name: str | None = None
+    shop_state: str | None = None
+    suspension_type: str | None = None
+    closed_from: MiraklDatetime | None = None
+    closed_to: MiraklDatetime | None = None
+    currency_iso_code: str | None = None
+    date_created: MiraklDatetime | None = None
+    last_updated_date: MiraklDatetime | None = None
+    approval_delay: int | None = None
+    approval_rate: Decimal | None = None
+    offers_count: int | None = None
+
+
+# --- orders: requests (OR01, OR23, OR28, OR30) -----------------------------------------------------------------
+
+
+class TaxAmount(MiraklRequest):
+    code: str
+    amount: Decimal | None = None
+    rate: Decimal | None = None
+
+
+class BillingAddress(MiraklRequest):
+    lastname: str
+    firstname: str | None = None
+    civility: str | None = None
+    company: str | None = None
+    street_1: str
+    street_2: str | None = None
+    zip_code: str | None = None
+    city: str
+    state: str | None = None
+    country: str
+    country_iso_code: str | None = Field(default=None, description="ISO 3166-1 alpha-3")
+    phone: str | None = None
+
+
+class ShippingAddress(BillingAddress):
+    additional_info: str | None = None
+    internal_additional_info: str | None = None
+
+
+class OrderCustomer(MiraklRequest):
+    customer_id: str
+    email: str
+    firstname: str
+    lastname: str
+    civility: str | None = None
+    locale: str | None = None
+    billing_address: BillingAddress
+    shipping_address: ShippingAddress
+
+
+class OrderOfferCreate(MiraklRequest):
+    """One marketplace line of OR01; `price` is `offer_price * quantity`, shipping excluded."""
+
+    offer_id: int
+    quantity: int = Field(gt=0)
+    offer_price: Decimal
+    price: Decimal
+    shipping_price: Decimal
+    shipping_type_code: str
+    currency_iso_code: str | None = None
+    order_line_id: str | None = None
+    taxes: list[TaxAmount] | None = None
+    shipping_taxes: list[TaxAmount] | None = None
+
+
+class PaymentInfo(MiraklRequest):
+    payment_type: str | None = None
+    imprint_number: str | None = None
+
+
+class OrderReferences(MiraklRequest):
+    order_reference_for_customer: str | None = None
+
+
+class OrderCreate(MiraklRequest):
+    """OR01 body: one commercial order, which Mirakl splits into one logistic order per shop."""
+
+    commercial_id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    customer: OrderCustomer
+    offers: list[OrderOfferCreate] = Field(min_length=1)
+    shipping_zone_code: str
+    scored: bool
+    payment_workflow: str = "PAY_ON_ACCEPTANCE"
+    payment_info: PaymentInfo | None = None
+    order_tax_mode: str | None = None
+    channel_code: str | None = None
+    references: OrderReferences | None = None
+
+
+class Tracking(MiraklRequest):
+    """OR23 body: a registered carrier is named by `carrier_code`, an unregistered one by name and URL."""
+
+    carrier_code: str | None = None
+    carrier_name: str | None = None
+    carrier_standard_code: str | None = None
+    carrier_url: str | None = None
+    tracking_number: str | None = None
+
+    @model_validator(mode="after")
+    def _one_carrier_kind(self) -> Tracking:
+        if (self.carrier_code is None) == (self.carrier_name is None):
+            raise ValueError("give either carrier_code (registered carrier) or carrier_name (unregistered)")
+        if self.carrier_code is not None and self.carrier_url is not None:
+            raise ValueError("carrier_url is computed by Mirakl for a registered carrier; do not send it")
+        return self
+
+    @classmethod
+    def registered(cls, carrier_code: str, tracking_number: str | None) -> Tracking:
+        return cls(carrier_code=carrier_code, tracking_number=tracking_number)
+
+    @classmethod
+    def unregistered(cls, carrier_name: str, tracking_number: str | None, carrier_url: str | None) -> Tracking:
+        return cls(carrier_name=carrier_name, tracking_number=tracking_number, carrier_url=carrier_url)
+
+
+class RefundCreate(MiraklRequest):
+    """One OR28 refund on an order line; `quantity` is informative only for Mirakl."""
+
+    order_line_id: str
+    amount: Decimal
+    shipping_amount: Decimal
+    reason_code: str
+    quantity: int | None = None
+    currency_iso_code: str | None = None
+    taxes: list[TaxAmount] | None = None
+    shipping_taxes: list[TaxAmount] | None = None
+    excluded_from_shipment: bool | None = None
+
+
+class LineCancelation(MiraklRequest):
+    """One OR30 cancellation of a quantity on an order line."""
+
+    order_line_id: str
+    quantity: int
+    amount: Decimal
+    shipping_amount: Decimal
+    reason_code: str
+    currency_iso_code: str | None = None
+    taxes: list[TaxAmount] | None = None
+    shipping_taxes: list[TaxAmount] | None = None
+
+
+# --- orders: responses (OR01, OR11, OR28, OR30) ----------------------------------------------------------------
+
+
+class Tax(MiraklResponse):
+    code: str | None = None
+    amount: Decimal | None = None
+    rate: Decimal | None = None
+
+
+class OrderLineRefund(MiraklResponse):
+    id: str
+    order_refund_id: str | None = None
+    created_date: MiraklDatetime | None = None
+    amount: Decimal | None = None
+    shipping_amount: Decimal | None = None
+    quantity: int | None = None
+    reason_code: str | None = None
+    refund_state: str | None = None
+    commission_total_amount: Decimal | None = None
+    taxes: list[Tax] = Field(default_factory=list)
+    shipping_taxes: list[Tax] = Field(default_factory=list)
+
+
+class OrderLineCancelation(MiraklResponse):
+    id: str
+    created_date: MiraklDatetime | None = None
+    amount: Decimal | None = None
+    shipping_amount: Decimal | None = None
+    quantity: int | None = None
+    reason_code: str | None = None
+    commission_total_amount: Decimal | None = None
+
+
+class OrderLine(MiraklResponse):
+    order_line_id: str
+    order_line_index: int | None = None
+    order_line_state: str | None = None
+    offer_id: int | None = None
+    offer_sku: str | None = None
+    product_sku: str | None = None
+    quantity: int | None = None
+    price_unit: Decimal | None = None
+    price: Decimal | None = None
+    shipping_price: Decimal | None = None
+    total_price: Decimal | None = None
+    commission_fee: Decimal | None = None
+    total_commission: Decimal | None = None
+    taxes: list[Tax] = Field(default_factory=list)
+    shipping_taxes: list[Tax] = Field(default_factory=list)
+    refunds: list[OrderLineRefund] = Field(default_factory=list)
+    cancelations: list[OrderLineCancelation] = Field(default_factory=list)
+    can_refund: bool | None = None
+    created_date: MiraklDatetime | None = None
+    last_updated_date: MiraklDatetime | None = None
+    shipped_date: MiraklDatetime | None = None
+
+
+class Order(MiraklResponse):
+    """A logistic order (one shop's part of a commercial order), as OR01 and OR11 return it.
+
+    `customer` holds personal data: it is kept for completeness but left out of the repr so it never lands
+    in a log line by accident.
+    """
+
+    order_id: str
+    commercial_id: str | None = None
+    shop_id: int | None = None
+    shop_name: str | None = None
+    order_state: str | None = None
+    order_state_reason_code: str | None = None
+    created_date: MiraklDatetime | None = None
+    last_updated_date: MiraklDatetime | None = None
+    acceptance_decision_date: MiraklDatetime | None = None
+    customer_debited_date: MiraklDatetime | None = None
+    shipping_deadline: MiraklDatetime | None = None
+    currency_iso_code: str | None = None
+    price: Decimal | None = None
+    shipping_price: Decimal | None = None
+    total_price: Decimal | None = None
+    total_commission: Decimal | None = None
+    order_tax_mode: str | None = None
+    payment_workflow: str | None = None
+    shipping_type_code: str | None = None
+    shipping_zone_code: str | None = None
+    shipping_carrier_code: str | None = None
+    shipping_company: str | None = None
+    shipping_tracking: str | None = None
+    shipping_tracking_url: str | None = None
+    can_cancel: bool | None = None
+    order_lines: list[OrderLine] = Field(default_factory=list)
+    customer: dict[str, Any] | None = Field(default=None, repr=False)
+
+
+class OfferNotShippable(MiraklResponse):
+    offer_id: int
+    error_code: str
+
+
+class OrderCreated(MiraklResponse):
+    """OR01 answer: the logistic orders created and the offers that could not be (partial creation is legal)."""
+
+    orders: list[Order] = Field(default_factory=list)
+    offers_not_shippable: list[OfferNotShippable] = Field(default_factory=list)
+
+
+class RefundCreated(MiraklResponse):
+    refund_id: str
+    order_refund_id: str | None = None
+    order_line_id: str
+    amount: Decimal | None = None
+    shipping_amount: Decimal | None = None
+    quantity: int | None = None
+    reason_code: str | None = None
+
+
+class LineCancelationCreated(MiraklResponse):
+    """One OR30 result; the spec names the id `cancelation_id`, OR11 line cancelations call it `id`."""
+
+    cancelation_id: str = Field(validation_alias=AliasChoices("cancelation_id", "id"))
+    order_line_id: str
+    amount: Decimal | None = None
+    shipping_amount: Decimal | None = None
+    quantity: int | None = None
+    reason_code: str | None = None
+
+
+# --- payments (PA11/PA01, PA12/PA02) ---------------------------------------------------------------------------
+
+
+class DebitEntity(MiraklResponse):
+    id: str
+    type: str
+
+
+class DebitLine(MiraklResponse):
+    order_line_id: str
+    offer_id: str | None = None
+    order_line_amount: Decimal
+    order_line_quantity: int
+
+
+class Debit(MiraklResponse):
+    """A logistic order waiting for the customer debit (PA11), to be confirmed or refused with PA01."""
+
+    order_id: str
+    order_commercial_id: str | None = None
+    shop_id: str | None = None
+    customer_id: str
+    amount: Decimal
+    currency_iso_code: str | None = None
+    imprint_number: str | None = None
+    payment_type: str | None = None
+    debit_entity: DebitEntity | None = None
+    order_lines: Annotated[list[DebitLine], BeforeValidator(_xml_list("order_line"))] = Field(default_factory=list)
+
+
+class _DebitEntityRef(MiraklRequest):
+    id: str
+    type: str
+
+
+class DebitConfirmation(MiraklRequest):
+    """One PA01 entry: `OK` moves the order to SHIPPING, `REFUSED` cancels it."""
+
+    order_id: str
+    customer_id: str
+    payment_status: Literal["OK", "REFUSED"]
+    amount: Decimal | None = None
+    currency_iso_code: str | None = None
+    transaction_number: str | None = None
+    transaction_date: datetime | None = None
+    debit_entity: _DebitEntityRef | None = None
+
+    @model_validator(mode="after")
+    def _amount_when_ok(self) -> DebitConfirmation:
+        if self.payment_status == "OK" and self.amount is None:
+            raise ValueError("amount is required when payment_status is OK")
+        return self
+
+
+class PendingRefundItem(MiraklResponse):
+    id: str
+    amount: Decimal
+
+
+class PendingRefundLine(MiraklResponse):
+    order_line_id: str
+    offer_id: str | None = None
+    order_line_amount: Decimal | None = None
+    order_line_quantity: int | None = None
+    refunds: Annotated[list[PendingRefundItem], BeforeValidator(_xml_list("refund"))] = Field(default_factory=list)
+
+
+class PendingRefund(MiraklResponse):
+    """A logistic order with refunds waiting for payment (PA12), confirmed per refund with PA02."""
+
+    order_id: str
+    order_commercial_id: str | None = None
+    shop_id: str | None = None
+    customer_id: str | None = None
+    amount: Decimal
+    currency_iso_code: str | None = None
+    imprint_number: str | None = None
+    payment_workflow: str | None = None
+    order_lines: Annotated[list[PendingRefundLine], BeforeValidator(_xml_list("order_line"))] = Field(
+        default_factory=list
+    )
+
+
+class RefundConfirmation(MiraklRequest):
+    """One PA02 entry; `amount` is the refund amount plus its shipping amount."""
+
+    refund_id: str
+    payment_status: Literal["OK", "REFUSED"]
+    amount: Decimal | None = None
+    currency_iso_code: str | None = None
+    transaction_number: str | None = None
+    transaction_date: datetime | None = None
+
+    @model_validator(mode="after")
+    def _amount_when_ok(self) -> RefundConfirmation:
+        if self.payment_status == "OK" and self.amount is None:
+            raise ValueError("amount is required when payment_status is OK")
+        return self
+
+
+# --- reference data (SH21, RE01) -------------------------------------------------------------------------------
+
+
+class Carrier(MiraklResponse):
+    code: str
+    label: str
+    standard_code: str | None = None
+    tracking_url: str | None = None
+
+
+class Reason(MiraklResponse):
+    code: str
+    label: str
+    type: str
+    is_shop_right: bool = False
+    is_operator_right: bool = False
+    is_customer_right: bool = False
+
+
+# --- finance (TL02, IV01, SBC11) -------------------------------------------------------------------------------
+
+
+class TransactionShop(MiraklResponse):
+    id: int | None = None
+    model: str | None = None
+
+
+class TransactionEntityRef(MiraklResponse):
+    id: str | None = None
+    commercial_id: str | None = None
+
+
+class TransactionEntities(MiraklResponse):
+    domain: str | None = None
+    order: TransactionEntityRef | None = None
+    order_line: TransactionEntityRef | None = None
+    refund: TransactionEntityRef | None = None
+
+
+class Transaction(MiraklResponse):
+    """A TL02 transaction line: one money movement for a shop (order amount, commission, refund, payout...)."""
+
+    id: str
+    type: str | None = None
+    amount: Decimal | None = None
+    amount_credited: Decimal | None = None
+    amount_debited: Decimal | None = None
+    balance: Decimal | None = None
+    currency_iso_code: str | None = None
+    date_created: MiraklDatetime | None = None
+    last_updated: MiraklDatetime | None = None
+    payment_state: str | None = None
+    accounting_document_id: str | None = None
+    accounting_document_number: str | None = None
+    seller_billing_cycle_id: str | None = None
+    shop: TransactionShop | None = None
+    entities: TransactionEntities | None = None
+
+
+class Invoice(MiraklResponse):
+    """An IV01 accounting document; issued ones have `invoice_id`, drafts only `id`."""
+
+    invoice_id: int | None = None
+    id: str | None = None
+    type: str | None = None
+    state: str | None = None
+    date_created: MiraklDatetime | None = None
+    issue_date: MiraklDatetime | None = None
+    due_date: MiraklDatetime | None = None
+    shop_id: int | None = None
+    shop_name: str | None = None
+    currency_iso_code: str | None = None
+    total_amount_excl_taxes: Decimal | None = None
+    total_amount_incl_taxes: Decimal | None = None
+    payment_voucher_number: str | None = None
+
+
+class BillingCycleShop(MiraklResponse):
+    shop_id: int | None = None
+    shop_name: str | None = None
+
+
+class PayOut(MiraklResponse):
+    state: str | None = None
+    reference: str | None = None
+    transaction_date: MiraklDatetime | None = None
+    failure_reason: str | None = None
+
+
+class BillingCycle(MiraklResponse):
+    """An SBC11 seller billing cycle: what was paid out to a shop and kept by the operator."""
+
+    id: str
+    date_created: MiraklDatetime | None = None
+    currency_iso_code: str | None = None
+    shop: BillingCycleShop | None = None
+    amount_transferred_to_seller: Decimal | None = None
+    amount_transferred_to_operator: Decimal | None = None
+    pay_out: PayOut | None = None
+    payment_voucher_number: str | None = None
+    summary: dict[str, Decimal | None] = Field(default_factory=dict)

@@ -1,0 +1,103 @@
+"""Engines, sessions and schema upgrades for the state store, on SQLite or PostgreSQL.
+
+The store must work with zero set-up (a SQLite file under the working directory) and, unchanged, on
+PostgreSQL where several workers share it; everything engine-specific about connecting lives here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = [
+    "DEFAULT_SQLITE_URL",
+    "MIGRATIONS_DIR",
+    "create_state_engine",
+    "is_postgres",
+    "session_factory",
+    "upgrade",
+]
+
+DEFAULT_SQLITE_URL = "sqlite:///.bcmirakl/state.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Seconds a SQLite writer waits for another writer's lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def create_state_engine(url: str | None = None) -> Engine:
+    """Connect to the state store; `None` means the default SQLite file, whose folder is created."""
+    parsed = make_url(url or DEFAULT_SQLITE_URL)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+            json_serializer=_dumps_json,
+        )
+        event.listen(engine, "connect", _tune_sqlite_connection)
+        return engine
+    # Pre-ping: a long-lived worker must survive PostgreSQL restarts and idle-connection reaping.
+    return create_engine(parsed, pool_pre_ping=True, json_serializer=_dumps_json)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded rows usable after commit, as tasks return them to flows."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -> None:
+    """Bring the schema to `revision` with the migrations shipped inside the package, from any cwd."""
+    if isinstance(engine_or_url, Engine):
+        _upgrade_with(engine_or_url, revision)
+        return
+    engine = create_state_engine(engine_or_url)
+    try:
+        _upgrade_with(engine, revision)
+    finally:
+        engine.dispose()
+
+
+def is_postgres(bind: Engine | Connection | Session) -> bool:
+    """Whether row locks (`FOR UPDATE SKIP LOCKED`) are available, i.e. several workers may share a queue."""
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name == "postgresql"
+
+
+def _upgrade_with(engine: Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers work while one writer writes; NORMAL sync is durable enough with WAL and much faster.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+def _dumps_json(value: Any) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
+def _json_default(value: Any) -> Any:
+    # Payloads carry amounts and timestamps; they are stored as exact strings, never as floats.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

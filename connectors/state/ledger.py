@@ -1,0 +1,81 @@
+"""The ledger of external writes: each call to Mirakl or BigCommerce is recorded before and after.
+
+A row exists from the moment a write is attempted, keyed by (system, operation, idempotency key); a rerun
+after any crash finds it and can tell a finished write from one that must be checked or retried, so no
+write is ever made twice. Details hold ids and amounts only, never customer data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from connectors.state._sql import insert_for
+from connectors.state.models import LedgerEntry
+from connectors.state.types import utcnow
+
+__all__ = ["ledger_begin", "ledger_finish", "ledger_get"]
+
+FINAL_OUTCOMES = ("succeeded", "failed")
+
+
+def ledger_begin(
+    session: Session,
+    system: str,
+    operation: str,
+    key: str,
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Record that a write is about to happen; if it was already recorded, return that row unchanged."""
+    statement = (
+        insert_for(session, LedgerEntry.__table__)
+        .values(
+            system=system,
+            operation=operation,
+            idempotency_key=key,
+            outcome="started",
+            detail=detail,
+            started_at=now or utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["system", "operation", "idempotency_key"])
+    )
+    session.execute(statement)
+    return session.scalars(_entry_query(system, operation, key)).one()
+
+
+def ledger_finish(
+    session: Session,
+    entry: LedgerEntry,
+    outcome: str,
+    external_id: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Record how the write ended, with the id the external system gave it."""
+    if outcome not in FINAL_OUTCOMES:
+        raise ValueError(f"ledger outcome must be one of {FINAL_OUTCOMES}, got {outcome!r}")
+    entry.outcome = outcome
+    if external_id is not None:
+        entry.external_id = external_id
+    entry.finished_at = now or utcnow()
+    session.flush()
+    return entry
+
+
+def ledger_get(session: Session, system: str, operation: str, key: str) -> LedgerEntry | None:
+    return session.scalar(_entry_query(system, operation, key))
+
+
+def _entry_query(system: str, operation: str, key: str) -> Select[tuple[LedgerEntry]]:
+    return (
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.system == system,
+            LedgerEntry.operation == operation,
+            LedgerEntry.idempotency_key == key,
+        )
+        .execution_options(populate_existing=True)
+    )

@@ -1,0 +1,234 @@
+"""The bridge's own tables: cursors, the outbox queue, the ledger of external writes, and the id maps.
+
+They are the memory that lets any run crash and restart without losing or repeating work. The schema is
+created by the Alembic migrations beside this module; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from connectors.state.types import BigId, Money, UtcDateTime, utcnow
+
+__all__ = [
+    "LEDGER_OUTCOMES",
+    "OFFER_OWNERS",
+    "OUTBOX_STATUSES",
+    "Base",
+    "ExceptionCase",
+    "LedgerEntry",
+    "LogisticOrder",
+    "OfferMapping",
+    "OrderLineMapping",
+    "OrderRoute",
+    "OutboxItem",
+    "QuarantineRecord",
+    "StreamCursor",
+]
+
+OUTBOX_STATUSES = ("pending", "in_flight", "done", "failed", "quarantined")
+LEDGER_OUTCOMES = ("started", "succeeded", "failed")
+OFFER_OWNERS = ("mirakl", "native")
+
+# Fixed constraint names, so the hand-written migration and later ALTERs name the same objects on both engines.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KEY_LENGTH = 255
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StreamCursor(Base):
+    """Where an incremental read stopped; saved only once the page's effects are recorded."""
+
+    __tablename__ = "stream_cursor"
+
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OfferMapping(Base):
+    """One Mirakl product and the BigCommerce variant that sells it, with what was last pushed."""
+
+    __tablename__ = "offer_map"
+    __table_args__ = (
+        UniqueConstraint("product_sku"),
+        CheckConstraint(_one_of("owner", OFFER_OWNERS), name="owner"),
+        Index(None, "owner"),
+        Index(None, "bc_variant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_sku: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    bc_product_id: Mapped[int | None] = mapped_column(BigInteger)
+    bc_variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    bc_sku: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    owner: Mapped[str] = mapped_column(String(16), default="mirakl")
+    offer_id: Mapped[int | None] = mapped_column(BigInteger)
+    shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    purchasable: Mapped[bool | None] = mapped_column(Boolean)
+    pushed_hash: Mapped[str | None] = mapped_column(String(64))
+    mirakl_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    bc_acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OutboxItem(Base):
+    """A change waiting to be pushed; drained in API-sized batches so a crash loses nothing."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status"),
+        Index(None, "stream", "kind", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    stream: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LedgerEntry(Base):
+    """One write to an external system, recorded before and after the call so a rerun never repeats it."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        UniqueConstraint("system", "operation", "idempotency_key"),
+        CheckConstraint(_one_of("outcome", LEDGER_OUTCOMES), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    system: Mapped[str] = mapped_column(String(32))
+    operation: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    outcome: Mapped[str] = mapped_column(String(16), default="started")
+    external_id: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class QuarantineRecord(Base):
+    """A record a gate or an API refused, kept with its reason so nothing is dropped silently."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index(None, "stream", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    stream: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ExceptionCase(Base):
+    """An open problem that needs a person (customer service or operations), opened once per cause."""
+
+    __tablename__ = "exception_case"
+    __table_args__ = (
+        UniqueConstraint("stream", "key", "kind"),
+        Index(None, "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    stream: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OrderRoute(Base):
+    """A BigCommerce order and the Mirakl commercial order it was routed to (if any)."""
+
+    __tablename__ = "order_route"
+    __table_args__ = (UniqueConstraint("commercial_id"),)
+
+    bc_order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    commercial_id: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    status: Mapped[str] = mapped_column(String(32))
+    native_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    routed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LogisticOrder(Base):
+    """One seller's part of a commercial order, as Mirakl splits it (`<commercial_id>-A`, ...)."""
+
+    __tablename__ = "logistic_order"
+    __table_args__ = (Index(None, "commercial_id"), Index(None, "bc_order_id"))
+
+    mirakl_order_id: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    commercial_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    bc_order_id: Mapped[int | None] = mapped_column(BigInteger)
+    shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OrderLineMapping(Base):
+    """A BigCommerce order product and the Mirakl order line that fulfils it."""
+
+    __tablename__ = "order_line_map"
+    __table_args__ = (
+        UniqueConstraint("bc_order_id", "bc_order_product_id"),
+        UniqueConstraint("mirakl_order_line_id"),
+        Index(None, "mirakl_order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bc_order_id: Mapped[int] = mapped_column(BigInteger)
+    bc_order_product_id: Mapped[int] = mapped_column(BigInteger)
+    mirakl_order_id: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    mirakl_order_line_id: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    offer_id: Mapped[int | None] = mapped_column(BigInteger)
+    shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal | None] = mapped_column(Money)

@@ -1,0 +1,179 @@
+"""The outbox queue in front of every rate-limited push.
+
+Changes are enqueued under an idempotency key, then claimed in batches by workers. On PostgreSQL a claim
+locks its rows with `FOR UPDATE SKIP LOCKED`, so several workers drain one queue without sharing a row;
+on SQLite the claim is one UPDATE statement, which the database's single writer makes atomic. A claim
+whose worker died is taken over once its lease has expired.
+
+Functions flush but never commit: the caller's transaction decides what becomes visible. Commit right
+after `claim_batch`, so the rows' locks are released and other workers see them as in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from connectors.state._sql import IN_CHUNK_SIZE, chunks, insert_for
+from connectors.state.models import OUTBOX_STATUSES, OutboxItem
+from connectors.state.types import utcnow
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "claim_batch",
+    "enqueue",
+    "enqueue_many",
+    "mark_done",
+    "mark_failed",
+    "mark_quarantined",
+    "queue_depth",
+    "requeue",
+]
+
+# How long a claim protects its rows; past it the worker is presumed dead and the rows are claimable again.
+DEFAULT_LEASE = timedelta(minutes=10)
+# Stored errors are API messages, not dumps; the cap keeps one runaway message from bloating the table.
+MAX_ERROR_LENGTH = 2000
+
+
+def enqueue(session: Session, stream: str, kind: str, key: str, payload: Mapping[str, Any]) -> bool:
+    """Queue one change; returns whether the key is new. See `enqueue_many` for re-enqueue rules."""
+    return enqueue_many(session, stream, kind, [(key, payload)]) == 1
+
+
+def enqueue_many(
+    session: Session,
+    stream: str,
+    kind: str,
+    items: Iterable[tuple[str, Mapping[str, Any]]],
+    now: datetime | None = None,
+) -> int:
+    """Queue changes in bulk; returns how many keys were new.
+
+    Re-enqueueing a key that is not yet done replaces its payload (the latest state wins) and leaves its
+    status alone: a failed or quarantined item comes back only through `requeue`. A done key is untouched.
+    """
+    stamp = now or utcnow()
+    table = OutboxItem.__table__
+    new = 0
+    latest = dict(items)
+    for keys in chunks(latest, IN_CHUNK_SIZE):
+        existing = set(session.scalars(select(OutboxItem.idempotency_key).where(OutboxItem.idempotency_key.in_(keys))))
+        new += len(keys) - len(existing)
+        statement = insert_for(session, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["idempotency_key"],
+            set_={"payload": statement.excluded.payload, "updated_at": statement.excluded.updated_at},
+            where=table.c.status != "done",
+        )
+        rows = [
+            {
+                "stream": stream,
+                "kind": kind,
+                "idempotency_key": key,
+                "payload": dict(latest[key]),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for key in keys
+        ]
+        session.execute(statement, rows)
+    return new
+
+
+def claim_batch(
+    session: Session,
+    stream: str,
+    kind: str,
+    limit: int,
+    worker: str,
+    now: datetime | None = None,
+    *,
+    lease: timedelta = DEFAULT_LEASE,
+) -> list[OutboxItem]:
+    """Claim up to `limit` due items, oldest first, and mark them in flight for `worker`.
+
+    Due means pending with no retry time or one that has passed, or in flight under an expired lease.
+    Each claim counts as one attempt.
+    """
+    stamp = now or utcnow()
+    due = or_(
+        and_(
+            OutboxItem.status == "pending",
+            or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= stamp),
+        ),
+        and_(OutboxItem.status == "in_flight", OutboxItem.claimed_at < stamp - lease),
+    )
+    candidates = (
+        select(OutboxItem.id)
+        .where(OutboxItem.stream == stream, OutboxItem.kind == kind, due)
+        .order_by(OutboxItem.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(candidates.scalar_subquery()))
+        .values(
+            status="in_flight",
+            claimed_by=worker,
+            claimed_at=stamp,
+            attempts=OutboxItem.attempts + 1,
+            updated_at=stamp,
+        )
+        .returning(OutboxItem)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(session.scalars(statement), key=lambda item: item.id)
+
+
+def mark_done(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:
+    return _set_status(session, ids, {"status": "done", "last_error": None}, now)
+
+
+def mark_failed(
+    session: Session, item_id: int, error: str, retry_at: datetime | None = None, now: datetime | None = None
+) -> None:
+    """Record a failed push: pending again from `retry_at`, or failed for good when `retry_at` is None."""
+    values: dict[str, Any] = {"last_error": error[:MAX_ERROR_LENGTH], "next_attempt_at": retry_at}
+    values["status"] = "failed" if retry_at is None else "pending"
+    _set_status(session, [item_id], values, now)
+
+
+def mark_quarantined(session: Session, ids: Iterable[int], reason: str, now: datetime | None = None) -> int:
+    return _set_status(session, ids, {"status": "quarantined", "last_error": reason[:MAX_ERROR_LENGTH]}, now)
+
+
+def requeue(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:
+    """Make failed or quarantined items pending and due now, after an operator fixed the cause."""
+    return _set_status(session, ids, {"status": "pending", "next_attempt_at": None}, now)
+
+
+def queue_depth(session: Session, stream: str | None = None) -> dict[str, int]:
+    """Item count per status (every status present, zero included), for one stream or all."""
+    query = select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+    if stream is not None:
+        query = query.where(OutboxItem.stream == stream)
+    depth = dict.fromkeys(OUTBOX_STATUSES, 0)
+    depth.update({status: count for status, count in session.execute(query).tuples()})
+    return depth
+
+
+def _set_status(session: Session, ids: Iterable[int], values: dict[str, Any], now: datetime | None) -> int:
+    stamp = now or utcnow()
+    changed = 0
+    for batch in chunks(ids, IN_CHUNK_SIZE):
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(batch))
+            .values(**values, updated_at=stamp)
+            .execution_options(synchronize_session="fetch")
+        )
+        changed += result.rowcount
+    return changed

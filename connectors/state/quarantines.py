@@ -1,0 +1,92 @@
+"""The quarantine: records a gate or an API refused, kept with the reason until someone resolves them.
+
+Nothing is dropped silently; counts per reason feed the run artifacts and the drift monitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from connectors.state._sql import CHUNK_SIZE, IN_CHUNK_SIZE, chunks, insert_for
+from connectors.state.models import QuarantineRecord
+from connectors.state.types import utcnow
+
+__all__ = ["quarantine", "quarantine_counts", "quarantine_many", "resolve_quarantine"]
+
+
+def quarantine(
+    session: Session,
+    stream: str,
+    record_key: str,
+    reason: str,
+    payload: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> QuarantineRecord:
+    record = QuarantineRecord(
+        stream=stream,
+        record_key=record_key,
+        reason=reason,
+        payload=dict(payload) if payload is not None else None,
+        run_id=run_id,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def quarantine_many(
+    session: Session,
+    stream: str,
+    records: Iterable[Mapping[str, Any]],
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Quarantine a gate's failed rows at once; each mapping has `record_key`, `reason` and `payload`."""
+    stamp = now or utcnow()
+    rows = (
+        {
+            "stream": stream,
+            "record_key": record["record_key"],
+            "reason": record["reason"],
+            "payload": record.get("payload"),
+            "run_id": run_id,
+            "created_at": stamp,
+        }
+        for record in records
+    )
+    written = 0
+    for batch in chunks(rows, CHUNK_SIZE):
+        session.execute(insert_for(session, QuarantineRecord.__table__), batch)
+        written += len(batch)
+    return written
+
+
+def quarantine_counts(session: Session, stream: str | None = None) -> dict[str, int]:
+    """Unresolved records per reason."""
+    query = (
+        select(QuarantineRecord.reason, func.count())
+        .where(QuarantineRecord.resolved_at.is_(None))
+        .group_by(QuarantineRecord.reason)
+    )
+    if stream is not None:
+        query = query.where(QuarantineRecord.stream == stream)
+    return {reason: count for reason, count in session.execute(query).tuples()}
+
+
+def resolve_quarantine(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:
+    stamp = now or utcnow()
+    resolved = 0
+    for batch in chunks(ids, IN_CHUNK_SIZE):
+        result = session.execute(
+            update(QuarantineRecord)
+            .where(QuarantineRecord.id.in_(batch), QuarantineRecord.resolved_at.is_(None))
+            .values(resolved_at=stamp)
+            .execution_options(synchronize_session="fetch")
+        )
+        resolved += result.rowcount
+    return resolved

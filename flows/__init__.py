@@ -1,0 +1,1 @@
+"""One Prefect flow per stream: fetch -> transform -> gate -> push -> record."""

@@ -1,0 +1,37 @@
+"""Test-only controls that stand in for what shoppers and admins do in a real store's control panel.
+
+A status change here bumps `date_modified` exactly as an admin edit would, so order sweeps can be tested
+without going through the API under test.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from sandbox.bigcommerce.errors import ApiError
+from sandbox.bigcommerce.settings import ORDER_STATUSES
+from sandbox.bigcommerce.store import BigCommerceStore
+
+__all__ = ["control_router"]
+
+
+class StatusChange(BaseModel):
+    status_id: int = Field(description="the new BigCommerce order status id (0-14)")
+
+
+def control_router(store: BigCommerceStore) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox")
+
+    @router.post("/orders/{order_id}/status", status_code=204)
+    async def change_order_status(order_id: int, change: StatusChange) -> Response:
+        order = store.order(order_id)
+        if order is None:
+            raise ApiError("v2", 404, "The requested resource was not found.")
+        if change.status_id not in ORDER_STATUSES:
+            raise ApiError("v2", 400, f"{change.status_id} is not an order status.")
+        store.set_order_status(order, change.status_id)
+        return Response(status_code=204)
+
+    return router

@@ -1,0 +1,91 @@
+"""Orders v3 routes: order metafields and payment actions (refund quotes, refunds, refund listings).
+
+Refund listings answer `{data, meta: {}}` as `metaEmpty_Full` in orders.v3.yml says, although they take
+`page`/`limit`: a client has to page until a short page, exactly as against a real store (bigcommerce.md §5.3).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+
+from sandbox.bigcommerce.errors import ApiError
+from sandbox.bigcommerce.metafield_api import create_metafield, list_metafields, update_metafield
+from sandbox.bigcommerce.paging import page_request
+from sandbox.bigcommerce.refunds import create_refund, plan_refund, quote
+from sandbox.bigcommerce.store import BigCommerceStore, Order
+from sandbox.bigcommerce.wire import ApiJSONResponse, parse_datetime, parse_int_list, read_json
+
+__all__ = ["orders_v3_router"]
+
+
+def orders_v3_router(store: BigCommerceStore) -> APIRouter:
+    router = APIRouter(prefix="/stores/{store_hash}/v3/orders")
+
+    def order_of(order_id: int) -> Order:
+        order = store.order(order_id)
+        if order is None:
+            raise ApiError("v3", 404, f"Order {order_id} not found")
+        return order
+
+    @router.get("/payment_actions/refunds")
+    async def list_all_refunds(request: Request) -> ApiJSONResponse:
+        page = page_request(request, "v3")
+        query = request.query_params
+        order_ids = parse_int_list(query.get("order_id:in"), field="order_id:in", version="v3")
+        refund_ids = parse_int_list(query.get("id:in"), field="id:in", version="v3")
+        bounds = {}
+        for name in ("created:min", "created:max"):
+            if (raw := query.get(name)) is not None:
+                parsed = parse_datetime(raw)
+                if parsed is None:
+                    raise ApiError("v3", 422, "JSON data is missing or invalid", errors={name: "must be RFC 3339"})
+                bounds[name] = parsed
+        refunds = [
+            r
+            for r in store.refunds
+            if (order_ids is None or r["order_id"] in order_ids)
+            and (refund_ids is None or r["id"] in refund_ids)
+            and ("created:min" not in bounds or r["created"] >= bounds["created:min"])
+            and ("created:max" not in bounds or r["created"] <= bounds["created:max"])
+        ]
+        return ApiJSONResponse({"data": page.slice(refunds), "meta": {}})
+
+    @router.get("/{order_id}/payment_actions/refunds")
+    async def list_order_refunds(order_id: int) -> ApiJSONResponse:
+        order_of(order_id)
+        return ApiJSONResponse({"data": [r for r in store.refunds if r["order_id"] == order_id], "meta": {}})
+
+    @router.post("/{order_id}/payment_actions/refund_quotes")
+    async def post_refund_quote(request: Request, order_id: int) -> ApiJSONResponse:
+        order = order_of(order_id)
+        plan = plan_refund(order, await read_json(request, "v3"))
+        return ApiJSONResponse({"data": quote(order, plan), "meta": {}}, status_code=201)
+
+    @router.post("/{order_id}/payment_actions/refunds")
+    async def post_refund(request: Request, order_id: int) -> ApiJSONResponse:
+        order = order_of(order_id)
+        refund = create_refund(store, order, await read_json(request, "v3"))
+        return ApiJSONResponse({"data": refund, "meta": {}}, status_code=201)
+
+    @router.get("/{order_id}/metafields")
+    async def list_order_metafields(request: Request, order_id: int) -> ApiJSONResponse:
+        order_of(order_id)
+        return ApiJSONResponse(list_metafields(request, store, "order", resource_ids=[order_id]))
+
+    @router.post("/{order_id}/metafields")
+    async def create_order_metafield(request: Request, order_id: int) -> ApiJSONResponse:
+        order_of(order_id)
+        record = create_metafield(store, "order", order_id, await read_json(request, "v3"))
+        return ApiJSONResponse({"data": record, "meta": {}})
+
+    @router.put("/{order_id}/metafields/{metafield_id}")
+    async def update_order_metafield(request: Request, order_id: int, metafield_id: int) -> ApiJSONResponse:
+        order_of(order_id)
+        record = store.metafields.records.get(metafield_id)
+        if record is None or record["resource_type"] != "order" or record["resource_id"] != order_id:
+            raise ApiError("v3", 404, f"Metafield {metafield_id} not found on order {order_id}")
+        updated = update_metafield(store, record, await read_json(request, "v3"))
+        return ApiJSONResponse({"data": updated, "meta": {}})
+
+    return router

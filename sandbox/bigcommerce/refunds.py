@@ -1,0 +1,289 @@
+"""Refund quotes and refunds (orders v3 `payment_actions`): what may be refunded, for how much, by which method.
+
+Items follow `ItemsRefund` in orders.v3.yml: PRODUCT by order-product id with a quantity (its amount is the
+line's tax-inclusive unit price times the quantity, plus negative adjustments), SHIPPING by order-address id with
+an amount, ORDER by order id with a tax-exempt amount. Nothing may exceed what was paid and not yet refunded, and
+a refund's payments must add up to the quoted method amount (bigcommerce.md §5.2).
+
+Error shapes are those each endpoint documents: the quote answers the generic 422
+`{status, title, type, errors}`; the refund answers `{"data": [{status, title, type, errors}]}`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sandbox.bigcommerce.errors import ApiError
+from sandbox.bigcommerce.settings import ERROR_TYPE, PAID_PAYMENT_STATUSES
+from sandbox.bigcommerce.store import BigCommerceStore, Order
+from sandbox.bigcommerce.wire import parse_money
+
+__all__ = ["RefundPlan", "create_refund", "plan_refund", "quote"]
+
+_CENT = Decimal("0.01")
+_ZERO = Decimal("0")
+
+
+class _Rejected(Exception):
+    def __init__(self, title: str, errors: dict[str, str]) -> None:
+        super().__init__(title)
+        self.title = title
+        self.errors = errors
+
+
+@dataclass
+class RefundPlan:
+    """The validated effect of a refund request, before anything is applied."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    quantities: Counter[int] = field(default_factory=Counter)
+    shipping: dict[int, Decimal] = field(default_factory=dict)
+    total: Decimal = _ZERO
+    tax: Decimal = _ZERO
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _plan_product(order: Order, item: dict[str, Any], index: int, plan: RefundPlan) -> None:
+    line = order.line(item.get("item_id")) if isinstance(item.get("item_id"), int) else None
+    if line is None:
+        raise _Rejected("Order product not found", {f"items.{index}.item_id": "no such order product on this order"})
+    quantity = item.get("quantity")
+    if not _positive_int(quantity):
+        raise _Rejected("JSON data is missing or invalid", {f"items.{index}.quantity": "must be a positive integer"})
+    plan.quantities[line.id] += quantity
+    if plan.quantities[line.id] > line.quantity - line.quantity_refunded:
+        raise _Rejected(
+            "The quantity to refund exceeds the quantity left to refund",
+            {f"items.{index}.quantity": f"at most {line.quantity - line.quantity_refunded} left to refund"},
+        )
+    adjustments = _ZERO
+    for adjustment in item.get("adjustments") or []:
+        amount = parse_money(adjustment.get("amount") if isinstance(adjustment, dict) else None, allow_string=False)
+        if amount is None or amount >= 0:
+            raise _Rejected("JSON data is missing or invalid", {f"items.{index}.adjustments": "must be negative"})
+        adjustments += amount
+    amount = line.price_inc_tax * quantity + adjustments
+    if amount < 0:
+        raise _Rejected("Adjustments exceed the item amount", {f"items.{index}.adjustments": "too large"})
+    plan.total += amount
+    plan.tax += line.price_tax * quantity
+    plan.items.append(
+        {
+            "item_type": "PRODUCT",
+            "item_id": line.id,
+            "reason": item.get("reason", ""),
+            "quantity": quantity,
+            "adjustments": item.get("adjustments") or [],
+            "requested_amount": None,
+        }
+    )
+
+
+def _plan_amount(order: Order, item: dict[str, Any], index: int, plan: RefundPlan) -> None:
+    kind = item["item_type"]
+    amount = parse_money(item.get("amount"), allow_string=False)
+    if amount is None or amount < 0:
+        raise _Rejected("JSON data is missing or invalid", {f"items.{index}.amount": "must be a number >= 0"})
+    amount = _cents(amount)
+    if kind == "SHIPPING":
+        address = order.address(item.get("item_id")) if isinstance(item.get("item_id"), int) else None
+        if address is None:
+            raise _Rejected("Order address not found", {f"items.{index}.item_id": "no such order address"})
+        already = plan.shipping.get(address.id, _ZERO)
+        left = address.cost_inc_tax - address.refunded_amount - already
+        if amount > left:
+            raise _Rejected(
+                "The amount to refund exceeds the shipping amount left to refund",
+                {f"items.{index}.amount": f"at most {left} left to refund"},
+            )
+        plan.shipping[address.id] = already + amount
+        shipping_rate = (
+            (address.cost_inc_tax - address.cost_ex_tax) / address.cost_inc_tax if address.cost_inc_tax else 0
+        )
+        plan.tax += _cents(amount * shipping_rate)
+    elif item.get("item_id") != order.id:
+        raise _Rejected("JSON data is missing or invalid", {f"items.{index}.item_id": "must be the order id"})
+    plan.total += amount
+    plan.items.append(
+        {
+            "item_type": kind,
+            "item_id": item["item_id"],
+            "reason": item.get("reason", ""),
+            "quantity": None,
+            "requested_amount": amount,
+        }
+    )
+
+
+def _plan(order: Order, body: Any) -> RefundPlan:
+    if order.payment_status not in PAID_PAYMENT_STATUSES:
+        raise _Rejected("The order is not paid, there is nothing to refund", {"order_id": "not refundable"})
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise _Rejected("JSON data is missing or invalid", {"items": "error.path.missing"})
+    plan = RefundPlan()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _Rejected("JSON data is missing or invalid", {f"items.{index}": "must be an object"})
+        kind = item.get("item_type")
+        if kind == "PRODUCT":
+            _plan_product(order, item, index, plan)
+        elif kind in ("SHIPPING", "ORDER"):
+            _plan_amount(order, item, index, plan)
+        else:
+            raise _Rejected(
+                "JSON data is missing or invalid",
+                {f"items.{index}.item_type": f"{kind!r} cannot be refunded on this order"},
+            )
+    plan.total = _cents(plan.total)
+    plan.tax = _cents(plan.tax)
+    left = order.total_inc_tax - order.refunded_total
+    if plan.total > left:
+        raise _Rejected(
+            "The refund amount exceeds the amount paid and not yet refunded",
+            {"items": f"total {plan.total} exceeds the {_cents(left)} left to refund"},
+        )
+    return plan
+
+
+def plan_refund(order: Order, body: Any) -> RefundPlan:
+    """The plan of a quote request; invalid requests raise the generic 422."""
+    try:
+        return _plan(order, body)
+    except _Rejected as exc:
+        raise ApiError("v3", 422, exc.title, errors=exc.errors) from None
+
+
+def refund_methods(order: Order, amount: Decimal) -> list[list[dict[str, Any]]]:
+    """The card that paid, store credit for registered customers, and an offline "custom" record."""
+    methods = [
+        [_option(order.payment_provider_id, order.payment_provider_id.title(), amount, offline=False)],
+        [_option("custom", "Custom", amount, offline=True)],
+    ]
+    if order.customer_id:
+        methods.insert(1, [_option("storecredit", "Store Credit", amount, offline=False)])
+    return methods
+
+
+def _option(provider_id: str, description: str, amount: Decimal, *, offline: bool) -> dict[str, Any]:
+    return {
+        "provider_id": provider_id,
+        "provider_description": description,
+        "amount": amount,
+        "offline": offline,
+        "offline_provider": offline,
+        "offline_reason": "This is an offline payment provider." if offline else "",
+    }
+
+
+def quote(order: Order, plan: RefundPlan) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "total_refund_amount": plan.total,
+        "total_refund_tax_amount": plan.tax,
+        "order_level_refund_amount": sum(
+            (i["requested_amount"] for i in plan.items if i["item_type"] == "ORDER"), _ZERO
+        ),
+        "rounding": 0,
+        "adjustment": 0,
+        "tax_inclusive": True,
+        "refund_methods": refund_methods(order, plan.total),
+    }
+
+
+def _payments(order: Order, body: dict[str, Any], expected: Decimal) -> list[dict[str, Any]]:
+    payments = body.get("payments")
+    if not isinstance(payments, list) or not payments:
+        raise _Rejected("JSON data is missing or invalid", {"payments": "error.path.missing"})
+    providers = {option["provider_id"] for method in refund_methods(order, expected) for option in method}
+    total = _ZERO
+    for index, payment in enumerate(payments):
+        amount = parse_money(payment.get("amount") if isinstance(payment, dict) else None, allow_string=False)
+        if amount is None or amount < 0:
+            raise _Rejected("JSON data is missing or invalid", {f"payments.{index}.amount": "must be a number >= 0"})
+        if payment.get("provider_id") not in providers:
+            raise _Rejected(
+                "Refund method is not available for this order",
+                {f"payments.{index}.provider_id": f"must be one of {', '.join(sorted(providers))}"},
+            )
+        total += amount
+    if _cents(total) != expected:
+        raise _Rejected(
+            "The payment amount does not match the refund amount",
+            {"payments": f"payments add up to {_cents(total)}, the refund is {expected}"},
+        )
+    return payments
+
+
+def _override(body: dict[str, Any], plan: RefundPlan, order: Order) -> bool:
+    override = body.get("merchant_calculated_override")
+    if override is None:
+        return False
+    total = parse_money(override.get("total_amount") if isinstance(override, dict) else None, allow_string=False)
+    tax = parse_money(override.get("total_tax", 0), allow_string=False) if isinstance(override, dict) else None
+    if total is None or total < 0 or tax is None:
+        raise _Rejected("JSON data is missing or invalid", {"merchant_calculated_override": "needs total_amount"})
+    if _cents(total) > order.total_inc_tax - order.refunded_total:
+        raise _Rejected(
+            "The refund amount exceeds the amount paid and not yet refunded",
+            {"merchant_calculated_override.total_amount": "exceeds the amount left to refund"},
+        )
+    plan.total, plan.tax = _cents(total), _cents(tax)
+    return True
+
+
+def create_refund(store: BigCommerceStore, order: Order, body: Any) -> dict[str, Any]:
+    """Validate the whole request, then record the refund and move the order to Refunded or Partially Refunded."""
+    try:
+        plan = _plan(order, body)
+        overridden = _override(body, plan, order)
+        payments = _payments(order, body, plan.total)
+    except _Rejected as exc:
+        error = {"status": 422, "title": exc.title, "type": ERROR_TYPE, "errors": exc.errors}
+        raise ApiError("v3", 422, exc.title, body={"data": [error]}) from None
+
+    for line_id, quantity in plan.quantities.items():
+        line = order.line(line_id)
+        assert line is not None
+        line.quantity_refunded += quantity
+    for address_id, amount in plan.shipping.items():
+        address = order.address(address_id)
+        assert address is not None
+        address.refunded_amount += amount
+    order.refunded_total += plan.total
+    store.set_order_status(order, 4 if order.refunded_total >= order.total_inc_tax else 14)
+    refund = {
+        "id": store.next_id("refund"),
+        "order_id": order.id,
+        "user_id": 0,
+        "created": order.date_modified,
+        "reason": next((i["reason"] for i in plan.items if i.get("reason")), ""),
+        "total_amount": plan.total,
+        "total_tax": plan.tax,
+        "uses_merchant_override_values": overridden,
+        "items": plan.items,
+        "payments": [
+            {
+                "id": store.next_id("refund_payment"),
+                "provider_id": payment["provider_id"],
+                "amount": _cents(parse_money(payment["amount"], allow_string=False) or _ZERO),
+                "offline": bool(payment.get("offline", False)),
+                "is_declined": False,
+                "declined_message": "",
+                "transaction_id": None,
+            }
+            for payment in payments
+        ],
+    }
+    store.refunds.append(refund)
+    return refund

@@ -1,0 +1,310 @@
+"""A deterministic marketplace world that both emulators are seeded from.
+
+The BigCommerce and Mirakl emulators must agree on which products exist where (a Mirakl `product_sku` is the
+SKU of its BigCommerce variant), so they are seeded from one generated world instead of each inventing data.
+The same seed always gives the same world, which is what makes tests and benchmarks repeatable.
+
+Planted on purpose, because the bridge must handle them: products offered by several sellers; a suspended
+seller; offers out of stock, inactive and deleted; a Mirakl product whose SKU collides with a native product;
+Mirakl products with no BigCommerce listing (mapping errors); orders in every BigCommerce status, several of
+them mixing native and marketplace lines across two sellers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+__all__ = [
+    "CURRENCY",
+    "SANDBOX_EPOCH",
+    "NativeProduct",
+    "Offer",
+    "SeedConfig",
+    "SeedOrder",
+    "SeedOrderLine",
+    "Seller",
+    "World",
+    "build_world",
+]
+
+CURRENCY = "USD"
+SANDBOX_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+
+_FIRST_NAMES = ("Alex", "Sam", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Casey")
+_LAST_NAMES = ("Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefebvre")
+_CITIES = (("Austin", "TX", "78701", "US"), ("Lyon", "", "69001", "FR"), ("Berlin", "", "10115", "DE"))
+
+
+@dataclass(frozen=True)
+class SeedConfig:
+    """How big the world is; the defaults suit tests and the demo, benchmarks scale `marketplace_products`."""
+
+    seed: int = 42
+    sellers: int = 4
+    marketplace_products: int = 40
+    max_offers_per_product: int = 3
+    native_products: int = 10
+    unlisted_products: int = 2
+    orders: int = 12
+
+
+@dataclass(frozen=True)
+class Seller:
+    shop_id: int
+    shop_name: str
+    shop_state: str  # OPEN | SUSPENDED | CLOSE | TERMINATED
+    currency_iso_code: str = CURRENCY
+    refuses_orders: bool = False  # the emulator's simulated seller refuses every order it gets
+
+
+@dataclass
+class Offer:
+    offer_id: int
+    shop_id: int
+    product_sku: str
+    shop_sku: str
+    price: Decimal
+    min_shipping_price: Decimal
+    quantity: int
+    active: bool = True
+    deleted: bool = False
+    currency_iso_code: str = CURRENCY
+    last_updated: datetime = SANDBOX_EPOCH
+
+
+@dataclass(frozen=True)
+class MarketplaceProduct:
+    """A Mirakl catalog product; listed ones have a BigCommerce product with one variant of the same SKU."""
+
+    product_sku: str
+    title: str
+    listed: bool
+    bc_product_id: int | None
+    bc_variant_id: int | None
+
+
+@dataclass(frozen=True)
+class NativeProduct:
+    """A first-party BigCommerce product the bridge must never touch."""
+
+    bc_product_id: int
+    bc_variant_id: int
+    sku: str
+    name: str
+    price: Decimal
+    inventory_level: int
+
+
+@dataclass(frozen=True)
+class SeedOrderLine:
+    bc_product_id: int
+    bc_variant_id: int
+    sku: str
+    name: str
+    quantity: int
+    price_ex_tax: Decimal
+    tax_rate: Decimal
+    marketplace: bool
+
+
+@dataclass(frozen=True)
+class SeedOrder:
+    bc_order_id: int
+    status_id: int
+    customer_id: int
+    first_name: str
+    last_name: str
+    email: str
+    street: str
+    city: str
+    state: str
+    zip: str
+    country_iso2: str
+    shipping_cost_ex_tax: Decimal
+    created: datetime
+    lines: tuple[SeedOrderLine, ...]
+
+
+@dataclass
+class World:
+    config: SeedConfig
+    sellers: list[Seller]
+    products: list[MarketplaceProduct]
+    offers: list[Offer]
+    natives: list[NativeProduct]
+    orders: list[SeedOrder]
+    collision_skus: list[str] = field(default_factory=list)
+
+    def offers_for(self, product_sku: str) -> list[Offer]:
+        return [o for o in self.offers if o.product_sku == product_sku]
+
+
+def build_world(config: SeedConfig | None = None) -> World:
+    """Generate the world for `config`; identical configs give identical worlds."""
+    config = config or SeedConfig()
+    rng = random.Random(config.seed)
+    sellers = [
+        Seller(
+            shop_id=2000 + i,
+            shop_name=f"Seller {i + 1}",
+            shop_state="SUSPENDED" if i == config.sellers - 1 and config.sellers > 2 else "OPEN",
+            refuses_orders=(i == 2),
+        )
+        for i in range(config.sellers)
+    ]
+    next_product_id = 100
+    next_variant_id = 1000
+    natives: list[NativeProduct] = []
+    for i in range(config.native_products):
+        natives.append(
+            NativeProduct(
+                bc_product_id=next_product_id,
+                bc_variant_id=next_variant_id,
+                sku=f"NAT-{i + 1:05d}",
+                name=f"House product {i + 1}",
+                price=Decimal(rng.randrange(1000, 9000)) / 100,
+                inventory_level=rng.randrange(0, 200),
+            )
+        )
+        next_product_id += 1
+        next_variant_id += 1
+
+    products: list[MarketplaceProduct] = []
+    total = config.marketplace_products + config.unlisted_products
+    for i in range(total):
+        listed = i < config.marketplace_products
+        products.append(
+            MarketplaceProduct(
+                product_sku=f"MKP-{i + 1:06d}",
+                title=f"Marketplace product {i + 1}",
+                listed=listed,
+                bc_product_id=next_product_id if listed else None,
+                bc_variant_id=next_variant_id if listed else None,
+            )
+        )
+        if listed:
+            next_product_id += 1
+            next_variant_id += 1
+
+    open_sellers = [s for s in sellers if s.shop_state == "OPEN"] or sellers
+    offers: list[Offer] = []
+    next_offer_id = 5000
+    for index, product in enumerate(products):
+        count = 1 + rng.randrange(config.max_offers_per_product)
+        chosen = rng.sample(sellers, k=min(count, len(sellers)))
+        if not any(s in open_sellers for s in chosen):
+            chosen[0] = open_sellers[index % len(open_sellers)]
+        for seller in chosen:
+            quantity = rng.choice((0, 3, 5, 12, 40, 100)) if index % 7 else 0
+            offers.append(
+                Offer(
+                    offer_id=next_offer_id,
+                    shop_id=seller.shop_id,
+                    product_sku=product.product_sku,
+                    shop_sku=f"S{seller.shop_id}-{product.product_sku}",
+                    price=Decimal(rng.randrange(500, 20000)) / 100,
+                    min_shipping_price=Decimal(rng.choice((0, 0, 499, 799))) / 100,
+                    quantity=quantity,
+                    active=(index % 11 != 5),
+                    last_updated=SANDBOX_EPOCH + timedelta(seconds=index % 86_400),
+                )
+            )
+            next_offer_id += 1
+
+    collision_skus: list[str] = []
+    if natives:
+        # A seller lists the brand's own SKU: the bridge must refuse to touch the native product.
+        collision_skus.append(natives[0].sku)
+        offers.append(
+            Offer(
+                offer_id=next_offer_id,
+                shop_id=open_sellers[0].shop_id,
+                product_sku=natives[0].sku,
+                shop_sku=f"S{open_sellers[0].shop_id}-{natives[0].sku}",
+                price=Decimal("9.99"),
+                min_shipping_price=Decimal("0"),
+                quantity=50,
+            )
+        )
+
+    orders = _build_orders(config, rng, products, offers, natives, open_sellers)
+    return World(config, sellers, products, offers, natives, orders, collision_skus)
+
+
+def _build_orders(
+    config: SeedConfig,
+    rng: random.Random,
+    products: list[MarketplaceProduct],
+    offers: list[Offer],
+    natives: list[NativeProduct],
+    open_sellers: list[Seller],
+) -> list[SeedOrder]:
+    """Orders cycling through BigCommerce statuses; most mix native and marketplace lines from two sellers."""
+    open_ids = {s.shop_id for s in open_sellers}
+    buyable = {}
+    for offer in offers:
+        if offer.active and offer.quantity > 0 and offer.shop_id in open_ids and offer.product_sku.startswith("MKP"):
+            buyable.setdefault(offer.shop_id, []).append(offer)
+    by_sku = {p.product_sku: p for p in products if p.listed}
+    shops = sorted(buyable)
+    statuses = (11, 11, 11, 7, 5, 11, 12, 2, 11, 10, 4, 11)
+    orders: list[SeedOrder] = []
+    for i in range(config.orders):
+        lines: list[SeedOrderLine] = []
+        if natives and i % 3 != 2:
+            native = natives[i % len(natives)]
+            lines.append(
+                SeedOrderLine(
+                    native.bc_product_id,
+                    native.bc_variant_id,
+                    native.sku,
+                    native.name,
+                    1 + i % 2,
+                    native.price,
+                    Decimal("0.08"),
+                    marketplace=False,
+                )
+            )
+        for shop_id in shops[(i % max(1, len(shops))) :][:2] if shops else []:
+            taken = {line.sku for line in lines}
+            candidates = [o for o in buyable[shop_id] if o.product_sku in by_sku and o.product_sku not in taken]
+            if not candidates:
+                continue
+            offer = candidates[i % len(candidates)]
+            product = by_sku[offer.product_sku]
+            assert product.bc_product_id is not None and product.bc_variant_id is not None
+            lines.append(
+                SeedOrderLine(
+                    product.bc_product_id,
+                    product.bc_variant_id,
+                    product.product_sku,
+                    product.title,
+                    1,
+                    offer.price,
+                    Decimal("0.08"),
+                    marketplace=True,
+                )
+            )
+        city, state, zip_code, country = _CITIES[i % len(_CITIES)]
+        orders.append(
+            SeedOrder(
+                bc_order_id=100 + i,
+                status_id=statuses[i % len(statuses)],
+                customer_id=0 if i % 4 == 0 else 10 + i,
+                first_name=rng.choice(_FIRST_NAMES),
+                last_name=rng.choice(_LAST_NAMES),
+                email=f"customer{i}@example.com",
+                street=f"{10 + i} Example Street",
+                city=city,
+                state=state,
+                zip=zip_code,
+                country_iso2=country,
+                shipping_cost_ex_tax=Decimal("5.00"),
+                created=SANDBOX_EPOCH + timedelta(hours=i),
+                lines=tuple(lines),
+            )
+        )
+    return orders

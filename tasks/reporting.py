@@ -1,0 +1,122 @@
+"""Run reports for analysts: a markdown summary and tables per flow run, and the bridge's own alert events.
+
+Every stream reports through here so that artifacts have stable keys (`<stream>-summary`, `<stream>-<table>`),
+carry ids, counts and amounts only, and are also written as local files (handy with the ephemeral Prefect
+of the demo, and for operators without UI access). A last guard masks anything shaped like an e-mail
+address, in case a caller passes a customer field by mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Alert", "RunReport", "emit_alert", "publish_report", "redact"]
+
+_log = logging.getLogger("bcmirakl.reporting")
+_EMAIL = re.compile(r"[^\s@|,;]+@[^\s@|,;]+\.[A-Za-z]{2,}")
+
+
+@dataclass
+class Alert:
+    event: str
+    resource_id: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class RunReport:
+    """What one flow run did, in numbers; `tables` hold row-level detail (ids and reasons, never PII)."""
+
+    stream: str
+    title: str
+    counts: dict[str, int | float | str] = field(default_factory=dict)
+    quarantined: Counter[str] = field(default_factory=Counter)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, amount: int = 1) -> None:
+        current = self.counts.get(name, 0)
+        self.counts[name] = (current if isinstance(current, int | float) else 0) + amount
+
+    def to_markdown(self) -> str:
+        lines = [f"# {self.title}", "", f"_generated {datetime.now(UTC).isoformat(timespec='seconds')}_", ""]
+        lines += ["| measure | value |", "|---|---|"]
+        lines += [f"| {name} | {_fmt(value)} |" for name, value in self.counts.items()]
+        if self.quarantined:
+            lines += ["", "## Quarantined by reason", "", "| reason | rows |", "|---|---|"]
+            lines += [f"| {reason} | {count} |" for reason, count in self.quarantined.most_common()]
+        if self.alerts:
+            lines += ["", "## Alerts raised", ""]
+            lines += [f"- `{a.event}` on `{a.resource_id}`" for a in self.alerts]
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes]
+        return redact("\n".join(lines) + "\n")
+
+
+def redact(text: str) -> str:
+    """Mask e-mail-shaped strings: artifacts and logs must never carry customer contact data."""
+    return _EMAIL.sub("[redacted]", text)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _clean_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: redact(str(v)) if isinstance(v, str) else _jsonable(v) for k, v in row.items()} for row in rows]
+
+
+async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: bool = True) -> dict[str, Path]:
+    """Publish the summary and tables as Prefect artifacts and local files; returns the local paths."""
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    markdown = report.to_markdown()
+    paths: dict[str, Path] = {}
+    summary_key = f"{report.stream}-summary"
+    summary_path = artifacts_dir / f"{summary_key}.md"
+    summary_path.write_text(markdown, encoding="utf-8")
+    paths[summary_key] = summary_path
+    tables = {name: _clean_table(rows) for name, rows in report.tables.items()}
+    for name, rows in tables.items():
+        key = f"{report.stream}-{name}"
+        path = artifacts_dir / f"{key}.json"
+        path.write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
+        paths[key] = path
+    if in_prefect:
+        from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+
+        await acreate_markdown_artifact(markdown, key=summary_key, description=report.title)
+        for name, rows in tables.items():
+            if rows:
+                await acreate_table_artifact(rows[:500], key=f"{report.stream}-{name}", description=name)
+    return paths
+
+
+def emit_alert(report: RunReport, event: str, resource_id: str, payload: dict[str, Any]) -> Alert:
+    """Emit a Prefect event for automations to alert on, and record it in the run's report."""
+    from prefect.events import emit_event
+
+    clean = {k: _jsonable(v) for k, v in payload.items()}
+    emit_event(event, resource={"prefect.resource.id": resource_id}, payload=clean)
+    alert = Alert(event, resource_id, clean)
+    report.alerts.append(alert)
+    _log.warning("alert %s on %s: %s", event, resource_id, clean)
+    return alert

@@ -1,0 +1,52 @@
+"""Fixtures shared by every test: an in-process sandbox and a runtime wired to it.
+
+Clients reach the sandbox through `httpx.ASGITransport`, so no socket or port is involved; the state store is a
+fresh SQLite file per test. Flow tests additionally use the Prefect harness from `tests/flows/conftest.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bcmirakl.config import BridgeConfig, load_config
+from bcmirakl.runtime import Runtime, build_runtime
+from bcmirakl.settings import BridgeSettings
+from sandbox.app import Sandbox, create_sandbox
+
+
+def sandbox_settings(sandbox: Sandbox, tmp_path: Path, database_url: str | None = None) -> BridgeSettings:
+    return BridgeSettings(
+        database_url=database_url or f"sqlite:///{tmp_path / 'state.db'}",
+        artifacts_dir=tmp_path / "artifacts",
+        bc_base_url=sandbox.bigcommerce_url,
+        bc_store_hash="sandbox",
+        bc_access_token="sandbox-token",
+        mirakl_base_url=sandbox.mirakl_url,
+        mirakl_api_key="sandbox-mirakl-key",
+        erp_base_url=sandbox.erp_url,
+        erp_token="sandbox-erp-token",
+    )
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return create_sandbox()
+
+
+@pytest.fixture
+def bridge_config() -> BridgeConfig:
+    return load_config()
+
+
+@pytest.fixture
+async def runtime(sandbox: Sandbox, tmp_path: Path, bridge_config: BridgeConfig) -> AsyncIterator[Runtime]:
+    transport = httpx.ASGITransport(app=sandbox.app)
+    rt = build_runtime(sandbox_settings(sandbox, tmp_path), config=bridge_config, transport=transport)
+    try:
+        yield rt
+    finally:
+        await rt.aclose()

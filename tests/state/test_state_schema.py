@@ -1,0 +1,71 @@
+"""The migrations build exactly the tables the models describe, on both engines, from any working directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from connectors.state import Base, create_state_engine, is_postgres, upgrade
+
+EXPECTED_TABLES = {
+    "alembic_version",
+    "exception_case",
+    "ledger",
+    "logistic_order",
+    "offer_map",
+    "order_line_map",
+    "order_route",
+    "outbox",
+    "quarantine",
+    "stream_cursor",
+}
+
+
+def test_migrated_schema_matches_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+        assert set(inspect(connection).get_table_names()) == EXPECTED_TABLES
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+
+
+def test_upgrading_an_up_to_date_schema_changes_nothing(engine: Engine) -> None:
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM alembic_version")) == 1
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_is_postgres_tells_the_engines_apart(engine: Engine) -> None:
+    assert is_postgres(engine) is (engine.dialect.name == "postgresql")
+
+
+def test_default_store_is_a_sqlite_file_under_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    upgrade()
+    database = tmp_path / ".bcmirakl" / "state.db"
+    assert database.is_file()
+    engine = create_state_engine()
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_engine_creates_its_folder_and_uses_wal_with_a_busy_timeout(tmp_path: Path) -> None:
+    engine = create_state_engine(f"sqlite:///{tmp_path / 'deep' / 'er' / 'state.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert connection.scalar(text("PRAGMA busy_timeout")) > 0
+        assert (tmp_path / "deep" / "er").is_dir()
+    finally:
+        engine.dispose()
