@@ -1,0 +1,89 @@
+"""Exactly-once external writes: the ledger row is written before the call and closed after it.
+
+Every stream that changes something in Mirakl, BigCommerce or the ERP goes through `write_once`, so a rerun
+after any crash, or a retry from the Prefect UI, finds the earlier attempt and does not repeat a finished
+write. A write interrupted between the call and the record (the ledger says `started`) is not sent again
+blindly: the caller's `recover` looks in the external system for what the first attempt did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.http.errors import PermanentApiError
+from connectors.state import ledger_begin, ledger_finish, ledger_get
+
+__all__ = ["WriteOutcome", "write_once"]
+
+T = TypeVar("T")
+Status = Literal["sent", "recovered", "already_done", "previously_failed", "failed"]
+
+
+@dataclass(frozen=True)
+class WriteOutcome(Generic[T]):
+    """What happened to one keyed write; `result` is set when this call sent it."""
+
+    status: Status
+    external_id: str | None = None
+    result: T | None = None
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("sent", "recovered", "already_done")
+
+
+async def write_once(
+    sessions: sessionmaker[Session],
+    *,
+    system: str,
+    operation: str,
+    key: str,
+    send: Callable[[], Awaitable[T]],
+    external_id: Callable[[T], str | None] = lambda _: None,
+    recover: Callable[[], Awaitable[str | None]] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> WriteOutcome[T]:
+    """Send one write at most once per (system, operation, key).
+
+    Permanent API errors close the ledger row as failed and are returned, not raised, so one bad record does
+    not stop a batch; transient errors propagate (the ledger row stays `started`, and the next attempt runs
+    `recover` before sending again).
+    """
+    with sessions() as session:
+        existing = ledger_get(session, system, operation, key)
+        if existing is not None and existing.outcome == "succeeded":
+            return WriteOutcome("already_done", existing.external_id)
+        if existing is not None and existing.outcome == "failed":
+            return WriteOutcome("previously_failed", existing.external_id)
+        interrupted = existing is not None
+        if not interrupted:
+            ledger_begin(session, system, operation, key, detail)
+            session.commit()
+    if interrupted and recover is not None:
+        found = await recover()
+        if found is not None:
+            _finish(sessions, system, operation, key, "succeeded", found)
+            return WriteOutcome("recovered", found)
+    try:
+        result = await send()
+    except PermanentApiError as exc:
+        _finish(sessions, system, operation, key, "failed", None)
+        return WriteOutcome("failed", error=exc.api_message)
+    ext = external_id(result)
+    _finish(sessions, system, operation, key, "succeeded", ext)
+    return WriteOutcome("sent", ext, result)
+
+
+def _finish(
+    sessions: sessionmaker[Session], system: str, operation: str, key: str, outcome: str, ext: str | None
+) -> None:
+    with sessions() as session:
+        entry = ledger_get(session, system, operation, key)
+        assert entry is not None, "ledger row vanished between begin and finish"
+        ledger_finish(session, entry, outcome, ext)
+        session.commit()

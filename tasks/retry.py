@@ -1,0 +1,34 @@
+"""The retry rule for Prefect tasks: repeat only what the error taxonomy calls transient.
+
+HTTP-level retries already happen inside the connectors; a task-level retry is the outer net for a batch
+that failed after those (a long outage, a malformed page). A 4xx or a data error is never retried: it is
+quarantined by the code that met it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.http.errors import TransientApiError
+
+__all__ = ["TASK_RETRY", "retry_on_transient"]
+
+
+def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """`retry_condition_fn` for `@task`: True only when the task failed on a transient API error."""
+    try:
+        state.result()
+    except TransientApiError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+# Keyword arguments for connector-facing tasks: two outer retries, jittered, transient errors only.
+TASK_RETRY: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [5, 30],
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": retry_on_transient,
+}

@@ -1,0 +1,89 @@
+"""Exactly-once writes: a finished write is never repeated, an interrupted one is recovered, not resent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.http.errors import PermanentApiError, TransientApiError
+from connectors.state import create_state_engine, ledger_get, session_factory, upgrade
+from tasks.effects import write_once
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    engine = create_state_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(engine)
+    return session_factory(engine)
+
+
+class Api:
+    def __init__(self, errors: list[Exception] | None = None) -> None:
+        self.calls = 0
+        self.errors = errors or []
+
+    async def send(self) -> dict[str, str]:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"id": f"EXT-{self.calls}"}
+
+
+async def test_a_finished_write_is_not_sent_again(sessions: sessionmaker[Session]) -> None:
+    api = Api()
+    first = await write_once(
+        sessions, system="mirakl", operation="OR01", key="100", send=api.send, external_id=lambda r: r["id"]
+    )
+    second = await write_once(
+        sessions, system="mirakl", operation="OR01", key="100", send=api.send, external_id=lambda r: r["id"]
+    )
+    assert (first.status, first.external_id) == ("sent", "EXT-1")
+    assert (second.status, second.external_id) == ("already_done", "EXT-1")
+    assert api.calls == 1
+
+
+async def test_an_interrupted_write_is_recovered_instead_of_resent(sessions: sessionmaker[Session]) -> None:
+    api = Api(errors=[TransientApiError("timeout", system="mirakl", operation="OR01")])
+    with pytest.raises(TransientApiError):
+        await write_once(sessions, system="mirakl", operation="OR01", key="100", send=api.send)
+
+    async def recover() -> str | None:
+        return "100-A"  # the first attempt did reach Mirakl
+
+    outcome = await write_once(sessions, system="mirakl", operation="OR01", key="100", send=api.send, recover=recover)
+    assert (outcome.status, outcome.external_id) == ("recovered", "100-A")
+    assert api.calls == 1
+
+
+async def test_an_interrupted_write_with_nothing_to_recover_is_sent(sessions: sessionmaker[Session]) -> None:
+    api = Api(errors=[TransientApiError("timeout", system="mirakl", operation="OR01")])
+    with pytest.raises(TransientApiError):
+        await write_once(sessions, system="mirakl", operation="OR01", key="7", send=api.send)
+
+    async def recover() -> str | None:
+        return None
+
+    outcome = await write_once(
+        sessions,
+        system="mirakl",
+        operation="OR01",
+        key="7",
+        send=api.send,
+        recover=recover,
+        external_id=lambda r: r["id"],
+    )
+    assert (outcome.status, outcome.external_id) == ("sent", "EXT-2")
+
+
+async def test_a_permanent_refusal_is_recorded_and_not_retried(sessions: sessionmaker[Session]) -> None:
+    api = Api(errors=[PermanentApiError("offer unknown", system="mirakl", operation="OR01", status=400)])
+    first = await write_once(sessions, system="mirakl", operation="OR01", key="9", send=api.send)
+    second = await write_once(sessions, system="mirakl", operation="OR01", key="9", send=api.send)
+    assert (first.status, first.error) == ("failed", "offer unknown")
+    assert second.status == "previously_failed"
+    assert api.calls == 1
+    with sessions() as session:
+        entry = ledger_get(session, "mirakl", "OR01", "9")
+        assert entry is not None and entry.outcome == "failed"
