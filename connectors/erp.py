@@ -142,35 +142,42 @@ class ErpClient:
         """
         if not idempotency_key:
             raise ValueError("idempotency_key is empty")
-        response = await self.transport.request(
+        # Repeatable (the default) although it creates an order: the ERP deduplicates on the Idempotency-Key, so a
+        # repeat after a timeout or a 5xx answers 200 for the order it already has instead of booking it twice.
+        return await self.transport.request(
             "POST",
             PATH_ORDERS,
             operation=_OPERATION,
             content=json.dumps(payload, default=str).encode("utf-8"),
             headers={"Content-Type": "application/json", "Idempotency-Key": idempotency_key},
+            read=lambda response: _receipt(response, idempotency_key),
         )
-        if response.status_code not in (200, 201):
-            raise MalformedResponseError(
-                "unexpected success status", system=SYSTEM, operation=_OPERATION, status=response.status_code
-            )
-        body = decode_json(response, system=SYSTEM, operation=_OPERATION) if response.content else {}
-        if not isinstance(body, dict):
-            body = {}
-        erp_order_id = body.get("erp_order_id") or body.get("id")
-        try:
-            return ErpReceipt.model_validate(
-                {
-                    **body,
-                    "idempotency_key": idempotency_key,
-                    "status_code": response.status_code,
-                    "duplicate": response.status_code == 200,
-                    "erp_order_id": str(erp_order_id) if erp_order_id is not None else None,
-                }
-            )
-        except ValidationError as exc:
-            raise MalformedResponseError(
-                "receipt does not match the expected shape", system=SYSTEM, operation=_OPERATION
-            ) from exc
+
+
+def _receipt(response: httpx.Response, idempotency_key: str) -> ErpReceipt:
+    """Read inside each attempt, so an unreadable receipt is asked for again (the key makes that harmless)."""
+    if response.status_code not in (200, 201):
+        raise MalformedResponseError(
+            "unexpected success status", system=SYSTEM, operation=_OPERATION, status=response.status_code
+        )
+    body = decode_json(response, system=SYSTEM, operation=_OPERATION) if response.content else {}
+    if not isinstance(body, dict):
+        body = {}
+    erp_order_id = body.get("erp_order_id") or body.get("id")
+    try:
+        return ErpReceipt.model_validate(
+            {
+                **body,
+                "idempotency_key": idempotency_key,
+                "status_code": response.status_code,
+                "duplicate": response.status_code == 200,
+                "erp_order_id": str(erp_order_id) if erp_order_id is not None else None,
+            }
+        )
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            "receipt does not match the expected shape", system=SYSTEM, operation=_OPERATION
+        ) from exc
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Alert", "RunReport", "emit_alert", "publish_report", "redact"]
+__all__ = ["Alert", "RunReport", "artifact_key", "emit_alert", "publish_report", "redact"]
 
 _log = logging.getLogger("bcmirakl.reporting")
 _EMAIL = re.compile(r"[^\s@|,;]+@[^\s@|,;]+\.[A-Za-z]{2,}")
@@ -62,6 +62,11 @@ class RunReport:
         return redact("\n".join(lines) + "\n")
 
 
+def artifact_key(name: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+
+
 def redact(text: str) -> str:
     """Mask e-mail-shaped strings: artifacts and logs must never carry customer contact data."""
     return _EMAIL.sub("[redacted]", text)
@@ -90,13 +95,14 @@ async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: 
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     markdown = report.to_markdown()
     paths: dict[str, Path] = {}
-    summary_key = f"{report.stream}-summary"
+    prefix = artifact_key(report.stream)
+    summary_key = f"{prefix}-summary"
     summary_path = artifacts_dir / f"{summary_key}.md"
     summary_path.write_text(markdown, encoding="utf-8")
     paths[summary_key] = summary_path
     tables = {name: _clean_table(rows) for name, rows in report.tables.items()}
     for name, rows in tables.items():
-        key = f"{report.stream}-{name}"
+        key = artifact_key(f"{prefix}-{name}")
         path = artifacts_dir / f"{key}.json"
         path.write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
         paths[key] = path
@@ -106,7 +112,7 @@ async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: 
         await acreate_markdown_artifact(markdown, key=summary_key, description=report.title)
         for name, rows in tables.items():
             if rows:
-                await acreate_table_artifact(rows[:500], key=f"{report.stream}-{name}", description=name)
+                await acreate_table_artifact(rows[:500], key=artifact_key(f"{prefix}-{name}"), description=name)
     return paths
 
 

@@ -1,10 +1,10 @@
 """The BigCommerce client: one async method per API operation the bridge uses, returning typed models.
 
-Every request goes through the shared `ApiTransport` (quota pacing, error classification, call counters) and the
-shared retry loop. The transport sends each attempt once and the retry loop wraps "send + read the body", so a
-truncated 200 is retried exactly like a 500. Writes that are not safe to repeat (creating shipments, refunds,
-metafields, hooks, products) are retried only on 429, which BigCommerce answers before doing anything: after a
-timeout or a 5xx such a write may have happened, so the caller must reconcile before trying again.
+Every request goes through the shared `ApiTransport` (quota pacing, error classification, call counters, retries),
+which reads the body inside each attempt, so a truncated 200 is retried exactly like a 500. Writes that are not
+safe to repeat (creating shipments, refunds, metafields, hooks, products) are sent `repeatable=False`: retried
+only on 429, which BigCommerce answers before doing anything; after a timeout or a 5xx such a write may have
+happened, so the caller must reconcile before trying again.
 """
 
 from __future__ import annotations
@@ -56,31 +56,15 @@ from connectors.http import (
     ConfigurationError,
     MalformedResponseError,
     QuotaLimiter,
-    RateLimitError,
     RetryPolicy,
-    TransientApiError,
-    call_with_retry,
-    decode_json,
 )
 from connectors.http.retry import Sleep
 
 __all__ = ["BigCommerceClient"]
 
 M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
-
-# The transport must not retry on its own: the retry loop lives one level up, around send + read.
-_SINGLE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 Paginator = V3OffsetPaginator | V2PagePaginator | CursorPaginator
-
-
-class _DoNotRepeat(Exception):
-    """Carries a transient error of an unsafe write past the retry loop, which would otherwise repeat it."""
-
-    def __init__(self, error: TransientApiError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class BigCommerceClient:
@@ -100,19 +84,15 @@ class BigCommerceClient:
             raise ConfigurationError("BigCommerce store_hash is missing or malformed")
         self.http = http
         self.store_hash = store_hash
-        self.retry_policy = retry_policy
         self.transport = ApiTransport(
             http,
             system=settings.SYSTEM,
             error_mapper=map_bigcommerce_error,
             limiter=limiter,
-            retry_policy=_SINGLE_ATTEMPT,
+            retry_policy=retry_policy,
+            sleep=sleep,
+            rand=rand,
         )
-        self._retry_kwargs: dict[str, Any] = {"policy": retry_policy}
-        if sleep is not None:
-            self._retry_kwargs["sleep"] = sleep
-        if rand is not None:
-            self._retry_kwargs["rand"] = rand
         self._v2 = settings.V2.format(store_hash=quote(store_hash, safe=""))
         self._v3 = settings.V3.format(store_hash=quote(store_hash, safe=""))
         self._owns_http = False
@@ -204,7 +184,7 @@ class BigCommerceClient:
             ConflictError: a product with this name or SKU exists. Not repeated after a timeout or 5xx.
         """
         body = await self._json(
-            "POST", f"{self._v3}/{settings.PRODUCTS}", "create_product", json_body=payload.to_api(), safe=False
+            "POST", f"{self._v3}/{settings.PRODUCTS}", "create_product", json_body=payload.to_api(), repeatable=False
         )
         return self._one(Product, _v3_object(body, "create_product"), "create_product")
 
@@ -331,7 +311,7 @@ class BigCommerceClient:
         path = f"{self._v3}/{settings.VARIANT_METAFIELDS}"
         try:
             body = await self._json(
-                method, path, operation, json_body=[i.to_api() for i in items], safe=method == "PUT"
+                method, path, operation, json_body=[i.to_api() for i in items], repeatable=method == "PUT"
             )
         except BatchRejectedError as exc:
             saved = self._page(Metafield, exc.accepted, operation)
@@ -555,7 +535,7 @@ class BigCommerceClient:
             f"{self._v2}/{settings.ORDERS}/{int(order_id)}/shipments",
             "create_shipment",
             json_body=shipment.to_api(),
-            safe=False,
+            repeatable=False,
         )
         return self._one(Shipment, body, "create_shipment")
 
@@ -643,7 +623,7 @@ class BigCommerceClient:
             namespace=namespace, key=key, value=value, permission_set=permission_set, description=description
         )
         path = f"{self._v3}/{settings.ORDER_METAFIELDS.format(order_id=int(order_id))}"
-        body = await self._json("POST", path, "create_order_metafield", json_body=item.to_api(), safe=False)
+        body = await self._json("POST", path, "create_order_metafield", json_body=item.to_api(), repeatable=False)
         return self._one(Metafield, _v3_object(body, "create_order_metafield"), "create_order_metafield")
 
     async def update_order_metafield(
@@ -752,7 +732,7 @@ class BigCommerceClient:
         if merchant_calculated_override is not None:
             body["merchant_calculated_override"] = merchant_calculated_override.to_api()
         path = f"{self._v3}/{settings.ORDER_REFUNDS.format(order_id=int(order_id))}"
-        answer = await self._json("POST", path, "create_refund", json_body=body, safe=False)
+        answer = await self._json("POST", path, "create_refund", json_body=body, repeatable=False)
         return self._one(Refund, _v3_object(answer, "create_refund"), "create_refund")
 
     def iter_refunds(self, **filters: Any) -> AsyncIterator[list[Refund]]:
@@ -815,47 +795,19 @@ class BigCommerceClient:
             PermanentApiError: refused (bad destination, duplicate). Not repeated after a timeout or 5xx.
         """
         body = {"scope": scope, "destination": destination, "is_active": is_active, "headers": headers or {}}
-        answer = await self._json("POST", f"{self._v3}/{settings.HOOKS}", "create_webhook", json_body=body, safe=False)
+        answer = await self._json(
+            "POST", f"{self._v3}/{settings.HOOKS}", "create_webhook", json_body=body, repeatable=False
+        )
         return self._one(Webhook, _v3_object(answer, "create_webhook"), "create_webhook")
 
     # --- request plumbing ------------------------------------------------------------------------------------
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        operation: str,
-        read: Callable[[httpx.Response], T],
-        *,
-        params: dict[str, Any] | None = None,
-        json_body: Any = None,
-        safe: bool = True,
-    ) -> T:
-        """One logical request: attempts of send + read, repeated on transient errors by the shared loop."""
-
-        async def attempt() -> T:
-            try:
-                response = await self.transport.request(
-                    method, path, operation=operation, params=params, json_body=json_body
-                )
-                return read(response)
-            except TransientApiError as exc:
-                if not safe and not isinstance(exc, RateLimitError):
-                    raise _DoNotRepeat(exc) from exc
-                raise
-
-        try:
-            return await call_with_retry(attempt, **self._retry_kwargs)
-        except _DoNotRepeat as stopped:
-            raise stopped.error from stopped.error.__cause__
-
-    async def _json(self, method: str, path: str, operation: str, *, json_body: Any = None, safe: bool = True) -> Any:
-        def read(response: httpx.Response) -> Any:
-            if response.status_code == 204:
-                return None
-            return decode_json(response, system=settings.SYSTEM, operation=operation)
-
-        return await self._send(method, path, operation, read, json_body=json_body, safe=safe)
+    async def _json(
+        self, method: str, path: str, operation: str, *, json_body: Any = None, repeatable: bool = True
+    ) -> Any:
+        return await self.transport.request_json(
+            method, path, operation=operation, json_body=json_body, repeatable=repeatable
+        )
 
     def _iter_v3(self, path: str, operation: str, filters: dict[str, Any], model: type[M]) -> AsyncIterator[list[M]]:
         params = dict(filters)
@@ -867,7 +819,9 @@ class BigCommerceClient:
     ) -> AsyncIterator[list[M]]:
         params = _query(filters)
         while not pager.done:
-            records = await self._send("GET", path, pager.operation, pager.update, params=params | pager.params())
+            records = await self.transport.request(
+                "GET", path, operation=pager.operation, params=params | pager.params(), read=pager.update
+            )
             if records:
                 yield self._page(model, records, pager.operation)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.http.client import ApiTransport, ErrorMapper, decode_json, retry_after_seconds
+from connectors.http.client import ApiTransport, ErrorMapper, ResponseReader, decode_json, retry_after_seconds
 from connectors.http.errors import (
     ApiError,
     AuthError,
@@ -36,6 +36,7 @@ __all__ = [
     "QuotaLimiter",
     "RateLimitError",
     "RecordRejectedError",
+    "ResponseReader",
     "RetryPolicy",
     "TransientApiError",
     "backoff_delay",

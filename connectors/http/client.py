@@ -1,8 +1,15 @@
-"""The request path every connector shares: pace, send, read the quota, classify, retry.
+"""The request path every connector shares: pace, send, read the body, classify, retry.
 
 A system's client (BigCommerce, Mirakl, ERP) subclasses nothing: it owns an `ApiTransport` and gives it the
 one function that maps that system's error bodies to the taxonomy. Counting calls per operation here is what
 lets artifacts and benchmarks report API-call efficiency.
+
+One attempt is "send, then read": the caller's `read` runs inside each attempt, so a truncated or garbled
+200 (`MalformedResponseError`) is repeated exactly like a 500, and no client needs a retry loop of its own.
+Writes that are not safe to repeat (they create something and carry no idempotency key) pass
+`repeatable=False`: after a timeout, a reset, a 5xx or an unreadable answer such a write may have reached the
+server, so the failure is raised after the first attempt for the caller to reconcile. A 429 is still waited
+out and repeated (the API refused before doing anything), and so is a connection that was never opened.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import httpx
 
@@ -26,15 +33,21 @@ from connectors.http.errors import (
 from connectors.http.ratelimit import QuotaLimiter
 from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, Sleep, call_with_retry
 
-__all__ = ["ApiTransport", "ErrorMapper", "decode_json", "retry_after_seconds"]
+__all__ = ["ApiTransport", "ErrorMapper", "ResponseReader", "decode_json", "retry_after_seconds"]
 
+T = TypeVar("T")
 ErrorMapper = Callable[[httpx.Response, str], ApiError]
+ResponseReader = Callable[[httpx.Response], T]
+
+# Failures raised before a connection existed: the request never left this process, so even a write that is
+# not safe to repeat may be sent again.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 _log = logging.getLogger("bcmirakl.http")
 
 
 class ApiTransport:
-    """Sends one logical request, with pacing and retries, and returns the successful response."""
+    """Sends one logical request, with pacing and retries, and returns the read (or raw) successful response."""
 
     def __init__(
         self,
@@ -53,13 +66,46 @@ class ApiTransport:
         self.retry_policy = retry_policy
         self.calls: Counter[str] = Counter()
         self._error_mapper = error_mapper
-        self._sleep = sleep
-        self._rand = rand
+        self._retry_kwargs: dict[str, Any] = {"policy": retry_policy}
+        if sleep is not None:
+            self._retry_kwargs["sleep"] = sleep
+        if rand is not None:
+            self._retry_kwargs["rand"] = rand
         self._reached_once = False
 
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = ...,
+        json_body: Any = ...,
+        content: bytes | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        read: None = ...,
+        repeatable: bool = ...,
+    ) -> httpx.Response: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = ...,
+        json_body: Any = ...,
+        content: bytes | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        read: ResponseReader[T],
+        repeatable: bool = ...,
+    ) -> T: ...
 
     async def request(
         self,
@@ -71,18 +117,98 @@ class ApiTransport:
         json_body: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """Send `method url` as `operation`; transient failures are retried, others raised classified."""
+        read: ResponseReader[Any] | None = None,
+        repeatable: bool = True,
+    ) -> Any:
+        """Send `method url` as `operation`; transient failures are retried, others raised classified.
 
-        async def attempt() -> httpx.Response:
-            return await self._send_once(method, url, operation, params, json_body, content, headers)
+        Args:
+            method: the HTTP method.
+            url: a path relative to the client's base URL, or an absolute URL.
+            operation: the name calls are counted and errors reported under (Mirakl's code, a method name).
+            params: query parameters; None values are dropped, booleans sent as `true`/`false`.
+            json_body: a JSON-serialisable body.
+            content: a raw body (`b""` sends `Content-Length: 0`).
+            headers: extra request headers.
+            read: turns the successful response into the result inside each attempt, so a
+                `MalformedResponseError` it raises is retried like any transient failure; without it the
+                response itself is returned.
+            repeatable: False for a write that must not happen twice: only a 429 or a connection never
+                opened is repeated, any other transient failure is raised after the first attempt.
 
-        kwargs: dict[str, Any] = {"policy": self.retry_policy}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
-        if self._rand is not None:
-            kwargs["rand"] = self._rand
-        return await call_with_retry(attempt, **kwargs)
+        Returns:
+            What `read` returned, or the response when there is no `read`.
+
+        Raises:
+            TransientApiError: attempts ran out, or the first one failed on a write that is not repeatable.
+            PermanentApiError: the API refused the request.
+            ConfigurationError: the very first connection of this transport failed (a wrong base URL).
+        """
+
+        async def attempt() -> Any:
+            response = await self._send_once(method, url, operation, params, json_body, content, headers)
+            if read is None:
+                return response
+            return read(response)
+
+        if repeatable:
+            return await call_with_retry(attempt, **self._retry_kwargs)
+
+        async def attempt_once_unless_refused() -> Any:
+            try:
+                return await attempt()
+            except TransientApiError as exc:
+                if isinstance(exc, RateLimitError) or isinstance(exc.__cause__, _NEVER_SENT):
+                    raise
+                raise _NotRepeated(exc) from exc
+
+        try:
+            return await call_with_retry(attempt_once_unless_refused, **self._retry_kwargs)
+        except _NotRepeated as stopped:
+            error = stopped.error
+            _log.warning(
+                "%s %s failed (status %s) and may have taken effect: not repeated, reconcile before retrying",
+                error.system,
+                error.operation,
+                error.status,
+            )
+            raise error from error.__cause__
+
+    async def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool = True,
+    ) -> Any:
+        """`request` reading the body as JSON; a 204 reads as None, an unreadable body is retried.
+
+        Raises:
+            MalformedResponseError: the body stayed unreadable on every attempt (or the one attempt of a write
+                that is not repeatable).
+        """
+
+        def read(response: httpx.Response) -> Any:
+            if response.status_code == 204:
+                return None
+            return decode_json(response, system=self.system, operation=operation)
+
+        return await self.request(
+            method,
+            url,
+            operation=operation,
+            params=params,
+            json_body=json_body,
+            content=content,
+            headers=headers,
+            read=read,
+            repeatable=repeatable,
+        )
 
     async def _send_once(
         self,
@@ -177,3 +303,11 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
             continue
         cleaned[key] = ("true" if value else "false") if isinstance(value, bool) else value
     return cleaned
+
+
+class _NotRepeated(Exception):
+    """Carries a transient failure of a write that is not repeatable past the retry loop, which would repeat it."""
+
+    def __init__(self, error: TransientApiError) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -1,9 +1,12 @@
 """The bridge's one Mirakl client: a method per Mirakl operation, returning typed models.
 
 It holds no retry, sleep or header logic of its own: every call goes through the shared `ApiTransport`,
-which paces, retries transient failures and classifies errors with `map_mirakl_error`. Paging is delegated
-to `pagination`, bodies to `serialization`. The only wait decided here is the OF53 poll interval, and it
-uses the same injectable sleep as the transport so tests never wait.
+which paces, retries transient failures and classifies errors with `map_mirakl_error`. Bodies are read (and
+their structure checked) inside each attempt, so a truncated or garbled answer is fetched again. Mirakl has no
+idempotency key, so the calls that create something (OR01 orders, OR28 refunds, OR30 cancellations) are sent
+`repeatable=False`: after a timeout or a 5xx they may have happened, and repeating them could duplicate an
+order or a refund. Paging is delegated to `pagination`, bodies to `serialization`. The only wait decided here
+is the OF53 poll interval, and it uses the same injectable sleep as the transport so tests never wait.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from connectors.mirakl.serialization import encode_json, format_request_date
 __all__ = ["MiraklClient"]
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 Clock = Callable[[], datetime]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -164,6 +168,7 @@ class MiraklClient:
             body["last_request_date"] = format_request_date(last_request_date)
         if items_per_chunk is not None:
             body["items_per_chunk"] = items_per_chunk
+        # Repeatable: Mirakl answers a duplicate export request with the running export's tracking id.
         raw = await self._send_json("POST", s.PATH_OFFERS_EXPORT_ASYNC, "OF52", body)
         tracking_id = raw.get("tracking_id") if isinstance(raw, dict) else None
         if not tracking_id:
@@ -182,8 +187,8 @@ class MiraklClient:
         Raises:
             ApiError: classified by `map_mirakl_error`.
         """
-        raw = await self._get_json(s.PATH_OFFERS_EXPORT_STATUS.format(tracking_id=tracking_id), "OF53")
-        return self._parse_envelope(OfferExportStatus, raw, "OF53")
+        path = s.PATH_OFFERS_EXPORT_STATUS.format(tracking_id=tracking_id)
+        return await self._get(path, "OF53", lambda raw: self._parse_envelope(OfferExportStatus, raw, "OF53"))
 
     async def iter_offer_export_chunk(self, url: str) -> AsyncIterator[list[ExportedOffer]]:
         """OF54: download one export chunk and yield its offers in pages.
@@ -207,11 +212,8 @@ class MiraklClient:
                 system=s.SYSTEM,
                 operation="OF54",
             )
-        response = await self.transport.request("GET", str(target), operation="OF54")
-        raw = decode_json(response, system=s.SYSTEM, operation="OF54")
-        if not isinstance(raw, list):
-            raise MalformedResponseError("OF54 chunk is not a JSON array", system=s.SYSTEM, operation="OF54")
-        for page in self._offer_pages(raw, "OF54"):
+        rows = await self._get(str(target), "OF54", _chunk_rows)
+        for page in self._offer_pages(rows, "OF54"):
             yield page
 
     async def export_offers(
@@ -271,8 +273,9 @@ class MiraklClient:
             ApiError: classified by `map_mirakl_error`; RecordRejectedError for a row that does not fit.
         """
         params = {"last_request_date": _date_param(last_request_date)}
-        response = await self.transport.request("GET", s.PATH_OFFERS_EXPORT_CSV, operation="OF51", params=params)
-        rows = [_csv_row(row) for row in csv.DictReader(io.StringIO(response.text), delimiter=";")]
+        rows = await self.transport.request(
+            "GET", s.PATH_OFFERS_EXPORT_CSV, operation="OF51", params=params, read=_csv_rows
+        )
         for page in self._offer_pages(rows, "OF51"):
             yield page
 
@@ -288,8 +291,8 @@ class MiraklClient:
         Raises:
             NotFoundError: no such import; other ApiError as classified.
         """
-        raw = await self._get_json(s.PATH_OFFER_IMPORT.format(import_id=import_id), "OF02")
-        return self._parse_envelope(OfferImport, raw, "OF02")
+        path = s.PATH_OFFER_IMPORT.format(import_id=import_id)
+        return await self._get(path, "OF02", lambda raw: self._parse_envelope(OfferImport, raw, "OF02"))
 
     async def iter_offer_imports(
         self, *, shop_id: int | None = None, start_date: datetime | None = None, status: str | None = None
@@ -337,7 +340,9 @@ class MiraklClient:
     async def create_order(self, order: OrderCreate) -> OrderCreated:
         """OR01: create one commercial order; Mirakl splits it into one logistic order per shop.
 
-        There is no idempotency key: before repeating after a timeout, look the commercial id up with OR11.
+        There is no idempotency key, so this call is not repeated after a timeout, a reset, a 5xx or an unreadable
+        answer (the order may exist): look the commercial id up with OR11 before sending it again. A 429 is
+        still waited out and repeated, since Mirakl refused before creating anything.
 
         Args:
             order: the commercial order.
@@ -346,9 +351,11 @@ class MiraklClient:
             The logistic orders created and the offers that were not shippable.
 
         Raises:
-            ApiError: classified by `map_mirakl_error`.
+            TransientApiError: the one attempt failed and the order may exist; reconcile with OR11.
+            ApiError: otherwise classified by `map_mirakl_error`.
         """
-        raw = await self._send_json("POST", s.PATH_ORDERS, "OR01", order)
+        # Not repeatable: a second POST after a lost answer would create a second commercial order.
+        raw = await self._send_json("POST", s.PATH_ORDERS, "OR01", order, repeatable=False)
         return self._parse_envelope(OrderCreated, raw, "OR01")
 
     async def iter_orders(
@@ -398,6 +405,7 @@ class MiraklClient:
         Raises:
             ApiError: classified by `map_mirakl_error`.
         """
+        # Repeatable: a state change; a repeat that arrives after it took effect is refused, never doubled.
         await self._put_empty(s.PATH_ORDER_VALID.format(commercial_id=commercial_id), "OR02")
 
     async def invalidate_order(self, commercial_id: str) -> None:
@@ -409,6 +417,7 @@ class MiraklClient:
         Raises:
             ApiError: classified by `map_mirakl_error`.
         """
+        # Repeatable: a state change, like OR02.
         await self._put_empty(s.PATH_ORDER_INVALID.format(commercial_id=commercial_id), "OR03")
 
     async def accept_order(self, order_id: str, lines: dict[str, bool]) -> None:
@@ -422,6 +431,7 @@ class MiraklClient:
             ConflictError: the order is no longer waiting for acceptance; other ApiError as classified.
         """
         body = {"order_lines": [{"id": line_id, "accepted": accepted} for line_id, accepted in lines.items()]}
+        # Repeatable: the decision is absolute; a late repeat meets an order no longer waiting (ConflictError).
         await self._send_json("PUT", s.PATH_ORDER_ACCEPT.format(order_id=order_id), "OR21", body)
 
     async def set_tracking(self, order_id: str, tracking: Tracking) -> None:
@@ -434,6 +444,7 @@ class MiraklClient:
         Raises:
             ApiError: classified by `map_mirakl_error`.
         """
+        # Repeatable: it overwrites the tracking with the same values.
         await self._send_json("PUT", s.PATH_ORDER_TRACKING.format(order_id=order_id), "OR23", tracking)
 
     async def ship_order(self, order_id: str) -> None:
@@ -445,6 +456,7 @@ class MiraklClient:
         Raises:
             ConflictError: already shipped ("Current status is ..."); the caller may treat it as done.
         """
+        # Repeatable: a state change; a late repeat is the "already shipped" ConflictError.
         await self._put_empty(s.PATH_ORDER_SHIP.format(order_id=order_id), "OR24")
 
     async def create_refunds(
@@ -460,12 +472,15 @@ class MiraklClient:
             The refunds created, with Mirakl's `refund_id` for each.
 
         Raises:
-            ApiError: classified by `map_mirakl_error`.
+            TransientApiError: the one attempt failed and the refunds may exist; check the order's lines (OR11)
+                before sending them again.
+            ApiError: otherwise classified by `map_mirakl_error`.
         """
         body: dict[str, Any] = {"refunds": [refund.to_payload() for refund in refunds]}
         if order_tax_mode is not None:
             body["order_tax_mode"] = order_tax_mode
-        raw = await self._send_json("PUT", s.PATH_ORDER_REFUND, "OR28", body)
+        # Not repeatable: each accepted entry creates a refund, so a repeat after a lost answer refunds twice.
+        raw = await self._send_json("PUT", s.PATH_ORDER_REFUND, "OR28", body, repeatable=False)
         return self._parse_items(RefundCreated, _list_at(raw, "refunds", "OR28"), "OR28", "order_line_id")
 
     async def cancel_order(self, order_id: str) -> None:
@@ -477,6 +492,7 @@ class MiraklClient:
         Raises:
             ConflictError / PermanentApiError: the order can no longer be cancelled.
         """
+        # Repeatable: cancelling the whole order is absolute, unlike OR30's relative quantities.
         await self._put_empty(s.PATH_ORDER_CANCEL.format(order_id=order_id), "OR29")
 
     async def cancel_lines(
@@ -492,12 +508,15 @@ class MiraklClient:
             The cancellations created.
 
         Raises:
-            ApiError: classified by `map_mirakl_error`.
+            TransientApiError: the one attempt failed and the quantities may be cancelled; check the order's
+                lines (OR11) before sending them again.
+            ApiError: otherwise classified by `map_mirakl_error`.
         """
         body: dict[str, Any] = {"cancelations": [item.to_payload() for item in cancelations]}
         if order_tax_mode is not None:
             body["order_tax_mode"] = order_tax_mode
-        raw = await self._send_json("PUT", s.PATH_ORDER_LINES_CANCEL, "OR30", body)
+        # Not repeatable: quantities are relative, so a repeat after a lost answer cancels (and refunds) twice.
+        raw = await self._send_json("PUT", s.PATH_ORDER_LINES_CANCEL, "OR30", body, repeatable=False)
         if raw is None:
             return []
         return self._parse_items(LineCancelationCreated, _list_at(raw, "cancelations", "OR30"), "OR30", "order_line_id")
@@ -528,6 +547,7 @@ class MiraklClient:
             ApiError: classified by `map_mirakl_error`.
         """
         body = {"orders": [item.to_payload() for item in confirmations]}
+        # Repeatable: it states each order's debit outcome by order id and creates nothing; a repeat restates it.
         await self._send_json("PUT", s.PATH_PAYMENT_DEBIT, "PA01", body)
 
     async def iter_pending_refunds(self) -> AsyncIterator[list[PendingRefund]]:
@@ -554,6 +574,7 @@ class MiraklClient:
             ApiError: classified by `map_mirakl_error`.
         """
         body = {"refunds": [item.to_payload() for item in confirmations]}
+        # Repeatable: it reports a refund's outcome by refund id, like PA01.
         await self._send_json("PUT", s.PATH_PAYMENT_REFUND, "PA02", body)
 
     # --- reference data --------------------------------------------------------------------------------------
@@ -567,8 +588,8 @@ class MiraklClient:
         Raises:
             ApiError: classified by `map_mirakl_error`.
         """
-        raw = await self._get_json(s.PATH_CARRIERS, "SH21")
-        return self._parse_items(Carrier, _list_at(raw, "carriers", "SH21"), "SH21", "code")
+        items = await self._get(s.PATH_CARRIERS, "SH21", lambda raw: _list_at(raw, "carriers", "SH21"))
+        return self._parse_items(Carrier, items, "SH21", "code")
 
     async def list_reasons(self, reason_type: str | None = None) -> list[Reason]:
         """RE01: refund, cancellation and incident reasons (not paginated).
@@ -582,8 +603,8 @@ class MiraklClient:
         Raises:
             ApiError: classified by `map_mirakl_error`.
         """
-        raw = await self._get_json(s.PATH_REASONS, "RE01")
-        reasons = self._parse_items(Reason, _list_at(raw, "reasons", "RE01"), "RE01", "code")
+        items = await self._get(s.PATH_REASONS, "RE01", lambda raw: _list_at(raw, "reasons", "RE01"))
+        reasons = self._parse_items(Reason, items, "RE01", "code")
         return [reason for reason in reasons if reason_type is None or reason.type == reason_type]
 
     # --- finance ---------------------------------------------------------------------------------------------
@@ -658,18 +679,43 @@ class MiraklClient:
 
     # --- private helpers -------------------------------------------------------------------------------------
 
-    async def _get_json(self, path: str, operation: str, params: dict[str, Any] | None = None) -> Any:
-        response = await self.transport.request("GET", path, operation=operation, params=params)
-        return decode_json(response, system=s.SYSTEM, operation=operation)
+    async def _get(
+        self, path: str, operation: str, shape: Callable[[Any], R], params: dict[str, Any] | None = None
+    ) -> R:
+        """GET a JSON answer; `shape` checks its structure inside the attempt, so a body that is not what Mirakl
+        documents is fetched again like any transient failure."""
 
-    async def _send_json(self, method: str, path: str, operation: str, body: MiraklRequest | dict[str, Any]) -> Any:
+        def read(response: httpx.Response) -> R:
+            return shape(decode_json(response, system=s.SYSTEM, operation=operation))
+
+        return await self.transport.request("GET", path, operation=operation, params=params, read=read)
+
+    async def _send_json(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        body: MiraklRequest | dict[str, Any],
+        *,
+        repeatable: bool = True,
+    ) -> Any:
+        """Send a JSON body; the answer is read inside the attempt and is None when Mirakl sends none."""
         payload = body.to_payload() if isinstance(body, MiraklRequest) else body
-        response = await self.transport.request(
-            method, path, operation=operation, content=encode_json(payload), headers=_JSON_HEADERS
+
+        def read(response: httpx.Response) -> Any:
+            if response.status_code == 204 or not response.content:
+                return None
+            return decode_json(response, system=s.SYSTEM, operation=operation)
+
+        return await self.transport.request(
+            method,
+            path,
+            operation=operation,
+            content=encode_json(payload),
+            headers=_JSON_HEADERS,
+            read=read,
+            repeatable=repeatable,
         )
-        if response.status_code == 204 or not response.content:
-            return None
-        return decode_json(response, system=s.SYSTEM, operation=operation)
 
     async def _put_empty(self, path: str, operation: str) -> None:
         # An empty `content` makes httpx send `Content-Length: 0`, which Mirakl requires on bodyless PUTs.
@@ -678,19 +724,23 @@ class MiraklClient:
     async def _offset(
         self, path: str, operation: str, key: str, model: type[M], params: dict[str, Any], id_field: str
     ) -> AsyncIterator[list[M]]:
-        async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], int]:
-            raw = await self._get_json(path, operation, page_params)
+        def shape(raw: Any) -> tuple[list[Any], int]:
             return _list_at(raw, key, operation), _total_count(raw, operation)
+
+        async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], int]:
+            return await self._get(path, operation, shape, page_params)
 
         async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE, params=params):
             yield self._parse_items(model, items, operation, id_field)
 
     async def _offset_xml(self, path: str, operation: str, model: type[M]) -> AsyncIterator[list[M]]:
-        async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], int]:
-            raw = await self._get_json(path, operation, page_params)
+        def shape(raw: Any) -> tuple[list[Any], int]:
             orders = raw.get("orders") if isinstance(raw, dict) else None
             items = orders.get("order", []) if isinstance(orders, dict) else []
             return ([items] if isinstance(items, dict) else list(items)), _total_count(raw, operation)
+
+        async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], int]:
+            return await self._get(path, operation, shape, page_params)
 
         async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE):
             yield self._parse_items(model, items, operation, "order_id")
@@ -698,9 +748,13 @@ class MiraklClient:
     async def _seek(
         self, path: str, operation: str, model: type[M], limit: int, params: dict[str, Any], id_field: str
     ) -> AsyncIterator[list[M]]:
-        async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], str | None]:
-            raw = await self._get_json(path, operation, page_params)
+        def shape(raw: Any) -> tuple[list[Any], str | None]:
+            if not isinstance(raw, dict):
+                raise MalformedResponseError("answer is not a JSON object", system=s.SYSTEM, operation=operation)
             return _list_at(raw, "data", operation), raw.get("next_page_token")
+
+        async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], str | None]:
+            return await self._get(path, operation, shape, page_params)
 
         async for items in iter_seek_pages(fetch, limit=limit, operation=operation, params=params):
             yield self._parse_items(model, items, operation, id_field)
@@ -770,6 +824,16 @@ def _total_count(raw: Any, operation: str) -> int:
     if not isinstance(total, int):
         raise MalformedResponseError("answer has no integer total_count", system=s.SYSTEM, operation=operation)
     return total
+
+
+def _chunk_rows(raw: Any) -> list[Any]:
+    if not isinstance(raw, list):
+        raise MalformedResponseError("OF54 chunk is not a JSON array", system=s.SYSTEM, operation="OF54")
+    return raw
+
+
+def _csv_rows(response: httpx.Response) -> list[dict[str, str]]:
+    return [_csv_row(row) for row in csv.DictReader(io.StringIO(response.text), delimiter=";")]
 
 
 def _csv_row(row: dict[str | None, str | None]) -> dict[str, str]:

@@ -6,6 +6,7 @@ task groups its writes (effects, ledger, cursor) in one transaction it commits i
 
 from __future__ import annotations
 
+from connectors.state.carriers import delete_carrier_override, list_carrier_overrides, upsert_carrier_overrides
 from connectors.state.cases import open_exception, open_exceptions, resolve_exception
 from connectors.state.cursors import get_cursor, set_cursor
 from connectors.state.db import (
@@ -18,6 +19,7 @@ from connectors.state.db import (
 from connectors.state.ledger import ledger_begin, ledger_finish, ledger_get
 from connectors.state.models import (
     Base,
+    CarrierOverride,
     ExceptionCase,
     LedgerEntry,
     LogisticOrder,
@@ -52,11 +54,18 @@ from connectors.state.outbox import (
     requeue,
 )
 from connectors.state.quarantines import quarantine, quarantine_counts, quarantine_many, resolve_quarantine
+from connectors.state.reconciliation import (
+    get_reconciliation_run,
+    order_lines_for_reconciliation,
+    reconciliation_lines,
+    replace_reconciliation_run,
+)
 
 __all__ = [
     "DEFAULT_LEASE",
     "DEFAULT_SQLITE_URL",
     "Base",
+    "CarrierOverride",
     "ExceptionCase",
     "LedgerEntry",
     "LogisticOrder",
@@ -68,6 +77,7 @@ __all__ = [
     "StreamCursor",
     "claim_batch",
     "create_state_engine",
+    "delete_carrier_override",
     "enqueue",
     "enqueue_many",
     "get_cursor",
@@ -76,11 +86,13 @@ __all__ = [
     "get_order_line_by_mirakl_line",
     "get_order_route",
     "get_order_route_by_commercial_id",
+    "get_reconciliation_run",
     "is_postgres",
     "iter_offer_map",
     "ledger_begin",
     "ledger_finish",
     "ledger_get",
+    "list_carrier_overrides",
     "logistic_orders_for",
     "mark_done",
     "mark_failed",
@@ -88,16 +100,20 @@ __all__ = [
     "open_exception",
     "open_exceptions",
     "order_lines_for",
+    "order_lines_for_reconciliation",
     "quarantine",
     "quarantine_counts",
     "quarantine_many",
     "queue_depth",
+    "reconciliation_lines",
+    "replace_reconciliation_run",
     "requeue",
     "resolve_exception",
     "resolve_quarantine",
     "session_factory",
     "set_cursor",
     "upgrade",
+    "upsert_carrier_overrides",
     "upsert_logistic_orders",
     "upsert_offer_map",
     "upsert_order_lines",

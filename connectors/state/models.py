@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -31,6 +32,7 @@ __all__ = [
     "OFFER_OWNERS",
     "OUTBOX_STATUSES",
     "Base",
+    "CarrierOverride",
     "ExceptionCase",
     "LedgerEntry",
     "LogisticOrder",
@@ -39,12 +41,15 @@ __all__ = [
     "OrderRoute",
     "OutboxItem",
     "QuarantineRecord",
+    "ReconciliationLine",
+    "ReconciliationRun",
     "StreamCursor",
 ]
 
 OUTBOX_STATUSES = ("pending", "in_flight", "done", "failed", "quarantined")
 LEDGER_OUTCOMES = ("started", "succeeded", "failed")
 OFFER_OWNERS = ("mirakl", "native")
+RECONCILIATION_STATUSES = ("reconciled", "gate_failed")
 
 # Fixed constraint names, so the hand-written migration and later ALTERs name the same objects on both engines.
 NAMING_CONVENTION = {
@@ -232,3 +237,67 @@ class OrderLineMapping(Base):
     shop_id: Mapped[int | None] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class CarrierOverride(Base):
+    """An operations-owned carrier mapping that replaces or adds to the versioned carrier table.
+
+    The file is reviewed and released with the code; this row is what operations edit when a seller or the
+    warehouse starts using a carrier the file does not know yet, without waiting for a release.
+    """
+
+    __tablename__ = "carrier_override"
+
+    mirakl_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shipping_provider: Mapped[str] = mapped_column(String(64), default="")
+    tracking_carrier: Mapped[str] = mapped_column(String(128), default="")
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReconciliationRun(Base):
+    """One reconciliation of a period: replaced, with `revision` bumped, when the same period is run again."""
+
+    __tablename__ = "reconciliation_run"
+    __table_args__ = (
+        UniqueConstraint("scope", "period_start", "period_end"),
+        CheckConstraint(_one_of("status", RECONCILIATION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReconciliationLine(Base):
+    """One order line of a reconciliation run: both sides' amounts and the classes of its differences."""
+
+    __tablename__ = "reconciliation_line"
+    __table_args__ = (UniqueConstraint("run_id", "line_key"), Index(None, "order_line_id"), Index(None, "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("reconciliation_run.id", ondelete="CASCADE"))
+    line_key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    status: Mapped[str] = mapped_column(String(255))
+    shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    bc_order_id: Mapped[int | None] = mapped_column(BigInteger)
+    bc_order_product_id: Mapped[int | None] = mapped_column(BigInteger)
+    mirakl_order_id: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    order_line_id: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    bc_amount: Mapped[Decimal] = mapped_column(Money)
+    mk_amount: Mapped[Decimal] = mapped_column(Money)
+    bc_tax: Mapped[Decimal] = mapped_column(Money)
+    mk_tax: Mapped[Decimal] = mapped_column(Money)
+    mk_commission: Mapped[Decimal] = mapped_column(Money)
+    expected_commission: Mapped[Decimal | None] = mapped_column(Money)
+    bc_refund: Mapped[Decimal] = mapped_column(Money)
+    mk_refund: Mapped[Decimal] = mapped_column(Money)

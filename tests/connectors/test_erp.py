@@ -82,6 +82,27 @@ async def test_a_503_is_retried_with_the_same_idempotency_key() -> None:
     assert receipt.erp_order_id == "ERP-78"
 
 
+async def test_a_garbled_receipt_is_asked_for_again_with_the_same_idempotency_key() -> None:
+    keys: list[str] = []
+    answers = iter(
+        [
+            httpx.Response(201, content=b'{"erp_order_id": "ERP-', headers={"Content-Type": "application/json"}),
+            httpx.Response(200, json={"erp_order_id": "ERP-79"}),
+        ]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers["Idempotency-Key"])
+        return next(answers)
+
+    sleep = RecordingSleep()
+    receipt = await _client(httpx.MockTransport(handler), sleep).send_order(PAYLOAD, "bc-order-1003")
+
+    assert keys == ["bc-order-1003", "bc-order-1003"]
+    assert sleep.waits == [0.5]
+    assert (receipt.erp_order_id, receipt.duplicate) == ("ERP-79", True)
+
+
 async def test_a_422_is_permanent_after_one_call() -> None:
     calls: list[int] = []
 

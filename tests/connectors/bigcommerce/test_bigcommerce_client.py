@@ -14,6 +14,8 @@ from connectors.bigcommerce import (
     BigCommerceClient,
     InventoryAdjustment,
     MetafieldCreate,
+    MetafieldUpdate,
+    ProductCreate,
     RefundItem,
     RefundPaymentRequest,
     ShipmentCreate,
@@ -145,6 +147,61 @@ async def test_unsafe_write_is_repeated_after_a_429(make_client, clock):
 
     assert created.id == 12
     assert clock.waits == [2.0]
+
+
+SHIPMENT = ShipmentCreate(order_address_id=128, items=[ShipmentItem(order_product_id=194, quantity=1)])
+REFUND_ITEMS = [RefundItem(item_type="PRODUCT", item_id=194, quantity=1)]
+REFUND_PAYMENTS = [RefundPaymentRequest(provider_id="custom", amount=Decimal("14.17"), offline=True)]
+
+# Every write that creates something on BigCommerce, with the operation name its errors carry.
+UNSAFE_WRITES = [
+    pytest.param(lambda c: c.create_shipment(218, SHIPMENT), "create_shipment", id="create_shipment"),
+    pytest.param(lambda c: c.create_refund(218, REFUND_ITEMS, REFUND_PAYMENTS), "create_refund", id="create_refund"),
+    pytest.param(lambda c: c.create_product(ProductCreate(name="Draft", sku="MK-1")), "create_product", id="product"),
+    pytest.param(lambda c: c.create_webhook("store/order/*", "https://hooks.test/bc"), "create_webhook", id="webhook"),
+    pytest.param(
+        lambda c: c.create_variant_metafields([MetafieldCreate(namespace="m", key="k", value="v", resource_id=501)]),
+        "create_variant_metafields",
+        id="variant_metafields",
+    ),
+    pytest.param(
+        lambda c: c.create_order_metafield(218, "mirakl", "commercial_id", "C-1"),
+        "create_order_metafield",
+        id="order_metafield",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        pytest.param(lambda: httpx.Response(503), 503, id="503"),
+        pytest.param(lambda: httpx.ReadTimeout("slow"), None, id="timeout"),
+        pytest.param(lambda: httpx.Response(200, content=b'{"data": {"id'), 200, id="truncated-200"),
+    ],
+)
+@pytest.mark.parametrize(("call", "operation"), UNSAFE_WRITES)
+async def test_every_unsafe_write_is_sent_once_when_it_may_have_taken_effect(
+    make_client, clock, call, operation, failure, status
+):
+    server = ScriptedServer(failure(), ok({"data": {}}, status=201))
+    async with make_client(server) as client:
+        with pytest.raises(TransientApiError) as caught:
+            await call(client)
+
+    assert (caught.value.operation, caught.value.status) == (operation, status)
+    assert (len(server.requests), client.transport.calls[operation]) == (1, 1)
+    assert clock.waits == []
+
+
+async def test_updating_metafields_is_repeatable_and_retried_after_a_5xx(make_client, clock):
+    saved = {"id": 9, "namespace": "m", "key": "k", "value": "v2", "resource_id": 501}
+    server = ScriptedServer(httpx.Response(503), ok({"data": [saved], "meta": {}}))
+    async with make_client(server) as client:
+        result = await client.update_variant_metafields([MetafieldUpdate(id=9, value="v2")])
+
+    assert [(m.id, m.value) for m in result.saved] == [(9, "v2")]
+    assert (len(server.requests), clock.waits) == (2, [0.5])
 
 
 async def test_wrong_base_url_fails_fast_as_configuration_error(make_client, clock):

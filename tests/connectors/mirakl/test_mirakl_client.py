@@ -21,20 +21,14 @@ from connectors.http import (
     TransientApiError,
 )
 from connectors.mirakl import (
-    BillingAddress,
     DebitConfirmation,
     MiraklClient,
-    OrderCreate,
-    OrderCustomer,
-    OrderOfferCreate,
     PaginationLoopError,
     RefundConfirmation,
     RefundCreate,
-    ShippingAddress,
-    TaxAmount,
     Tracking,
 )
-from tests.connectors.mirakl.mirakl_fakes import API_KEY, RecordingSleep, load_fixture
+from tests.connectors.mirakl.mirakl_fakes import API_KEY, RecordingSleep, load_fixture, order_create
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MakeClient = Callable[..., MiraklClient]
@@ -44,34 +38,6 @@ NOW = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
 
 def _query(request: httpx.Request) -> dict[str, list[str]]:
     return parse_qs(request.url.query.decode())
-
-
-def _order_create() -> OrderCreate:
-    address = {"lastname": "L", "street_1": "1 Main St", "zip_code": "78701", "city": "Austin", "country": "USA"}
-    return OrderCreate(
-        commercial_id="BC1001",
-        customer=OrderCustomer(
-            customer_id="C-1",
-            email="c1@example.invalid",
-            firstname="F",
-            lastname="L",
-            billing_address=BillingAddress(**address),
-            shipping_address=ShippingAddress(**address),
-        ),
-        offers=[
-            OrderOfferCreate(
-                offer_id=3001,
-                quantity=2,
-                offer_price=Decimal("12.5"),
-                price=Decimal("25"),
-                shipping_price=Decimal("4.99"),
-                shipping_type_code="STD",
-                taxes=[TaxAmount(code="US-TX", amount=Decimal("2.0625"))],
-            )
-        ],
-        shipping_zone_code="US",
-        scored=True,
-    )
 
 
 # --- transport, auth, faults -------------------------------------------------------------------------------------
@@ -131,11 +97,18 @@ async def test_timeouts_are_retried_until_attempts_run_out(make_client: MakeClie
     assert sleep.waits == [1.0, 2.0]
 
 
-async def test_malformed_json_on_success_is_a_malformed_response_error(make_client: MakeClient) -> None:
-    client = make_client(lambda request: httpx.Response(200, text='{"carriers": [', headers={"Content-Type": "x"}))
+async def test_malformed_json_on_every_attempt_is_retried_then_raised_as_malformed(
+    make_client: MakeClient, sleep: RecordingSleep
+) -> None:
+    client = make_client(
+        lambda request: httpx.Response(200, text='{"carriers": [', headers={"Content-Type": "x"}),
+        policy=RetryPolicy(max_attempts=3, base_delay=1.0),
+    )
 
-    with pytest.raises(MalformedResponseError):
+    with pytest.raises(MalformedResponseError, match="not valid JSON"):
         await client.list_carriers()
+    assert client.transport.calls["SH21"] == 3
+    assert sleep.waits == [1.0, 2.0]
 
 
 async def test_400_is_permanent_after_exactly_one_call(make_client: MakeClient, sleep: RecordingSleep) -> None:
@@ -230,7 +203,7 @@ async def test_create_order_sends_money_as_json_numbers_and_reads_not_shippable_
         return httpx.Response(200, json=load_fixture("or01_created.json"))
 
     client = make_client(handler)
-    created = await client.create_order(_order_create())
+    created = await client.create_order(order_create())
 
     text = bodies[0].decode()
     assert '"offer_price":12.50' in text
