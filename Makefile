@@ -39,5 +39,9 @@ format: $(STAMP_TEST)
 bench: $(STAMP_TEST)
 	$(BIN)/python -m benchmarks.run_all --out benchmarks/results.json
 
+# A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox (see deployments/e2e.py).
+e2e: $(STAMP_TEST)
+	$(BIN)/python -m deployments.e2e
+
 clean:
 	rm -rf $(VENV) .bcmirakl

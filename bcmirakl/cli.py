@@ -4,6 +4,8 @@
     bcmirakl sandbox serve --port 8800  serve the BigCommerce, Mirakl and ERP emulators on 127.0.0.1
     bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores
     bcmirakl db upgrade                 apply the state store migrations
+    bcmirakl status                     last success, lag, queues, quarantine, open cases, deadlines per stream
+    bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
 
 Heavy imports (Prefect, pandas, Great Expectations) happen inside the command that needs them, so `--help`
 and `sandbox serve` start instantly.
@@ -51,6 +53,18 @@ def _build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="state store administration")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply migrations to BCMIRAKL_DATABASE_URL (SQLite file by default)")
+
+    commands.add_parser("status", help="the bridge's health, read from the state store (BCMIRAKL_DATABASE_URL)")
+
+    boot = commands.add_parser("bootstrap", help="credential blocks, variables, quota limit, work pool, automations")
+    boot.add_argument("--bc-quota", type=int, default=150, help="BigCommerce requests per window for the store")
+    boot.add_argument("--bc-quota-window", type=float, default=30.0, help="BigCommerce quota window, seconds")
+    boot.add_argument(
+        "--alert-webhook-url",
+        default=os.environ.get("BCMIRAKL_ALERT_WEBHOOK_URL"),
+        help="where alerts are POSTed as JSON (default: BCMIRAKL_ALERT_WEBHOOK_URL)",
+    )
+    boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
     return parser
 
 
@@ -80,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(engine)
             print(f"state store at {engine.url.render_as_string(hide_password=True)} is up to date")
             return 0
+        if args.command == "status":
+            return _print_status()
+        if args.command == "bootstrap":
+            return asyncio.run(_bootstrap(args))
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -87,12 +105,46 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run_stream(stream: str, params: dict[str, Any]) -> int:
+    from bcmirakl.progress import ticking
     from flows.registry import load_flow
 
     flow = load_flow(stream)
-    state = await flow(**params, return_state=True)
+    async with ticking(stream):
+        state = await flow(**params, return_state=True)
     print(f"{stream}: {state.type.value} {state.message or ''}".rstrip())
     return 0 if state.is_completed() else 1
+
+
+def _print_status() -> int:
+    from bcmirakl.settings import BridgeSettings
+    from bcmirakl.status import collect_status, render_status
+    from connectors.state import create_state_engine, session_factory, upgrade
+    from flows.registry import STREAMS
+
+    url = os.environ.get("BCMIRAKL_DATABASE_URL") or BridgeSettings.model_fields["database_url"].default
+    engine = create_state_engine(url)
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            print(render_status(collect_status(session, STREAMS)), end="")
+    finally:
+        engine.dispose()
+    return 0
+
+
+async def _bootstrap(args: argparse.Namespace) -> int:
+    from bcmirakl.settings import load_settings
+    from deployments.bootstrap import BootstrapOptions, bootstrap
+
+    options = BootstrapOptions(
+        bc_quota=args.bc_quota,
+        bc_quota_window_s=args.bc_quota_window,
+        alert_webhook_url=args.alert_webhook_url,
+        alert_block=args.alert_block,
+    )
+    await bootstrap(load_settings(), options, say=lambda line: print(line, flush=True))
+    print("ready: run `prefect --no-prompt deploy --all`, then `prefect worker start --pool bcmirakl-process`")
+    return 0
 
 
 if __name__ == "__main__":

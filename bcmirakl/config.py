@@ -45,6 +45,9 @@ class OfferSyncConfig(_Section):
     unbuyable_message: str = Field(default="Currently unavailable", max_length=255)
     metafield_namespace: str = Field(default="bcmirakl", description="namespace of the bridge's metafields")
     push_batch_size: int = Field(default=50, ge=1, le=50, description="variants per batch update")
+    export_poll_seconds: float = Field(default=10.0, ge=0, description="first wait between OF53 polls (doubles)")
+    feed_lookback_hours: float = Field(default=24, gt=0, description="OF04 imports read to judge seller feeds")
+    max_push_failures: int = Field(default=5, ge=1, description="transient batch failures before a drain stops")
 
 
 class OrderRoutingConfig(_Section):
@@ -58,6 +61,10 @@ class OrderRoutingConfig(_Section):
     shipping_zones: dict[str, str] = Field(default_factory=dict, description="country ISO-2 -> Mirakl zone code")
     default_shipping_zone: str | None = Field(default=None, description="zone when the country is not mapped")
     tax_code: str = Field(default="TAX", description="Mirakl tax code for BigCommerce's line taxes")
+    refunded_status_ids: tuple[int, ...] = Field(default=(4,), description="statuses that mean fully refunded")
+    overlap_seconds: int = Field(default=120, ge=0, description="order sweeps start this long before the cursor")
+    page_concurrency: int = Field(default=8, ge=1, le=32, description="orders of a page routed at once")
+    cx_metafield_key: str = Field(default="fulfilment", description="order metafield (namespace bcmirakl) for CX")
 
 
 class AcceptanceConfig(_Section):
@@ -66,23 +73,34 @@ class AcceptanceConfig(_Section):
     debit_delay_hours: float = Field(default=72, gt=0, description="time to confirm a debit before cancellation")
     warn_share: float = Field(default=0.75, gt=0, lt=1, description="warn at this share of the window")
     refused_lines: Literal["refund", "queue"] = Field(default="refund", description="money for refused lines")
+    refund_reason: str = Field(default="Refused by the marketplace seller", max_length=1000)
 
 
 class ShipmentConfig(_Section):
     carriers_file: Path | None = Field(default=None, description="carrier table; packaged default when unset")
     allow_unregistered_carriers: bool = Field(default=False, description="send carrier name + URL when unmapped")
     carrier_cache_hours: float = Field(default=24, gt=0)
+    overlap_seconds: int = Field(default=300, ge=0, description="incremental reads start this long before the cursor")
+    bc_shipped_status_ids: tuple[int, ...] = Field(default=(2, 3), description="BigCommerce statuses after shipping")
+    mirakl_shipped_states: tuple[str, ...] = Field(
+        default=("SHIPPED", "TO_COLLECT", "RECEIVED", "CLOSED"), description="Mirakl states that mean shipped"
+    )
+    not_shipping_retry_minutes: float = Field(default=10, gt=0, description="retry OR23/OR24 before SHIPPING")
 
 
 class RefundConfig(_Section):
     reason_codes: dict[str, str] = Field(default_factory=dict, description="BigCommerce reason -> RE01 code")
     default_reason_code: str | None = Field(default=None, description="RE01 code when no mapping matches")
+    overlap_seconds: int = Field(default=300, ge=0, description="refund reads start this long before the cursor")
 
 
 class ReconciliationConfig(_Section):
     commission_rates: dict[int, Decimal] = Field(default_factory=dict, description="shop id -> contract rate")
     default_commission_rate: Decimal | None = Field(default=None, ge=0, le=1)
     export_dir: Path = Field(default=Path(".bcmirakl/exports"), description="CSV exports for finance")
+    commission_tax_rate: Decimal | None = Field(
+        default=None, ge=0, le=1, description="tax on commission (0.20); unset: Mirakl's COMMISSION_VAT is not checked"
+    )
 
 
 class DriftConfig(_Section):

@@ -21,6 +21,7 @@ from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.settings import BridgeSettings, load_settings
 from connectors.bigcommerce import BigCommerceClient
 from connectors.erp import ErpClient
+from connectors.http.ratelimit import QuotaLimiter, SharedGate
 from connectors.mirakl import MiraklClient, OAuthClientCredentials
 from connectors.state import create_state_engine, session_factory, upgrade
 
@@ -75,6 +76,10 @@ def build_runtime(
         settings.bc_access_token.get_secret_value(),
         transport=transport,
         reserve_share=settings.bc_reserve_share,
+        limiter=QuotaLimiter(
+            reserve_share=settings.bc_reserve_share,
+            shared_gate=_prefect_rate_limit(settings.bc_concurrency_limit) if settings.bc_concurrency_limit else None,
+        ),
     )
     mirakl = MiraklClient.create(
         settings.mirakl_base_url,
@@ -121,8 +126,24 @@ async def runtime_scope() -> AsyncIterator[Runtime]:
     if installed is not None:
         yield installed
         return
-    runtime = build_runtime(load_settings())
+    from bcmirakl.blocks import credential_overrides
+
+    runtime = build_runtime(load_settings(**await credential_overrides()))
     try:
         yield runtime
     finally:
         await runtime.aclose()
+
+
+def _prefect_rate_limit(limit_name: str) -> SharedGate:
+    """A slot of the Prefect global concurrency limit per request, so every worker shares one store quota.
+
+    `strict=True`: a deployment whose limit is missing fails loudly instead of running unthrottled.
+    """
+
+    async def take_slot() -> None:
+        from prefect.concurrency.asyncio import rate_limit
+
+        await rate_limit(limit_name, strict=True)
+
+    return take_slot

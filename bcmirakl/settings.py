@@ -8,6 +8,7 @@ module only says where the systems are and how to authenticate. Nothing is read 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class BridgeSettings(BaseSettings):
     bc_store_hash: str = Field(description="BigCommerce store hash")
     bc_access_token: SecretStr = Field(description="BigCommerce API account access token")
     bc_reserve_share: float = Field(default=0.1, ge=0.0, lt=1.0, description="quota share left for other apps")
+    bc_concurrency_limit: str | None = Field(
+        default=None, description="Prefect global concurrency limit every BigCommerce request takes a slot of"
+    )
 
     mirakl_base_url: str = Field(description="Mirakl tenant base URL, e.g. https://acme.mirakl.net")
     mirakl_api_key: SecretStr | None = Field(default=None, description="Mirakl front API key (raw header)")
@@ -43,10 +47,13 @@ class BridgeSettings(BaseSettings):
     erp_token: SecretStr = Field(description="ERP sink bearer token")
 
 
-def load_settings() -> BridgeSettings:
-    """Read and validate the environment; a missing or bad value raises `ConfigurationError` naming it."""
+def load_settings(**overrides: Any) -> BridgeSettings:
+    """Read and validate the environment; a missing or bad value raises `ConfigurationError` naming it.
+
+    `overrides` (values read from credential Blocks under deployments) win over the environment.
+    """
     try:
-        settings = BridgeSettings()  # type: ignore[call-arg]
+        settings = BridgeSettings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
             f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()

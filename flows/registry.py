@@ -16,10 +16,31 @@ class StreamSpec:
     demo_parameters: dict[str, Any] = field(default_factory=dict)
 
 
-STREAMS: dict[str, StreamSpec] = {spec.name: spec for spec in (StreamSpec("smoke", "flows.smoke:smoke"),)}
+STREAMS: dict[str, StreamSpec] = {
+    spec.name: spec
+    for spec in (
+        StreamSpec("smoke", "flows.smoke:smoke"),
+        StreamSpec("offer_sync", "flows.offer_sync:offer_sync", {"mode": "delta"}),
+        StreamSpec("drift_monitor", "flows.drift_monitor:drift_monitor"),
+        StreamSpec("order_routing", "flows.order_routing:order_routing"),
+        StreamSpec("acceptance_guard", "flows.acceptance_guard:acceptance_guard"),
+        StreamSpec("shipment_sync", "flows.shipment_sync:shipment_sync"),
+        StreamSpec("refund_mirror", "flows.refund_mirror:refund_mirror"),
+        StreamSpec("commission_reconciliation", "flows.commission_reconciliation:commission_reconciliation"),
+    )
+}
 
 # The order in which `bcmirakl demo` runs the streams: each builds on the state the previous ones left.
-DEMO_SEQUENCE: list[tuple[str, dict[str, Any]]] = [("smoke", {})]
+DEMO_SEQUENCE: list[tuple[str, dict[str, Any]]] = [
+    ("smoke", {}),
+    ("offer_sync", {"mode": "full"}),
+    ("offer_sync", {"mode": "delta"}),
+    ("order_routing", {}),
+    ("acceptance_guard", {}),
+    ("shipment_sync", {}),
+    ("refund_mirror", {}),
+    ("drift_monitor", {}),
+]
 
 
 def load_flow(name: str) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
+from sandbox.alerts import create_alerts_app
 from sandbox.bigcommerce import BigCommerceSandboxSettings, create_bigcommerce_app
 from sandbox.erp import create_erp_app
 from sandbox.mirakl import MiraklSandboxSettings, create_mirakl_app
@@ -61,4 +62,5 @@ def create_sandbox(
     app.mount("/bigcommerce", bc_app)
     app.mount("/mirakl", mirakl_app)
     app.mount("/erp", erp_app)
+    app.mount("/alerts", create_alerts_app())
     return Sandbox(app=app, world=world, bigcommerce=bc_app, mirakl=mirakl_app, erp=erp_app, base_url=base_url)

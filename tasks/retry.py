@@ -15,9 +15,16 @@ __all__ = ["TASK_RETRY", "retry_on_transient"]
 
 
 def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """`retry_condition_fn` for `@task`: True only when the task failed on a transient API error."""
+    """`retry_condition_fn` for `@task`: True only when the task failed on a transient API error.
+
+    The engine hands over a Failed state whose data is the exception; `State.result()` would return a
+    coroutine inside async tasks, so the exception is read directly and `result` is only the fallback.
+    """
+    data = getattr(state, "data", None)
+    if isinstance(data, BaseException):
+        return isinstance(data, TransientApiError)
     try:
-        state.result()
+        state.result(_sync=True)
     except TransientApiError:
         return True
     except Exception:

@@ -36,7 +36,9 @@ __all__ = [
     "ExceptionCase",
     "LedgerEntry",
     "LogisticOrder",
+    "OfferBookEntry",
     "OfferMapping",
+    "OfferMetafieldState",
     "OrderLineMapping",
     "OrderRoute",
     "OutboxItem",
@@ -301,3 +303,42 @@ class ReconciliationLine(Base):
     expected_commission: Mapped[Decimal | None] = mapped_column(Money)
     bc_refund: Mapped[Decimal] = mapped_column(Money)
     mk_refund: Mapped[Decimal] = mapped_column(Money)
+
+
+class OfferBookEntry(Base):
+    """One seller's current offer on a Mirakl product, as the last exports left it.
+
+    A delta export carries only the offers that changed, but choosing a product's best offer needs the others
+    too (a stock-out must let another seller take over), so the bridge keeps every live offer. A gate refusal
+    stays on the row (`blocked_reason`) until a good update replaces it.
+    """
+
+    __tablename__ = "offer_book"
+    __table_args__ = (Index(None, "product_sku"), Index(None, "shop_id"))
+
+    offer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    product_sku: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    shipping: Mapped[Decimal | None] = mapped_column(Money)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool | None] = mapped_column(Boolean)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    last_updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OfferMetafieldState(Base):
+    """The storefront metafield a Mirakl-owned variant carries (winning offer and runners-up), as last pushed.
+
+    Keeps the BigCommerce metafield id, so a change is one batch update by id rather than a lookup, and the
+    hash of the pushed value, so an unchanged winner costs no call.
+    """
+
+    __tablename__ = "offer_metafield"
+
+    bc_variant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    product_sku: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    metafield_id: Mapped[int | None] = mapped_column(BigInteger)
+    pushed_hash: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -299,6 +299,7 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
         for item in items:
             variant = store.variants[item["id"]]
             store.set_variant_fields(variant, _variant_changes(item))
+            store.variant_writes[variant["id"]] += 1
             updated.append(variant)
         return ApiJSONResponse({"data": updated, "meta": {}})
 

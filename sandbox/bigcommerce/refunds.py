@@ -7,6 +7,8 @@ a refund's payments must add up to the quoted method amount (bigcommerce.md §5.
 
 Error shapes are those each endpoint documents: the quote answers the generic 422
 `{status, title, type, errors}`; the refund answers `{"data": [{status, title, type, errors}]}`.
+Fields the spec types without `nullable` are left out where they do not apply rather than sent as null: a
+non-PRODUCT item's `quantity`, a PRODUCT item's `requested_amount`, an offline payment's `transaction_id`.
 """
 
 from __future__ import annotations
@@ -84,7 +86,6 @@ def _plan_product(order: Order, item: dict[str, Any], index: int, plan: RefundPl
             "reason": item.get("reason", ""),
             "quantity": quantity,
             "adjustments": item.get("adjustments") or [],
-            "requested_amount": None,
         }
     )
 
@@ -119,7 +120,6 @@ def _plan_amount(order: Order, item: dict[str, Any], index: int, plan: RefundPla
             "item_type": kind,
             "item_id": item["item_id"],
             "reason": item.get("reason", ""),
-            "quantity": None,
             "requested_amount": amount,
         }
     )
@@ -280,7 +280,6 @@ def create_refund(store: BigCommerceStore, order: Order, body: Any) -> dict[str,
                 "offline": bool(payment.get("offline", False)),
                 "is_declined": False,
                 "declined_message": "",
-                "transaction_id": None,
             }
             for payment in payments
         ],

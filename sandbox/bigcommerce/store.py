@@ -8,6 +8,7 @@ Tests and benchmarks reach it as `app.state.store` to plant situations and check
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -156,6 +157,7 @@ class BigCommerceStore:
         self.hooks: list[dict[str, Any]] = []
         self.inventory_transactions: list[dict[str, Any]] = []
         self.request_count = 0
+        self.variant_writes: Counter[int] = Counter()  # variant id -> accepted batch updates, for exactly-once tests
         self._next_ids: dict[str, int] = {
             "product": 1,
             "variant": 1,

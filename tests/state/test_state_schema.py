@@ -11,16 +11,22 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
+HEAD_REVISION = "0004"
 EXPECTED_TABLES = {
     "alembic_version",
+    "carrier_override",
     "exception_case",
     "ledger",
     "logistic_order",
+    "offer_book",
     "offer_map",
+    "offer_metafield",
     "order_line_map",
     "order_route",
     "outbox",
     "quarantine",
+    "reconciliation_line",
+    "reconciliation_run",
     "stream_cursor",
 }
 
@@ -30,7 +36,7 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         assert set(inspect(connection).get_table_names()) == EXPECTED_TABLES
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == HEAD_REVISION
 
 
 def test_upgrading_an_up_to_date_schema_changes_nothing(engine: Engine) -> None:
@@ -55,7 +61,7 @@ def test_default_store_is_a_sqlite_file_under_the_working_directory(
     engine = create_state_engine()
     try:
         with engine.connect() as connection:
-            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == HEAD_REVISION
     finally:
         engine.dispose()
 

@@ -32,7 +32,8 @@ def _payment_base(order: Order) -> dict[str, Any]:
         "imprint_number": order.imprint_number,
         "payment_type": order.payment_type,
         "pay_out_psp_code": "NOT_SPECIFIED",
-        "payment_destination": None,
+        # Required by PA11/PA12_Response_200 as an object; a card payment has no bank-transfer destination.
+        "payment_destination": {},
     }
 
 

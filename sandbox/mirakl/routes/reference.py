@@ -20,6 +20,9 @@ router = APIRouter()
 
 
 def _shop_json(shop: Shop, offers_count: int, orders_count: int) -> dict[str, Any]:
+    # Every field S20_Response_200_Shops lists as required is present, the deprecated ones included; contacts
+    # and addresses are placeholders on reserved domains, never customer-like data.
+    address = {"street_1": "1 Sandbox Way", "city": "Austin", "country_iso_code": "USA", "zip_code": "00000"}
     return {
         "shop_id": shop.shop_id,
         "shop_name": shop.shop_name,
@@ -46,8 +49,38 @@ def _shop_json(shop: Shop, offers_count: int, orders_count: int) -> dict[str, An
         "offers_count": offers_count,
         "free_shipping": False,
         "shipping_country": "USA",
-        "commission": {"rate": shop.commission_rate},
+        "commission": {
+            "rate": shop.commission_rate,
+            "grid_code": "DEFAULT",
+            "grid_label": "Default commission grid",
+            "linked_to_default_grid": True,
+        },
         "shop_additional_fields": [],
+        "billing_info": {},
+        "contact_informations": {
+            "lastname": shop.shop_name,
+            "email": f"shop-{shop.shop_id}@sandbox.invalid",
+            "street1": address["street_1"],
+            "city": address["city"],
+            "country": address["country_iso_code"],
+        },
+        "default_billing_information": {
+            "id": f"DBI-{shop.shop_id}",
+            "default_language": "en",
+            "registration_address": address,
+        },
+        "payment_details": {
+            "paid_balance": 0.0,
+            "payable_balance": 0.0,
+            "pending_balance": 0.0,
+            "pay_subscription": False,
+            "payment_blocked": False,
+        },
+        "payment_method_mandatory": False,
+        "pro_details": {},
+        "shipping": {},
+        "shipping_types": ["STD"],
+        "shipping_zones": ["US"],
         "operator_internal_id": None,
     }
 

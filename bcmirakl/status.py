@@ -1,0 +1,235 @@
+"""`bcmirakl status`: how the bridge is doing, read from the state store alone.
+
+Operators need an answer without the Prefect UI (or when the server is down): per stream, when it last
+recorded progress and how long ago, what is waiting in its queue, what is quarantined and why, which cases
+wait for a person, and which Mirakl deadlines are closest.
+
+"Last success" is the latest `updated_at` of the stream's cursors (named `<stream>` or `<stream>:<part>`,
+also `.` or `/` as separator): streams move a cursor only once a page's effects are recorded, so it is the
+last moment the stream is known to have completed work. Streams that keep no cursor show a dash.
+"Deadlines at risk" are the acceptance guard's warnings (ledger rows `bcmirakl.acceptance.at-risk` and
+`.breached`, written once per order and phase with the computed deadline) for orders still waiting in Mirakl,
+plus any open exception case whose kind mentions a deadline; soonest deadline first.
+Stream names are compared with `-` and `_` as the same character (`offer-sync` is `offer_sync`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectors.state import ExceptionCase, LedgerEntry, LogisticOrder, OutboxItem, QuarantineRecord, StreamCursor
+
+__all__ = ["StatusReport", "StreamStatus", "collect_status", "format_table", "render_status"]
+
+CURSOR_SEPARATORS = (":", ".", "/")
+DEADLINE_OPERATIONS = ("bcmirakl.acceptance.at-risk", "bcmirakl.acceptance.breached")
+# Mirakl states in which an order still waits for the operator (acceptance, debit) or the bridge (staging).
+WAITING_STATES = {"STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"}
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    stream: str
+    last_success: datetime | None
+    lag: timedelta | None
+    queue: dict[str, int]
+    quarantined: int
+    open_exceptions: int
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    generated_at: datetime
+    streams: list[StreamStatus]
+    quarantine_by_reason: list[tuple[str, str, int]]
+    exceptions_by_kind: list[tuple[str, str, int, datetime]]
+    deadlines: list[tuple[str, str, str, str]]
+
+
+@dataclass(frozen=True)
+class _Case:
+    stream: str
+    key: str
+    kind: str
+    detail: dict[str, Any]
+    opened_at: datetime
+
+
+def collect_status(
+    session: Session, known_streams: Iterable[str] = (), now: datetime | None = None, deadline_limit: int = 10
+) -> StatusReport:
+    """Read everything the status table shows; `known_streams` are listed even when they left no trace yet."""
+    stamp = now or datetime.now(UTC)
+    cursors = [
+        (_canonical(name), _aware(at))
+        for name, at in session.execute(select(StreamCursor.stream, StreamCursor.updated_at))
+    ]
+    queues = _queue_by_stream(session)
+    quarantine_rows = [
+        (_canonical(stream), reason, count)
+        for stream, reason, count in session.execute(
+            select(QuarantineRecord.stream, QuarantineRecord.reason, func.count())
+            .where(QuarantineRecord.resolved_at.is_(None))
+            .group_by(QuarantineRecord.stream, QuarantineRecord.reason)
+        ).tuples()
+    ]
+    open_cases = [
+        _Case(_canonical(c.stream), c.key, c.kind, c.detail or {}, _aware(c.opened_at))
+        for c in session.scalars(
+            select(ExceptionCase).where(ExceptionCase.resolved_at.is_(None)).order_by(ExceptionCase.opened_at)
+        )
+    ]
+    names = (
+        {_canonical(name) for name in known_streams}
+        | set(queues)
+        | {s for s, _, _ in quarantine_rows}
+        | {c.stream for c in open_cases}
+    )
+    names |= {_stream_of(cursor, names) for cursor, _ in cursors}
+    streams = []
+    for name in sorted(names):
+        times = [at for cursor, at in cursors if _stream_of(cursor, {name}) == name]
+        last = max(times) if times else None
+        streams.append(
+            StreamStatus(
+                stream=name,
+                last_success=last,
+                lag=stamp - last if last else None,
+                queue=queues.get(name, {}),
+                quarantined=sum(count for s, _, count in quarantine_rows if s == name),
+                open_exceptions=sum(1 for case in open_cases if case.stream == name),
+            )
+        )
+    return StatusReport(
+        generated_at=stamp,
+        streams=streams,
+        quarantine_by_reason=sorted(quarantine_rows, key=lambda row: (-row[2], row[0], row[1])),
+        exceptions_by_kind=_exceptions_by_kind(open_cases),
+        deadlines=_deadlines(session, open_cases)[:deadline_limit],
+    )
+
+
+def render_status(report: StatusReport) -> str:
+    """The plain-text tables `bcmirakl status` prints."""
+    parts = [f"bridge status at {report.generated_at.isoformat(timespec='seconds')}", ""]
+    parts.append(
+        format_table(
+            [
+                {
+                    "stream": s.stream,
+                    "last success": s.last_success.isoformat(timespec="seconds") if s.last_success else "-",
+                    "lag": _duration(s.lag) if s.lag is not None else "-",
+                    "queued": s.queue.get("pending", 0) + s.queue.get("in_flight", 0),
+                    "failed": s.queue.get("failed", 0),
+                    "quarantined": s.quarantined,
+                    "open cases": s.open_exceptions,
+                }
+                for s in report.streams
+            ]
+        )
+    )
+    sections: list[tuple[str, list[dict[str, Any]]]] = [
+        (
+            "quarantined records by reason",
+            [{"stream": s, "reason": r, "records": n} for s, r, n in report.quarantine_by_reason],
+        ),
+        (
+            "open exception cases",
+            [
+                {"stream": s, "kind": k, "cases": n, "oldest": at.isoformat(timespec="seconds")}
+                for s, k, n, at in report.exceptions_by_kind
+            ],
+        ),
+        (
+            "next deadlines at risk",
+            [{"stream": s, "order": key, "kind": k, "deadline": d} for s, key, k, d in report.deadlines],
+        ),
+    ]
+    for title, rows in sections:
+        parts += ["", f"{title}:", format_table(rows) if rows else "  none"]
+    return "\n".join(parts) + "\n"
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Left-aligned columns under a dashed header; an empty list gives an empty string."""
+    if not rows:
+        return ""
+    headers = list(rows[0])
+    widths = {h: max(len(h), *(len(str(row[h])) for row in rows)) for h in headers}
+    lines = ["  ".join(h.ljust(widths[h]) for h in headers), "  ".join("-" * widths[h] for h in headers)]
+    lines += ["  ".join(str(row[h]).ljust(widths[h]) for h in headers) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _queue_by_stream(session: Session) -> dict[str, dict[str, int]]:
+    queues: dict[str, dict[str, int]] = {}
+    query = select(OutboxItem.stream, OutboxItem.status, func.count()).group_by(OutboxItem.stream, OutboxItem.status)
+    for stream, status, count in session.execute(query).tuples():
+        per_status = queues.setdefault(_canonical(stream), {})
+        per_status[status] = per_status.get(status, 0) + count
+    return queues
+
+
+def _stream_of(cursor: str, streams: Iterable[str]) -> str:
+    """The stream a cursor belongs to: an exact name, or a known name followed by a separator."""
+    for stream in streams:
+        if cursor == stream or any(cursor.startswith(stream + sep) for sep in CURSOR_SEPARATORS):
+            return stream
+    return cursor
+
+
+def _exceptions_by_kind(cases: list[_Case]) -> list[tuple[str, str, int, datetime]]:
+    grouped: dict[tuple[str, str], list[datetime]] = {}
+    for case in cases:
+        grouped.setdefault((case.stream, case.kind), []).append(case.opened_at)
+    return sorted(((s, k, len(at), min(at)) for (s, k), at in grouped.items()), key=lambda row: row[3])
+
+
+def _deadlines(session: Session, cases: list[_Case]) -> list[tuple[str, str, str, str]]:
+    latest: dict[str, tuple[str, str, str, str]] = {}
+    warnings = session.execute(
+        select(LedgerEntry.operation, LedgerEntry.idempotency_key, LedgerEntry.detail, LogisticOrder.state)
+        .outerjoin(LogisticOrder, LogisticOrder.mirakl_order_id == LedgerEntry.detail["mirakl_order_id"].as_string())
+        .where(LedgerEntry.system == "prefect", LedgerEntry.operation.in_(DEADLINE_OPERATIONS))
+        .order_by(LedgerEntry.id)
+    ).tuples()
+    for operation, key, detail, state in warnings:
+        if state is not None and state not in WAITING_STATES:
+            continue  # decided since the warning: no longer at risk
+        info = detail or {}
+        level = operation.rsplit(".", 1)[-1]
+        order = str(info.get("mirakl_order_id") or key)
+        latest[key] = ("acceptance_guard", order, f"{info.get('phase', '?')} {level}", str(info.get("deadline") or "-"))
+    rows = list(latest.values())
+    rows += [
+        (case.stream, case.key, case.kind, str(case.detail.get("deadline") or "-"))
+        for case in cases
+        if "deadline" in case.kind.lower()
+    ]
+    # ISO timestamps sort chronologically as text; rows without a deadline go last.
+    return sorted(rows, key=lambda row: (row[3] == "-", row[3]))
+
+
+def _canonical(stream: str) -> str:
+    return stream.replace("-", "_")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d"

@@ -1,0 +1,1 @@
+"""Performance benchmarks: runnable modules (`python -m benchmarks.<name>`), not tests."""

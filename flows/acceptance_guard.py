@@ -1,0 +1,52 @@
+"""Accept-order SLA guard: no marketplace order the bridge routed may time out silently in Mirakl.
+
+Runs every minute: releases STAGING orders once BigCommerce is paid (OR02) or drops cancelled ones (OR03),
+confirms or refuses debits (PA11 -> PA01), sends refused lines back to BigCommerce, warns before and at each
+acceptance or debit deadline, and publishes a seller scorecard.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow
+
+from bcmirakl.runtime import runtime_scope
+from tasks.acceptance import (
+    fetch_watched_orders,
+    publish_scorecard,
+    record_progress,
+    release_staging,
+    settle_debits,
+    settle_refusals,
+    watch_deadlines,
+)
+from tasks.reporting import RunReport, publish_report
+
+__all__ = ["acceptance_guard"]
+
+
+@flow(name="acceptance_guard")
+async def acceptance_guard(now: datetime | None = None) -> RunReport:
+    """One pass over every waiting order the bridge routed.
+
+    Args:
+        now: the clock the deadlines are measured against (default: the current time); set it to replay a
+            past run or to test a deadline without waiting.
+    """
+    async with runtime_scope() as rt:
+        report = RunReport(stream="acceptance-guard", title="Accept-order SLA guard")
+        clock = now or datetime.now(UTC)
+        orders = await fetch_watched_orders(rt)
+        report.counts["orders_watched"] = len(orders)
+        if await release_staging(rt, orders, report):
+            orders = await fetch_watched_orders(rt)
+        if await settle_debits(rt, report):
+            orders = await fetch_watched_orders(rt)
+        await settle_refusals(rt, orders, report)
+        await watch_deadlines(rt, orders, clock, report)
+        await record_progress(rt, orders, report)
+        await publish_scorecard(rt, report)
+        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        await publish_report(report, rt.artifacts_dir)
+        return report

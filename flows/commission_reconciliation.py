@@ -1,0 +1,122 @@
+"""Commission reconciliation, daily and per billing cycle: fetch -> gate -> reconcile -> record -> publish.
+
+Mirakl is the master for commissions and payouts, BigCommerce for gross sales. The gate checks the inputs
+before any conclusion; when it fails (a day of TL02 could not be read, a duplicate transaction, a foreign
+currency), the run publishes the gate's reasons, stores the period as `gate_failed`, publishes no gap
+classification at all, and fails, so a missing day is never reported as a list of false gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from bcmirakl.runtime import runtime_scope
+from expectations import CircuitBreakerTripped
+from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
+from tasks.reconciliation.frames import frame, gate_frame
+from tasks.reconciliation.money import rate_table
+from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS, ReconciliationInputs, reconcile
+from tasks.reconciliation.record import (
+    STREAM,
+    check_inputs,
+    export_for_finance,
+    record_run,
+    report_tables,
+    summary_of,
+)
+from tasks.reporting import RunReport, emit_alert, publish_report
+
+__all__ = ["commission_reconciliation", "resolve_period"]
+
+Scope = Literal["daily", "cycle"]
+
+
+def resolve_period(start: date | None, end: date | None) -> tuple[datetime, datetime, list[date]]:
+    """[start, end] as whole UTC days (end inclusive); both default to yesterday."""
+    first = start or (datetime.now(UTC).date() - timedelta(days=1))
+    last = end or first
+    if last < first:
+        raise ValueError(f"period ends ({last}) before it starts ({first})")
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return _midnight(first), _midnight(last + timedelta(days=1)), days
+
+
+@flow(name="commission_reconciliation")
+async def commission_reconciliation(
+    start: date | None = None, end: date | None = None, scope: Scope = "daily"
+) -> RunReport:
+    """Reconcile the period; `scope="cycle"` also checks SBC11 payouts and IV01 invoices (run it per cycle)."""
+    period_start, period_end, days = resolve_period(start, end)
+    label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
+    async with runtime_scope() as rt:
+        report = RunReport(stream=STREAM, title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})")
+        fetched = await asyncio.gather(
+            *(fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days)
+        )
+        transactions = frame([row for day in fetched for row in day.rows], TRANSACTION_COLUMNS)
+        cycles = await fetch_billing_cycles(rt, period_start, period_end) if scope == "cycle" else None
+        invoices = await fetch_invoices(rt, period_start, period_end) if scope == "cycle" else None
+        order_ids = sorted(transactions["order_id"].dropna().unique().tolist())
+        bigcommerce = await fetch_bigcommerce_side(rt, period_start, period_end, order_ids)
+        report.counts |= {
+            "days": len(days),
+            "days_incomplete": sum(not day.complete for day in fetched),
+            "mirakl_transactions": len(transactions),
+            "bigcommerce_lines": len(bigcommerce.lines),
+        }
+        gate = gate_frame(fetched, transactions, bigcommerce.currencies, cycles, invoices, rt.config.currency)
+        period = (period_start, period_end)
+        if not await check_inputs(rt, gate, report):
+            report.counts["gate"] = "failed"
+            report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
+            report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
+            record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
+            await publish_report(report, rt.artifacts_dir)
+            raise CircuitBreakerTripped("reconciliation", sum(report.quarantined.values()), len(gate), 0.0)
+
+        settings = rt.config.reconciliation
+        inputs = ReconciliationInputs(
+            transactions,
+            bigcommerce.lines,
+            bigcommerce.refunds,
+            cycles=cycles,
+            invoices=invoices,
+            rates_ppm=rate_table(settings.commission_rates),
+            default_rate_ppm=_ppm(settings.default_commission_rate),
+            commission_tax_rate_ppm=_ppm(settings.commission_tax_rate),
+        )
+        result = await asyncio.to_thread(reconcile, inputs)
+        summary = summary_of(result)
+        report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
+        report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
+        report.counts["balanced"] = "yes" if result.balanced else "NO"
+        report.tables = report_tables(result)
+        summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
+        report.counts["revision"] = summary["revision"]
+        report.notes += [f"finance export: {path}" for path in export_for_finance(rt, result, label)]
+        gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
+        if gaps or not result.balanced:
+            emit_alert(
+                report, "bcmirakl.reconciliation.gaps", f"bcmirakl.stream.{STREAM}", {"gaps": gaps, "label": label}
+            )
+        await publish_report(report, rt.artifacts_dir)
+        return report
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _ppm(rate: Decimal | None) -> int | None:
+    return None if rate is None else rate_table({0: rate})[0]
+
+
+def _run_id() -> str | None:
+    run_id = flow_run.get_id()
+    return str(run_id) if run_id else None

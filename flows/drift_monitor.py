@@ -1,0 +1,82 @@
+"""The drift monitor: is every Mirakl-owned variant on BigCommerce what Mirakl's offers say it should be?
+
+Reads Mirakl's current offers (full export), the sellers' feed health, BigCommerce's owned variants and the
+offer map, then publishes a health artifact and emits events when a configured threshold is crossed:
+buyable-but-out-of-stock variants, stock-out-to-unbuyable latency, failed seller feeds. It writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prefect import flow
+
+from bcmirakl.runtime import runtime_scope
+from tasks.drift import measure_drift, read_owned_variants
+from tasks.offers import read_offer_export, read_seller_health
+from tasks.offers.ownership import read_offer_map
+from tasks.offers.select import select_best
+from tasks.reporting import RunReport, emit_alert, publish_report
+
+__all__ = ["drift_monitor"]
+
+STREAM = "drift-monitor"
+
+
+@flow(name="drift_monitor")
+async def drift_monitor() -> RunReport:
+    """Measure drift, publish `drift-monitor-summary` (+ tables) and emit `bcmirakl.*` events on breaches."""
+    async with runtime_scope() as rt:
+        config = rt.config.drift
+        now = datetime.now(UTC)
+        health = await read_seller_health(rt, now)
+        read = await read_offer_export(rt, None)
+        mapping = read_offer_map(rt)
+        owned = mapping[(mapping["owner"] == "mirakl") & mapping["bc_variant_id"].notna()]
+        variants = await read_owned_variants(rt, [int(v) for v in owned["bc_variant_id"]])
+        usable = health.open_shops - set(health.failed_feeds)
+        winners = select_best(read.offers, usable)
+        findings = measure_drift(variants, winners, mapping, timedelta(minutes=config.stale_after_minutes), now)
+        known = set(mapping["product_sku"])
+        unmapped = read.offers[~read.offers["product_sku"].isin(known)]
+        report = RunReport(stream=STREAM, title="Marketplace drift health")
+        report.counts.update(
+            {
+                "variants_checked": len(variants),
+                "oos_buyable": len(findings.oos_buyable),
+                "value_at_risk": str(findings.value_at_risk),
+                "price_mismatches": len(findings.price_mismatches),
+                "stale_variants": findings.stale,
+                "latency_p50_s": round(findings.latency_p50_s, 3),
+                "latency_p95_s": round(findings.latency_p95_s, 3),
+                "sellers_feed_failed": len(health.failed_feeds),
+                "mapping_errors": len(unmapped),
+            }
+        )
+        report.tables["oos-buyable"] = findings.oos_buyable[
+            ["product_sku", "variant_id", "price", "inventory_level"]
+        ].to_dict("records")
+        report.tables["price-mismatches"] = findings.price_mismatches[
+            ["product_sku", "variant_id", "price", "mirakl_price"]
+        ].to_dict("records")
+        per_shop = unmapped.groupby("shop_id").size()
+        report.tables["sellers"] = [
+            {
+                "shop_id": int(shop_id),
+                "feed": health.failed_feeds.get(int(shop_id), "ok"),
+                "mapping_errors": int(per_shop.get(shop_id, 0)),
+            }
+            for shop_id in sorted(set(per_shop.index) | set(health.failed_feeds))
+        ]
+        if len(findings.oos_buyable) >= config.oos_buyable_alert_count:
+            payload = {"count": len(findings.oos_buyable), "value_at_risk": findings.value_at_risk}
+            emit_alert(report, "bcmirakl.drift.oos-buyable", "bcmirakl.stream.offer-sync", payload)
+        if findings.latency_p95_s > config.latency_p95_seconds:
+            payload = {"p95_s": findings.latency_p95_s, "bound_s": config.latency_p95_seconds}
+            emit_alert(report, "bcmirakl.offer-sync.latency-breach", "bcmirakl.stream.offer-sync", payload)
+        for shop_id, reason in sorted(health.failed_feeds.items()):
+            emit_alert(
+                report, "bcmirakl.feed.failed", f"bcmirakl.shop.{shop_id}", {"shop_id": shop_id, "reason": reason}
+            )
+        await publish_report(report, rt.artifacts_dir)
+        return report

@@ -1,0 +1,75 @@
+"""The offer sync stream: Mirakl offers become BigCommerce variant prices, stock and purchasability.
+
+Read the export since the cursor (less an overlap) -> refresh the ownership boundary -> gate each seller's
+offers -> choose the best offer per product -> diff against the last push -> queue and move the cursor ->
+drain the queue within the quota -> report. The first run, and `full` mode, read every offer and also make
+unbuyable each Mirakl-owned variant that has no offer left.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from bcmirakl.runtime import runtime_scope
+from tasks.offers import (
+    create_draft_listings,
+    drain_outbox,
+    load_cursor,
+    read_offer_export,
+    read_seller_health,
+    record_cycle,
+    refresh_ownership,
+)
+from tasks.offers.summary import build_report
+from tasks.reporting import RunReport, emit_alert, publish_report
+
+__all__ = ["offer_sync"]
+
+STREAM = "offer-sync"
+
+
+@flow(name="offer_sync")
+async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
+    """One offer-sync cycle; `delta` reads changes since the cursor, `full` reads every offer."""
+    async with runtime_scope() as rt:
+        calls_before = rt.api_calls()
+        run_id = str(flow_run.get_id() or "")
+        cursor = load_cursor(rt)
+        effective = "full" if cursor is None else mode
+        read_at = datetime.now(UTC)
+        since = (
+            None
+            if effective == "full" or cursor is None
+            else cursor - timedelta(seconds=rt.config.offers.overlap_seconds)
+        )
+        health = await read_seller_health(rt, read_at)
+        read = await read_offer_export(rt, since)
+        skus = set(read.offers["product_sku"].dropna()) | set(read.deleted_skus)
+        ownership = await refresh_ownership(rt, skus, full=effective == "full", offers=read.offers)
+        created: list[str] = []
+        if rt.config.offers.create_listings and ownership.unmapped:
+            created = await create_draft_listings(rt, ownership.unmapped)
+            ownership = await refresh_ownership(rt, skus)
+        cycle = record_cycle(rt, read, health, ownership, effective, read_at, run_id)
+        owned = {
+            int(v) for v in ownership.mapping.loc[ownership.mapping["owner"] == "mirakl", "bc_variant_id"].dropna()
+        }
+        push = await drain_outbox(rt, owned, run_id)
+        report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
+        for shop_id, reason in sorted(health.failed_feeds.items()):
+            emit_alert(
+                report, "bcmirakl.feed.failed", f"bcmirakl.shop.{shop_id}", {"shop_id": shop_id, "reason": reason}
+            )
+        for shop_id, (failed, total) in sorted(cycle.tripped.items()):
+            emit_alert(
+                report,
+                "bcmirakl.gate.circuit-breaker",
+                f"bcmirakl.shop.{shop_id}",
+                {"suite": "offers", "shop_id": shop_id, "failed_rows": failed, "total_rows": total},
+            )
+        await publish_report(report, rt.artifacts_dir)
+        return report

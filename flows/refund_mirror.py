@@ -1,0 +1,31 @@
+"""Refund mirror: BigCommerce refunds of marketplace lines reach Mirakl, seller refunds reach the customer.
+
+Every five minutes: BigCommerce refunds since the cursor become OR28 refunds per Mirakl order line (gated, an
+over-refund quarantined); then every refund waiting in PA12 is paid back through BigCommerce and confirmed with
+PA02. The BigCommerce side runs first so that a refund created by OR28 is known when PA12 lists it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from bcmirakl.runtime import runtime_scope
+from tasks.refunds.inbound import pay_mirakl_refunds
+from tasks.refunds.outbound import mirror_bigcommerce_refunds
+from tasks.reporting import RunReport, publish_report
+
+__all__ = ["refund_mirror"]
+
+
+@flow(name="refund_mirror")
+async def refund_mirror(since: datetime | None = None) -> RunReport:
+    """Mirror refunds both ways; `since` re-reads BigCommerce refunds created from then instead of the cursor."""
+    async with runtime_scope() as rt:
+        report = RunReport(stream="refund_mirror", title="Refund mirror")
+        await mirror_bigcommerce_refunds(rt, report, since)
+        await pay_mirakl_refunds(rt, report)
+        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        await publish_report(report, rt.artifacts_dir)
+        return report

@@ -1,0 +1,39 @@
+"""Shipment sync: seller shipments reach the BigCommerce order, operator shipments reach Mirakl, carriers checked.
+
+Every five minutes: Mirakl logistic orders shipped since the last run become BigCommerce shipments of exactly
+their order products; marketplace lines shipped from BigCommerce are queued and sent to Mirakl as OR23 + OR24
+once the logistic order is in SHIPPING, never with a carrier code missing from Mirakl's list (SH21).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prefect import flow
+
+from bcmirakl.runtime import runtime_scope
+from tasks.reporting import RunReport, publish_report
+from tasks.shipments.deadlines import report_overdue_shipments
+from tasks.shipments.inbound import mirror_mirakl_shipments
+from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
+from tasks.shipments.reference import load_carrier_reference
+
+__all__ = ["shipment_sync"]
+
+
+@flow(name="shipment_sync")
+async def shipment_sync(since: datetime | None = None) -> RunReport:
+    """Mirror shipments both ways; `since` re-reads both sides from that time instead of the cursors."""
+    async with runtime_scope() as rt:
+        report = RunReport(stream="shipment_sync", title="Shipment sync")
+        now = datetime.now(UTC)
+        table, carriers = await load_carrier_reference(rt, now)
+        report.counts["carrier_table_version"] = table.version
+        report.counts["mirakl_carriers"] = len(carriers)
+        await mirror_mirakl_shipments(rt, report, table, now, since)
+        await enqueue_bc_shipments(rt, report, since)
+        await push_mirakl_tracking(rt, report, table, set(carriers))
+        await report_overdue_shipments(rt, report, now)
+        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        await publish_report(report, rt.artifacts_dir)
+        return report

@@ -1,0 +1,56 @@
+"""Debit confirmation (PA11 -> PA01): confirm only what BigCommerce was paid for, refuse what it cancelled.
+
+The decision is pure and conservative: an amount that differs from what routing recorded in the order map is
+an exception for a person, never a confirmation; an order BigCommerce has not (yet) been paid for waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from bcmirakl.config import OrderRoutingConfig
+from connectors.bigcommerce.models import Order as BcOrder
+from connectors.mirakl.models import Debit
+
+__all__ = ["PAID_PAYMENT_STATUSES", "DebitDecision", "decide_debit", "expected_amount"]
+
+PAID_PAYMENT_STATUSES = frozenset({"captured", "paid", "authorized", "partially refunded"})
+Verdict = Literal["OK", "REFUSED", "WAIT", "MISMATCH"]
+
+
+@dataclass(frozen=True)
+class DebitDecision:
+    verdict: Verdict
+    reason: str
+    expected: Decimal | None = None
+
+
+def expected_amount(debit: Debit, line_amounts: Mapping[str, Decimal | None]) -> Decimal | None:
+    """What the order map says Mirakl should debit for the debit's lines; None when a line is unknown."""
+    amounts = [line_amounts.get(line.order_line_id) for line in debit.order_lines]
+    if not amounts or any(a is None for a in amounts):
+        return None
+    return sum((a for a in amounts if a is not None), Decimal("0"))
+
+
+def decide_debit(
+    debit: Debit, expected: Decimal | None, bc_order: BcOrder, config: OrderRoutingConfig
+) -> DebitDecision:
+    """OK, REFUSED, WAIT (not paid yet) or MISMATCH (an exception) for one PA11 debit."""
+    if bc_order.status_id in config.cancelled_status_ids:
+        return DebitDecision("REFUSED", "cancelled in BigCommerce", expected)
+    if bc_order.status_id in config.refunded_status_ids or bc_order.payment_status == "refunded":
+        return DebitDecision("REFUSED", "refunded in BigCommerce", expected)
+    if expected is None:
+        return DebitDecision("MISMATCH", "debit lines are not in the order map", None)
+    if debit.amount != expected:
+        return DebitDecision("MISMATCH", f"Mirakl asks {debit.amount}, the order map says {expected}", expected)
+    paid = bc_order.status_id in config.paid_status_ids or bc_order.payment_status in PAID_PAYMENT_STATUSES
+    if not paid or bc_order.status_id in config.manual_verification_status_ids:
+        return DebitDecision("WAIT", "BigCommerce payment not confirmed", expected)
+    if bc_order.total_inc_tax - (bc_order.refunded_amount or Decimal("0")) < debit.amount:
+        return DebitDecision("MISMATCH", "the BigCommerce payment does not cover the debit", expected)
+    return DebitDecision("OK", "paid in BigCommerce", expected)

@@ -1,0 +1,103 @@
+"""Refused marketplace lines flow back to BigCommerce: the customer's money is refunded or queued for CX.
+
+A seller refusal and an automatic one (the seller never answered) are handled alike. With `refused_lines:
+refund` the bridge refunds exactly the refused order products (quote, then refund through the card that
+paid, once per logistic order through the ledger); with `queue` it opens a case for customer service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bcmirakl.runtime import Runtime
+from connectors.bigcommerce.models import PaymentOption, Refund, RefundItem, RefundPaymentRequest
+from connectors.mirakl.models import Order as MiraklOrder
+from connectors.state import OrderLineMapping, get_order_line_by_mirakl_line, open_exception
+from tasks.effects import write_once
+from tasks.reporting import RunReport, emit_alert
+
+__all__ = ["GUARD_STREAM", "REFUSED_EVENT", "choose_refund_method", "refused_lines", "settle_refusal"]
+
+GUARD_STREAM = "acceptance_guard"
+REFUSED_EVENT = "bcmirakl.acceptance.refused"
+
+
+def refused_lines(order: MiraklOrder) -> list[str]:
+    return [line.order_line_id for line in order.order_lines if line.order_line_state == "REFUSED"]
+
+
+def choose_refund_method(methods: Sequence[Sequence[PaymentOption]]) -> Sequence[PaymentOption]:
+    """Back to what the customer paid with: the first method that is neither store credit nor offline."""
+    for method in methods:
+        if method and all(o.provider_id != "storecredit" and not o.offline for o in method):
+            return method
+    return methods[0] if methods else []
+
+
+async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> str | None:
+    """Refund or queue the refused lines of one logistic order; returns what was done (None: nothing to do)."""
+    line_ids = refused_lines(order)
+    if not line_ids:
+        return None
+    with rt.sessions() as session:
+        mapped = [get_order_line_by_mirakl_line(session, line_id) for line_id in line_ids]
+    lines = [m for m in mapped if m is not None]
+    if not lines:
+        return None
+    bc_order_id = lines[0].bc_order_id
+    automatic = order.order_state == "REFUSED" and order.acceptance_decision_date is None
+    detail = {
+        "bc_order_id": bc_order_id,
+        "mirakl_order_id": order.order_id,
+        "order_product_ids": [m.bc_order_product_id for m in lines],
+        "automatic": automatic,
+    }
+    if rt.config.acceptance.refused_lines == "queue":
+        with rt.sessions() as session:
+            new = open_exception(session, GUARD_STREAM, order.order_id, "refused_lines", detail)
+            session.commit()
+        if new:
+            report.add("refusals_queued")
+            emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "queued"})
+        return "queued"
+    outcome = await write_once(
+        rt.sessions,
+        system="bigcommerce",
+        operation="refund_refused_lines",
+        key=order.order_id,
+        send=lambda: _refund(rt, bc_order_id, lines),
+        external_id=lambda refund: str(refund.id),
+        recover=lambda: _find_refund(rt, bc_order_id, {m.bc_order_product_id for m in lines}),
+        detail=detail,
+    )
+    report.add(f"refusal_refund_{outcome.status}")
+    if outcome.status in ("sent", "recovered"):
+        emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "refunded"})
+    if not outcome.done and outcome.status == "failed":
+        with rt.sessions() as session:
+            open_exception(session, GUARD_STREAM, order.order_id, "refund_failed", {**detail, "error": outcome.error})
+            session.commit()
+    return "refunded" if outcome.done else "refund_failed"
+
+
+async def _refund(rt: Runtime, bc_order_id: int, lines: Sequence[OrderLineMapping]) -> Refund:
+    reason = rt.config.acceptance.refund_reason
+    items = [
+        RefundItem(item_type="PRODUCT", item_id=m.bc_order_product_id, quantity=m.quantity, reason=reason)
+        for m in lines
+    ]
+    quote = await rt.bigcommerce.create_refund_quote(bc_order_id, items)
+    payments = [
+        RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount, offline=bool(o.offline))
+        for o in choose_refund_method(quote.refund_methods)
+    ]
+    return await rt.bigcommerce.create_refund(bc_order_id, items, payments)
+
+
+async def _find_refund(rt: Runtime, bc_order_id: int, product_ids: set[int]) -> str | None:
+    """A refund of exactly these order products, made by an attempt whose answer was lost."""
+    for refund in await rt.bigcommerce.list_order_refunds(bc_order_id):
+        refunded: Mapping[int, str] = {i.item_id: i.item_type for i in refund.items if i.item_type == "PRODUCT"}
+        if set(refunded) == product_ids:
+            return str(refund.id)
+    return None

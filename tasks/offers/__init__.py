@@ -1,0 +1,24 @@
+"""Offer sync tasks: read Mirakl offers, choose the best per product, gate, diff, queue and push to BigCommerce."""
+
+from __future__ import annotations
+
+from tasks.offers.cycle import CycleResult, load_cursor, record_cycle
+from tasks.offers.listings import create_draft_listings
+from tasks.offers.ownership import Ownership, refresh_ownership
+from tasks.offers.push import PushStats, drain_outbox
+from tasks.offers.sources import OfferRead, SellerHealth, read_offer_export, read_seller_health
+
+__all__ = [
+    "CycleResult",
+    "OfferRead",
+    "Ownership",
+    "PushStats",
+    "SellerHealth",
+    "create_draft_listings",
+    "drain_outbox",
+    "load_cursor",
+    "read_offer_export",
+    "read_seller_health",
+    "record_cycle",
+    "refresh_ownership",
+]

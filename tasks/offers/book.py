@@ -1,0 +1,130 @@
+"""The offer book as frames: the offer sync's copy of every seller's live offer per Mirakl product.
+
+Choosing a product's best offer needs all its offers, but a delta export carries only those that changed, so
+the book (a state-store table, `connectors.state.offer_book`) keeps them. Deleted offers leave it; offers the
+gate refused stay with their reason and are not selected until a good update replaces them. This module only
+converts between the cycle's pandas frames and the repository's rows; it holds no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from connectors.state import (
+    block_offers_of_shops,
+    delete_offers,
+    iter_offer_book,
+    offers_for_products,
+    upsert_offer_book,
+)
+from connectors.state.offer_book import BOOK_COLUMNS as _COLUMNS
+
+__all__ = ["BOOK_COLUMNS", "block_shops", "changed_skus", "read_book", "write_book"]
+
+BOOK_COLUMNS = list(_COLUMNS)
+
+
+def read_book(session: Session, product_skus: Iterable[str] | None = None) -> pd.DataFrame:
+    """The book as a frame (money as Decimal): every offer, or only the offers of `product_skus`."""
+    if product_skus is None:
+        rows = [row for page in iter_offer_book(session) for row in page]
+    else:
+        rows = offers_for_products(session, product_skus)
+    return pd.DataFrame([tuple(row) for row in rows], columns=BOOK_COLUMNS)
+
+
+def write_book(session: Session, offers: pd.DataFrame, deleted_ids: Iterable[int], *, full: bool = False) -> None:
+    """Upsert the offers read (with their gate verdict) and drop deleted ones, in the caller's transaction.
+
+    A `full` export is the whole truth: offers it no longer lists leave the book too.
+    """
+    gone = {int(offer_id) for offer_id in deleted_ids}
+    if full:
+        listed = set(offers["offer_id"].astype("int64").tolist())
+        gone |= {int(row[0]) for page in iter_offer_book(session) for row in page if int(row[0]) not in listed}
+    delete_offers(session, sorted(gone))
+    upsert_offer_book(session, _records(offers))
+
+
+def block_shops(session: Session, shop_ids: Iterable[int], reason: str) -> None:
+    """Block every offer of these shops (their feed tripped the breaker) until a good update arrives."""
+    block_offers_of_shops(session, shop_ids, reason)
+
+
+def changed_skus(session: Session, offers: pd.DataFrame) -> set[str]:
+    """SKUs of `offers` with an offer the book lacks or holds differently (a re-read of the overlap is not new)."""
+    if offers.empty:
+        return set()
+    held = {_fingerprint(row) for row in offers_for_products(session, set(offers["product_sku"]))}
+    return {
+        str(row[1]) for row in offers[BOOK_COLUMNS].itertuples(index=False, name=None) if _fingerprint(row) not in held
+    }
+
+
+def _fingerprint(row: Any) -> tuple[Any, ...]:
+    offer_id, sku, shop_id, price, shipping, quantity, active, currency = tuple(row)[:8]
+    return (
+        int(offer_id),
+        sku,
+        _int(shop_id),
+        _money(price),
+        _money(shipping),
+        _int(quantity),
+        None if _missing(active) else bool(active),
+        _value(currency),
+    )
+
+
+def _money(value: Any) -> str | None:
+    return None if _missing(value) else format(Decimal(value).normalize(), "f")
+
+
+def _records(offers: pd.DataFrame) -> list[dict[str, Any]]:
+    if offers.empty:
+        return []
+    frame = offers[BOOK_COLUMNS]
+    stamps = pd.to_datetime(frame["last_updated"], utc=True)
+    return [
+        {
+            "offer_id": int(offer_id),
+            "product_sku": sku,
+            "shop_id": _int(shop_id),
+            "price": _value(price),
+            "shipping": _value(shipping),
+            "quantity": _int(quantity),
+            "active": None if _missing(active) else bool(active),
+            "currency": _value(currency),
+            "last_updated": None if pd.isna(stamp) else stamp.to_pydatetime(),
+            "blocked_reason": _value(reason),
+        }
+        for offer_id, sku, shop_id, price, shipping, quantity, active, currency, stamp, reason in zip(
+            frame["offer_id"],
+            frame["product_sku"],
+            frame["shop_id"],
+            frame["price"],
+            frame["shipping"],
+            frame["quantity"],
+            frame["active"],
+            frame["currency"],
+            stamps,
+            frame["blocked_reason"],
+            strict=True,
+        )
+    ]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _value(value: Any) -> Any:
+    return None if _missing(value) else value
+
+
+def _int(value: Any) -> int | None:
+    return None if _missing(value) else int(value)

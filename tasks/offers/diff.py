@@ -1,0 +1,139 @@
+"""What each Mirakl-owned variant should show, and which variants differ from what was last pushed.
+
+The target state of a variant is its winning offer's price and stock, buyable; or, without a winner, stock 0
+and purchasing disabled (fail safe). Each state has a hash; a variant goes to the outbox only when its hash
+differs from the `pushed_hash` the offer map recorded at the last acknowledged push, so an unchanged offer
+costs no API call. A change that keeps the variant buyable at the same price is `stock_only`: the push may
+send it as an inventory adjustment, 2,000 to a call. Pure pandas, tested without Prefect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["MAP_COLUMNS", "diff_targets", "outbox_items", "state_hash", "target_states"]
+
+MAP_COLUMNS = [
+    "product_sku",
+    "bc_product_id",
+    "bc_variant_id",
+    "owner",
+    "offer_id",
+    "shop_id",
+    "price",
+    "quantity",
+    "purchasable",
+    "pushed_hash",
+    "mirakl_updated_at",
+    "bc_acknowledged_at",
+]
+UNBUYABLE = "unbuyable"
+
+
+def state_hash(price: Decimal | None, quantity: int, purchasable: bool) -> str:
+    """A variant state's fingerprint; every unbuyable state is the same whatever its last price."""
+    text = f"{_money(price)}|{int(quantity)}" if purchasable else UNBUYABLE
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def target_states(
+    mapping: pd.DataFrame, winners: pd.DataFrame, changed_at: pd.Series, read_at: datetime
+) -> pd.DataFrame:
+    """One target row per mapped, Mirakl-owned product in `mapping` (a frame of offer-map rows)."""
+    owned = mapping[(mapping["owner"] == "mirakl") & mapping["bc_variant_id"].notna()].set_index("product_sku")
+    won = winners.reindex(owned.index)
+    buyable = won["offer_id"].notna()
+    quantity = pd.to_numeric(won["quantity"], errors="coerce").fillna(0).astype("int64").where(buyable, 0)
+    price = won["price"].where(buyable, None)
+    fallback = owned["mirakl_updated_at"].where(owned["mirakl_updated_at"].notna(), read_at)
+    stamps = pd.to_datetime(changed_at.reindex(owned.index), utc=True)
+    stamps = stamps.where(stamps.notna(), pd.to_datetime(fallback, utc=True))
+    stamps = pd.to_datetime(won["last_updated"], utc=True).where(buyable, stamps)
+    targets = pd.DataFrame(
+        {
+            "bc_product_id": owned["bc_product_id"].astype("int64"),
+            "bc_variant_id": owned["bc_variant_id"].astype("int64"),
+            "price": price,
+            "last_price": owned["price"],
+            "last_purchasable": owned["purchasable"].eq(True),
+            "quantity": quantity,
+            "purchasable": buyable,
+            "offer_id": won["offer_id"],
+            "shop_id": won["shop_id"],
+            "runners_up": won["runners_up"].where(buyable, "[]"),
+            "mirakl_updated_at": stamps,
+            "pushed_hash": owned["pushed_hash"],
+            "bc_acknowledged_at": owned["bc_acknowledged_at"],
+        },
+        index=owned.index,
+    )
+    targets["hash"] = [
+        state_hash(p, q, b)
+        for p, q, b in zip(targets["price"], targets["quantity"], targets["purchasable"], strict=True)
+    ]
+    targets["stock_only"] = [
+        bool(pushed is not None and not pd.isna(pushed) and buyable and was and _money(p) == _money(last))
+        for pushed, buyable, was, p, last in zip(
+            targets["pushed_hash"],
+            targets["purchasable"],
+            targets["last_purchasable"],
+            targets["price"],
+            targets["last_price"],
+            strict=True,
+        )
+    ]
+    return targets
+
+
+def diff_targets(targets: pd.DataFrame, only: Iterable[str] | None = None) -> pd.DataFrame:
+    """Targets whose state differs from the last push (restricted to the SKUs in `only` when given)."""
+    changed = targets[targets["hash"] != targets["pushed_hash"]]
+    if only is not None:
+        changed = changed[changed.index.isin(list(only))]
+    return changed
+
+
+def outbox_items(changes: pd.DataFrame, message: str) -> list[tuple[str, dict[str, Any]]]:
+    """(idempotency key, payload) per changed variant.
+
+    The key is the variant plus the time of its last acknowledged push: a rerun before the push finds the same
+    key (and the latest state replaces the payload), while the next change after a push gets a new key.
+    """
+    items = []
+    for sku, row in zip(changes.index, changes.itertuples(index=False), strict=True):
+        acked = row.bc_acknowledged_at
+        since = "never" if acked is None or pd.isna(acked) else pd.Timestamp(acked).isoformat()
+        payload: dict[str, Any] = {
+            "product_sku": sku,
+            "variant_id": int(row.bc_variant_id),
+            "product_id": int(row.bc_product_id),
+            "inventory_level": int(row.quantity),
+            "purchasing_disabled": not row.purchasable,
+            "hash": row.hash,
+            "stock_only": bool(row.stock_only),
+            "mirakl_updated_at": pd.Timestamp(row.mirakl_updated_at).isoformat(),
+        }
+        if row.purchasable:
+            payload.update(
+                price=_money(row.price),
+                offer_id=int(row.offer_id),
+                shop_id=int(row.shop_id),
+                runners_up=row.runners_up,
+                purchasing_disabled_message="",
+            )
+        else:
+            payload.update(offer_id=None, shop_id=None, runners_up="[]", purchasing_disabled_message=message)
+        items.append((f"offer-sync:variant:{int(row.bc_variant_id)}:{since}", payload))
+    return items
+
+
+def _money(value: Decimal | None) -> str:
+    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
+        return ""
+    return format(Decimal(value).normalize(), "f")

@@ -1,0 +1,117 @@
+"""The ownership boundary: which BigCommerce variants the bridge may write, and where each Mirakl SKU lands.
+
+Only variants carrying the metafield `<namespace>.owner = mirakl` are Mirakl-owned. The marks are cached in
+the offer map (SKU -> product, variant, owner) and re-listed in full only by a `full` run, which turns a row
+whose mark was revoked `native` so the bridge stops writing it; a delta looks up only SKUs the map lacks.
+A Mirakl SKU that matches a variant without the mark is a SKU collision (a native product: quarantined, never
+written); a SKU with no variant at all is a mapping error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
+from bcmirakl.runtime import Runtime
+from connectors.state import OfferMapping, upsert_offer_map
+from tasks.offers.book import changed_skus
+from tasks.offers.diff import MAP_COLUMNS
+from tasks.retry import TASK_RETRY
+
+__all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "read_offer_map", "refresh_ownership"]
+
+OWNER_KEY = "owner"
+OWNER_VALUE = "mirakl"
+_IDS_PER_CALL = 200
+_SKUS_PER_CALL = 100
+
+
+@dataclass
+class Ownership:
+    """The offer map after the refresh, and the SKUs the bridge may not write."""
+
+    mapping: pd.DataFrame
+    collisions: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+
+
+def read_offer_map(rt: Runtime) -> pd.DataFrame:
+    with rt.sessions() as session:
+        rows = session.execute(select(*(OfferMapping.__table__.c[name] for name in MAP_COLUMNS))).all()
+    return pd.DataFrame(rows, columns=MAP_COLUMNS)
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def refresh_ownership(
+    rt: Runtime, skus: Iterable[str], full: bool = False, offers: pd.DataFrame | None = None
+) -> Ownership:
+    """Classify `skus` against the offer map; `full` first re-lists every ownership mark in the store.
+
+    A delta trusts the map and calls BigCommerce only for SKUs the map does not know yet (their variants,
+    then those variants' marks) and, when the delta's `offers` are given, only if one of their offers is new
+    or changed: a known mapping error re-read unchanged is not looked up again. So a delta whose offers are
+    all unchanged makes no call at all.
+    """
+    mapping = read_offer_map(rt)
+    rows = await _refresh_marks(rt, mapping) if full else []
+    mapped = set(mapping["product_sku"]) | {str(row["product_sku"]) for row in rows}
+    unmapped = set(skus) - mapped
+    if not full and offers is not None and unmapped:
+        with rt.sessions() as session:
+            unmapped &= changed_skus(session, offers[offers["product_sku"].isin(unmapped)])
+    unknown = sorted(unmapped)
+    for start in range(0, len(unknown), _SKUS_PER_CALL):
+        variants = []
+        async for page in rt.bigcommerce.iter_variants(**{"sku:in": unknown[start : start + _SKUS_PER_CALL]}):
+            variants.extend(v for v in page if v.sku)
+        owned = await _marked(rt, [v.id for v in variants]) if variants else set()
+        for variant in variants:
+            owner = "mirakl" if variant.id in owned else "native"
+            rows.append(_mapping_row(str(variant.sku), variant.product_id, variant.id, owner))
+    if rows:
+        with rt.sessions() as session:
+            upsert_offer_map(session, rows)
+            session.commit()
+        mapping = read_offer_map(rt)
+    natives = set(mapping.loc[mapping["owner"] == "native", "product_sku"])
+    still = set(skus) - set(mapping["product_sku"])
+    return Ownership(mapping, sorted(set(skus) & natives), sorted(still))
+
+
+async def _refresh_marks(rt: Runtime, mapping: pd.DataFrame) -> list[dict[str, object]]:
+    """Every ownership mark in the store: owners that changed, and owned variants the map lacks."""
+    namespace = rt.config.offers.metafield_namespace
+    marks: dict[int, str] = {}
+    async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY):
+        marks.update({m.resource_id: m.value for m in page if m.resource_id is not None})
+    owned = {variant_id for variant_id, value in marks.items() if value == OWNER_VALUE}
+    known = mapping[mapping["bc_variant_id"].notna()]
+    rows: list[dict[str, object]] = []
+    for sku, variant_id, owner in zip(known["product_sku"], known["bc_variant_id"], known["owner"], strict=True):
+        expected = "mirakl" if int(variant_id) in owned else "native"
+        if owner != expected:
+            rows.append({"product_sku": sku, "owner": expected})
+    missing = sorted(owned - set(int(v) for v in known["bc_variant_id"]))
+    for start in range(0, len(missing), _IDS_PER_CALL):
+        async for page in rt.bigcommerce.iter_variants(**{"id:in": missing[start : start + _IDS_PER_CALL]}):
+            rows.extend(_mapping_row(v.sku, v.product_id, v.id, "mirakl") for v in page if v.sku)
+    return rows
+
+
+async def _marked(rt: Runtime, variant_ids: list[int]) -> set[int]:
+    """Which of these variants carry the Mirakl ownership mark (one metafield read for the lot)."""
+    owned: set[int] = set()
+    filters = {"resource_id:in": ",".join(str(v) for v in variant_ids)}
+    namespace = rt.config.offers.metafield_namespace
+    async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY, **filters):
+        owned.update(m.resource_id for m in page if m.resource_id is not None and m.value == OWNER_VALUE)
+    return owned
+
+
+def _mapping_row(sku: str, product_id: int, variant_id: int, owner: str) -> dict[str, object]:
+    return {"product_sku": sku, "bc_product_id": product_id, "bc_variant_id": variant_id, "bc_sku": sku, "owner": owner}

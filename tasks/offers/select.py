@@ -1,0 +1,112 @@
+"""Best-offer selection: which seller's offer a BigCommerce variant carries, decided on whole frames.
+
+One variant stands for one Mirakl product. Among the offers that may be sold (active, in stock, from an
+open shop whose feed is healthy, not refused by the gate) the lowest total price wins (price plus shipping
+when known), ties going to the lower price and then the lower offer id, so the same book always gives the
+same winner. The next offers are the runners-up the theme shows (ids and price only: their stock moves
+too often to be worth a storefront write). Pure pandas, tested without Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+
+from connectors.mirakl import ExportedOffer
+from tasks.offers.book import BOOK_COLUMNS
+
+__all__ = ["RUNNERS_UP", "WINNER_COLUMNS", "eligible_offers", "latest_update", "offers_frame", "select_best"]
+
+RUNNERS_UP = 3
+WINNER_COLUMNS = ["offer_id", "shop_id", "price", "quantity", "last_updated", "runners_up"]
+_ZERO = Decimal("0")
+
+
+def offers_frame(pages: Iterable[list[ExportedOffer]]) -> tuple[pd.DataFrame, list[int], pd.Series]:
+    """Live offers of an export as a book-shaped frame, the ids of deleted ones, and their product SKUs.
+
+    Deleted rows carry only ids and flags; their product SKU still says which variant must be re-decided.
+    """
+    rows = []
+    deleted: dict[int, str | None] = {}
+    for page in pages:
+        for offer in page:
+            if offer.deleted:
+                deleted[offer.offer_id] = offer.product_sku
+                continue
+            rows.append(
+                (
+                    offer.offer_id,
+                    offer.product_sku,
+                    offer.shop_id,
+                    offer.price,
+                    offer.min_shipping_price,
+                    offer.quantity,
+                    bool(offer.active),
+                    offer.currency_iso_code,
+                    offer.last_updated,
+                    None,
+                )
+            )
+    frame = pd.DataFrame(rows, columns=BOOK_COLUMNS)
+    frame = frame.drop_duplicates("offer_id", keep="last").reset_index(drop=True)
+    frame = frame[~frame["offer_id"].isin(list(deleted))].reset_index(drop=True)
+    deleted_skus = pd.Series([sku for sku in deleted.values() if sku], dtype=object)
+    return frame, list(deleted), deleted_skus
+
+
+def eligible_offers(book: pd.DataFrame, usable_shops: Iterable[int]) -> pd.DataFrame:
+    """Offers that may be put on sale: active, quantity > 0, from a usable shop, not blocked by the gate."""
+    quantity = pd.to_numeric(book["quantity"], errors="coerce").fillna(0)
+    mask = (
+        book["active"].fillna(False).astype(bool)
+        & (quantity > 0)
+        & book["shop_id"].isin(list(usable_shops))
+        & book["blocked_reason"].isna()
+        & book["price"].notna()
+        & book["product_sku"].notna()
+    )
+    return book[mask]
+
+
+def select_best(book: pd.DataFrame, usable_shops: Iterable[int]) -> pd.DataFrame:
+    """The winning offer per product SKU (the index) with its runners-up as JSON; products without one are absent."""
+    offers = eligible_offers(book, usable_shops)
+    if offers.empty:
+        return pd.DataFrame(columns=WINNER_COLUMNS, index=pd.Index([], name="product_sku"))
+    offers = offers.assign(
+        total=[
+            price + (ship if ship is not None and not pd.isna(ship) else _ZERO)
+            for price, ship in zip(offers["price"], offers["shipping"], strict=True)
+        ],
+    )
+    ranked = offers.sort_values(["product_sku", "total", "price", "offer_id"], kind="mergesort")
+    rank = ranked.groupby("product_sku", sort=False).cumcount()
+    winners = ranked[rank == 0].set_index("product_sku")
+    runners = ranked[(rank >= 1) & (rank <= RUNNERS_UP)]
+    runners_json = _runners_json(runners)
+    winners = winners.assign(runners_up=runners_json.reindex(winners.index).fillna("[]"))
+    return winners[WINNER_COLUMNS]
+
+
+def _runners_json(runners: pd.DataFrame) -> pd.Series:
+    if runners.empty:
+        return pd.Series(dtype=object)
+    by_sku: dict[str, list[dict[str, object]]] = {}
+    for sku, offer_id, shop_id, price in zip(
+        runners["product_sku"], runners["offer_id"], runners["shop_id"], runners["price"], strict=True
+    ):
+        by_sku.setdefault(sku, []).append(
+            {"offer_id": int(offer_id), "shop_id": int(shop_id), "price": format(Decimal(price).normalize(), "f")}
+        )
+    return pd.Series({sku: json.dumps(items, separators=(",", ":")) for sku, items in by_sku.items()}, dtype=object)
+
+
+def latest_update(frame: pd.DataFrame, fallback: datetime) -> pd.Series:
+    """The newest Mirakl `last_updated` per product SKU, `fallback` where none is known."""
+    stamps = pd.to_datetime(frame["last_updated"], utc=True).fillna(pd.Timestamp(fallback))
+    return stamps.groupby(frame["product_sku"]).max()

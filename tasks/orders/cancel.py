@@ -1,0 +1,76 @@
+"""Unwind a routed order that BigCommerce cancelled: cancel its Mirakl logistic orders (OR29) while Mirakl allows.
+
+An order Mirakl no longer lets us cancel (already debited or shipped) becomes an exception for customer
+service, never a silent leftover; native lines already handed to the ERP become one too, because the ERP
+sink has no cancel call.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bcmirakl.runtime import Runtime
+from connectors.state import get_order_route, order_lines_for
+from tasks.effects import write_once
+from tasks.orders.cx import cx_document, write_cx_metafield
+from tasks.orders.lookup import mirakl_orders_of
+from tasks.orders.plan import LineProblem
+from tasks.orders.records import record_logistic_orders, record_problems, set_route_status
+from tasks.reporting import RunReport, emit_alert
+
+__all__ = ["CANCEL_EVENT", "cancel_routed_order"]
+
+CANCEL_EVENT = "bcmirakl.orders.cancel-failed"
+_DONE_STATES = frozenset({"CANCELED", "REFUSED"})
+
+
+async def cancel_routed_order(rt: Runtime, bc_order_id: int, report: RunReport) -> None:
+    """Cancel every open logistic order of the BigCommerce order and record the outcome on the order."""
+    with rt.sessions() as session:
+        route = get_order_route(session, bc_order_id)
+        native_sent = bool(route and route.native_sent)
+        commercial_id = route.commercial_id if route else None
+    problems: list[LineProblem] = []
+    orders = await mirakl_orders_of(rt, commercial_id) if commercial_id else []
+    for order in orders:
+        if order.order_state in _DONE_STATES:
+            continue
+        if not order.can_cancel:
+            problems.append(LineProblem(None, "cancel_not_allowed", f"{order.order_id} is {order.order_state}"))
+            continue
+        outcome = await write_once(
+            rt.sessions,
+            system="mirakl",
+            operation="OR29",
+            key=order.order_id,
+            send=lambda order_id=order.order_id: rt.mirakl.cancel_order(order_id),
+            external_id=lambda _none, order_id=order.order_id: order_id,
+        )
+        report.add(f"or29_{outcome.status}")
+        if not outcome.done:
+            problems.append(LineProblem(None, "cancel_refused", f"{order.order_id}: {outcome.error}"))
+    if native_sent:
+        problems.append(LineProblem(None, "native_cancel", "native lines were sent to the ERP: cancel them there"))
+    if orders:
+        orders = await mirakl_orders_of(rt, commercial_id)  # states after the cancellations
+    now = datetime.now(UTC)
+    with rt.sessions() as session:
+        record_logistic_orders(session, bc_order_id, orders)
+        record_problems(session, bc_order_id, problems, now)
+        set_route_status(session, bc_order_id, "cancelled", now)
+        lines = order_lines_for(session, bc_order_id=bc_order_id)
+        session.commit()
+    report.add("cancelled_after_routing")
+    if problems:
+        report.tables.setdefault("exceptions", []).extend(
+            {"bc_order_id": bc_order_id, "order_product_id": None, "kind": p.kind, "reason": p.reason} for p in problems
+        )
+        emit_alert(
+            report,
+            CANCEL_EVENT,
+            f"bcmirakl.order.{bc_order_id}",
+            {"bc_order_id": bc_order_id, "kinds": sorted({p.kind for p in problems})},
+        )
+    if commercial_id:
+        document = cx_document(commercial_id, lines, {o.order_id: o for o in orders}, "cancelled")
+        await write_cx_metafield(rt, bc_order_id, document)

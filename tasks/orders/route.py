@@ -1,0 +1,270 @@
+"""Route one page of changed BigCommerce orders: paid ones are split and sent, cancelled ones are unwound.
+
+A page is worked in three steps so the expensive parts run once per page: fetch every order's lines and
+addresses (two BigCommerce calls an order, concurrently), plan and gate all marketplace lines in one frame,
+then send order by order under a bounded concurrency. Each order is anchored in the state store before any
+call and every write goes through the ledger (`write_once`), so a rerun, a Prefect retry or a crash at any
+point never sends a line twice. The cursor moves only when the whole page is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from bcmirakl.runtime import Runtime
+from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
+from connectors.http.errors import TransientApiError
+from connectors.mirakl.models import Order as MiraklOrder
+from connectors.mirakl.models import OrderCreated
+from connectors.state import get_cursor, order_lines_for, set_cursor
+from tasks.effects import write_once
+from tasks.orders.cancel import cancel_routed_order
+from tasks.orders.cx import cx_document, write_cx_metafield
+from tasks.orders.lookup import mirakl_orders_of
+from tasks.orders.plan import LinePlan, LineProblem, OrderPlan, build_plan, erp_payload, gate_rows
+from tasks.orders.records import (
+    ROUTING_STREAM,
+    anchor_route,
+    owned_offers,
+    record_logistic_orders,
+    record_problems,
+    routes_for,
+    set_route_status,
+)
+from tasks.quality import gate_and_quarantine
+from tasks.reporting import RunReport, emit_alert
+from tasks.retry import TASK_RETRY
+
+__all__ = ["PageResult", "changed_orders", "load_order_cursor", "route_order_page"]
+
+FINAL_ROUTES = frozenset({"routed", "exception", "cancelled"})
+EXCEPTION_EVENT = "bcmirakl.orders.exception"
+
+
+@dataclass
+class PageResult:
+    """What one page did; `deferred` orders met a transient error and wait for the next run."""
+
+    orders: int = 0
+    deferred: list[int] = field(default_factory=list)
+    cursor: str | None = None
+
+
+@task(cache_policy=NO_CACHE)
+async def load_order_cursor(rt: Runtime) -> datetime | None:
+    """Where the sweep starts: the saved cursor minus the overlap window (pages shift while orders change)."""
+    with rt.sessions() as session:
+        value = get_cursor(session, ROUTING_STREAM)
+    if value is None:
+        return None
+    return datetime.fromisoformat(value) - timedelta(seconds=rt.config.orders.overlap_seconds)
+
+
+async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[Order]]:
+    """Pages of orders modified since `since`, oldest change first, every status (cancellations matter too)."""
+    async for page in rt.bigcommerce.iter_orders(min_date_modified=since, sort="date_modified:asc"):
+        yield page
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) -> PageResult:
+    """Route the paid orders of a page, unwind the cancelled ones, then move the cursor past the page."""
+    result = PageResult(orders=len(orders))
+    cfg = rt.config.orders
+    latest: dict[int, Order] = {}
+    for order in orders:  # dedupe on (id, date_modified): the overlap re-reads orders already seen
+        latest[order.id] = order
+    with rt.sessions() as session:
+        routes = {k: v.status for k, v in routes_for(session, latest).items()}
+    to_route = [
+        o for o in latest.values() if o.status_id in cfg.paid_status_ids and routes.get(o.id) not in FINAL_ROUTES
+    ]
+    to_cancel = [
+        o for o in latest.values() if o.status_id in cfg.cancelled_status_ids and routes.get(o.id) != "cancelled"
+    ]
+    report.add("orders_seen", len(latest))
+    report.add("orders_skipped", len(latest) - len(to_route) - len(to_cancel))
+    limit = asyncio.Semaphore(cfg.page_concurrency)
+
+    async def guarded(order_id: int, work: Awaitable[None]) -> None:
+        async with limit:
+            try:
+                await work
+            except TransientApiError as exc:
+                result.deferred.append(order_id)
+                report.add("orders_deferred")
+                report.notes.append(f"order {order_id} deferred: {exc.operation} {exc.status}")
+
+    details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]] = {}
+
+    async def fetch(order: Order) -> None:
+        details[order.id] = await _details(rt, order)
+
+    await asyncio.gather(*(guarded(o.id, fetch(o)) for o in to_route))
+    plans = await _plans(rt, [o for o in to_route if o.id in details], details)
+    failed = await _gate(rt, plans, report)
+    await asyncio.gather(
+        *(guarded(p.order.id, _route(rt, p, details[p.order.id][1], failed, report)) for p in plans),
+        *(guarded(o.id, _cancel(rt, o, routes.get(o.id), report)) for o in to_cancel),
+    )
+    if not result.deferred and orders:
+        newest = max((o.date_modified for o in orders if o.date_modified), default=None)
+        if newest is not None:
+            result.cursor = newest.astimezone(UTC).isoformat()
+            with rt.sessions() as session:
+                set_cursor(session, ROUTING_STREAM, result.cursor)
+                session.commit()
+    return result
+
+
+# --- steps -------------------------------------------------------------------------------------------------
+
+
+async def _details(rt: Runtime, order: Order) -> tuple[list[OrderProduct], list[ShippingAddress]]:
+    products, addresses = await asyncio.gather(
+        rt.bigcommerce.list_order_products(order.id), rt.bigcommerce.list_shipping_addresses(order.id)
+    )
+    return products, addresses
+
+
+async def _plans(
+    rt: Runtime, orders: Sequence[Order], details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]]
+) -> list[OrderPlan]:
+    variant_ids = {p.variant_id for products, _ in details.values() for p in products if p.variant_id is not None}
+    with rt.sessions() as session:
+        owned = owned_offers(session, variant_ids)
+    return [build_plan(o, details[o.id][0], details[o.id][1], owned, rt.config) for o in orders]
+
+
+async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: RunReport) -> dict[str, str]:
+    """Gate every marketplace line of the page at once; returns failed Mirakl line ids with their reason."""
+    rows = gate_rows(plans, rt.config.currency)
+    if not rows:
+        return {}
+    frame = pd.DataFrame(rows)
+    frame["offer_price"] = frame["offer_price"].astype(float)  # the suite compares numbers, not Decimals
+    gate = await gate_and_quarantine(
+        rt.sessions, frame, suite="orders_out", stream=ROUTING_STREAM, key_column="line_id", report=report
+    )
+    return {str(row["line_id"]): str(row["reason"]) for _, row in gate.failed.iterrows()}
+
+
+async def _route(
+    rt: Runtime, plan: OrderPlan, addresses: list[ShippingAddress], gate_failed: dict[str, str], report: RunReport
+) -> None:
+    order_id = plan.order.id
+    problems = list(plan.problems)
+    to_send = []
+    for line in plan.marketplace:
+        if line.line_id in gate_failed:
+            problems.append(
+                LineProblem(line.order_product_id, "gate_failed", gate_failed[line.line_id], line.offer.offer_id)
+            )
+        else:
+            to_send.append(line)
+    with rt.sessions() as session:
+        anchor_route(session, plan, problems)
+        session.commit()
+    if plan.native:
+        sent = await write_once(
+            rt.sessions,
+            system="erp",
+            operation="send_order",
+            key=str(order_id),
+            send=lambda: rt.erp.send_order(erp_payload(plan, addresses), str(order_id)),
+            external_id=lambda receipt: receipt.erp_order_id,
+            detail={"lines": len(plan.native)},
+        )
+        report.add(f"erp_{sent.status}")
+        if not sent.done:
+            problems.append(LineProblem(None, "erp_rejected", sent.error or "the ERP refused the native lines"))
+    created: list[MiraklOrder] = []
+    if to_send:
+        created, not_shippable, error = await _send_commercial_order(rt, plan, to_send, report)
+        sent_ids = {line.order_line_id for o in created for line in o.order_lines}
+        for line in to_send:
+            if line.line_id in sent_ids:
+                continue
+            if error is not None:
+                problems.append(LineProblem(line.order_product_id, "or01_rejected", error, line.offer.offer_id))
+            else:
+                code = not_shippable.get(line.offer.offer_id, "NOT_CREATED")
+                problems.append(LineProblem(line.order_product_id, "offers_not_shippable", code, line.offer.offer_id))
+    status = "exception" if problems else "routed"
+    now = datetime.now(UTC)
+    with rt.sessions() as session:
+        record_logistic_orders(session, order_id, created)
+        record_problems(session, order_id, problems, now)
+        set_route_status(session, order_id, status, now, native_sent=bool(plan.native) or None)
+        lines = order_lines_for(session, bc_order_id=order_id)
+        session.commit()
+    report.add(f"orders_{status}")
+    report.add("logistic_orders_created", len(created))
+    report.add("native_lines_sent", len(plan.native))
+    report.add("marketplace_lines_routed", sum(len(o.order_lines) for o in created))
+    if problems:
+        report.add("line_exceptions", len(problems))
+        report.tables.setdefault("exceptions", []).extend(
+            {"bc_order_id": order_id, "order_product_id": p.order_product_id, "kind": p.kind, "reason": p.reason}
+            for p in problems
+        )
+        emit_alert(
+            report,
+            EXCEPTION_EVENT,
+            f"bcmirakl.order.{order_id}",
+            {"bc_order_id": order_id, "kinds": sorted({p.kind for p in problems}), "lines": len(problems)},
+        )
+    if to_send or problems:
+        document = cx_document(plan.commercial_id, lines, {o.order_id: o for o in created}, status)
+        await write_cx_metafield(rt, order_id, document)
+
+
+async def _send_commercial_order(
+    rt: Runtime, plan: OrderPlan, lines: Sequence[LinePlan], report: RunReport
+) -> tuple[list[MiraklOrder], dict[int, str], str | None]:
+    """OR01 exactly once: a rerun after a lost answer finds the orders by commercial id (OR11) instead."""
+    body = plan.commercial_order(rt.config, lines)
+    assert body is not None
+    commercial_id = plan.commercial_id
+    recovered: list[MiraklOrder] = []
+
+    async def find() -> str | None:
+        recovered.extend(await mirakl_orders_of(rt, commercial_id))
+        return commercial_id if recovered else None
+
+    outcome = await write_once(
+        rt.sessions,
+        system="mirakl",
+        operation="OR01",
+        key=commercial_id,
+        send=lambda: rt.mirakl.create_order(body),
+        external_id=lambda _created: commercial_id,
+        recover=find,
+        detail={"lines": len(lines)},
+    )
+    report.add(f"or01_{outcome.status}")
+    if outcome.status == "sent":
+        created: OrderCreated = outcome.result  # type: ignore[assignment]
+        return created.orders, {x.offer_id: x.error_code for x in created.offers_not_shippable}, None
+    if outcome.status == "recovered":
+        return recovered, {}, None
+    if outcome.status == "already_done":  # recorded in the ledger, not yet in the order map
+        return await mirakl_orders_of(rt, commercial_id), {}, None
+    return [], {}, outcome.error or "OR01 was refused earlier"
+
+
+async def _cancel(rt: Runtime, order: Order, route_status: str | None, report: RunReport) -> None:
+    if route_status is None:
+        with rt.sessions() as session:
+            set_route_status(session, order.id, "cancelled")
+            session.commit()
+        report.add("cancelled_before_routing")
+        return
+    await cancel_routed_order(rt, order.id, report)

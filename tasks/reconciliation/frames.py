@@ -1,0 +1,210 @@
+"""API payloads turned into the reconciliation core's frames, and the gate's view of a period's inputs.
+
+Kept apart from the fetch tasks so the conversions (Decimal to minor units, the cut-off rules, what "a complete
+period" means) are tested without Prefect or HTTP.
+
+A period is complete when every day of it has its TL02 read run to the last seek page without an error. Each
+day is one row of the gate frame (`transaction_id` = `day:<date>`), so a day that could not be read trips the
+gate even though it has no transaction rows: a missing day is an error, never a zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+
+from connectors.bigcommerce.models import Order as BcOrder
+from connectors.bigcommerce.models import OrderProduct, Refund
+from connectors.mirakl.models import BillingCycle, Invoice, Transaction
+from connectors.state import OrderLineMapping
+from tasks.reconciliation.money import to_minor
+from tasks.reconciliation.reconcile import CYCLE_COLUMNS, INVOICE_COLUMNS
+
+__all__ = [
+    "DayFetch",
+    "bc_line_rows",
+    "bc_refund_rows",
+    "cycles_frame",
+    "frame",
+    "gate_frame",
+    "invoices_frame",
+    "transaction_rows",
+]
+
+
+@dataclass(frozen=True)
+class DayFetch:
+    """One day's TL02 read: its rows, and whether the seek paging reached the end without an error."""
+
+    day: date
+    rows: list[dict[str, object]]
+    complete: bool
+    error: str | None = None
+
+
+def frame(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:
+    built = pd.DataFrame(list(rows), columns=list(columns))
+    for name in ("amount", "bc_amount", "bc_tax", "payout", "commission"):
+        if name in built.columns:
+            built[name] = built[name].astype("int64")
+    return built
+
+
+def transaction_rows(page: Iterable[Transaction], day_end: datetime, currency: str) -> list[dict[str, object]]:
+    """TL02 lines created before `day_end` (the API's upper bound is inclusive: a midnight line is tomorrow's)."""
+    rows = []
+    for line in page:
+        if line.date_created is not None and line.date_created >= day_end:
+            continue
+        cur = line.currency_iso_code or ""
+        entities = line.entities
+        rows.append(
+            {
+                "transaction_id": line.id,
+                "type": line.type or "",
+                "amount": to_minor(line.amount, cur or currency),
+                "currency": cur,
+                "shop_id": line.shop.id if line.shop else None,
+                "order_id": entities.order.id if entities and entities.order else None,
+                "order_line_id": entities.order_line.id if entities and entities.order_line else None,
+                "cycle_id": line.seller_billing_cycle_id,
+            }
+        )
+    return rows
+
+
+def bc_line_rows(
+    order: BcOrder,
+    products: Iterable[OrderProduct],
+    mappings: Iterable[OrderLineMapping],
+    period: tuple[datetime, datetime],
+) -> list[dict[str, object]]:
+    """The order's marketplace lines (those in the order map), gross excl. tax and tax, in minor units."""
+    currency = order.currency_code or ""
+    by_id = {product.id: product for product in products}
+    created = order.date_created
+    in_period = created is not None and period[0] <= created < period[1]
+    rows = []
+    for mapping in mappings:
+        product = by_id.get(mapping.bc_order_product_id)
+        if product is None:
+            continue
+        rows.append(
+            {
+                "bc_order_id": order.id,
+                "bc_order_product_id": product.id,
+                "order_line_id": mapping.mirakl_order_line_id,
+                "mirakl_order_id": mapping.mirakl_order_id,
+                "shop_id": mapping.shop_id,
+                "currency": currency,
+                "bc_amount": to_minor(product.total_ex_tax, currency),
+                "bc_tax": to_minor(product.total_inc_tax - product.total_ex_tax, currency),
+                "in_period": in_period,
+            }
+        )
+    return rows
+
+
+def bc_refund_rows(
+    refunds: Iterable[Refund], product_ids: set[int], currency: str, period: tuple[datetime, datetime]
+) -> list[dict[str, object]]:
+    """Refunded amounts (tax included) of marketplace lines, for refunds created inside the period."""
+    rows = []
+    for refund in refunds:
+        if refund.created is not None and not period[0] <= refund.created < period[1]:
+            continue
+        for item in refund.items:
+            if item.item_type == "PRODUCT" and item.item_id in product_ids and item.requested_amount is not None:
+                rows.append(
+                    {
+                        "bc_order_id": refund.order_id,
+                        "bc_order_product_id": item.item_id,
+                        "amount": to_minor(item.requested_amount, currency),
+                    }
+                )
+    return rows
+
+
+def cycles_frame(cycles: Iterable[BillingCycle], currency: str) -> pd.DataFrame:
+    rows = [
+        {
+            "cycle_id": cycle.id,
+            "shop_id": cycle.shop.shop_id if cycle.shop else None,
+            "currency": cycle.currency_iso_code or "",
+            "payout": to_minor(cycle.amount_transferred_to_seller, cycle.currency_iso_code or currency),
+        }
+        for cycle in cycles
+    ]
+    return frame(rows, CYCLE_COLUMNS)
+
+
+def invoices_frame(invoices: Iterable[Invoice], currency: str) -> pd.DataFrame:
+    """IV01 commission documents (AUTO_INVOICE): what the operator billed each seller, excl. tax."""
+    rows = [
+        {
+            "invoice_id": str(doc.invoice_id if doc.invoice_id is not None else doc.id),
+            "shop_id": doc.shop_id,
+            "currency": doc.currency_iso_code or "",
+            "commission": to_minor(doc.total_amount_excl_taxes, doc.currency_iso_code or currency),
+        }
+        for doc in invoices
+        if doc.type in (None, "AUTO_INVOICE")
+    ]
+    return frame(rows, INVOICE_COLUMNS)
+
+
+def gate_frame(
+    days: Sequence[DayFetch],
+    transactions: pd.DataFrame,
+    bc_currencies: Mapping[int, str],
+    cycles: pd.DataFrame | None,
+    invoices: pd.DataFrame | None,
+    currency: str,
+) -> pd.DataFrame:
+    """Every input record as a gate row: its id, whether its currency is the store's, whether its day is complete.
+
+    Ids are prefixed by source (`day:`, `bc-order:`, `cycle:`, `invoice:`) so only a TL02 id seen twice
+    counts as a duplicate transaction.
+    """
+    complete = {fetch.day: fetch.complete for fetch in days}
+    parts = [
+        pd.DataFrame(
+            {
+                "transaction_id": [f"day:{day.isoformat()}" for day in complete],
+                "currency_ok": True,
+                "day_complete": list(complete.values()),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "transaction_id": transactions["transaction_id"],
+                "currency_ok": transactions["currency"] == currency,
+                "day_complete": True,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "transaction_id": [f"bc-order:{order_id}" for order_id in bc_currencies],
+                "currency_ok": [cur == currency for cur in bc_currencies.values()],
+                "day_complete": True,
+            }
+        ),
+    ]
+    for prefix, source, key in (("cycle", cycles, "cycle_id"), ("invoice", invoices, "invoice_id")):
+        if source is not None:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "transaction_id": f"{prefix}:" + source[key].astype(str),
+                        "currency_ok": source["currency"] == currency,
+                        "day_complete": True,
+                    }
+                )
+            )
+    gate = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    gate["currency_ok"] = gate["currency_ok"].astype(bool)
+    gate["day_complete"] = gate["day_complete"].astype(bool)
+    return gate

@@ -1,0 +1,161 @@
+"""What a reconciliation run leaves behind: the gate's verdict, the run and its lines in the state store, the
+finance CSV export, and the report's tables.
+
+A run is stored per (scope, period) and replaced on rerun (its `revision` goes up), so the store holds one
+answer per period and a retry from the UI never adds a second one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from bcmirakl.runtime import Runtime
+from connectors.state import replace_reconciliation_run
+from expectations import CircuitBreakerTripped
+from tasks.quality import gate_and_quarantine
+from tasks.reconciliation.export import write_csv_export
+from tasks.reconciliation.money import from_minor
+from tasks.reconciliation.reconcile import Reconciliation
+from tasks.reporting import RunReport
+
+__all__ = ["STREAM", "check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
+
+STREAM = "commission-reconciliation"
+_STORED_AMOUNTS = ("bc_amount", "mk_amount", "bc_tax", "mk_tax", "mk_commission", "bc_refund", "mk_refund")
+
+
+@task(cache_policy=NO_CACHE)
+async def check_inputs(rt: Runtime, gate: pd.DataFrame, report: RunReport) -> bool:
+    """The `reconciliation` suite over every input record; failed rows are quarantined with their reason."""
+    try:
+        await gate_and_quarantine(
+            rt.sessions, gate, suite="reconciliation", stream=STREAM, key_column="transaction_id", report=report
+        )
+    except CircuitBreakerTripped:
+        return False
+    return True
+
+
+@task(cache_policy=NO_CACHE)
+def record_run(
+    rt: Runtime,
+    period: tuple[datetime, datetime],
+    scope: str,
+    result: Reconciliation | None,
+    summary: dict[str, Any],
+    flow_run_id: str | None,
+) -> int:
+    """Store (or replace) the period's run; a gate failure stores the run with no lines. Returns its revision."""
+    lines = _stored_lines(result.lines) if result is not None else []
+    with rt.sessions() as session:
+        run = replace_reconciliation_run(
+            session,
+            scope=scope,
+            period_start=period[0],
+            period_end=period[1],
+            status="reconciled" if result is not None else "gate_failed",
+            summary=summary,
+            lines=lines,
+            flow_run_id=flow_run_id,
+        )
+        revision = run.revision
+        session.commit()
+    return revision
+
+
+@task(cache_policy=NO_CACHE)
+def export_for_finance(rt: Runtime, result: Reconciliation, label: str) -> list[str]:
+    paths = write_csv_export(result, rt.config.reconciliation.export_dir, label)
+    return [str(path) for path in paths.values()]
+
+
+def report_tables(result: Reconciliation) -> dict[str, list[dict[str, Any]]]:
+    """Artifact tables in decimal amounts: per seller, per cycle, the totals, and every exception."""
+    return {
+        "sellers": _decimal_rows(result.sellers, ["bc_amount", "mk_amount", "mk_commission", "bc_refund", "mk_refund"]),
+        "cycles": _decimal_rows(
+            result.cycles,
+            [
+                c
+                for c in (
+                    "orders",
+                    "commissions",
+                    "refunds",
+                    "refunded_commissions",
+                    "adjustments",
+                    "expected_payout",
+                    "sbc11_payout",
+                    "delta",
+                )
+                if c in result.cycles.columns
+            ],
+        ),
+        "totals": _decimal_rows(
+            result.totals.assign(currency=_currency_of(result)),
+            ["left_total", "right_total", "difference", "explained", "unexplained"],
+        ),
+        "exceptions": _decimal_rows(result.exceptions, ["left", "right", "delta"]),
+    }
+
+
+def summary_of(result: Reconciliation) -> dict[str, Any]:
+    totals = result.totals.set_index("field")
+    return {
+        "balanced": result.balanced,
+        "lines": len(result.lines),
+        "matched_lines": int((result.lines["status"] == "matched").sum()),
+        "classes": result.class_counts(),
+        "differences": {field: int(value) for field, value in totals["difference"].items()},
+    }
+
+
+def _currency_of(result: Reconciliation) -> str:
+    currencies = result.lines["currency"].dropna().unique()
+    return str(currencies[0]) if len(currencies) == 1 else ""
+
+
+def _decimal_rows(frame: pd.DataFrame, amounts: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for record in frame.to_dict("records"):
+        currency = str(record.get("currency") or "USD")
+        row = {k: (None if _missing(v) else v) for k, v in record.items()}
+        for name in amounts:
+            if row.get(name) is not None:
+                row[name] = from_minor(int(row[name]), currency)
+        rows.append(row)
+    return rows
+
+
+def _stored_lines(lines: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for record in lines.to_dict("records"):
+        currency = str(record.get("currency") or "USD")
+        row = {
+            "line_key": record["line_key"],
+            "status": record["status"],
+            "shop_id": _int_or_none(record["shop_id"]),
+            "currency": None if _missing(record["currency"]) else record["currency"],
+            "bc_order_id": _int_or_none(record["bc_order_id"]),
+            "bc_order_product_id": _int_or_none(record["bc_order_product_id"]),
+            "mirakl_order_id": None if _missing(record["mirakl_order_id"]) else record["mirakl_order_id"],
+            "order_line_id": None if _missing(record["order_line_id"]) else record["order_line_id"],
+            "expected_commission": None
+            if _missing(record["expected_commission"])
+            else from_minor(int(record["expected_commission"]), currency),
+        }
+        row |= {name: from_minor(int(record[name]), currency) for name in _STORED_AMOUNTS}
+        rows.append(row)
+    return rows
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if _missing(value) else int(value)

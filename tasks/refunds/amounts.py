@@ -1,0 +1,181 @@
+"""Refund arithmetic between BigCommerce and Mirakl, kept pure so every rounding rule is tested without I/O.
+
+BigCommerce refunds order products by quantity and shipping by amount, tax included; Mirakl refunds order
+lines by amount in the order's tax mode, with taxes listed apart. A BigCommerce quantity becomes the same share
+of the Mirakl line (price and each tax), a shipping amount is spread over the refund's marketplace lines by
+their shipping price. Going back, a Mirakl refund is paid in BigCommerce as whole order products when it is
+exactly whole units, otherwise as an order-level amount, and its shipping part as a shipping refund.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from connectors.bigcommerce import OrderProduct, RefundItem
+from connectors.bigcommerce import Refund as BcRefund
+from connectors.mirakl import Order as MiraklOrder
+from connectors.mirakl import OrderLine as MiraklLine
+from connectors.state import OrderLineMapping
+
+__all__ = [
+    "MIRAKL_REFUND_MARKER",
+    "bc_items_for_mirakl_refund",
+    "or28_rows",
+    "reason_code_for",
+    "refundable_left",
+]
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
+# BigCommerce refunds the bridge makes to pay a Mirakl refund carry this reason, so they are never mirrored back.
+MIRAKL_REFUND_MARKER = "Mirakl refund"
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _taxes(taxes: list[Any], share: Decimal) -> list[dict[str, Any]]:
+    return [{"code": t.code, "amount": money((t.amount or ZERO) * share)} for t in taxes if t.code]
+
+
+def _tax_sum(taxes: list[Any]) -> Decimal:
+    return sum(((t.amount or ZERO) for t in taxes), ZERO)
+
+
+def refundable_left(line: MiraklLine) -> tuple[Decimal, Decimal]:
+    """(goods, shipping) Mirakl can still refund on the line: paid minus cancelled minus refunded."""
+    goods = (line.price or ZERO) - sum(((c.amount or ZERO) for c in line.cancelations), ZERO)
+    shipping = (line.shipping_price or ZERO) - sum(((c.shipping_amount or ZERO) for c in line.cancelations), ZERO)
+    goods -= sum(((r.amount or ZERO) for r in line.refunds), ZERO)
+    shipping -= sum(((r.shipping_amount or ZERO) for r in line.refunds), ZERO)
+    return goods, shipping
+
+
+def reason_code_for(
+    bc_reason: str | None, mapping: Mapping[str, str], default: str | None, valid: set[str]
+) -> str | None:
+    """The RE01 code for a BigCommerce reason text (exact, then case-insensitive), if RE01 offers it."""
+    text = (bc_reason or "").strip()
+    lowered = {key.strip().lower(): code for key, code in mapping.items()}
+    code = mapping.get(text) or lowered.get(text.lower()) or default
+    return code if code in valid else None
+
+
+def _shipping_gross(order: MiraklOrder, line: MiraklLine) -> Decimal:
+    gross = line.shipping_price or ZERO
+    return gross + _tax_sum(line.shipping_taxes) if order.order_tax_mode == "TAX_EXCLUDED" else gross
+
+
+def or28_rows(
+    refund: BcRefund,
+    products: Mapping[int, OrderProduct],
+    mappings: Mapping[int, OrderLineMapping],
+    mirakl_lines: Mapping[str, tuple[MiraklOrder, MiraklLine]],
+    reason_code: str | None,
+    pending: dict[str, tuple[Decimal, Decimal]],
+    ledger_outcome: Callable[[str], str | None] = lambda _: None,
+) -> tuple[list[dict[str, Any]], int]:
+    """OR28 rows for one BigCommerce refund, one per Mirakl line it touches, and how many lines were skipped.
+
+    `pending` carries what earlier rows of the same batch take from each line, so two refunds of one line in
+    one run are checked against the paid amount together; a row that would exceed it is flagged
+    (`refund_within_paid` False) for the gate and takes nothing. `ledger_outcome(key)` tells rows already
+    decided (left out) from rows interrupted mid-write (`started`): Mirakl may already count those, so they
+    are not checked again but go to the ledger's recovery, and Mirakl's own cap still guards a resend.
+    """
+    quantities: dict[str, int] = {}
+    shipping_total = ZERO
+    skipped = 0
+    for item in refund.items:
+        if item.item_type == "SHIPPING":
+            shipping_total += item.requested_amount or ZERO
+            continue
+        mapping = mappings.get(item.item_id) if item.item_type == "PRODUCT" else None
+        line_id = mapping.mirakl_order_line_id if mapping else None
+        if line_id is None or line_id not in mirakl_lines:
+            continue
+        if mirakl_lines[line_id][1].order_line_state in CLOSED_LINE_STATES:
+            skipped += 1  # refused or cancelled in Mirakl: nothing was paid to the seller for it
+            continue
+        quantities[line_id] = quantities.get(line_id, 0) + (item.quantity or 0)
+    gross_shipping = {line_id: _shipping_gross(*mirakl_lines[line_id]) for line_id in quantities}
+    all_shipping = sum(gross_shipping.values(), ZERO)
+    rows = []
+    for line_id, quantity in quantities.items():
+        key = f"or28:{refund.id}:{line_id}"
+        outcome = ledger_outcome(key)
+        if outcome in ("succeeded", "failed"):
+            continue
+        order, line = mirakl_lines[line_id]
+        mapping = next(m for m in mappings.values() if m.mirakl_order_line_id == line_id)
+        product = products[mapping.bc_order_product_id]
+        share = Decimal(quantity) / Decimal(product.quantity)
+        ship_gross = shipping_total * gross_shipping[line_id] / all_shipping if all_shipping else ZERO
+        ship_share = ship_gross / gross_shipping[line_id] if gross_shipping[line_id] else ZERO
+        amount = money((line.price or ZERO) * share)
+        shipping_amount = money((line.shipping_price or ZERO) * ship_share)
+        goods_left, shipping_left = pending.get(line_id, refundable_left(line))
+        within = outcome == "started" or (amount <= goods_left and shipping_amount <= shipping_left)
+        if within and outcome is None:
+            pending[line_id] = (goods_left - amount, shipping_left - shipping_amount)
+        rows.append(
+            {
+                "key": key,
+                "bc_refund_id": refund.id,
+                "bc_order_id": refund.order_id,
+                "mirakl_order_id": order.order_id,
+                "mirakl_order_line_id": line_id,
+                "quantity": quantity,
+                "amount": amount,
+                "shipping_amount": shipping_amount,
+                "taxes": _taxes(line.taxes, share),
+                "shipping_taxes": _taxes(line.shipping_taxes, ship_share),
+                "currency": order.currency_iso_code,
+                "order_tax_mode": order.order_tax_mode,
+                "reason_code": reason_code,
+                "refund_within_paid": within,
+            }
+        )
+    return rows, skipped
+
+
+@dataclass(frozen=True)
+class BcRefundPlan:
+    """The BigCommerce refund paying one Mirakl refund; `total` must equal what PA02 confirms."""
+
+    items: list[RefundItem]
+    total: Decimal
+
+
+def bc_items_for_mirakl_refund(
+    refund_id: str,
+    order: MiraklOrder,
+    line: MiraklLine,
+    product: OrderProduct,
+    bc_order_id: int,
+) -> BcRefundPlan:
+    """Items paying Mirakl refund `refund_id` of `line` back to the customer in BigCommerce."""
+    detail = next(r for r in line.refunds if r.id == refund_id)
+    taxed = order.order_tax_mode == "TAX_EXCLUDED"
+    goods = (detail.amount or ZERO) + (_tax_sum(detail.taxes) if taxed else ZERO)
+    shipping = (detail.shipping_amount or ZERO) + (_tax_sum(detail.shipping_taxes) if taxed else ZERO)
+    goods, shipping = money(goods), money(shipping)
+    reason = f"{MIRAKL_REFUND_MARKER} {refund_id} (line {line.order_line_id})"
+    items: list[RefundItem] = []
+    unit = product.price_inc_tax
+    units = goods / unit if unit else ZERO
+    left = product.quantity - product.quantity_refunded
+    if goods > 0 and units == units.to_integral_value() and 0 < units <= left:
+        items.append(RefundItem(item_type="PRODUCT", item_id=product.id, quantity=int(units), reason=reason))
+    elif goods > 0:
+        items.append(RefundItem(item_type="ORDER", item_id=bc_order_id, amount=goods, reason=reason))
+    if shipping > 0 and product.order_address_id is not None:
+        items.append(RefundItem(item_type="SHIPPING", item_id=product.order_address_id, amount=shipping, reason=reason))
+    elif shipping > 0:
+        items.append(RefundItem(item_type="ORDER", item_id=bc_order_id, amount=shipping, reason=reason))
+    return BcRefundPlan(items, goods + shipping)

@@ -1,0 +1,258 @@
+"""BigCommerce → Mirakl: each BigCommerce refund touching marketplace lines becomes OR28 refunds per line.
+
+The customer is refunded in BigCommerce; unless Mirakl is told, the seller is still paid and the commission
+still charged. Each (BigCommerce refund, Mirakl line) is one ledger key, so partial refunds and several refunds
+of one line each go once. The batch passes the `refunds_out` gate first: a row that would take more than was
+paid for its line, or that has no valid reason code, is quarantined and recorded as decided, never sent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from bcmirakl.runtime import Runtime
+from connectors.bigcommerce import Refund as BcRefund
+from connectors.mirakl import Order as MiraklOrder
+from connectors.mirakl import OrderLine as MiraklLine
+from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
+from connectors.state import (
+    get_cursor,
+    ledger_begin,
+    ledger_finish,
+    ledger_get,
+    open_exception,
+    order_lines_for,
+    set_cursor,
+)
+from expectations import CircuitBreakerTripped
+from tasks.effects import write_once
+from tasks.quality import gate_and_quarantine, quarantine_records
+from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, money, or28_rows, reason_code_for
+from tasks.reporting import RunReport
+from tasks.retry import TASK_RETRY
+from tasks.shipments.marks import mark_done_elsewhere
+
+__all__ = ["mirror_bigcommerce_refunds"]
+
+STREAM = "refund_mirror"
+BC_CURSOR = "refund_mirror.bigcommerce"
+SUITE = "refunds_out"
+NO_REASON = "no RE01 refund reason mapped"
+PAYLOAD_COLUMNS = ["bc_refund_id", "bc_order_id", "mirakl_order_line_id", "amount", "shipping_amount", "reason_code"]
+
+
+async def _valid_reason_codes(rt: Runtime) -> set[str]:
+    return {r.code for r in await rt.mirakl.list_reasons("REFUND") if r.is_operator_right}
+
+
+async def _rows_for_page(
+    rt: Runtime, page: list[BcRefund], valid_reasons: set[str], report: RunReport
+) -> list[dict[str, Any]]:
+    config = rt.config.refunds
+    pending: dict[str, tuple[Decimal, Decimal]] = {}
+    rows: list[dict[str, Any]] = []
+    for refund in page:
+        if (refund.reason or "").startswith(MIRAKL_REFUND_MARKER):
+            continue  # the bridge paid a Mirakl refund with it: Mirakl already has it
+        with rt.sessions() as session:
+            mappings = {
+                m.bc_order_product_id: m
+                for m in order_lines_for(session, bc_order_id=refund.order_id)
+                if m.mirakl_order_line_id
+            }
+        touched = [i for i in refund.items if i.item_type == "PRODUCT" and i.item_id in mappings]
+        if not touched:
+            continue
+        report.add("bigcommerce_refunds_touching_marketplace")
+        products = {p.id: p for p in await rt.bigcommerce.list_order_products(refund.order_id)}
+        lines = await _mirakl_lines(rt, {mappings[i.item_id].mirakl_order_id for i in touched})
+        code = reason_code_for(refund.reason, config.reason_codes, config.default_reason_code, valid_reasons)
+        new_rows, skipped = or28_rows(refund, products, mappings, lines, code, pending, partial(_outcome, rt))
+        report.add("lines_not_refundable_in_mirakl", skipped)
+        rows += new_rows
+        if any(i.item_type == "ORDER" for i in refund.items):
+            _order_level_refund_case(rt, refund)
+    return rows
+
+
+async def _mirakl_lines(rt: Runtime, order_ids: set[str | None]) -> dict[str, tuple[MiraklOrder, MiraklLine]]:
+    wanted = sorted(o for o in order_ids if o)
+    return {
+        line.order_line_id: (order, line)
+        async for page in rt.mirakl.iter_orders(order_ids=wanted)
+        for order in page
+        for line in order.order_lines
+    }
+
+
+def _outcome(rt: Runtime, key: str) -> str | None:
+    with rt.sessions() as session:
+        entry = ledger_get(session, "mirakl", "OR28", key)
+        return entry.outcome if entry is not None else None
+
+
+def _order_level_refund_case(rt: Runtime, refund: BcRefund) -> None:
+    # An order-level amount names no line: finance decides which seller, if any, bears it.
+    with rt.sessions() as session:
+        open_exception(
+            session, STREAM, f"bc-refund:{refund.id}", "order-level-refund-not-mirrored", {"order_id": refund.order_id}
+        )
+        session.commit()
+
+
+def _refund_create(row: dict[str, Any]) -> RefundCreate:
+    return RefundCreate(
+        order_line_id=row["mirakl_order_line_id"],
+        amount=row["amount"],
+        shipping_amount=row["shipping_amount"],
+        reason_code=row["reason_code"],
+        quantity=row["quantity"],
+        currency_iso_code=row["currency"],
+        taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["taxes"]] or None,
+        shipping_taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["shipping_taxes"]] or None,
+    )
+
+
+async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None:
+    async def send() -> list[RefundCreated]:
+        return await rt.mirakl.create_refunds([_refund_create(row)], order_tax_mode=row["order_tax_mode"])
+
+    async def recover() -> str | None:
+        # OR28 has no client reference: the refund is ours if it matches and no ledger key claims it.
+        lines = await _mirakl_lines(rt, {row["mirakl_order_id"]})
+        _, line = lines[row["mirakl_order_line_id"]]
+        for found in line.refunds:
+            same = (found.amount, found.shipping_amount, found.reason_code) == (
+                row["amount"],
+                row["shipping_amount"],
+                row["reason_code"],
+            )
+            with rt.sessions() as session:
+                claimed = ledger_get(session, "bigcommerce", "refund", f"bc-refund:{found.id}") is not None
+            if same and not claimed:
+                return found.id
+        return None
+
+    outcome = await write_once(
+        rt.sessions,
+        system="mirakl",
+        operation="OR28",
+        key=row["key"],
+        send=send,
+        external_id=lambda created: created[0].refund_id if created else None,
+        recover=recover,
+        detail={"bc_refund_id": row["bc_refund_id"], "amount": row["amount"], "shipping": row["shipping_amount"]},
+    )
+    if outcome.done and outcome.external_id:
+        # The customer was refunded in BigCommerce already: when this refund reaches PA12, it is paid by that one.
+        mark_done_elsewhere(
+            rt.sessions,
+            "bigcommerce",
+            "refund",
+            f"bc-refund:{outcome.external_id}",
+            str(row["bc_refund_id"]),
+            row["key"],
+        )
+    if outcome.status in ("sent", "recovered"):
+        report.add("refunds_to_mirakl")
+        total = (
+            Decimal(str(report.counts.get("refunded_to_mirakl_amount", "0"))) + row["amount"] + row["shipping_amount"]
+        )
+        report.counts["refunded_to_mirakl_amount"] = str(money(total))
+        report.tables.setdefault("to-mirakl", []).append(
+            {
+                "bc_refund_id": row["bc_refund_id"],
+                "mirakl_order_line_id": row["mirakl_order_line_id"],
+                "mirakl_refund_id": outcome.external_id,
+                "amount": row["amount"],
+                "shipping_amount": row["shipping_amount"],
+                "currency": row["currency"],
+                "status": outcome.status,
+            }
+        )
+    elif outcome.status == "failed":
+        report.add("refunds_refused_by_mirakl")
+        with rt.sessions() as session:
+            open_exception(session, STREAM, row["key"], "mirakl-refund-refused", {"error": outcome.error})
+            session.commit()
+
+
+def _record_decided(rt: Runtime, keys: set[str], reason: str) -> None:
+    """A quarantined row is decided: later runs re-reading its refund must not quarantine it again."""
+    with rt.sessions() as session:
+        for key in sorted(keys):
+            entry = ledger_begin(session, "mirakl", "OR28", key, {"quarantined": reason})
+            if entry.outcome == "started":
+                ledger_finish(session, entry, "failed")
+        session.commit()
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
+    """Read BigCommerce refunds since the cursor (with overlap), gate them, send OR28 per line, move the cursor."""
+    with rt.sessions() as session:
+        cursor = get_cursor(session, BC_CURSOR)
+    if since is None and cursor is not None:
+        since = datetime.fromisoformat(cursor)
+    filters: dict[str, Any] = {}
+    if since is not None:
+        filters["created:min"] = since - timedelta(seconds=rt.config.refunds.overlap_seconds)
+    valid_reasons = await _valid_reason_codes(rt)
+    async for page in rt.bigcommerce.iter_refunds(**filters):
+        rows = await _rows_for_page(rt, page, valid_reasons, report)
+        rows = _quarantine_unreasoned(rt, rows, report)
+        if rows and not await _gate_and_send(rt, rows, report):
+            # The breaker stopped this page: its good rows are sent by the next run, which re-reads the page
+            # from the unmoved cursor and no longer meets the quarantined ones (they are recorded as decided).
+            report.notes.append("refunds_out gate tripped: push stopped, cursor held at this page")
+            return
+        latest = max((r.created for r in page if r.created is not None), default=None)
+        if latest is not None:
+            with rt.sessions() as session:
+                set_cursor(session, BC_CURSOR, latest.astimezone(UTC).isoformat())
+                session.commit()
+
+
+async def _gate_and_send(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> bool:
+    """Gate the rows, record the quarantined ones as decided, send the rest; False when the breaker tripped."""
+    try:
+        result = await gate_and_quarantine(
+            rt.sessions,
+            pd.DataFrame(rows),
+            suite=SUITE,
+            stream=STREAM,
+            key_column="key",
+            report=report,
+            payload_columns=PAYLOAD_COLUMNS,
+        )
+    except CircuitBreakerTripped:
+        # The gate quarantined the failing rows before raising; the same rules pick them out here.
+        failing = {row["key"] for row in rows if not row["refund_within_paid"] or row["amount"] < 0}
+        _record_decided(rt, failing, "quarantined by the refunds_out gate")
+        return False
+    _record_decided(rt, set(result.failed["key"]), "quarantined by the refunds_out gate")
+    passed = set(result.passed["key"])
+    for row in rows:
+        if row["key"] in passed:
+            await _send_row(rt, row, report)
+    return True
+
+
+def _quarantine_unreasoned(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> list[dict[str, Any]]:
+    """Rows without a valid RE01 reason are quarantined before the gate: Mirakl would refuse them."""
+    missing = [row for row in rows if row["reason_code"] is None]
+    if missing:
+        records = [
+            {"record_key": row["key"], "reason": NO_REASON, "payload": {c: str(row[c]) for c in PAYLOAD_COLUMNS}}
+            for row in missing
+        ]
+        quarantine_records(rt.sessions, STREAM, records, report)
+        _record_decided(rt, {row["key"] for row in missing}, NO_REASON)
+    return [row for row in rows if row["reason_code"] is not None]

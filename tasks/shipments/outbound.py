@@ -1,0 +1,281 @@
+"""BigCommerce → Mirakl: marketplace lines the operator shipped from BigCommerce become OR23 + OR24, once.
+
+When the operator's warehouse fulfils a seller's lines, Mirakl must learn the tracking (OR23) and that the
+logistic order shipped (OR24), or the seller's order stays in SHIPPING and breaches its deadline. Detected
+shipments are queued in the outbox, one item per logistic order, because the push may have to wait: Mirakl
+accepts OR24 only in SHIPPING, and an unmapped carrier waits in quarantine for operations to add a mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from bcmirakl.runtime import Runtime
+from connectors.bigcommerce import Order as BcOrder
+from connectors.bigcommerce import OrderProduct, Shipment
+from connectors.http.errors import ConflictError
+from connectors.mirakl import Order as MiraklOrder
+from connectors.state import (
+    claim_batch,
+    enqueue,
+    get_cursor,
+    logistic_orders_for,
+    mark_done,
+    mark_failed,
+    mark_quarantined,
+    open_exception,
+    order_lines_for,
+    set_cursor,
+)
+from tasks.effects import write_once
+from tasks.quality import quarantine_records
+from tasks.reporting import RunReport, emit_alert
+from tasks.retry import TASK_RETRY
+from tasks.shipments.carriers import CarrierTable, decide_mirakl_tracking
+from tasks.shipments.marks import is_recorded, mark_done_elsewhere
+
+__all__ = ["enqueue_bc_shipments", "logistic_orders_shipped", "push_mirakl_tracking"]
+
+STREAM = "shipment_sync"
+KIND = "mirakl-tracking"
+BC_CURSOR = "shipment_sync.bigcommerce"
+CLAIM_SIZE = 50
+
+
+def logistic_orders_shipped(
+    lines: dict[int, str], products: list[OrderProduct], shipments: list[Shipment]
+) -> dict[str, Shipment]:
+    """Logistic orders whose every BigCommerce order product is fully shipped, with the shipment that finished it.
+
+    Args:
+        lines: BigCommerce order product id → Mirakl logistic order id, for the order's marketplace lines.
+        products: the order's products, with their shipped quantities.
+        shipments: the order's shipments, oldest first.
+    """
+    products_of: dict[str, list[OrderProduct]] = defaultdict(list)
+    for product in products:
+        if product.id in lines:
+            products_of[lines[product.id]].append(product)
+    last_shipment: dict[str, Shipment] = {}
+    for shipment in sorted(shipments, key=lambda s: s.id):
+        for item in shipment.items:
+            if item.order_product_id in lines:
+                last_shipment[lines[item.order_product_id]] = shipment
+    return {
+        order_id: last_shipment[order_id]
+        for order_id, owned in products_of.items()
+        if order_id in last_shipment and all(p.quantity_shipped >= p.quantity for p in owned)
+    }
+
+
+async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None:
+    with rt.sessions() as session:
+        if not logistic_orders_for(session, bc_order_id=order.id):
+            return
+        lines = {
+            line.bc_order_product_id: line.mirakl_order_id
+            for line in order_lines_for(session, bc_order_id=order.id)
+            if line.mirakl_order_id
+        }
+    shipments = await rt.bigcommerce.list_shipments(order.id)
+    if not shipments:
+        return
+    products = await rt.bigcommerce.list_order_products(order.id)
+    for mirakl_order_id, shipment in logistic_orders_shipped(lines, products, shipments).items():
+        if is_recorded(rt.sessions, "mirakl", "OR24", f"or24:{mirakl_order_id}"):
+            continue
+        payload: dict[str, Any] = {
+            "mirakl_order_id": mirakl_order_id,
+            "bc_order_id": order.id,
+            "bc_shipment_id": shipment.id,
+            "shipping_provider": shipment.shipping_provider or "",
+            "tracking_carrier": shipment.tracking_carrier or "",
+            "tracking_number": shipment.tracking_number or "",
+            "tracking_link": shipment.tracking_link or shipment.generated_tracking_link or "",
+        }
+        with rt.sessions() as session:
+            if enqueue(session, STREAM, KIND, f"ship:{mirakl_order_id}", payload):
+                report.add("bigcommerce_shipments_queued")
+            session.commit()
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
+    """Queue OR23/OR24 for marketplace lines shipped in BigCommerce since the cursor; the cursor follows each page."""
+    with rt.sessions() as session:
+        cursor = get_cursor(session, BC_CURSOR)
+    if since is None and cursor is not None:
+        since = datetime.fromisoformat(cursor)
+    if since is not None:
+        since = since - timedelta(seconds=rt.config.shipments.overlap_seconds)
+    shipped = set(rt.config.shipments.bc_shipped_status_ids)
+    async for page in rt.bigcommerce.iter_orders(min_date_modified=since):
+        for order in page:
+            if order.status_id in shipped:
+                await _enqueue_order(rt, order, report)
+        latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
+        if latest is not None:
+            with rt.sessions() as session:
+                set_cursor(session, BC_CURSOR, latest.isoformat())
+                session.commit()
+
+
+async def _send_tracking(rt: Runtime, order_id: str, payload: dict[str, Any], tracking: Any) -> str | None:
+    """OR23 then OR24 through the ledger; returns an error text, or None when both are done."""
+    detail = {"bc_order_id": payload["bc_order_id"], "bc_shipment_id": payload["bc_shipment_id"]}
+
+    async def set_tracking() -> None:
+        await rt.mirakl.set_tracking(order_id, tracking)
+
+    async def ship() -> str:
+        try:
+            await rt.mirakl.ship_order(order_id)
+        except ConflictError:
+            return "already-shipped"  # shipped meanwhile (seller or an earlier attempt): the goal is reached
+        return "shipped"
+
+    or23 = await write_once(
+        rt.sessions, system="mirakl", operation="OR23", key=f"or23:{order_id}", send=set_tracking, detail=detail
+    )
+    if not or23.done:
+        return or23.error or f"OR23 {or23.status}"
+    or24 = await write_once(
+        rt.sessions, system="mirakl", operation="OR24", key=f"or24:{order_id}", send=ship, detail=detail
+    )
+    return None if or24.done else (or24.error or f"OR24 {or24.status}")
+
+
+def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: dict[str, Any], decision: Any) -> None:
+    order_id = payload["mirakl_order_id"]
+    with rt.sessions() as session:
+        mark_quarantined(session, [item_id], decision.reason)
+        session.commit()
+    quarantine_records(
+        rt.sessions,
+        STREAM,
+        [
+            {
+                "record_key": order_id,
+                "reason": decision.reason,
+                "payload": {
+                    "carrier_name": decision.carrier_name,
+                    "mirakl_code": decision.mirakl_code,
+                    "bc_order_id": payload["bc_order_id"],
+                    "bc_shipment_id": payload["bc_shipment_id"],
+                    "outbox_id": item_id,
+                },
+            }
+        ],
+        report,
+    )
+    report.tables.setdefault("quarantined-carriers", []).append(
+        {"mirakl_order_id": order_id, "carrier_name": decision.carrier_name, "reason": decision.reason}
+    )
+    emit_alert(
+        report,
+        "bcmirakl.shipments.carrier-unmapped",
+        f"bcmirakl.carrier.{decision.carrier_name or 'none'}",
+        {
+            "carrier_name": decision.carrier_name,
+            "mirakl_order_id": order_id,
+            "reason": decision.reason,
+            "action": f"map BigCommerce carrier '{decision.carrier_name}' to a Mirakl SH21 code "
+            "(carriers.yaml or the carrier_override table), then requeue the outbox item",
+        },
+    )
+
+
+async def _push_one(
+    rt: Runtime,
+    report: RunReport,
+    item_id: int,
+    payload: dict[str, Any],
+    order: MiraklOrder | None,
+    table: CarrierTable,
+    known_codes: set[str],
+    now: datetime,
+) -> None:
+    order_id = payload["mirakl_order_id"]
+    if order is None or order.order_state in ("REFUSED", "CANCELED"):
+        with rt.sessions() as session:
+            mark_failed(session, item_id, f"logistic order {order_id} is {order.order_state if order else 'unknown'}")
+            session.commit()
+        report.add("tracking_not_sendable")
+        return
+    if order.order_state in rt.config.shipments.mirakl_shipped_states:
+        with rt.sessions() as session:
+            mark_done(session, [item_id])
+            session.commit()
+        report.add("tracking_already_shipped_in_mirakl")
+        return
+    if order.order_state != "SHIPPING":
+        retry_at = now + timedelta(minutes=rt.config.shipments.not_shipping_retry_minutes)
+        with rt.sessions() as session:
+            mark_failed(session, item_id, f"waiting for SHIPPING (is {order.order_state})", retry_at=retry_at)
+            session.commit()
+        report.add("tracking_waiting_for_shipping_state")
+        return
+    decision = decide_mirakl_tracking(
+        table,
+        known_codes,
+        shipping_provider=payload["shipping_provider"],
+        tracking_carrier=payload["tracking_carrier"],
+        tracking_number=payload["tracking_number"],
+        tracking_link=payload["tracking_link"],
+        allow_unregistered=rt.config.shipments.allow_unregistered_carriers,
+    )
+    if decision.tracking is None:
+        _quarantine_carrier(rt, report, item_id, payload, decision)
+        return
+    error = await _send_tracking(rt, order_id, payload, decision.tracking)
+    with rt.sessions() as session:
+        if error is None:
+            mark_done(session, [item_id])
+        else:
+            mark_failed(session, item_id, error)
+            open_exception(session, STREAM, order_id, "mirakl-tracking-refused", {"error": error, **payload})
+        session.commit()
+    if error is not None:
+        report.add("tracking_refused_by_mirakl")
+        return
+    # Mirakl now shows the order SHIPPED with this tracking: that is not a new shipment for BigCommerce.
+    tracking_key = f"bc-shipment:{order_id}:{payload['tracking_number'] or 'untracked'}"
+    mark_done_elsewhere(
+        rt.sessions, "bigcommerce", "create_shipment", tracking_key, str(payload["bc_shipment_id"]), f"or24:{order_id}"
+    )
+    report.add("shipments_to_mirakl")
+    report.tables.setdefault("to-mirakl", []).append(
+        {
+            "mirakl_order_id": order_id,
+            "bc_order_id": payload["bc_order_id"],
+            "bc_shipment_id": payload["bc_shipment_id"],
+            "carrier": decision.mirakl_code or decision.carrier_name,
+            "tracking_number": payload["tracking_number"],
+        }
+    )
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def push_mirakl_tracking(
+    rt: Runtime, report: RunReport, table: CarrierTable, known_codes: set[str], now: datetime | None = None
+) -> None:
+    """Drain the queue: carrier-checked OR23 + OR24 for logistic orders in SHIPPING, in claimed batches."""
+    worker = f"shipment_sync-{os.getpid()}"
+    while True:
+        current = now or datetime.now(UTC)
+        with rt.sessions() as session:
+            items = [(i.id, dict(i.payload)) for i in claim_batch(session, STREAM, KIND, CLAIM_SIZE, worker, current)]
+            session.commit()
+        if not items:
+            return
+        order_ids = [payload["mirakl_order_id"] for _, payload in items]
+        orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=order_ids) for o in page}
+        for item_id, payload in items:
+            order = orders.get(payload["mirakl_order_id"])
+            await _push_one(rt, report, item_id, payload, order, table, known_codes, current)

@@ -1,0 +1,191 @@
+"""The accept-order SLA guard against the sandbox: staging release, debits, refusals, deadlines, scorecard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+
+from bcmirakl.runtime import Runtime, use_runtime
+from connectors.state import OrderLineMapping, open_exceptions, upsert_offer_map
+from flows.acceptance_guard import acceptance_guard
+from flows.order_routing import order_routing
+from sandbox.app import Sandbox
+
+MIXED = 100  # native + shop 2000 + shop 2001, both sellers accept
+REFUSING = 102  # one line from shop 2002, a seller that never answers: Mirakl refuses automatically
+
+
+def seed_offer_map(rt: Runtime, sandbox: Sandbox, order_ids: Iterable[int]) -> None:
+    """What offer sync would have written: each marketplace line's variant -> the offer the customer bought."""
+    world = sandbox.world
+    rows = []
+    for order in (o for o in world.orders if o.bc_order_id in set(order_ids)):
+        for line in (x for x in order.lines if x.marketplace):
+            offer = next(o for o in world.offers_for(line.sku) if o.price == line.price_ex_tax)
+            rows.append(
+                {
+                    "product_sku": line.sku,
+                    "bc_product_id": line.bc_product_id,
+                    "bc_variant_id": line.bc_variant_id,
+                    "owner": "mirakl",
+                    "offer_id": offer.offer_id,
+                    "shop_id": offer.shop_id,
+                }
+            )
+    with rt.sessions() as session:
+        upsert_offer_map(session, rows)
+        session.commit()
+
+
+def only_paid(sandbox: Sandbox, *order_ids: int) -> None:
+    for order in sandbox.bigcommerce.state.store.orders.values():
+        if order.id not in order_ids and order.status_id == 11:
+            order.status_id = 7
+
+
+def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[Any]:
+    book = sandbox.mirakl.state.store.orders
+    return [book.orders[i] for i in book.by_commercial.get(commercial_id, [])]
+
+
+def sellers_act(sandbox: Sandbox) -> None:
+    store = sandbox.mirakl.state.store
+    store.orders.tick(store.now())
+
+
+async def routed(runtime: Runtime, sandbox: Sandbox, *order_ids: int) -> None:
+    only_paid(sandbox, *order_ids)
+    seed_offer_map(runtime, sandbox, order_ids)
+    with use_runtime(runtime):
+        await order_routing()
+
+
+async def test_accepted_orders_paid_in_bigcommerce_are_confirmed_once_with_pa01(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        first = await acceptance_guard()
+        second = await acceptance_guard()
+
+    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["SHIPPING", "SHIPPING"]
+    assert first.counts["pa01_sent"] == 2 and "pa01_sent" not in second.counts
+    card = {row["shop_id"]: row for row in second.tables["scorecard"]}
+    assert card[2000]["accepted"] == 1 and card[2000]["refusal_rate"] == 0.0
+    assert (sandbox.mirakl.state.store.orders.orders["100-A"].customer_debited_date) is not None
+
+
+async def test_a_debit_amount_that_differs_from_the_order_map_is_an_exception_and_not_confirmed(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    with runtime.sessions() as session:
+        session.execute(
+            update(OrderLineMapping).where(OrderLineMapping.mirakl_order_id == "100-A").values(amount=Decimal("1.00"))
+        )
+        session.commit()
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+
+    states = {o.order_id: o.state for o in mirakl_orders(sandbox, str(MIXED))}
+    assert states == {"100-A": "WAITING_DEBIT_PAYMENT", "100-B": "SHIPPING"}
+    with runtime.sessions() as session:
+        cases = [(c.key, c.kind) for c in open_exceptions(session, "acceptance_guard")]
+    assert cases == [("100-A", "debit_amount_mismatch")]
+    assert "bcmirakl.acceptance.debit-mismatch" in [a.event for a in report.alerts]
+    assert report.counts["debits_mismatch"] == 1
+
+
+async def test_a_refunded_bigcommerce_order_gets_its_debit_refused(runtime: Runtime, sandbox: Sandbox) -> None:
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    sandbox.bigcommerce.state.store.orders[MIXED].status_id = 4
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["CANCELED", "CANCELED"]
+    assert report.counts["debits_refused"] == 2
+
+
+async def test_an_order_near_its_acceptance_deadline_warns_once_then_again_at_breach(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    await routed(runtime, sandbox, MIXED)
+    created = sandbox.mirakl.state.store.orders.orders["100-A"].created_date
+    with use_runtime(runtime):
+        early = await acceptance_guard(now=created + timedelta(hours=10))
+        near = await acceptance_guard(now=created + timedelta(hours=60))
+        again = await acceptance_guard(now=created + timedelta(hours=61))
+        late = await acceptance_guard(now=created + timedelta(hours=73))
+
+    assert early.alerts == []
+    assert [(a.event, a.payload["mirakl_order_id"]) for a in near.alerts] == [
+        ("bcmirakl.acceptance.at-risk", "100-A"),
+        ("bcmirakl.acceptance.at-risk", "100-B"),
+    ]
+    assert near.alerts[0].payload["seconds_left"] == 12 * 3600
+    assert again.alerts == []
+    assert [a.event for a in late.alerts] == ["bcmirakl.acceptance.breached"] * 2
+    assert {row["shop_id"]: row["breaches"] for row in late.tables["scorecard"]} == {2000: 1, 2001: 1}
+
+
+async def test_an_automatic_refusal_is_refunded_in_bigcommerce_and_shown_on_the_order(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    await routed(runtime, sandbox, REFUSING)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+        await acceptance_guard()
+
+    store = sandbox.bigcommerce.state.store
+    refunds = [r for r in store.refunds if r["order_id"] == REFUSING]
+    assert len(refunds) == 1
+    line_id = store.orders[REFUSING].lines[0].id
+    assert [(i["item_type"], i["item_id"]) for i in refunds[0]["items"]] == [("PRODUCT", line_id)]
+    assert report.counts["refusal_refund_sent"] == 1 and report.counts["outcome_refused_auto"] == 1
+    refused = [a for a in report.alerts if a.event == "bcmirakl.acceptance.refused"]
+    assert refused[0].payload["automatic"] is True
+    record = store.metafields.find("order", REFUSING, "bcmirakl", "fulfilment")
+    assert '"state":"REFUSED"' in record["value"]
+    card = {row["shop_id"]: row for row in report.tables["scorecard"]}
+    assert card[2002]["refused_automatically"] == 1 and card[2002]["refusal_rate"] == 1.0
+
+
+async def test_refused_lines_are_queued_for_customer_service_when_configured(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    runtime.config = runtime.config.model_copy(
+        update={"acceptance": runtime.config.acceptance.model_copy(update={"refused_lines": "queue"})}
+    )
+    await routed(runtime, sandbox, REFUSING)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        await acceptance_guard()
+    assert [r for r in sandbox.bigcommerce.state.store.refunds if r["order_id"] == REFUSING] == []
+    with runtime.sessions() as session:
+        cases = [(c.key, c.kind) for c in open_exceptions(session, "acceptance_guard")]
+    assert cases == [("102-A", "refused_lines")]
+
+
+async def test_staged_orders_are_released_when_paid_and_invalidated_when_cancelled(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    runtime.config = runtime.config.model_copy(
+        update={"orders": runtime.config.orders.model_copy(update={"scored": False})}
+    )
+    await routed(runtime, sandbox, MIXED, REFUSING)
+    assert {o.state for o in mirakl_orders(sandbox, str(MIXED))} == {"STAGING"}
+    sandbox.bigcommerce.state.store.orders[REFUSING].status_id = 5
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+        rerun = await acceptance_guard()
+    assert {o.state for o in mirakl_orders(sandbox, str(MIXED))} == {"WAITING_ACCEPTANCE"}
+    assert {o.state for o in mirakl_orders(sandbox, str(REFUSING))} == {"CANCELED"}
+    assert report.counts["or02_sent"] == 1 and report.counts["or03_sent"] == 1
+    assert "or02_sent" not in rerun.counts

@@ -1,0 +1,156 @@
+"""The reconciliation flow against the sandbox: gaps found and exported, reruns replace, missing data fails the gate."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bcmirakl.config import BridgeConfig, load_config
+from bcmirakl.runtime import Runtime, use_runtime
+from connectors.state import get_reconciliation_run, reconciliation_lines, upsert_order_lines
+from flows.commission_reconciliation import commission_reconciliation, resolve_period
+from sandbox.app import Sandbox
+
+DAY = date(2026, 11, 1)  # the sandbox's seeded orders are all created that day
+KEY = {"Authorization": "sandbox-mirakl-key"}
+
+
+@pytest.fixture
+def bridge_config(tmp_path: Path) -> BridgeConfig:
+    config = load_config()
+    section = config.reconciliation.model_copy(update={"export_dir": tmp_path / "exports"})
+    return config.model_copy(update={"reconciliation": section})
+
+
+@pytest.fixture
+async def mirakl(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=sandbox.app)
+    async with httpx.AsyncClient(transport=transport, base_url=sandbox.mirakl_url, headers=KEY) as client:
+        yield client
+
+
+async def plant_period(runtime: Runtime, mirakl: httpx.AsyncClient) -> dict[str, str]:
+    """Map order 102's marketplace line to Mirakl and book it correctly; plant an amount gap and a stray line."""
+    planted = {}
+    mappings, lines = [], []
+    for bc_order_id, shop_id, skew in ((102, 2002, Decimal("0")), (100, 2000, Decimal("2.50"))):
+        products = await runtime.bigcommerce.list_order_products(bc_order_id)
+        product = next(p for p in products if (p.sku or "").startswith("MKP"))
+        line_id = f"C{bc_order_id}-A-1"
+        planted[str(bc_order_id)] = line_id
+        mappings.append(
+            {
+                "bc_order_id": bc_order_id,
+                "bc_order_product_id": product.id,
+                "mirakl_order_id": f"C{bc_order_id}-A",
+                "mirakl_order_line_id": line_id,
+                "shop_id": shop_id,
+                "quantity": product.quantity,
+            }
+        )
+        amount = product.total_ex_tax + skew
+        rate = runtime.config.reconciliation.commission_rates[shop_id]
+        fee = (amount * rate).quantize(Decimal("0.01"))
+        booked = {
+            "ORDER_AMOUNT": amount,
+            "ORDER_AMOUNT_TAX": product.total_inc_tax - product.total_ex_tax,
+            "COMMISSION_FEE": -fee,
+            "COMMISSION_VAT": -(fee * Decimal("0.2")).quantize(Decimal("0.01")),
+        }
+        for type_, value in booked.items():
+            lines.append(_line(type_, value, shop_id, f"C{bc_order_id}-A", line_id))
+    lines.append(_line("ORDER_AMOUNT", Decimal("40.00"), 2001, "C999-A", "C999-A-1"))  # unknown to BigCommerce
+    response = await mirakl.post("/_sandbox/finance/transactions", json={"lines": lines})
+    assert response.status_code == 201
+    with runtime.sessions() as session:
+        upsert_order_lines(session, mappings)
+        session.commit()
+    return planted
+
+
+def _line(type_: str, amount: Decimal, shop_id: int, order_id: str, line_id: str) -> dict[str, object]:
+    return {
+        "type": type_,
+        "amount": str(amount),
+        "shop_id": shop_id,
+        "order_id": order_id,
+        "order_line_id": line_id,
+        "date_created": "2026-11-01T12:00:00Z",
+    }
+
+
+async def test_period_gaps_are_classified_exported_and_stored(
+    runtime: Runtime, mirakl: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    planted = await plant_period(runtime, mirakl)
+    with use_runtime(runtime):
+        report = await commission_reconciliation(start=DAY, end=DAY)
+
+    assert report.counts["gate"] == "passed"
+    assert report.counts["balanced"] == "yes"
+    assert report.counts["class_amount_mismatch"] == 1
+    assert report.counts["class_missing_in_bigcommerce"] >= 1
+    exceptions = {(row["line_key"], row["field"]): row for row in report.tables["exceptions"]}
+    assert exceptions[(planted["100"], "amount")]["class"] == "amount_mismatch"
+    assert exceptions[(planted["100"], "amount")]["delta"] == Decimal("-2.50")
+    assert exceptions[("C999-A-1", "amount")]["class"] == "missing_in_bigcommerce"
+    assert not any(key[0] == planted["102"] for key in exceptions)
+
+    export = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-lines.csv"
+    rows = {row["line_key"]: row for row in csv.DictReader(export.open())}
+    assert rows[planted["102"]]["status"] == "matched"
+    assert rows[planted["100"]]["status"] == "amount_mismatch"
+    summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
+    assert "class_amount_mismatch | 1" in summary and "@" not in summary
+
+
+async def test_rerun_of_the_same_period_replaces_the_run_with_an_identical_result(
+    runtime: Runtime, mirakl: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await plant_period(runtime, mirakl)
+    with use_runtime(runtime):
+        first = await commission_reconciliation(start=DAY, end=DAY)
+        export = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-exceptions.csv"
+        first_export = export.read_text()
+        second = await commission_reconciliation(start=DAY, end=DAY)
+
+    assert first.tables["exceptions"] == second.tables["exceptions"]
+    assert export.read_text() == first_export
+    start, end, _ = resolve_period(DAY, DAY)
+    with runtime.sessions() as session:
+        run = get_reconciliation_run(session, "daily", start, end)
+        assert run is not None and run.revision == 2 and run.status == "reconciled"
+        stored = reconciliation_lines(session, run.id)
+    assert len(stored) == first.counts["order_lines"]
+    assert sorted(line.status for line in stored).count("matched") == first.counts["matched_lines"]
+
+
+async def test_missing_mirakl_day_fails_the_gate_and_classifies_nothing(
+    runtime: Runtime, mirakl: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await plant_period(runtime, mirakl)
+    fault = {"path": "/api/sellerpayment/transactions_logs", "error_rate": 1.0, "status": 400, "times": 1}
+    assert (await mirakl.post("/_sandbox/faults", json=fault)).status_code == 204
+    with use_runtime(runtime):
+        state = await commission_reconciliation(start=DAY, end=DAY, return_state=True)
+
+    assert state.is_failed()
+    summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
+    assert "| gate | failed |" in summary and "| days_incomplete | 1 |" in summary
+    assert "incomplete day" in summary
+    assert not (runtime.artifacts_dir / "commission-reconciliation-exceptions.json").exists()
+    assert not (tmp_path / "exports").exists()
+    start, end, _ = resolve_period(DAY, DAY)
+    with runtime.sessions() as session:
+        run = get_reconciliation_run(session, "daily", start, end)
+        assert run is not None and run.status == "gate_failed"
+        assert reconciliation_lines(session, run.id) == []
+    assert json.dumps(run.summary)  # the stored summary holds the gate's reasons, no classes
+    assert "classes" not in run.summary

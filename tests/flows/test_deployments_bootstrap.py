@@ -1,0 +1,117 @@
+"""`bcmirakl bootstrap` against a real Prefect API (the session's test harness), and the shared quota gate.
+
+Proves what a fresh server holds afterwards (credential Blocks a run can read back, schedule Variables, the
+BigCommerce quota limit, the process pool with single-slot queues, the alert automations), that a second
+bootstrap keeps an operator's schedule edit, and that under deployments every BigCommerce request takes a
+slot of the named Prefect limit, failing loudly when that limit is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bcmirakl.blocks import credential_overrides
+from bcmirakl.runtime import build_runtime
+from bcmirakl.settings import BridgeSettings
+from deployments.automations import ALERT_RULES
+from deployments.bootstrap import BootstrapOptions, bootstrap
+from deployments.plan import load_deployments
+from sandbox.app import Sandbox
+
+pytestmark = pytest.mark.flow
+
+
+def _settings(sandbox: Sandbox, tmp_path: Path, **extra: object) -> BridgeSettings:
+    return BridgeSettings(
+        database_url=f"sqlite:///{tmp_path / 'state.db'}",
+        artifacts_dir=tmp_path / "artifacts",
+        bc_base_url=sandbox.bigcommerce_url,
+        bc_store_hash="sandbox",
+        bc_access_token="sandbox-token",
+        mirakl_base_url=sandbox.mirakl_url,
+        mirakl_api_key="sandbox-mirakl-key",
+        erp_base_url=sandbox.erp_url,
+        erp_token="sandbox-erp-token",
+        **extra,
+    )
+
+
+async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator_edits(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect import get_client
+    from prefect.automations import Automation
+    from prefect.variables import Variable
+
+    settings = _settings(sandbox, tmp_path)
+    options = BootstrapOptions(alert_webhook_url="http://127.0.0.1:9/alerts/hook")
+    said: list[str] = []
+    await bootstrap(settings, options, say=said.append)
+
+    values = await credential_overrides("bcmirakl")
+    assert values["bc_store_hash"] == "sandbox"
+    assert values["bc_access_token"].get_secret_value() == "sandbox-token"
+    assert values["mirakl_api_key"].get_secret_value() == "sandbox-mirakl-key"
+    assert (values["erp_base_url"], values["erp_token"]) == (sandbox.erp_url, "sandbox-erp-token")
+    assert values["database_url"] == settings.database_url
+    assert all("sandbox-token" not in line for line in said)  # progress lines never carry a secret
+
+    assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "* * * * *"
+    async with get_client() as client:
+        limit = await client.read_global_concurrency_limit_by_name("bigcommerce-api")
+        assert (limit.limit, limit.slot_decay_per_second) == (14, pytest.approx(4.0333))
+        pool = await client.read_work_pool("bcmirakl-process")
+        assert pool.type == "process"
+        queues = {q.name: q.concurrency_limit for q in await client.read_work_queues(work_pool_name=pool.name)}
+    assert {spec.work_queue: 1 for spec in load_deployments()}.items() <= queues.items()
+    for rule in ALERT_RULES:
+        automation = await Automation.aread(name=rule.name)
+        assert automation.trigger.expect == set(rule.expect)
+
+    # An operator slows the drift monitor in the UI; the environment moves the order routing schedule.
+    await Variable.aset("bcmirakl_schedule_drift_monitor_cron", "0 * * * *", overwrite=True)
+    monkeypatch.setenv("BCMIRAKL_SCHEDULE_ORDER_ROUTING_CRON", "*/3 * * * *")
+    await bootstrap(settings, options, say=said.append)
+    assert await Variable.aget("bcmirakl_schedule_drift_monitor_cron") == "0 * * * *"
+    assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "*/3 * * * *"
+    for rule in ALERT_RULES:  # replaced by name, not duplicated
+        async with get_client() as client:
+            assert len(await client.read_automations_by_name(name=rule.name)) == 1
+
+
+async def test_every_bigcommerce_request_takes_a_slot_of_the_named_limit(sandbox: Sandbox, tmp_path: Path) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    async with get_client() as client:
+        await client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name="bc-gate-test", limit=1000, slot_decay_per_second=0.001)
+        )
+    transport = httpx.ASGITransport(app=sandbox.app)
+    runtime = build_runtime(_settings(sandbox, tmp_path, bc_concurrency_limit="bc-gate-test"), transport=transport)
+    try:
+        await runtime.bigcommerce.list_order_statuses()
+        await runtime.bigcommerce.list_locations()
+    finally:
+        await runtime.aclose()
+    async with get_client() as client:
+        limit = await client.read_global_concurrency_limit_by_name("bc-gate-test")
+    assert limit.active_slots == 2
+
+
+async def test_a_missing_quota_limit_fails_the_request_instead_of_running_unthrottled(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
+
+    transport = httpx.ASGITransport(app=sandbox.app)
+    runtime = build_runtime(_settings(sandbox, tmp_path, bc_concurrency_limit="no-such-limit"), transport=transport)
+    try:
+        with pytest.raises(ConcurrencySlotAcquisitionError):
+            await runtime.bigcommerce.list_order_statuses()
+        assert runtime.api_calls()["bigcommerce"] == 0
+    finally:
+        await runtime.aclose()

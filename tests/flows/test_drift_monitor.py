@@ -1,0 +1,53 @@
+"""The drift monitor on the sandbox: a planted buyable-but-out-of-stock variant is counted and raises its event."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bcmirakl.config import BridgeConfig, load_config
+from bcmirakl.runtime import Runtime, build_runtime, use_runtime
+from flows.drift_monitor import drift_monitor
+from flows.offer_sync import offer_sync
+from sandbox.app import Sandbox
+from tests.conftest import sandbox_settings
+
+
+@pytest.fixture
+def bridge_config() -> BridgeConfig:
+    config = load_config()
+    return config.model_copy(update={"offers": config.offers.model_copy(update={"export_poll_seconds": 0.0})})
+
+
+@pytest.fixture
+async def runtime(sandbox: Sandbox, tmp_path: Path, bridge_config: BridgeConfig) -> AsyncIterator[Runtime]:
+    transport = httpx.ASGITransport(app=sandbox.app)
+    rt = build_runtime(sandbox_settings(sandbox, tmp_path), config=bridge_config, transport=transport)
+    try:
+        yield rt
+    finally:
+        await rt.aclose()
+
+
+async def test_drift_monitor_counts_a_planted_oos_buyable_variant_and_emits_its_event(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+        clean = await drift_monitor()
+        store = sandbox.bigcommerce.state.store
+        offers = sandbox.mirakl.state.store.catalog.offers.values()
+        sellable = {o.product_sku for o in offers if o.active and o.quantity > 0 and o.shop_id == 2000}
+        planted = next(p for p in sandbox.world.products if p.listed and p.product_sku not in sellable)
+        variant = store.variant(planted.bc_variant_id)
+        store.set_variant_fields(variant, {"inventory_level": 7, "purchasing_disabled": False})
+        report = await drift_monitor()
+    assert clean.counts["oos_buyable"] == 0
+    assert report.counts["oos_buyable"] == 1
+    assert report.tables["oos-buyable"][0]["product_sku"] == planted.product_sku
+    assert report.counts["value_at_risk"] == str(variant["price"])
+    assert [a.payload["count"] for a in report.alerts if a.event == "bcmirakl.drift.oos-buyable"] == [1]
+    assert report.counts["sellers_feed_failed"] == 2

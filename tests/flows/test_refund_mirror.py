@@ -1,0 +1,186 @@
+"""The refund mirror flow against the sandbox: BigCommerce refunds reach Mirakl per line, seller refunds are paid."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bcmirakl.runtime import Runtime, use_runtime
+from connectors.bigcommerce import RefundItem, RefundPaymentRequest
+from connectors.state import ledger_get, open_exceptions, quarantine_counts
+from flows.refund_mirror import refund_mirror
+from sandbox.app import Sandbox
+from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+
+
+@pytest.fixture
+async def control(sandbox: Sandbox) -> AsyncIterator[SandboxControl]:
+    ctl = SandboxControl(sandbox)
+    yield ctl
+    await ctl.aclose()
+
+
+def _mirakl_line(sandbox: Sandbox, line_id: str) -> Any:
+    return sandbox.mirakl.state.store.orders.line(line_id)[1]
+
+
+def _bc_refunds(sandbox: Sandbox, bc_order_id: int) -> list[dict[str, Any]]:
+    return [r for r in sandbox.bigcommerce.state.store.refunds if r["order_id"] == bc_order_id]
+
+
+async def _refund_in_bigcommerce(runtime: Runtime, bc_order_id: int, product_id: int, quantity: int) -> None:
+    items = [RefundItem(item_type="PRODUCT", item_id=product_id, quantity=quantity, reason="Damaged")]
+    quote = await runtime.bigcommerce.create_refund_quote(bc_order_id, items)
+    option = quote.refund_methods[0][0]
+    payment = RefundPaymentRequest(provider_id=option.provider_id, amount=option.amount, offline=bool(option.offline))
+    await runtime.bigcommerce.create_refund(bc_order_id, items, [payment])
+
+
+async def test_a_partial_refund_of_one_line_of_a_two_seller_order_becomes_one_or28_and_is_confirmed(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    first, second = routed.logistic_order_ids
+    line_a, line_b = routed.line_of(first), routed.line_of(second)
+    await _refund_in_bigcommerce(runtime, 100, routed.lines[line_a][0], 1)
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    refunded = _mirakl_line(sandbox, line_a).refunds
+    assert len(refunded) == 1
+    assert refunded[0].amount == _mirakl_line(sandbox, line_a).price  # the whole line, tax apart
+    assert refunded[0].reason_code == "14"
+    assert refunded[0].state == "REFUNDED"  # PA12 confirmed with the BigCommerce refund as reference
+    assert refunded[0].transaction_number == str(_bc_refunds(sandbox, 100)[0]["id"])
+    assert _mirakl_line(sandbox, line_b).refunds == []
+    assert report.counts["refunds_to_mirakl"] == 1
+    assert report.counts["refunds_confirmed_to_mirakl"] == 1
+    assert "refunds_to_bigcommerce" not in report.counts  # the customer was not refunded a second time
+    assert len(_bc_refunds(sandbox, 100)) == 1
+    assert "refunds_to_mirakl" not in again.counts and "refunds_confirmed_to_mirakl" not in again.counts
+
+
+async def test_two_refunds_on_one_line_are_both_mirrored_within_what_was_paid(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    bc_order = sandbox.bigcommerce.state.store.orders[109]
+    two_units = next(line for line in bc_order.lines if line.sku.startswith("MKP"))
+    two_units.quantity = 2  # the seeded lines hold one unit; a second one makes two partial refunds possible
+    routed = await route_world_order(runtime, sandbox, control, 109)
+    line_id = next(line for line, (product, _) in routed.lines.items() if product == two_units.id)
+    await _refund_in_bigcommerce(runtime, 109, two_units.id, 1)
+    with use_runtime(runtime):
+        first = await refund_mirror()
+    await _refund_in_bigcommerce(runtime, 109, two_units.id, 1)
+    with use_runtime(runtime):
+        second = await refund_mirror()
+
+    line = _mirakl_line(sandbox, line_id)
+    assert [r.amount for r in line.refunds] == [line.price / 2, line.price / 2]
+    assert line.refundable() == (Decimal("0.00"), Decimal("0.00"))
+    assert first.counts["refunds_to_mirakl"] == 1 and second.counts["refunds_to_mirakl"] == 1
+    assert not first.quarantined and not second.quarantined
+
+
+async def test_an_over_refund_is_quarantined_and_not_sent(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_a = routed.line_of(routed.logistic_order_ids[0])
+    # The seller already refunded part of the line in Mirakl; the operator then refunds the whole product.
+    await control.seller_refunds(routed.logistic_order_ids[0], line_a, Decimal("5.00"))
+    await _refund_in_bigcommerce(runtime, 100, routed.lines[line_a][0], 1)
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    assert [r.amount for r in _mirakl_line(sandbox, line_a).refunds] == [Decimal("5.00")]  # only the seller's
+    assert report.quarantined == {"refund exceeds amount paid": 1}
+    assert "refunds_to_mirakl" not in report.counts
+    assert not again.quarantined  # decided once, not quarantined again at every run
+    with runtime.sessions() as session:
+        assert quarantine_counts(session, "refund_mirror") == {"refund exceeds amount paid": 1}
+
+
+async def test_a_seller_refund_is_paid_back_in_bigcommerce_and_confirmed_with_pa02(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_b = routed.line_of(routed.logistic_order_ids[1])
+    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    [second_id] = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("2.50"))
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    refunds = _bc_refunds(sandbox, 100)
+    assert [r["total_amount"] for r in refunds] == [Decimal("10.80"), Decimal("2.70")]  # taxes included
+    mirakl = {r.refund_id: r for r in _mirakl_line(sandbox, line_b).refunds}
+    assert mirakl[refund_id].state == mirakl[second_id].state == "REFUNDED"
+    assert mirakl[refund_id].transaction_number == str(refunds[0]["id"])
+    assert report.counts["refunds_to_bigcommerce"] == 2 and report.counts["refunds_confirmed_to_mirakl"] == 2
+    assert report.counts["confirmed_to_mirakl_amount"] == "13.50"
+    # Its own BigCommerce refunds are not mirrored back to Mirakl as OR28.
+    assert "refunds_to_mirakl" not in report.counts and "refunds_to_mirakl" not in again.counts
+    assert len(_bc_refunds(sandbox, 100)) == 2 and len(mirakl) == 2
+
+
+async def test_bigcommerce_refusing_the_refund_sends_no_pa02_and_opens_an_exception(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_b = routed.line_of(routed.logistic_order_ids[1])
+    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    await control.bc_status(100, 5)  # cancelled: BigCommerce no longer has a payment to refund
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    assert _bc_refunds(sandbox, 100) == []
+    assert _mirakl_line(sandbox, line_b).refunds[0].state == "WAITING_REFUND_PAYMENT"  # no PA02
+    assert report.counts["refunds_refused_by_bigcommerce"] == 1
+    assert [a.event for a in report.alerts] == ["bcmirakl.refunds.not-paid"]
+    assert again.alerts == []
+    with runtime.sessions() as session:
+        [case] = open_exceptions(session, "refund_mirror")
+        assert (case.key, case.kind) == (f"mirakl-refund:{refund_id}", "refund-not-paid")
+        assert ledger_get(session, "mirakl", "PA02", f"pa02:{refund_id}") is None
+
+
+async def test_rerun_after_a_crash_mid_batch_makes_no_duplicate_refund_either_way(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_a, line_b = (routed.line_of(order) for order in routed.logistic_order_ids)
+    await _refund_in_bigcommerce(runtime, 100, routed.lines[line_a][0], 1)
+    await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    real_or28, real_refund = runtime.mirakl.create_refunds, runtime.bigcommerce.create_refund
+
+    async def or28_then_crash(*args: Any, **kwargs: Any) -> Any:
+        await real_or28(*args, **kwargs)
+        raise RuntimeError("worker killed after OR28")
+
+    async def refund_then_crash(*args: Any, **kwargs: Any) -> Any:
+        await real_refund(*args, **kwargs)
+        raise RuntimeError("worker killed after the BigCommerce refund")
+
+    monkeypatch.setattr(runtime.mirakl, "create_refunds", or28_then_crash)
+    with use_runtime(runtime), pytest.raises(RuntimeError, match="OR28"):
+        await refund_mirror()
+    monkeypatch.setattr(runtime.mirakl, "create_refunds", real_or28)
+    monkeypatch.setattr(runtime.bigcommerce, "create_refund", refund_then_crash)
+    with use_runtime(runtime), pytest.raises(RuntimeError, match="BigCommerce refund"):
+        await refund_mirror()
+    monkeypatch.setattr(runtime.bigcommerce, "create_refund", real_refund)
+    with use_runtime(runtime):
+        report = await refund_mirror()
+
+    assert len(_mirakl_line(sandbox, line_a).refunds) == 1
+    assert len(_mirakl_line(sandbox, line_b).refunds) == 1
+    assert len(_bc_refunds(sandbox, 100)) == 2  # the operator's refund and one payment of the seller's refund
+    assert all(r.state == "REFUNDED" for line in (line_a, line_b) for r in _mirakl_line(sandbox, line).refunds)
+    assert report.counts["refunds_confirmed_to_mirakl"] == 2

@@ -1,0 +1,125 @@
+"""Retrying any stream's run (same parameters, same window) from the Prefect UI has no duplicate effect.
+
+Parametrized over `flows.registry` at collection time, so a stream registered later is covered without editing
+this file. The streams share one sandbox and state store, brought forward in `DEMO_SEQUENCE` order (each stream
+runs on the state the earlier ones left, as in production), so every stream meets work to do. Each case runs
+its stream once, then again with identical parameters, and the second run must send no successful write to
+BigCommerce, Mirakl or the ERP and add no ledger row. Writes are seen by wrapping the sandbox app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bcmirakl.config import load_config
+from bcmirakl.runtime import Runtime, build_runtime, use_runtime
+from bcmirakl.settings import BridgeSettings
+from connectors.state import LedgerEntry
+from flows.registry import DEMO_SEQUENCE, STREAMS, load_flow
+from sandbox.app import create_sandbox
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# POSTs that change nothing: starting an offer export (OF52) and asking BigCommerce for a refund quote.
+READ_ONLY_WRITES = ("/_sandbox/", "/api/offers/export/async", "/payment_actions/refund_quotes")
+
+
+def _cases() -> list[Any]:
+    cases = [(stream, params) for stream, params in DEMO_SEQUENCE if stream in STREAMS]
+    sequenced = {stream for stream, _ in cases}
+    cases += [(name, spec.demo_parameters) for name, spec in STREAMS.items() if name not in sequenced]
+    return [
+        pytest.param(index, stream, params, id="-".join([stream, *map(str, params.values())]))
+        for index, (stream, params) in enumerate(cases)
+    ]
+
+
+CASES = _cases()
+
+
+class WriteRecorder:
+    """ASGI wrapper noting every write the sandbox accepted (2xx), as (method, path)."""
+
+    def __init__(self, app: Callable[[Scope, Any, Any], Awaitable[None]]) -> None:
+        self.app = app
+        self.writes: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Any, send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+
+        async def noting_send(message: Message) -> None:
+            accepted = message["type"] == "http.response.start" and 200 <= message["status"] < 300
+            if accepted and not any(marker in path for marker in READ_ONLY_WRITES):
+                self.writes.append((scope["method"], path))
+            await send(message)
+
+        await self.app(scope, receive, noting_send)
+
+
+@dataclass
+class World:
+    runtime: Runtime
+    recorder: WriteRecorder
+    done: int = 0
+
+
+@pytest.fixture(scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    tmp: Path = tmp_path_factory.mktemp("retrigger")
+    sandbox = create_sandbox()
+    recorder = WriteRecorder(sandbox.app)
+    settings = BridgeSettings(
+        database_url=f"sqlite:///{tmp / 'state.db'}",
+        artifacts_dir=tmp / "artifacts",
+        bc_base_url=sandbox.bigcommerce_url,
+        bc_store_hash="sandbox",
+        bc_access_token="sandbox-token",
+        mirakl_base_url=sandbox.mirakl_url,
+        mirakl_api_key="sandbox-mirakl-key",
+        erp_base_url=sandbox.erp_url,
+        erp_token="sandbox-erp-token",
+    )
+    runtime = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=recorder))
+    try:
+        yield World(runtime, recorder)
+    finally:
+        await runtime.aclose()
+
+
+async def _run(world: World, stream: str, params: dict[str, Any]) -> None:
+    with use_runtime(world.runtime):
+        state = await load_flow(stream)(**params, return_state=True)
+    assert state.is_completed(), f"{stream} {params}: {state.type.value} {state.message}"
+
+
+def _ledger_rows(world: World) -> int:
+    with world.runtime.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(LedgerEntry)) or 0)
+
+
+@pytest.mark.flow
+@pytest.mark.parametrize(("index", "stream", "params"), CASES)
+async def test_rerunning_a_stream_with_the_same_parameters_writes_nothing_again(
+    world: World, index: int, stream: str, params: dict[str, Any]
+) -> None:
+    for _, earlier_stream, earlier_params in (case.values for case in CASES[world.done : index]):
+        await _run(world, earlier_stream, earlier_params)
+    world.done = max(world.done, index + 1)
+
+    await _run(world, stream, params)
+    writes_before, ledger_before = len(world.recorder.writes), _ledger_rows(world)
+    await _run(world, stream, params)
+
+    assert world.recorder.writes[writes_before:] == []
+    assert _ledger_rows(world) == ledger_before

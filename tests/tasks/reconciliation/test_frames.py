@@ -1,0 +1,96 @@
+"""Inputs become exact frames, and the gate sees a missing day, a duplicate transaction and a foreign currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from connectors.mirakl.models import Transaction
+from expectations import run_gate
+from tasks.reconciliation.frames import DayFetch, frame, gate_frame, transaction_rows
+from tasks.reconciliation.money import apply_rate, format_minor, rate_table, to_minor
+from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS
+
+MIDNIGHT = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def tl02(id_: str, when: str, amount: str = "12.34", currency: str = "USD") -> Transaction:
+    return Transaction.model_validate(
+        {
+            "id": id_,
+            "type": "ORDER_AMOUNT",
+            "amount": amount,
+            "currency_iso_code": currency,
+            "date_created": when,
+            "shop": {"id": 2000},
+            "entities": {"order": {"id": "C1-A"}, "order_line": {"id": "C1-A-1"}},
+        }
+    )
+
+
+def test_transactions_convert_to_exact_minor_units_and_midnight_belongs_to_the_next_day() -> None:
+    rows = transaction_rows([tl02("a", "2026-11-01T23:59:59.999Z"), tl02("b", "2026-11-02T00:00:00Z")], MIDNIGHT, "USD")
+    assert [(r["transaction_id"], r["amount"], r["order_line_id"]) for r in rows] == [("a", 1234, "C1-A-1")]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [
+        (Decimal("0.1"), "USD", 10),
+        (Decimal("-19.99"), "USD", -1999),
+        (Decimal("1.005"), "USD", 101),
+        (Decimal("7"), "JPY", 7),
+    ],
+)
+def test_decimal_to_minor_units_is_exact(amount: Decimal, currency: str, minor: int) -> None:
+    assert to_minor(amount, currency) == minor
+
+
+def test_minor_units_format_back_to_decimal_strings() -> None:
+    text = format_minor(pd.Series([1205, -5, 0, 7]), pd.Series(["USD", "USD", "EUR", "JPY"]))
+    assert text.tolist() == ["12.05", "-0.05", "0.00", "7"]
+
+
+def test_rates_apply_half_up_on_both_signs_and_refuse_sub_ppm_precision() -> None:
+    assert apply_rate(pd.Series([1005, -1005]), pd.Series([100_000, 100_000])).tolist() == [101, -101]
+    with pytest.raises(Exception, match="not a rate"):
+        rate_table({2000: Decimal("0.1234567")})
+
+
+def _gate(days: list[DayFetch], rows: list[dict[str, object]]) -> pd.DataFrame:
+    return gate_frame(days, frame(rows, TRANSACTION_COLUMNS), {101: "USD"}, None, None, "USD")
+
+
+def test_complete_period_passes_the_gate() -> None:
+    rows = transaction_rows([tl02("a", "2026-11-01T10:00:00Z")], MIDNIGHT, "USD")
+    result = run_gate(_gate([DayFetch(date(2026, 11, 1), rows, True)], rows), "reconciliation")
+    assert result.verdict == "pass"
+
+
+def test_an_unread_day_trips_the_gate_even_without_any_row() -> None:
+    days = [DayFetch(date(2026, 11, 1), [], True), DayFetch(date(2026, 11, 2), [], False, "TransientApiError")]
+    result = run_gate(_gate(days, []), "reconciliation")
+    assert result.tripped
+    assert result.failed[["transaction_id", "reason"]].to_dict("records") == [
+        {"transaction_id": "day:2026-11-02", "reason": "incomplete day"}
+    ]
+
+
+def test_duplicate_transaction_and_foreign_currency_trip_the_gate() -> None:
+    rows = transaction_rows(
+        [
+            tl02("a", "2026-11-01T10:00:00Z"),
+            tl02("a", "2026-11-01T10:00:00Z"),
+            tl02("c", "2026-11-01T11:00:00Z", currency="EUR"),
+        ],
+        MIDNIGHT,
+        "USD",
+    )
+    result = run_gate(_gate([DayFetch(date(2026, 11, 1), rows, True)], rows), "reconciliation")
+    reasons = dict(
+        zip(result.failed["transaction_id"] + result.failed.index.astype(str), result.failed["reason"], strict=True)
+    )
+    assert sorted(reasons.values()) == ["duplicate transaction", "duplicate transaction", "wrong currency"]

@@ -1,0 +1,163 @@
+"""Refund arithmetic between BigCommerce quantities and Mirakl line amounts, in both directions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from connectors.bigcommerce import OrderProduct
+from connectors.bigcommerce import Refund as BcRefund
+from connectors.mirakl import Order as MiraklOrder
+from connectors.state import OrderLineMapping
+from tasks.refunds.amounts import bc_items_for_mirakl_refund, or28_rows, reason_code_for
+
+D = Decimal
+
+
+def product(pid: int, quantity: int, inc: str = "10.80", refunded: int = 0) -> OrderProduct:
+    return OrderProduct(
+        id=pid,
+        order_id=7,
+        quantity=quantity,
+        quantity_refunded=refunded,
+        order_address_id=900,
+        price_ex_tax=D("10.00"),
+        price_inc_tax=D(inc),
+        total_ex_tax=D("0"),
+        total_inc_tax=D("0"),
+    )
+
+
+def mirakl(line: dict[str, Any], order_id: str = "7-A") -> tuple[MiraklOrder, Any]:
+    order = MiraklOrder.model_validate(
+        {"order_id": order_id, "currency_iso_code": "USD", "order_tax_mode": "TAX_EXCLUDED", "order_lines": [line]}
+    )
+    return order, order.order_lines[0]
+
+
+def bc_refund(refund_id: int, items: list[dict[str, Any]]) -> BcRefund:
+    return BcRefund.model_validate({"id": refund_id, "order_id": 7, "total_amount": 0, "items": items})
+
+
+LINE = {
+    "order_line_id": "7-A-1",
+    "quantity": 2,
+    "price": "20.00",
+    "shipping_price": "4.00",
+    "taxes": [{"code": "TAX", "amount": "1.60"}],
+    "shipping_taxes": [{"code": "TAX", "amount": "0.40"}],
+}
+MAPPINGS = {
+    11: OrderLineMapping(
+        bc_order_id=7, bc_order_product_id=11, mirakl_order_id="7-A", mirakl_order_line_id="7-A-1", quantity=2
+    )
+}
+
+
+def test_one_unit_of_two_refunds_half_the_line_and_its_taxes() -> None:
+    refund = bc_refund(3, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}])
+    [row], skipped = or28_rows(refund, {11: product(11, 2)}, MAPPINGS, {"7-A-1": mirakl(LINE)}, "14", {})
+    assert skipped == 0
+    assert (row["key"], row["amount"], row["shipping_amount"], row["refund_within_paid"]) == (
+        "or28:3:7-A-1",
+        D("10.00"),
+        D("0.00"),
+        True,
+    )
+    assert row["taxes"] == [{"code": "TAX", "amount": D("0.80")}]
+
+
+def test_a_shipping_refund_is_spread_over_the_refunded_lines_ex_tax() -> None:
+    refund = bc_refund(
+        3,
+        [
+            {"item_type": "PRODUCT", "item_id": 11, "quantity": 1},
+            {"item_type": "SHIPPING", "item_id": 900, "requested_amount": "2.20"},
+        ],
+    )
+    [row], _ = or28_rows(refund, {11: product(11, 2)}, MAPPINGS, {"7-A-1": mirakl(LINE)}, "14", {})
+    assert (row["shipping_amount"], row["shipping_taxes"]) == (D("2.00"), [{"code": "TAX", "amount": D("0.20")}])
+
+
+def test_two_refunds_of_one_line_in_one_batch_are_checked_together_against_what_was_paid() -> None:
+    pending: dict[str, tuple[Decimal, Decimal]] = {}
+    lines = {"7-A-1": mirakl({**LINE, "refunds": [{"id": "900", "amount": "5.00", "shipping_amount": "0"}]})}
+    first, _ = or28_rows(
+        bc_refund(3, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}]),
+        {11: product(11, 2)},
+        MAPPINGS,
+        lines,
+        "14",
+        pending,
+    )
+    second, _ = or28_rows(
+        bc_refund(4, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}]),
+        {11: product(11, 2)},
+        MAPPINGS,
+        lines,
+        "14",
+        pending,
+    )
+    assert [first[0]["refund_within_paid"], second[0]["refund_within_paid"]] == [True, False]  # 5 + 10 + 10 > 20
+    assert pending == {"7-A-1": (D("5.00"), D("4.00"))}
+
+
+def test_decided_rows_are_left_out_and_interrupted_ones_skip_the_paid_check() -> None:
+    lines = {"7-A-1": mirakl({**LINE, "refunds": [{"id": "900", "amount": "20.00", "shipping_amount": "0"}]})}
+    refund = bc_refund(3, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 2}])
+    done, _ = or28_rows(refund, {11: product(11, 2)}, MAPPINGS, lines, "14", {}, lambda _: "succeeded")
+    [resumed], _ = or28_rows(refund, {11: product(11, 2)}, MAPPINGS, lines, "14", {}, lambda _: "started")
+    assert done == [] and resumed["refund_within_paid"] is True
+
+
+def test_lines_refused_in_mirakl_are_skipped() -> None:
+    refund = bc_refund(3, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}])
+    rows, skipped = or28_rows(
+        refund, {11: product(11, 2)}, MAPPINGS, {"7-A-1": mirakl({**LINE, "order_line_state": "REFUSED"})}, "14", {}
+    )
+    assert (rows, skipped) == ([], 1)
+
+
+def test_reason_codes_come_from_the_mapping_then_the_default_and_must_exist_in_re01() -> None:
+    mapping = {"Damaged": "11", "Lost": "99"}
+    assert reason_code_for("damaged ", mapping, "14", {"11", "14"}) == "11"
+    assert reason_code_for("Changed mind", mapping, "14", {"11", "14"}) == "14"
+    assert reason_code_for("Lost", mapping, None, {"11", "14"}) is None
+
+
+def test_a_mirakl_refund_of_whole_units_is_paid_as_products_and_shipping() -> None:
+    order, line = mirakl(
+        {
+            **LINE,
+            "refunds": [
+                {
+                    "id": "901",
+                    "amount": "10.00",
+                    "shipping_amount": "2.00",
+                    "taxes": [{"code": "TAX", "amount": "0.80"}],
+                    "shipping_taxes": [{"code": "TAX", "amount": "0.20"}],
+                }
+            ],
+        }
+    )
+    plan = bc_items_for_mirakl_refund("901", order, line, product(11, 2), 7)
+    assert plan.total == D("13.00")
+    assert [(i.item_type, i.item_id, i.quantity, i.amount) for i in plan.items] == [
+        ("PRODUCT", 11, 1, None),
+        ("SHIPPING", 900, None, D("2.20")),
+    ]
+    assert plan.items[0].reason == "Mirakl refund 901 (line 7-A-1)"
+
+
+def test_a_partial_mirakl_refund_is_paid_as_an_order_amount() -> None:
+    order, line = mirakl(
+        {
+            **LINE,
+            "refunds": [
+                {"id": "902", "amount": "2.50", "shipping_amount": "0", "taxes": [{"code": "TAX", "amount": "0.20"}]}
+            ],
+        }
+    )
+    plan = bc_items_for_mirakl_refund("902", order, line, product(11, 2), 7)
+    assert [(i.item_type, i.item_id, i.amount) for i in plan.items] == [("ORDER", 7, D("2.70"))]
+    assert plan.total == D("2.70")
