@@ -45,6 +45,9 @@ def _sandbox_environment(base_url: str, workdir: Path) -> dict[str, str]:
 
 async def run_demo(workdir: Path) -> int:
     _prepare_environment(workdir)
+    import httpx
+
+    from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
     from bcmirakl.runtime import build_runtime, use_runtime
     from bcmirakl.settings import load_settings
     from flows.registry import DEMO_SEQUENCE, load_flow
@@ -59,6 +62,11 @@ async def run_demo(workdir: Path) -> int:
         try:
             with use_runtime(runtime):
                 for stream, params in DEMO_SEQUENCE:
+                    event = BEFORE_STREAM.get((stream, params.get("mode")))
+                    if event is not None:
+                        async with httpx.AsyncClient(timeout=30) as http:
+                            print(f"  sandbox: {await event(http, sandbox)}")
+                    params = demo_parameters(stream, params)
                     flow = load_flow(stream)
                     t0 = time.perf_counter()
                     state = await flow(**params, return_state=True)

@@ -133,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offers", type=int, default=100_000)
     parser.add_argument("--changed", type=float, default=0.05)
-    parser.add_argument("--quota", type=int, default=6)
+    parser.add_argument("--quota", type=int, default=4)
     parser.add_argument("--window-ms", type=int, default=500)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()

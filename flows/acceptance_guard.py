@@ -35,7 +35,7 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
             past run or to test a deadline without waiting.
     """
     async with runtime_scope() as rt:
-        report = RunReport(stream="acceptance-guard", title="Accept-order SLA guard")
+        report = RunReport(stream="acceptance-guard", title="Accept-order SLA guard", calls_baseline=rt.api_calls())
         clock = now or datetime.now(UTC)
         orders = await fetch_watched_orders(rt)
         report.counts["orders_watched"] = len(orders)
@@ -47,6 +47,6 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         await watch_deadlines(rt, orders, clock, report)
         await record_progress(rt, orders, report)
         await publish_scorecard(rt, report)
-        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        report.record_api_calls(rt.api_calls())
         await publish_report(report, rt.artifacts_dir)
         return report

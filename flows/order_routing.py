@@ -23,7 +23,7 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
         max_pages: stop after this many pages (a backlog is then finished by the next runs).
     """
     async with runtime_scope() as rt:
-        report = RunReport(stream="order-routing", title="Order split-and-route")
+        report = RunReport(stream="order-routing", title="Order split-and-route", calls_baseline=rt.api_calls())
         since = await load_order_cursor(rt)
         pages = 0
         async for page in changed_orders(rt, since):
@@ -32,6 +32,6 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
             if result.deferred or (max_pages is not None and pages >= max_pages):
                 break
         report.counts["pages"] = pages
-        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        report.record_api_calls(rt.api_calls())
         await publish_report(report, rt.artifacts_dir)
         return report

@@ -23,9 +23,9 @@ __all__ = ["refund_mirror"]
 async def refund_mirror(since: datetime | None = None) -> RunReport:
     """Mirror refunds both ways; `since` re-reads BigCommerce refunds created from then instead of the cursor."""
     async with runtime_scope() as rt:
-        report = RunReport(stream="refund_mirror", title="Refund mirror")
+        report = RunReport(stream="refund_mirror", title="Refund mirror", calls_baseline=rt.api_calls())
         await mirror_bigcommerce_refunds(rt, report, since)
         await pay_mirakl_refunds(rt, report)
-        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        report.record_api_calls(rt.api_calls())
         await publish_report(report, rt.artifacts_dir)
         return report

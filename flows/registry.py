@@ -39,6 +39,7 @@ DEMO_SEQUENCE: list[tuple[str, dict[str, Any]]] = [
     ("acceptance_guard", {}),
     ("shipment_sync", {}),
     ("refund_mirror", {}),
+    ("commission_reconciliation", {}),
     ("drift_monitor", {}),
 ]
 

@@ -25,7 +25,7 @@ __all__ = ["shipment_sync"]
 async def shipment_sync(since: datetime | None = None) -> RunReport:
     """Mirror shipments both ways; `since` re-reads both sides from that time instead of the cursors."""
     async with runtime_scope() as rt:
-        report = RunReport(stream="shipment_sync", title="Shipment sync")
+        report = RunReport(stream="shipment_sync", title="Shipment sync", calls_baseline=rt.api_calls())
         now = datetime.now(UTC)
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version
@@ -34,6 +34,6 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         await enqueue_bc_shipments(rt, report, since)
         await push_mirakl_tracking(rt, report, table, set(carriers))
         await report_overdue_shipments(rt, report, now)
-        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        report.record_api_calls(rt.api_calls())
         await publish_report(report, rt.artifacts_dir)
         return report

@@ -18,10 +18,10 @@ __all__ = ["smoke"]
 async def smoke() -> RunReport:
     """Read offers, orders and carriers through the connectors and publish what was seen."""
     async with runtime_scope() as rt:
-        report = RunReport(stream="smoke", title="Connector smoke test")
+        report = RunReport(stream="smoke", title="Connector smoke test", calls_baseline=rt.api_calls())
         report.counts["mirakl_offers_read"] = await count_mirakl_offers(rt)
         report.counts["bigcommerce_orders_read"] = await count_bigcommerce_orders(rt)
         report.counts["mirakl_carriers"] = await count_mirakl_carriers(rt)
-        report.counts.update({f"api_calls_{system}": n for system, n in rt.api_calls().items()})
+        report.record_api_calls(rt.api_calls())
         await publish_report(report, rt.artifacts_dir)
         return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,10 +43,17 @@ class RunReport:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    calls_baseline: dict[str, int] = field(default_factory=dict)
 
     def add(self, name: str, amount: int = 1) -> None:
         current = self.counts.get(name, 0)
         self.counts[name] = (current if isinstance(current, int | float) else 0) + amount
+
+    def record_api_calls(self, current: dict[str, int]) -> None:
+        """API calls this run made per system: the runtime's counters minus `calls_baseline` (a runtime may
+        serve several runs, as in the demo)."""
+        for system, total in current.items():
+            self.counts[f"api_calls_{system}"] = total - self.calls_baseline.get(system, 0)
 
     def to_markdown(self) -> str:
         lines = [f"# {self.title}", "", f"_generated {datetime.now(UTC).isoformat(timespec='seconds')}_", ""]
@@ -79,6 +87,8 @@ def _fmt(value: object) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None  # JSON has no NaN; a missing number is null
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):

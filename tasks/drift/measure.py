@@ -31,6 +31,13 @@ class DriftFindings:
     mapping_errors_by_shop: dict[int, int] = field(default_factory=dict)
 
 
+def _cents(value: object) -> Decimal | None:
+    """Prices compared to the cent, whatever numeric type each side arrived as."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def measure_drift(
     variants: pd.DataFrame,
     winners: pd.DataFrame,
@@ -51,7 +58,10 @@ def measure_drift(
     ]
     sold = frame[buyable & has_offer]
     best = winners["price"].reindex(sold.index)
-    mismatched = sold[[bc != mk for bc, mk in zip(sold["price"], best, strict=True)]].assign(mirakl_price=best)
+    differs = pd.Series(
+        [_cents(bc) != _cents(mk) for bc, mk in zip(sold["price"], best, strict=True)], index=sold.index, dtype=bool
+    )
+    mismatched = sold.loc[differs].assign(mirakl_price=best[differs])
     owned = mapping[mapping["owner"] == "mirakl"]
     updated = pd.Series(pd.to_datetime(winners["last_updated"], utc=True).reindex(owned["product_sku"]).to_numpy())
     acked = pd.Series(pd.to_datetime(owned["bc_acknowledged_at"], utc=True).to_numpy())
