@@ -37,7 +37,10 @@ format: $(STAMP_TEST)
 	$(BIN)/ruff format .
 
 bench: $(STAMP_TEST)
-	$(BIN)/python -m benchmarks.run_all --out benchmarks/results.json
+	mkdir -p benchmarks/results
+	$(BIN)/python -m benchmarks.offer_sync --offers 100000 --changed 0.05 --json benchmarks/results/offer_sync.json
+	$(BIN)/python -m benchmarks.order_routing --orders 2000 --json benchmarks/results/order_routing.json
+	$(BIN)/python -m benchmarks.reconciliation --lines 1000000 --json benchmarks/results/reconciliation.json
 
 # A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox (see deployments/e2e.py).
 e2e: $(STAMP_TEST)

@@ -18,8 +18,15 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bcmirakl.carriers_cli import add_carrier_commands
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["main"]
 
@@ -65,6 +72,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where alerts are POSTed as JSON (default: BCMIRAKL_ALERT_WEBHOOK_URL)",
     )
     boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
+    add_carrier_commands(commands)
     return parser
 
 
@@ -86,16 +94,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run_stream(args.stream, dict(args.params)))
         if args.command == "db":
-            from bcmirakl.settings import BridgeSettings
-            from connectors.state import create_state_engine, upgrade
-
-            url = os.environ.get("BCMIRAKL_DATABASE_URL") or BridgeSettings.model_fields["database_url"].default
-            engine = create_state_engine(url)
-            upgrade(engine)
-            print(f"state store at {engine.url.render_as_string(hide_password=True)} is up to date")
+            with _state_store() as session:
+                print(f"state store at {session.get_bind().url.render_as_string(hide_password=True)} is up to date")
             return 0
         if args.command == "status":
             return _print_status()
+        if args.command == "carriers":
+            from bcmirakl.carriers_cli import run_carrier_command
+
+            with _state_store() as session:
+                return run_carrier_command(args, session)
         if args.command == "bootstrap":
             return asyncio.run(_bootstrap(args))
     except ConfigurationError as exc:
@@ -116,20 +124,28 @@ async def _run_stream(stream: str, params: dict[str, Any]) -> int:
 
 
 def _print_status() -> int:
-    from bcmirakl.settings import BridgeSettings
     from bcmirakl.status import collect_status, render_status
-    from connectors.state import create_state_engine, session_factory, upgrade
     from flows.registry import STREAMS
+
+    with _state_store() as session:
+        print(render_status(collect_status(session, STREAMS)), end="")
+    return 0
+
+
+@contextmanager
+def _state_store() -> Iterator[Session]:
+    """A session on the migrated state store named by BCMIRAKL_DATABASE_URL (the SQLite file by default)."""
+    from bcmirakl.settings import BridgeSettings
+    from connectors.state import create_state_engine, session_factory, upgrade
 
     url = os.environ.get("BCMIRAKL_DATABASE_URL") or BridgeSettings.model_fields["database_url"].default
     engine = create_state_engine(url)
     try:
         upgrade(engine)
         with session_factory(engine)() as session:
-            print(render_status(collect_status(session, STREAMS)), end="")
+            yield session
     finally:
         engine.dispose()
-    return 0
 
 
 async def _bootstrap(args: argparse.Namespace) -> int:

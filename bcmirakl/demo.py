@@ -29,26 +29,13 @@ def _prepare_environment(workdir: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
-def _sandbox_environment(base_url: str, workdir: Path) -> dict[str, str]:
-    return {
-        "BCMIRAKL_DATABASE_URL": f"sqlite:///{(workdir / 'state' / 'state.db').resolve()}",
-        "BCMIRAKL_ARTIFACTS_DIR": str((workdir / "artifacts").resolve()),
-        "BCMIRAKL_BC_BASE_URL": f"{base_url}/bigcommerce",
-        "BCMIRAKL_BC_STORE_HASH": "sandbox",
-        "BCMIRAKL_BC_ACCESS_TOKEN": "sandbox-token",
-        "BCMIRAKL_MIRAKL_BASE_URL": f"{base_url}/mirakl",
-        "BCMIRAKL_MIRAKL_API_KEY": "sandbox-mirakl-key",
-        "BCMIRAKL_ERP_BASE_URL": f"{base_url}/erp",
-        "BCMIRAKL_ERP_TOKEN": "sandbox-erp-token",
-    }
-
-
 async def run_demo(workdir: Path) -> int:
     _prepare_environment(workdir)
     import httpx
 
     from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
     from bcmirakl.runtime import build_runtime, use_runtime
+    from bcmirakl.sandbox_settings import sandbox_environment
     from bcmirakl.settings import load_settings
     from flows.registry import DEMO_SEQUENCE, load_flow
     from sandbox.server import BackgroundSandbox
@@ -56,7 +43,8 @@ async def run_demo(workdir: Path) -> int:
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with BackgroundSandbox() as sandbox:
-        os.environ.update(_sandbox_environment(sandbox.base_url, workdir))
+        root = workdir.resolve()
+        os.environ.update(sandbox_environment(sandbox.base_url, root, f"sqlite:///{root / 'state' / 'state.db'}"))
         print(f"sandbox serving on {sandbox.base_url}; state in {workdir / 'state'}")
         runtime = build_runtime(load_settings())
         try:

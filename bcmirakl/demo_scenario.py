@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 
+from bcmirakl.sandbox_settings import SANDBOX_MIRAKL_API_KEY
 from sandbox.app import Sandbox
 
 __all__ = ["BEFORE_STREAM", "demo_parameters"]
 
 Event = Callable[[httpx.AsyncClient, Sandbox], Awaitable[str]]
-MIRAKL_KEY = {"Authorization": "sandbox-mirakl-key"}
+MIRAKL_KEY = {"Authorization": SANDBOX_MIRAKL_API_KEY}
 
 
 async def _mirakl_orders(http: httpx.AsyncClient, sandbox: Sandbox, state: str) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ async def run(offers: int, changed: float, quota: int, window_ms: int) -> dict[s
 
     from bcmirakl.config import load_config
     from bcmirakl.runtime import build_runtime, use_runtime
-    from bcmirakl.settings import BridgeSettings
+    from bcmirakl.sandbox_settings import sandbox_settings
     from flows.drift_monitor import drift_monitor
     from flows.offer_sync import offer_sync
     from sandbox.app import create_sandbox
@@ -49,17 +49,7 @@ async def run(offers: int, changed: float, quota: int, window_ms: int) -> dict[s
     config = load_config()
     config = config.model_copy(update={"offers": config.offers.model_copy(update={"export_poll_seconds": 0.0})})
     workdir = Path(tempfile.mkdtemp(prefix="bcmirakl-bench-"))
-    settings = BridgeSettings(
-        database_url=f"sqlite:///{workdir / 'state.db'}",
-        artifacts_dir=workdir / "artifacts",
-        bc_base_url=sandbox.bigcommerce_url,
-        bc_store_hash="sandbox",
-        bc_access_token="sandbox-token",
-        mirakl_base_url=sandbox.mirakl_url,
-        mirakl_api_key="sandbox-mirakl-key",
-        erp_base_url=sandbox.erp_url,
-        erp_token="sandbox-erp-token",
-    )  # type: ignore[call-arg]
+    settings = sandbox_settings(sandbox.base_url, workdir)
     rt = build_runtime(settings, config=config, transport=httpx.ASGITransport(app=sandbox.app))
     catalog = sandbox.mirakl.state.store.catalog
     window = sandbox.bigcommerce.state.rate_window

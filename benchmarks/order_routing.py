@@ -26,7 +26,7 @@ import pandas as pd
 
 from bcmirakl.config import load_config
 from bcmirakl.runtime import Runtime, build_runtime
-from bcmirakl.settings import BridgeSettings
+from bcmirakl.sandbox_settings import sandbox_settings
 from connectors.state import logistic_orders_for, upsert_offer_map
 from expectations import run_gate
 from sandbox.app import Sandbox, create_sandbox
@@ -139,18 +139,7 @@ async def run(orders: int, quota: int, window_ms: int, workdir: Path) -> dict[st
         seed=SeedConfig(orders=12), bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms)
     )
     offer_rows = plant_orders(sandbox, orders)
-    settings = BridgeSettings(
-        database_url=f"sqlite:///{workdir / 'state.db'}",
-        artifacts_dir=workdir / "artifacts",
-        bc_base_url=sandbox.bigcommerce_url,
-        bc_store_hash="sandbox",
-        bc_access_token="sandbox-token",
-        bc_reserve_share=RESERVE,
-        mirakl_base_url=sandbox.mirakl_url,
-        mirakl_api_key="sandbox-mirakl-key",
-        erp_base_url=sandbox.erp_url,
-        erp_token="sandbox-erp-token",
-    )
+    settings = sandbox_settings(sandbox.base_url, workdir, bc_reserve_share=RESERVE)
     rt = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=sandbox.app))
     try:
         with rt.sessions() as session:

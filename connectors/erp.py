@@ -18,18 +18,13 @@ from connectors.http import (
     DEFAULT_RETRY_POLICY,
     ApiError,
     ApiTransport,
-    AuthError,
     ConfigurationError,
-    ConflictError,
     MalformedResponseError,
-    NotFoundError,
-    PermanentApiError,
-    RateLimitError,
     RetryPolicy,
-    TransientApiError,
     decode_json,
     retry_after_seconds,
 )
+from connectors.http.errors import error_for_status
 from connectors.http.retry import Sleep
 
 __all__ = ["ErpClient", "ErpReceipt", "map_erp_error"]
@@ -61,20 +56,8 @@ def map_erp_error(response: httpx.Response, operation: str) -> ApiError:
         "status": status,
         "request_id": response.headers.get("x-request-id"),
     }
-    if status == 429:
-        # Throttled: the ERP's Retry-After is the floor for the next attempt.
-        return RateLimitError(message, retry_after=retry_after_seconds(response.headers), **context)
-    if status in (401, 403):
-        return AuthError(message, **context)
-    if status == 404:
-        return NotFoundError(message, **context)
-    if status == 409:
-        # The same idempotency key arrived with a different payload: a bug to look at, not to retry.
-        return ConflictError(message, **context)
-    if status == 408 or status >= 500:
-        # Timeouts and server failures say nothing about the order itself; the key makes a retry safe.
-        return TransientApiError(message, **context)
-    return PermanentApiError(message, **context)
+    # A 409 is the same idempotency key with a different payload: a bug to look at, not to retry.
+    return error_for_status(message, retry_after=retry_after_seconds(response.headers), **context)
 
 
 class ErpClient:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from bcmirakl.sandbox_settings import sandbox_environment
 from deployments.plan import ENV_PREFIX, SCHEDULE_DEFAULTS, load_deployments, load_pool
 
 __all__ = ["main"]
@@ -131,15 +132,7 @@ def _quiet_schedules() -> dict[str, str]:
 
 def _bridge_env(sandbox_url: str, workdir: Path) -> dict[str, str]:
     return {
-        "BCMIRAKL_DATABASE_URL": f"postgresql+psycopg://{_pg_authority()}/{STATE_DB}",
-        "BCMIRAKL_ARTIFACTS_DIR": str(workdir / "artifacts"),
-        "BCMIRAKL_BC_BASE_URL": f"{sandbox_url}/bigcommerce",
-        "BCMIRAKL_BC_STORE_HASH": "sandbox",
-        "BCMIRAKL_BC_ACCESS_TOKEN": "sandbox-token",
-        "BCMIRAKL_MIRAKL_BASE_URL": f"{sandbox_url}/mirakl",
-        "BCMIRAKL_MIRAKL_API_KEY": "sandbox-mirakl-key",
-        "BCMIRAKL_ERP_BASE_URL": f"{sandbox_url}/erp",
-        "BCMIRAKL_ERP_TOKEN": "sandbox-erp-token",
+        **sandbox_environment(sandbox_url, workdir, f"postgresql+psycopg://{_pg_authority()}/{STATE_DB}"),
         "BCMIRAKL_ALERT_WEBHOOK_URL": f"{sandbox_url}/alerts/hook",
         **_quiet_schedules(),
     }

@@ -14,6 +14,7 @@ from prefect import flow
 from bcmirakl.runtime import runtime_scope
 from tasks.drift import measure_drift, read_owned_variants
 from tasks.offers import read_offer_export, read_seller_health
+from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
 from tasks.offers.select import select_best
 from tasks.reporting import RunReport, emit_alert, publish_report
@@ -74,9 +75,6 @@ async def drift_monitor() -> RunReport:
         if findings.latency_p95_s > config.latency_p95_seconds:
             payload = {"p95_s": findings.latency_p95_s, "bound_s": config.latency_p95_seconds}
             emit_alert(report, "bcmirakl.offer-sync.latency-breach", "bcmirakl.stream.offer-sync", payload)
-        for shop_id, reason in sorted(health.failed_feeds.items()):
-            emit_alert(
-                report, "bcmirakl.feed.failed", f"bcmirakl.shop.{shop_id}", {"shop_id": shop_id, "reason": reason}
-            )
+        alert_feed_failures(rt.sessions, report, health.failed_feeds)
         await publish_report(report, rt.artifacts_dir)
         return report

@@ -24,6 +24,7 @@ from tasks.offers import (
     record_cycle,
     refresh_ownership,
 )
+from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.summary import build_report
 from tasks.reporting import RunReport, emit_alert, publish_report
 
@@ -60,10 +61,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         }
         push = await drain_outbox(rt, owned, run_id)
         report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
-        for shop_id, reason in sorted(health.failed_feeds.items()):
-            emit_alert(
-                report, "bcmirakl.feed.failed", f"bcmirakl.shop.{shop_id}", {"shop_id": shop_id, "reason": reason}
-            )
+        alert_feed_failures(rt.sessions, report, health.failed_feeds)
         for shop_id, (failed, total) in sorted(cycle.tripped.items()):
             emit_alert(
                 report,

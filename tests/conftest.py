@@ -14,22 +14,8 @@ import pytest
 
 from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, build_runtime
-from bcmirakl.settings import BridgeSettings
+from bcmirakl.sandbox_settings import sandbox_settings
 from sandbox.app import Sandbox, create_sandbox
-
-
-def sandbox_settings(sandbox: Sandbox, tmp_path: Path, database_url: str | None = None) -> BridgeSettings:
-    return BridgeSettings(
-        database_url=database_url or f"sqlite:///{tmp_path / 'state.db'}",
-        artifacts_dir=tmp_path / "artifacts",
-        bc_base_url=sandbox.bigcommerce_url,
-        bc_store_hash="sandbox",
-        bc_access_token="sandbox-token",
-        mirakl_base_url=sandbox.mirakl_url,
-        mirakl_api_key="sandbox-mirakl-key",
-        erp_base_url=sandbox.erp_url,
-        erp_token="sandbox-erp-token",
-    )
 
 
 @pytest.fixture
@@ -45,7 +31,7 @@ def bridge_config() -> BridgeConfig:
 @pytest.fixture
 async def runtime(sandbox: Sandbox, tmp_path: Path, bridge_config: BridgeConfig) -> AsyncIterator[Runtime]:
     transport = httpx.ASGITransport(app=sandbox.app)
-    rt = build_runtime(sandbox_settings(sandbox, tmp_path), config=bridge_config, transport=transport)
+    rt = build_runtime(sandbox_settings(sandbox.base_url, tmp_path), config=bridge_config, transport=transport)
     try:
         yield rt
     finally:

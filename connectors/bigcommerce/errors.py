@@ -21,16 +21,8 @@ from typing import Any
 import httpx
 
 from connectors.bigcommerce.settings import MAX_ERROR_MESSAGE_CHARS, SYSTEM
-from connectors.http import (
-    ApiError,
-    AuthError,
-    ConflictError,
-    NotFoundError,
-    PermanentApiError,
-    RateLimitError,
-    TransientApiError,
-    retry_after_seconds,
-)
+from connectors.http import ApiError, PermanentApiError, retry_after_seconds
+from connectors.http.errors import error_for_status
 
 __all__ = ["BatchItemError", "BatchRejectedError", "PaginationLoopError", "map_bigcommerce_error"]
 
@@ -88,27 +80,18 @@ def map_bigcommerce_error(response: httpx.Response, operation: str) -> ApiError:
         "status": status,
         "request_id": next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None),
     }
-    if status == 429:
-        # The store's quota is spent (or, without rate headers, the platform is loaded): wait and repeat.
-        return RateLimitError(message, retry_after=retry_after_seconds(response.headers), **context)
-    if status in (401, 403):
-        return AuthError(message, **context)
-    if status == 404:
-        return NotFoundError(message, **context)
-    if status == 409:
-        return ConflictError(message, **context)
     if status == 507:
         # "Insufficient storage" is BigCommerce's plan limit (e.g. product count): no retry can fix it.
         return PermanentApiError(message, **context)
-    if status >= 500:
-        # Server faults and maintenance (503) pass; the same request is worth repeating.
-        return TransientApiError(message, **context)
-    item_errors = _item_errors(body)
+    # 429 means the store's quota is spent (or, without rate headers, the platform is loaded); maintenance (503)
+    # and other server faults pass: both are worth repeating.
+    error = error_for_status(message, retry_after=retry_after_seconds(response.headers), **context)
+    item_errors = _item_errors(body) if type(error) is PermanentApiError else []
     if item_errors:
         accepted = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), list) else []
         accepted = [record for record in accepted if isinstance(record, dict) and "id" in record]
         return BatchRejectedError(message, item_errors=item_errors, accepted=accepted, **context)
-    return PermanentApiError(message, **context)
+    return error
 
 
 def _body(response: httpx.Response) -> Any:

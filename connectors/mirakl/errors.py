@@ -11,16 +11,8 @@ from typing import Any
 
 import httpx
 
-from connectors.http import (
-    ApiError,
-    AuthError,
-    ConflictError,
-    NotFoundError,
-    PermanentApiError,
-    RateLimitError,
-    TransientApiError,
-    retry_after_seconds,
-)
+from connectors.http import ApiError, ConflictError, PermanentApiError, retry_after_seconds
+from connectors.http.errors import error_for_status
 from connectors.mirakl.settings import ALREADY_IN_STATE_MARKER, SYSTEM
 
 __all__ = ["PaginationLoopError", "error_message", "map_mirakl_error"]
@@ -43,20 +35,11 @@ def map_mirakl_error(response: httpx.Response, operation: str) -> ApiError:
         "status": status,
         "request_id": _request_id(response),
     }
-    if status == 429:
-        # Mirakl's documented throttle answer; its Retry-After (seconds) is the floor for the next attempt.
-        return RateLimitError(message, retry_after=retry_after_seconds(response.headers), **context)
-    if status in (401, 403):
-        return AuthError(message, **context)
-    if status == 404:
-        return NotFoundError(message, **context)
-    if status == 409 or (status == 400 and ALREADY_IN_STATE_MARKER in message):
+    if status == 400 and ALREADY_IN_STATE_MARKER in message:
         # OR24 on an order already shipped answers 400 "... Current status is SHIPPED": the goal is reached.
         return ConflictError(message, **context)
-    if status == 408 or status >= 500:
-        # A server-side timeout or failure says nothing about the request itself: worth repeating.
-        return TransientApiError(message, **context)
-    return PermanentApiError(message, **context)
+    # A 429's Retry-After (seconds) is the floor for the next attempt.
+    return error_for_status(message, retry_after=retry_after_seconds(response.headers), **context)
 
 
 def error_message(response: httpx.Response) -> str:

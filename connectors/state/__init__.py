@@ -61,6 +61,7 @@ from connectors.state.outbox import (
     mark_done,
     mark_failed,
     mark_quarantined,
+    quarantined_ids,
     queue_depth,
     requeue,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "quarantine",
     "quarantine_counts",
     "quarantine_many",
+    "quarantined_ids",
     "queue_depth",
     "reconciliation_lines",
     "replace_reconciliation_run",

@@ -30,6 +30,7 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "mark_quarantined",
+    "quarantined_ids",
     "queue_depth",
     "requeue",
 ]
@@ -153,6 +154,14 @@ def mark_quarantined(session: Session, ids: Iterable[int], reason: str, now: dat
 def requeue(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:
     """Make failed or quarantined items pending and due now, after an operator fixed the cause."""
     return _set_status(session, ids, {"status": "pending", "next_attempt_at": None}, now)
+
+
+def quarantined_ids(session: Session, stream: str, kind: str | None = None) -> list[int]:
+    """Ids of the items held in quarantine for a stream (and kind), for an operator to requeue after a fix."""
+    query = select(OutboxItem.id).where(OutboxItem.stream == stream, OutboxItem.status == "quarantined")
+    if kind is not None:
+        query = query.where(OutboxItem.kind == kind)
+    return list(session.scalars(query.order_by(OutboxItem.id)))
 
 
 def queue_depth(session: Session, stream: str | None = None) -> dict[str, int]:

@@ -1,13 +1,16 @@
 """Refused marketplace lines flow back to BigCommerce: the customer's money is refunded or queued for CX.
 
 A seller refusal and an automatic one (the seller never answered) are handled alike. With `refused_lines:
-refund` the bridge refunds exactly the refused order products (quote, then refund through the card that
-paid, once per logistic order through the ledger); with `queue` it opens a case for customer service.
+refund` the bridge refunds exactly the refused order products and the shipping the customer paid for them
+(the lines' shipping price and shipping taxes as sent to Mirakl, per shipping address), with a quote then a
+refund through the card that paid, once per logistic order through the ledger; with `queue` it opens a case for
+customer service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from bcmirakl.runtime import Runtime
 from connectors.bigcommerce.models import PaymentOption, Refund, RefundItem, RefundPaymentRequest
@@ -65,7 +68,7 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
         system="bigcommerce",
         operation="refund_refused_lines",
         key=order.order_id,
-        send=lambda: _refund(rt, bc_order_id, lines),
+        send=lambda: _refund(rt, bc_order_id, lines, _shipping_paid(order, line_ids)),
         external_id=lambda refund: str(refund.id),
         recover=lambda: _find_refund(rt, bc_order_id, {m.bc_order_product_id for m in lines}),
         detail=detail,
@@ -80,12 +83,38 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
     return "refunded" if outcome.done else "refund_failed"
 
 
-async def _refund(rt: Runtime, bc_order_id: int, lines: Sequence[OrderLineMapping]) -> Refund:
+def _shipping_paid(order: MiraklOrder, line_ids: Sequence[str]) -> dict[str, Decimal]:
+    """Shipping (tax included) the customer paid per refused Mirakl line, as the order sent to Mirakl says."""
+    wanted = set(line_ids)
+    paid: dict[str, Decimal] = {}
+    for line in order.order_lines:
+        if line.order_line_id in wanted:
+            taxes = sum((t.amount or Decimal(0) for t in line.shipping_taxes), Decimal(0))
+            paid[line.order_line_id] = (line.shipping_price or Decimal(0)) + taxes
+    return paid
+
+
+async def _refund(
+    rt: Runtime, bc_order_id: int, lines: Sequence[OrderLineMapping], shipping: Mapping[str, Decimal]
+) -> Refund:
     reason = rt.config.acceptance.refund_reason
     items = [
         RefundItem(item_type="PRODUCT", item_id=m.bc_order_product_id, quantity=m.quantity, reason=reason)
         for m in lines
     ]
+    if any(shipping.values()):
+        # BigCommerce refunds shipping per address: find each refused line's address once.
+        address_of = {p.id: p.order_address_id for p in await rt.bigcommerce.list_order_products(bc_order_id)}
+        per_address: dict[int, Decimal] = {}
+        for m in lines:
+            address = address_of.get(m.bc_order_product_id)
+            amount = shipping.get(m.mirakl_order_line_id, Decimal(0))
+            if address is not None and amount:
+                per_address[address] = per_address.get(address, Decimal(0)) + amount
+        items += [
+            RefundItem(item_type="SHIPPING", item_id=address, amount=amount.quantize(Decimal("0.01")), reason=reason)
+            for address, amount in sorted(per_address.items())
+        ]
     quote = await rt.bigcommerce.create_refund_quote(bc_order_id, items)
     payments = [
         RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount, offline=bool(o.offline))

@@ -2,54 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import update
 
 from bcmirakl.runtime import Runtime, use_runtime
-from connectors.state import OrderLineMapping, open_exceptions, upsert_offer_map
+from connectors.state import OrderLineMapping, open_exceptions
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
+from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
 MIXED = 100  # native + shop 2000 + shop 2001, both sellers accept
 REFUSING = 102  # one line from shop 2002, a seller that never answers: Mirakl refuses automatically
-
-
-def seed_offer_map(rt: Runtime, sandbox: Sandbox, order_ids: Iterable[int]) -> None:
-    """What offer sync would have written: each marketplace line's variant -> the offer the customer bought."""
-    world = sandbox.world
-    rows = []
-    for order in (o for o in world.orders if o.bc_order_id in set(order_ids)):
-        for line in (x for x in order.lines if x.marketplace):
-            offer = next(o for o in world.offers_for(line.sku) if o.price == line.price_ex_tax)
-            rows.append(
-                {
-                    "product_sku": line.sku,
-                    "bc_product_id": line.bc_product_id,
-                    "bc_variant_id": line.bc_variant_id,
-                    "owner": "mirakl",
-                    "offer_id": offer.offer_id,
-                    "shop_id": offer.shop_id,
-                }
-            )
-    with rt.sessions() as session:
-        upsert_offer_map(session, rows)
-        session.commit()
 
 
 def only_paid(sandbox: Sandbox, *order_ids: int) -> None:
     for order in sandbox.bigcommerce.state.store.orders.values():
         if order.id not in order_ids and order.status_id == 11:
             order.status_id = 7
-
-
-def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[Any]:
-    book = sandbox.mirakl.state.store.orders
-    return [book.orders[i] for i in book.by_commercial.get(commercial_id, [])]
 
 
 def sellers_act(sandbox: Sandbox) -> None:
@@ -146,8 +118,15 @@ async def test_an_automatic_refusal_is_refunded_in_bigcommerce_and_shown_on_the_
     store = sandbox.bigcommerce.state.store
     refunds = [r for r in store.refunds if r["order_id"] == REFUSING]
     assert len(refunds) == 1
-    line_id = store.orders[REFUSING].lines[0].id
-    assert [(i["item_type"], i["item_id"]) for i in refunds[0]["items"]] == [("PRODUCT", line_id)]
+    order = store.orders[REFUSING]
+    line = order.lines[0]
+    address_id = order.addresses[0].id
+    assert [(i["item_type"], i["item_id"]) for i in refunds[0]["items"]] == [
+        ("PRODUCT", line.id),
+        ("SHIPPING", address_id),
+    ]
+    # The only line was refused, so the customer gets back the goods and all the shipping they paid, tax included.
+    assert Decimal(str(refunds[0]["total_amount"])) == order.total_inc_tax
     assert report.counts["refusal_refund_sent"] == 1 and report.counts["outcome_refused_auto"] == 1
     refused = [a for a in report.alerts if a.event == "bcmirakl.acceptance.refused"]
     assert refused[0].payload["automatic"] is True

@@ -15,28 +15,13 @@ import pytest
 
 from bcmirakl.blocks import credential_overrides
 from bcmirakl.runtime import build_runtime
-from bcmirakl.settings import BridgeSettings
+from bcmirakl.sandbox_settings import sandbox_settings
 from deployments.automations import ALERT_RULES
 from deployments.bootstrap import BootstrapOptions, bootstrap
 from deployments.plan import load_deployments
 from sandbox.app import Sandbox
 
 pytestmark = pytest.mark.flow
-
-
-def _settings(sandbox: Sandbox, tmp_path: Path, **extra: object) -> BridgeSettings:
-    return BridgeSettings(
-        database_url=f"sqlite:///{tmp_path / 'state.db'}",
-        artifacts_dir=tmp_path / "artifacts",
-        bc_base_url=sandbox.bigcommerce_url,
-        bc_store_hash="sandbox",
-        bc_access_token="sandbox-token",
-        mirakl_base_url=sandbox.mirakl_url,
-        mirakl_api_key="sandbox-mirakl-key",
-        erp_base_url=sandbox.erp_url,
-        erp_token="sandbox-erp-token",
-        **extra,
-    )
 
 
 async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator_edits(
@@ -46,7 +31,7 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
     from prefect.automations import Automation
     from prefect.variables import Variable
 
-    settings = _settings(sandbox, tmp_path)
+    settings = sandbox_settings(sandbox.base_url, tmp_path)
     options = BootstrapOptions(alert_webhook_url="http://127.0.0.1:9/alerts/hook")
     said: list[str] = []
     await bootstrap(settings, options, say=said.append)
@@ -91,7 +76,9 @@ async def test_every_bigcommerce_request_takes_a_slot_of_the_named_limit(sandbox
             GlobalConcurrencyLimitCreate(name="bc-gate-test", limit=1000, slot_decay_per_second=0.001)
         )
     transport = httpx.ASGITransport(app=sandbox.app)
-    runtime = build_runtime(_settings(sandbox, tmp_path, bc_concurrency_limit="bc-gate-test"), transport=transport)
+    runtime = build_runtime(
+        sandbox_settings(sandbox.base_url, tmp_path, bc_concurrency_limit="bc-gate-test"), transport=transport
+    )
     try:
         await runtime.bigcommerce.list_order_statuses()
         await runtime.bigcommerce.list_locations()
@@ -108,7 +95,9 @@ async def test_a_missing_quota_limit_fails_the_request_instead_of_running_unthro
     from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 
     transport = httpx.ASGITransport(app=sandbox.app)
-    runtime = build_runtime(_settings(sandbox, tmp_path, bc_concurrency_limit="no-such-limit"), transport=transport)
+    runtime = build_runtime(
+        sandbox_settings(sandbox.base_url, tmp_path, bc_concurrency_limit="no-such-limit"), transport=transport
+    )
     try:
         with pytest.raises(ConcurrencySlotAcquisitionError):
             await runtime.bigcommerce.list_order_statuses()

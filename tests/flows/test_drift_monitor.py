@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
 import pytest
 
 from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, build_runtime, use_runtime
+from bcmirakl.runtime import Runtime, use_runtime
 from flows.drift_monitor import drift_monitor
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox
-from tests.conftest import sandbox_settings
 
 
 @pytest.fixture
 def bridge_config() -> BridgeConfig:
     config = load_config()
     return config.model_copy(update={"offers": config.offers.model_copy(update={"export_poll_seconds": 0.0})})
-
-
-@pytest.fixture
-async def runtime(sandbox: Sandbox, tmp_path: Path, bridge_config: BridgeConfig) -> AsyncIterator[Runtime]:
-    transport = httpx.ASGITransport(app=sandbox.app)
-    rt = build_runtime(sandbox_settings(sandbox, tmp_path), config=bridge_config, transport=transport)
-    try:
-        yield rt
-    finally:
-        await rt.aclose()
 
 
 async def test_drift_monitor_counts_a_planted_oos_buyable_variant_and_emits_its_event(

@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
+from bcmirakl.sandbox_settings import sandbox_settings
 from connectors.bigcommerce import BigCommerceClient
 from connectors.state import OfferMapping, OutboxItem, queue_depth
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox, create_sandbox
 from sandbox.faults import FaultRule
 from sandbox.seed import SeedConfig
-from tests.conftest import sandbox_settings
 
 FAILED_SHOP = 2001  # the seeded FAILED import
 PARTIAL_SHOP = 2002  # the seeded import with lines in error
@@ -42,7 +42,7 @@ async def _no_sleep(seconds: float) -> None:
 async def sandbox_runtime(sandbox: Sandbox, tmp_path: Path, config: BridgeConfig) -> Runtime:
     """A runtime on `sandbox` whose BigCommerce retries wait no real time (429 storms stay fast)."""
     transport = httpx.ASGITransport(app=sandbox.app)
-    settings = sandbox_settings(sandbox, tmp_path)
+    settings = sandbox_settings(sandbox.base_url, tmp_path)
     rt = build_runtime(settings, config=config, transport=transport)
     await rt.bigcommerce.aclose()
     rt.bigcommerce = BigCommerceClient.create(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -16,40 +15,13 @@ from connectors.state import (
     open_exceptions,
     order_lines_for,
     set_cursor,
-    upsert_offer_map,
 )
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
+from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
 MIXED = 100  # native line + MKP-000005 (shop 2000) + MKP-000002 (shop 2001), Awaiting Fulfillment
 CANCELLED = 104  # Cancelled in the seed, never routed
-
-
-def seed_offer_map(rt: Runtime, sandbox: Sandbox, order_ids: Iterable[int]) -> None:
-    """What offer sync would have written: each marketplace line's variant -> the offer the customer bought."""
-    world = sandbox.world
-    rows = []
-    for order in (o for o in world.orders if o.bc_order_id in set(order_ids)):
-        for line in (x for x in order.lines if x.marketplace):
-            offer = next(o for o in world.offers_for(line.sku) if o.price == line.price_ex_tax)
-            rows.append(
-                {
-                    "product_sku": line.sku,
-                    "bc_product_id": line.bc_product_id,
-                    "bc_variant_id": line.bc_variant_id,
-                    "owner": "mirakl",
-                    "offer_id": offer.offer_id,
-                    "shop_id": offer.shop_id,
-                }
-            )
-    with rt.sessions() as session:
-        upsert_offer_map(session, rows)
-        session.commit()
-
-
-def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[Any]:
-    book = sandbox.mirakl.state.store.orders
-    return [book.orders[i] for i in book.by_commercial.get(commercial_id, [])]
 
 
 def cx_metafield(sandbox: Sandbox, order_id: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bcmirakl.config import load_config
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
-from bcmirakl.settings import BridgeSettings
+from bcmirakl.sandbox_settings import sandbox_settings
 from connectors.state import LedgerEntry
 from flows.registry import DEMO_SEQUENCE, STREAMS, load_flow
 from sandbox.app import create_sandbox
@@ -79,17 +79,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     tmp: Path = tmp_path_factory.mktemp("retrigger")
     sandbox = create_sandbox()
     recorder = WriteRecorder(sandbox.app)
-    settings = BridgeSettings(
-        database_url=f"sqlite:///{tmp / 'state.db'}",
-        artifacts_dir=tmp / "artifacts",
-        bc_base_url=sandbox.bigcommerce_url,
-        bc_store_hash="sandbox",
-        bc_access_token="sandbox-token",
-        mirakl_base_url=sandbox.mirakl_url,
-        mirakl_api_key="sandbox-mirakl-key",
-        erp_base_url=sandbox.erp_url,
-        erp_token="sandbox-erp-token",
-    )
+    settings = sandbox_settings(sandbox.base_url, tmp)
     runtime = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=recorder))
     try:
         yield World(runtime, recorder)

@@ -117,6 +117,7 @@ def _response(status: int, body: Any = None, *, headers: dict[str, str] | None =
             id="429-with-reset",
         ),
         pytest.param(429, None, None, RateLimitError, "Too Many Requests", id="429-header-less"),
+        pytest.param(408, None, None, TransientApiError, "Request Timeout", id="408-server-timeout"),
         pytest.param(401, {"status": 401, "title": "Unauthorized"}, None, AuthError, "Unauthorized", id="401"),
         pytest.param(
             403,

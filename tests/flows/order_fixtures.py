@@ -1,0 +1,43 @@
+"""Order-flow test helpers: the offer map offer sync would have left, and the Mirakl orders a routing created.
+
+Shared by the order routing and acceptance guard flow tests, which both start from routed seed orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bcmirakl.runtime import Runtime
+from connectors.state import upsert_offer_map
+from sandbox.app import Sandbox
+
+__all__ = ["mirakl_orders", "seed_offer_map"]
+
+
+def seed_offer_map(rt: Runtime, sandbox: Sandbox, order_ids: Iterable[int]) -> None:
+    """What offer sync would have written: each marketplace line's variant -> the offer the customer bought."""
+    world = sandbox.world
+    rows = []
+    for order in (o for o in world.orders if o.bc_order_id in set(order_ids)):
+        for line in (x for x in order.lines if x.marketplace):
+            offer = next(o for o in world.offers_for(line.sku) if o.price == line.price_ex_tax)
+            rows.append(
+                {
+                    "product_sku": line.sku,
+                    "bc_product_id": line.bc_product_id,
+                    "bc_variant_id": line.bc_variant_id,
+                    "owner": "mirakl",
+                    "offer_id": offer.offer_id,
+                    "shop_id": offer.shop_id,
+                }
+            )
+    with rt.sessions() as session:
+        upsert_offer_map(session, rows)
+        session.commit()
+
+
+def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[Any]:
+    """The Mirakl orders created for one commercial order (the BigCommerce order id), in creation order."""
+    book = sandbox.mirakl.state.store.orders
+    return [book.orders[i] for i in book.by_commercial.get(commercial_id, [])]
