@@ -2,7 +2,9 @@
 
 Parametrized over `flows.registry` at collection time, so a stream registered later is covered without editing
 this file. The streams share one sandbox and state store, brought forward in `DEMO_SEQUENCE` order (each stream
-runs on the state the earlier ones left, as in production), so every stream meets work to do. Each case runs
+runs on the state the earlier ones left, as in production), and before each stream the demo's scenario plays
+what sellers would do (a stock-out, accepting orders, shipping, a refund), so every stream meets work to do:
+the streams that write must have written on their first run, or the rerun would prove nothing. Each case runs
 its stream once, then again with identical parameters, and the second run must send no successful write to
 BigCommerce, Mirakl or the ERP and add no ledger row. Writes are seen by wrapping the sandbox app.
 """
@@ -19,17 +21,20 @@ import pytest
 from sqlalchemy import func, select
 
 from bcmirakl.config import load_config
+from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
 from bcmirakl.sandbox_settings import sandbox_settings
 from connectors.state import LedgerEntry
 from flows.registry import DEMO_SEQUENCE, STREAMS, load_flow
-from sandbox.app import create_sandbox
+from sandbox.app import Sandbox, create_sandbox
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # POSTs that change nothing: starting an offer export (OF52) and asking BigCommerce for a refund quote.
 READ_ONLY_WRITES = ("/_sandbox/", "/api/offers/export/async", "/payment_actions/refund_quotes")
+# Streams whose job is to change BigCommerce, Mirakl or the ERP; the others only read and report.
+WRITING_STREAMS = {"offer_sync", "order_routing", "acceptance_guard", "shipment_sync", "refund_mirror"}
 
 
 def _cases() -> list[Any]:
@@ -71,6 +76,7 @@ class WriteRecorder:
 class World:
     runtime: Runtime
     recorder: WriteRecorder
+    sandbox: Sandbox
     done: int = 0
 
 
@@ -82,14 +88,22 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     settings = sandbox_settings(sandbox.base_url, tmp)
     runtime = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=recorder))
     try:
-        yield World(runtime, recorder)
+        yield World(runtime, recorder, sandbox)
     finally:
         await runtime.aclose()
 
 
+async def _play_scenario(world: World, stream: str, params: dict[str, Any]) -> None:
+    event = BEFORE_STREAM.get((stream, params.get("mode")))
+    if event is not None:
+        transport = httpx.ASGITransport(app=world.sandbox.app)
+        async with httpx.AsyncClient(transport=transport, base_url=world.sandbox.base_url) as http:
+            await event(http, world.sandbox)
+
+
 async def _run(world: World, stream: str, params: dict[str, Any]) -> None:
     with use_runtime(world.runtime):
-        state = await load_flow(stream)(**params, return_state=True)
+        state = await load_flow(stream)(**demo_parameters(stream, params), return_state=True)
     assert state.is_completed(), f"{stream} {params}: {state.type.value} {state.message}"
 
 
@@ -104,11 +118,16 @@ async def test_rerunning_a_stream_with_the_same_parameters_writes_nothing_again(
     world: World, index: int, stream: str, params: dict[str, Any]
 ) -> None:
     for _, earlier_stream, earlier_params in (case.values for case in CASES[world.done : index]):
+        await _play_scenario(world, earlier_stream, earlier_params)
         await _run(world, earlier_stream, earlier_params)
     world.done = max(world.done, index + 1)
 
+    await _play_scenario(world, stream, params)
+    writes_first = len(world.recorder.writes)
     await _run(world, stream, params)
     writes_before, ledger_before = len(world.recorder.writes), _ledger_rows(world)
+    if stream in WRITING_STREAMS:
+        assert writes_before > writes_first, f"{stream} {params} found nothing to do: the rerun would prove nothing"
     await _run(world, stream, params)
 
     assert world.recorder.writes[writes_before:] == []
