@@ -259,32 +259,8 @@ def _customer_problem(
             email=billing.email or address.email or "",
             firstname=billing.first_name or address.first_name or "",
             lastname=billing.last_name or address.last_name or "",
-            billing_address=BillingAddress(
-                lastname=billing.last_name or "",
-                firstname=billing.first_name,
-                company=billing.company or None,
-                street_1=billing.street_1 or "",
-                street_2=billing.street_2 or None,
-                zip_code=billing.zip or None,
-                city=billing.city or "",
-                state=billing.state or None,
-                country=billing.country or billing.country_iso2 or "",
-                country_iso_code=bill_country,
-                phone=billing.phone or None,
-            ),
-            shipping_address=MiraklShippingAddress(
-                lastname=address.last_name or "",
-                firstname=address.first_name,
-                company=address.company or None,
-                street_1=address.street_1 or "",
-                street_2=address.street_2 or None,
-                zip_code=address.zip or None,
-                city=address.city or "",
-                state=address.state or None,
-                country=address.country or address.country_iso2 or "",
-                country_iso_code=ship_country,
-                phone=address.phone or None,
-            ),
+            billing_address=BillingAddress(**_address_fields(billing, bill_country)),
+            shipping_address=MiraklShippingAddress(**_address_fields(address, ship_country)),
         )
     except ValidationError:
         return LineProblem(None, "address_invalid", "customer or address fields do not fit OR01")
@@ -333,3 +309,20 @@ def _line_plan(
         shipping_taxes=shipping_taxes,
     )
     return LinePlan(product.id, offer, offer_line, expected.quantize(CENT))
+
+
+def _address_fields(source: Any, country_iso_code: str) -> dict[str, Any]:
+    """A BigCommerce billing or shipping address in OR01's address fields (both carry the same names)."""
+    return {
+        "lastname": source.last_name or "",
+        "firstname": source.first_name,
+        "company": source.company or None,
+        "street_1": source.street_1 or "",
+        "street_2": source.street_2 or None,
+        "zip_code": source.zip or None,
+        "city": source.city or "",
+        "state": source.state or None,
+        "country": source.country or source.country_iso2 or "",
+        "country_iso_code": country_iso_code,
+        "phone": source.phone or None,
+    }

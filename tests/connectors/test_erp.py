@@ -17,14 +17,7 @@ from connectors.http import (
     RetryPolicy,
     TransientApiError,
 )
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
+from tests.connectors.doubles import RecordingSleep
 
 
 def _client(transport: httpx.MockTransport, sleep: RecordingSleep | None = None) -> ErpClient:

@@ -10,7 +10,8 @@ import pytest
 
 from connectors.bigcommerce import BigCommerceClient
 from connectors.http import QuotaLimiter
-from tests.connectors.bigcommerce.bc_doubles import BASE, STORE, FakeClock, ScriptedServer
+from tests.connectors.bigcommerce.bc_doubles import BASE, STORE, FakeClock
+from tests.connectors.doubles import ScriptedServer
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from connectors.http import (
     RateLimitError,
     TransientApiError,
 )
-from tests.connectors.bigcommerce.bc_doubles import STORE, ScriptedServer, load_fixture
+from tests.connectors.bigcommerce.bc_doubles import STORE, load_fixture
+from tests.connectors.doubles import ScriptedServer
 
 ORDER = load_fixture("order_v2.json")
 VARIANTS = load_fixture("variants_page.json")

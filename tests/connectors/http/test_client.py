@@ -19,31 +19,10 @@ from connectors.http import (
     decode_json,
     retry_after_seconds,
 )
+from tests.connectors.doubles import RecordingSleep as Recorder
+from tests.connectors.doubles import ScriptedServer as Script
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=4.0, jitter=0.25)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-class Script:
-    """Answers requests in order, repeating the last answer; records every request."""
-
-    def __init__(self, *answers: httpx.Response | Exception) -> None:
-        self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def map_error(response: httpx.Response, operation: str) -> ApiError:

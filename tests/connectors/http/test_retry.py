@@ -11,16 +11,9 @@ from connectors.http.errors import (
     TransientApiError,
 )
 from connectors.http.retry import RetryPolicy, backoff_delay, call_with_retry
+from tests.connectors.doubles import RecordingSleep as Recorder
 
 POLICY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4.0, jitter=0.25)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 def failing(errors: list[Exception], result: str = "ok"):

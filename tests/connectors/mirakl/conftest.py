@@ -10,7 +10,8 @@ import pytest
 
 from connectors.http import RetryPolicy
 from connectors.mirakl import ApiKeyAuth, MiraklClient
-from tests.connectors.mirakl.mirakl_fakes import API_KEY, BASE_URL, RecordingSleep
+from tests.connectors.doubles import RecordingSleep
+from tests.connectors.mirakl.mirakl_fakes import API_KEY, BASE_URL
 
 
 @pytest.fixture

@@ -21,16 +21,6 @@ BASE_URL = "https://acme.mirakl.net"
 API_KEY = "test-front-key"
 
 
-class RecordingSleep:
-    """Stands in for asyncio.sleep: returns at once and remembers every requested wait."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 def load_fixture(name: str) -> Any:
     text = (FIXTURES / name).read_text(encoding="utf-8")
     return json.loads(text) if name.endswith(".json") else text

@@ -30,7 +30,7 @@ from connectors.mirakl import (
     ShippingAddress,
     Tracking,
 )
-from tests.connectors.mirakl.mirakl_fakes import RecordingSleep
+from tests.connectors.doubles import RecordingSleep
 
 fastapi = pytest.importorskip("fastapi")
 sandbox_mirakl = pytest.importorskip("sandbox.mirakl", reason="sandbox/mirakl is not importable yet")

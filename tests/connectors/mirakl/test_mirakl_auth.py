@@ -9,7 +9,8 @@ import pytest
 
 from connectors.http import AuthError, TransientApiError
 from connectors.mirakl import ApiKeyAuth, MiraklClient, OAuthClientCredentials
-from tests.connectors.mirakl.mirakl_fakes import BASE_URL, RecordingSleep
+from tests.connectors.doubles import RecordingSleep
+from tests.connectors.mirakl.mirakl_fakes import BASE_URL
 
 TOKEN_URL = "https://auth.mirakl.net/oauth/token"
 

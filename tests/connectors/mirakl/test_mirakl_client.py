@@ -28,7 +28,8 @@ from connectors.mirakl import (
     RefundCreate,
     Tracking,
 )
-from tests.connectors.mirakl.mirakl_fakes import API_KEY, RecordingSleep, load_fixture, order_create
+from tests.connectors.doubles import RecordingSleep
+from tests.connectors.mirakl.mirakl_fakes import API_KEY, load_fixture, order_create
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MakeClient = Callable[..., MiraklClient]

@@ -11,25 +11,12 @@ import pytest
 
 from connectors.http import MalformedResponseError, RateLimitError, RetryPolicy, TransientApiError
 from connectors.mirakl import LineCancelation, MiraklClient, RefundCreate, Tracking
-from tests.connectors.mirakl.mirakl_fakes import RecordingSleep, load_fixture, order_create
+from tests.connectors.doubles import RecordingSleep
+from tests.connectors.doubles import ScriptedServer as Script
+from tests.connectors.mirakl.mirakl_fakes import load_fixture, order_create
 
 MakeClient = Callable[..., MiraklClient]
 Call = Callable[[MiraklClient], Awaitable[Any]]
-
-
-class Script:
-    """Answers requests in order, repeating the last answer; records every request."""
-
-    def __init__(self, *answers: httpx.Response | Exception) -> None:
-        self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def truncated(text: str) -> httpx.Response:
