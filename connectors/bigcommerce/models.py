@@ -40,10 +40,12 @@ __all__ = [
     "ProductCreate",
     "Refund",
     "RefundItem",
+    "RefundItemAdjustment",
     "RefundPayment",
     "RefundPaymentRequest",
     "RefundQuote",
     "RefundedItem",
+    "RefundedItemAdjustment",
     "Rfc2822Datetime",
     "Shipment",
     "ShipmentCreate",
@@ -461,13 +463,24 @@ class OrderStatus(_Response):
 RefundItemType = Literal["PRODUCT", "GIFT_WRAPPING", "SHIPPING", "HANDLING", "ORDER", "FEE", "TAX"]
 
 
+class RefundItemAdjustment(_Request):
+    """A deduction from a PRODUCT item's refund (a restocking or service fee): negative, to the cent."""
+
+    amount: JsonDecimal = Field(lt=0, decimal_places=2)
+    description: str | None = Field(default=None, max_length=255)
+
+
 class RefundItem(_Request):
-    """An item to quote or refund: PRODUCT/GIFT_WRAPPING by `quantity`, the others by `amount`."""
+    """An item to quote or refund: PRODUCT/GIFT_WRAPPING by `quantity`, the others by `amount`.
+
+    A PRODUCT item refunds its quantity's tax-inclusive value plus its (negative) `adjustments`.
+    """
 
     item_type: RefundItemType
     item_id: int
     quantity: int | None = Field(default=None, ge=1)
     amount: JsonDecimal | None = Field(default=None, ge=0)
+    adjustments: list[RefundItemAdjustment] | None = None
     reason: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
@@ -477,6 +490,8 @@ class RefundItem(_Request):
             raise ValueError(f"{self.item_type} refund items need a quantity")
         if not by_quantity and self.amount is None:
             raise ValueError(f"{self.item_type} refund items need an amount")
+        if self.adjustments and self.item_type != "PRODUCT":
+            raise ValueError("only PRODUCT refund items take adjustments")
         return self
 
     def to_api(self) -> dict[str, Any]:
@@ -520,10 +535,18 @@ class RefundQuote(_Response):
     refund_methods: list[list[PaymentOption]] = Field(default_factory=list)
 
 
+class RefundedItemAdjustment(_Response):
+    amount: Decimal
+    description: str | None = None
+
+
 class RefundedItem(_Response):
+    """An item of a recorded refund; a PRODUCT item's value is its quantity's plus its (negative) adjustments."""
+
     item_type: str
     item_id: int
     quantity: int | None = None
+    adjustments: list[RefundedItemAdjustment] = Field(default_factory=list)
     requested_amount: Decimal | None = None
     reason: str | None = None
 

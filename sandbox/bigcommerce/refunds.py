@@ -1,8 +1,9 @@
 """Refund quotes and refunds (orders v3 `payment_actions`): what may be refunded, for how much, by which method.
 
 Items follow `ItemsRefund` in orders.v3.yml: PRODUCT by order-product id with a quantity (its amount is the
-line's tax-inclusive unit price times the quantity, plus negative adjustments), SHIPPING by order-address id with
-an amount, ORDER by order id with a tax-exempt amount. Nothing may exceed what was paid and not yet refunded, and
+line's tax-inclusive unit price times the quantity plus its negative `adjustments`, never below zero; the tax
+refunded stays the quantity's), SHIPPING by order-address id with an amount, ORDER by order id with a tax-exempt
+amount; only PRODUCT items take adjustments. Nothing may exceed what was paid and not yet refunded, and
 a refund's payments must add up to the quoted method amount (bigcommerce.md §5.2).
 
 Error shapes are those each endpoint documents: the quote answers the generic 422
@@ -68,15 +69,13 @@ def _plan_product(order: Order, item: dict[str, Any], index: int, plan: RefundPl
             "The quantity to refund exceeds the quantity left to refund",
             {f"items.{index}.quantity": f"at most {line.quantity - line.quantity_refunded} left to refund"},
         )
-    adjustments = _ZERO
-    for adjustment in item.get("adjustments") or []:
-        amount = parse_money(adjustment.get("amount") if isinstance(adjustment, dict) else None, allow_string=False)
-        if amount is None or amount >= 0:
-            raise _Rejected("JSON data is missing or invalid", {f"items.{index}.adjustments": "must be negative"})
-        adjustments += amount
-    amount = line.price_inc_tax * quantity + adjustments
+    adjustments = _adjustments(item.get("adjustments", []), index)
+    amount = line.price_inc_tax * quantity + sum((a["amount"] for a in adjustments), _ZERO)
     if amount < 0:
-        raise _Rejected("Adjustments exceed the item amount", {f"items.{index}.adjustments": "too large"})
+        raise _Rejected(
+            "The adjustments exceed the amount of the item",
+            {f"items.{index}.adjustments": f"at most {_cents(line.price_inc_tax * quantity)} in total"},
+        )
     plan.total += amount
     plan.tax += line.price_tax * quantity
     plan.items.append(
@@ -85,13 +84,36 @@ def _plan_product(order: Order, item: dict[str, Any], index: int, plan: RefundPl
             "item_id": line.id,
             "reason": item.get("reason", ""),
             "quantity": quantity,
-            "adjustments": item.get("adjustments") or [],
+            "adjustments": adjustments,
         }
     )
 
 
+def _adjustments(raw: Any, index: int) -> list[dict[str, Any]]:
+    """`RefundItemAdjustment`s: each a negative amount (to the cent) with an optional description."""
+    if not isinstance(raw, list):
+        raise _Rejected("JSON data is missing or invalid", {f"items.{index}.adjustments": "must be an array"})
+    adjustments = []
+    for position, adjustment in enumerate(raw):
+        where = f"items.{index}.adjustments.{position}"
+        if not isinstance(adjustment, dict):
+            raise _Rejected("JSON data is missing or invalid", {where: "must be an object"})
+        amount = parse_money(adjustment.get("amount"), allow_string=False)
+        if amount is None or _cents(amount) >= 0:
+            raise _Rejected("JSON data is missing or invalid", {f"{where}.amount": "must be a number < 0"})
+        description = adjustment.get("description", "")
+        if not isinstance(description, str) or len(description) > 255:
+            raise _Rejected("JSON data is missing or invalid", {f"{where}.description": "at most 255 characters"})
+        adjustments.append({"amount": _cents(amount), "description": description})
+    return adjustments
+
+
 def _plan_amount(order: Order, item: dict[str, Any], index: int, plan: RefundPlan) -> None:
     kind = item["item_type"]
+    if "adjustments" in item:
+        raise _Rejected(
+            "JSON data is missing or invalid", {f"items.{index}.adjustments": "only supported for item_type PRODUCT"}
+        )
     amount = parse_money(item.get("amount"), allow_string=False)
     if amount is None or amount < 0:
         raise _Rejected("JSON data is missing or invalid", {f"items.{index}.amount": "must be a number >= 0"})

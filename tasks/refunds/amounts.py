@@ -2,9 +2,11 @@
 
 BigCommerce refunds order products by quantity and shipping by amount, tax included; Mirakl refunds order
 lines by amount in the order's tax mode, with taxes listed apart. A BigCommerce quantity becomes the same share
-of the Mirakl line (price and each tax), a shipping amount is spread over the refund's marketplace lines by
-their shipping price. Going back, a Mirakl refund is paid in BigCommerce as whole order products when it is
-exactly whole units, otherwise as an order-level amount, and its shipping part as a shipping refund.
+of the Mirakl line (price and each tax); the item's (negative, tax-included) adjustments take their part of the
+line's tax-included total off that share, never below zero, so Mirakl gives back what the customer got. A
+shipping amount is spread over the refund's marketplace lines by their shipping price. Going back, a Mirakl
+refund is paid in BigCommerce as whole order products when it is exactly whole units, otherwise as an
+order-level amount, and its shipping part as a shipping refund.
 """
 
 from __future__ import annotations
@@ -71,6 +73,24 @@ def _shipping_gross(order: MiraklOrder, line: MiraklLine) -> Decimal:
     return gross + _tax_sum(line.shipping_taxes) if order.order_tax_mode == "TAX_EXCLUDED" else gross
 
 
+def _goods_gross(order: MiraklOrder, line: MiraklLine) -> Decimal:
+    gross = line.price or ZERO
+    return gross + _tax_sum(line.taxes) if order.order_tax_mode == "TAX_EXCLUDED" else gross
+
+
+def _goods_share(order: MiraklOrder, line: MiraklLine, quantity: int, ordered: int, adjustments: Decimal) -> Decimal:
+    """The share of the Mirakl line (price and each tax) a refund of `quantity` units with `adjustments` takes.
+
+    Adjustments are tax-included amounts like the customer's refund, so they come off the line's tax-included
+    total; the share never goes below zero.
+    """
+    share = Decimal(quantity) / Decimal(ordered)
+    gross = _goods_gross(order, line)
+    if gross:
+        share += adjustments / gross
+    return max(share, ZERO)
+
+
 def or28_rows(
     refund: BcRefund,
     products: Mapping[int, OrderProduct],
@@ -89,6 +109,7 @@ def or28_rows(
     are not checked again but go to the ledger's recovery, and Mirakl's own cap still guards a resend.
     """
     quantities: dict[str, int] = {}
+    adjustments: dict[str, Decimal] = {}
     shipping_total = ZERO
     skipped = 0
     for item in refund.items:
@@ -103,6 +124,7 @@ def or28_rows(
             skipped += 1  # refused or cancelled in Mirakl: nothing was paid to the seller for it
             continue
         quantities[line_id] = quantities.get(line_id, 0) + (item.quantity or 0)
+        adjustments[line_id] = adjustments.get(line_id, ZERO) + sum((a.amount for a in item.adjustments), ZERO)
     gross_shipping = {line_id: _shipping_gross(*mirakl_lines[line_id]) for line_id in quantities}
     all_shipping = sum(gross_shipping.values(), ZERO)
     rows = []
@@ -114,11 +136,13 @@ def or28_rows(
         order, line = mirakl_lines[line_id]
         mapping = next(m for m in mappings.values() if m.mirakl_order_line_id == line_id)
         product = products[mapping.bc_order_product_id]
-        share = Decimal(quantity) / Decimal(product.quantity)
+        share = _goods_share(order, line, quantity, product.quantity, adjustments[line_id])
         ship_gross = shipping_total * gross_shipping[line_id] / all_shipping if all_shipping else ZERO
         ship_share = ship_gross / gross_shipping[line_id] if gross_shipping[line_id] else ZERO
         amount = money((line.price or ZERO) * share)
         shipping_amount = money((line.shipping_price or ZERO) * ship_share)
+        if amount == ZERO and shipping_amount == ZERO:
+            continue  # adjusted down to nothing: the customer got nothing back for this line
         goods_left, shipping_left = pending.get(line_id, refundable_left(line))
         within = outcome == "started" or (amount <= goods_left and shipping_amount <= shipping_left)
         if within and outcome is None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bcmirakl.runtime import Runtime, use_runtime
-from connectors.bigcommerce import RefundItem, RefundPaymentRequest
+from connectors.bigcommerce import RefundItem, RefundItemAdjustment, RefundPaymentRequest
 from connectors.state import ledger_get, open_exceptions, quarantine_counts
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
@@ -31,8 +31,15 @@ def _bc_refunds(sandbox: Sandbox, bc_order_id: int) -> list[dict[str, Any]]:
     return [r for r in sandbox.bigcommerce.state.store.refunds if r["order_id"] == bc_order_id]
 
 
-async def _refund_in_bigcommerce(runtime: Runtime, bc_order_id: int, product_id: int, quantity: int) -> None:
-    items = [RefundItem(item_type="PRODUCT", item_id=product_id, quantity=quantity, reason="Damaged")]
+async def _refund_in_bigcommerce(
+    runtime: Runtime, bc_order_id: int, product_id: int, quantity: int, *fees: Decimal
+) -> None:
+    adjustments = [RefundItemAdjustment(amount=fee, description="Restocking fee") for fee in fees] or None
+    items = [
+        RefundItem(
+            item_type="PRODUCT", item_id=product_id, quantity=quantity, adjustments=adjustments, reason="Damaged"
+        )
+    ]
     quote = await runtime.bigcommerce.create_refund_quote(bc_order_id, items)
     option = quote.refund_methods[0][0]
     payment = RefundPaymentRequest(provider_id=option.provider_id, amount=option.amount, offline=bool(option.offline))
@@ -62,6 +69,30 @@ async def test_a_partial_refund_of_one_line_of_a_two_seller_order_becomes_one_or
     assert "refunds_to_bigcommerce" not in report.counts  # the customer was not refunded a second time
     assert len(_bc_refunds(sandbox, 100)) == 1
     assert "refunds_to_mirakl" not in again.counts and "refunds_confirmed_to_mirakl" not in again.counts
+
+
+async def test_a_refund_with_a_goodwill_adjustment_debits_the_seller_only_what_the_customer_got_back(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_a = routed.line_of(routed.logistic_order_ids[0])
+    await _refund_in_bigcommerce(runtime, 100, routed.lines[line_a][0], 1, Decimal("-3.00"), Decimal("-2.00"))
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    [bc_refund] = _bc_refunds(sandbox, 100)
+    customer_got = routed.line_amounts[line_a] - Decimal("5.00")  # one unit, tax included, minus the adjustments
+    assert bc_refund["total_amount"] == customer_got
+    line = _mirakl_line(sandbox, line_a)
+    [refunded] = line.refunds
+    taxes = sum((t["amount"] for t in refunded.taxes), Decimal("0"))
+    assert refunded.amount < line.price and refunded.amount + taxes == customer_got  # the order is TAX_EXCLUDED
+    assert (refunded.state, refunded.transaction_number) == ("REFUNDED", str(bc_refund["id"]))
+    assert report.counts["refunded_to_mirakl_amount"] == str(refunded.amount)
+    assert report.tables["to-mirakl"][0]["amount"] == refunded.amount
+    assert "refunds_to_mirakl" not in again.counts and len(_mirakl_line(sandbox, line_a).refunds) == 1
+    assert len(_bc_refunds(sandbox, 100)) == 1
 
 
 async def test_two_refunds_on_one_line_are_both_mirrored_within_what_was_paid(

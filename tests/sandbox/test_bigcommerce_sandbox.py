@@ -581,3 +581,41 @@ async def test_the_app_serves_the_same_api_when_mounted_under_a_prefix(bc_app: F
     assert listed.status_code == 200 and listed.json()["id"] == 100
     assert missing.status_code == 404 and missing.json()[0]["status"] == 404
     assert status.status_code == 204 and bc_app.state.store.orders[100].status_id == 9
+
+
+async def test_product_refund_adjustments_lower_the_item_amount_and_must_be_negative_and_not_exceed_it(
+    bc_client: httpx.AsyncClient, bc_store: BigCommerceStore
+) -> None:
+    order_id, [line, *_] = await _order_with_lines(bc_client, 11, 1)
+    actions = f"{V3}/orders/{order_id}/payment_actions"
+    unit = Decimal(line["price_inc_tax"])
+
+    def item(*amounts: float) -> dict[str, Any]:
+        adjustments = [{"amount": a, "description": "Restocking fee"} for a in amounts]
+        return {"item_type": "PRODUCT", "item_id": line["id"], "quantity": 1, "adjustments": adjustments}
+
+    positive = await bc_client.post(f"{actions}/refund_quotes", json={"items": [item(5.0)]})
+    assert positive.status_code == 422
+    assert positive.json()["title"] == "JSON data is missing or invalid"
+    assert positive.json()["errors"] == {"items.0.adjustments.0.amount": "must be a number < 0"}
+    too_large = await bc_client.post(f"{actions}/refund_quotes", json={"items": [item(-float(unit), -0.01)]})
+    assert too_large.status_code == 422 and set(too_large.json()["errors"]) == {"items.0.adjustments"}
+    on_shipping = {"item_type": "SHIPPING", "item_id": line["order_address_id"], "amount": 1, "adjustments": []}
+    assert (await bc_client.post(f"{actions}/refund_quotes", json={"items": [on_shipping]})).status_code == 422
+
+    quote = (await bc_client.post(f"{actions}/refund_quotes", json={"items": [item(-3.0, -2.0)]})).json()["data"]
+    assert Decimal(str(quote["total_refund_amount"])) == unit - Decimal("5.00")
+    payments = [{"provider_id": "custom", "amount": quote["total_refund_amount"], "offline": True}]
+    refused = await bc_client.post(f"{actions}/refunds", json={"items": [item(0.0)], "payments": payments})
+    assert refused.status_code == 422 and refused.json()["data"][0]["errors"]
+    created = await bc_client.post(f"{actions}/refunds", json={"items": [item(-3.0, -2.0)], "payments": payments})
+
+    assert created.status_code == 201
+    refund = created.json()["data"]
+    assert Decimal(str(refund["total_amount"])) == unit - Decimal("5.00")
+    assert refund["items"][0]["adjustments"] == [
+        {"amount": -3, "description": "Restocking fee"},
+        {"amount": -2, "description": "Restocking fee"},
+    ]
+    assert bc_store.orders[order_id].line(line["id"]).quantity_refunded == 1
+    assert bc_store.orders[order_id].refunded_total == unit - Decimal("5.00")

@@ -15,6 +15,7 @@ from connectors.bigcommerce import (
     ProductCreate,
     Refund,
     RefundItem,
+    RefundItemAdjustment,
     RefundPaymentRequest,
     RefundQuote,
     Shipment,
@@ -141,6 +142,27 @@ def test_refund_items_need_quantity_or_amount_by_type():
         "amount": 28.34,
         "offline": True,
     }
+
+
+def test_product_refund_adjustments_are_negative_cents_sent_as_numbers_and_read_back():
+    fee = RefundItemAdjustment(amount=Decimal("-5.00"), description="Restocking fee")
+    item = RefundItem(item_type="PRODUCT", item_id=194, quantity=1, adjustments=[fee, {"amount": Decimal("-0.5")}])
+    assert item.to_api() == {
+        "item_type": "PRODUCT",
+        "item_id": 194,
+        "quantity": 1,
+        "adjustments": [{"amount": -5.0, "description": "Restocking fee"}, {"amount": -0.5}],
+    }
+    for bad in ("0", "2.00", "-1.234"):
+        with pytest.raises(ValidationError, match="amount"):
+            RefundItemAdjustment(amount=Decimal(bad))
+    with pytest.raises(ValidationError, match="only PRODUCT"):
+        RefundItem(item_type="SHIPPING", item_id=128, amount=Decimal("1"), adjustments=[fee])
+    raw = load_fixture("refund.json")["data"]
+    adjusted = {**raw["items"][0], "adjustments": [{"amount": -5.2, "description": "Restocking fee"}]}
+    refund = Refund.model_validate({**raw, "items": [adjusted, {"item_type": "SHIPPING", "item_id": 9}]})
+    assert [(a.amount, a.description) for a in refund.items[0].adjustments] == [(Decimal("-5.2"), "Restocking fee")]
+    assert refund.items[1].adjustments == []
 
 
 def test_shipment_create_sends_items_without_product_ids():

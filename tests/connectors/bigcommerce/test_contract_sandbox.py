@@ -28,6 +28,7 @@ from connectors.bigcommerce import (  # noqa: E402
     MetafieldUpdate,
     ProductCreate,
     RefundItem,
+    RefundItemAdjustment,
     RefundPaymentRequest,
     ShipmentCreate,
     ShipmentItem,
@@ -223,6 +224,20 @@ async def test_refund_quote_then_refund_then_listing(store):
     assert refund.total_amount == quote.total_refund_amount
     assert [r.id for r in per_order] == [r.id for r in filtered] == [refund.id]
     assert refund.items[0].item_id == line.id
+
+
+async def test_a_product_refund_with_an_adjustment_refunds_less_and_lists_the_adjustment(store):
+    line = (await store.client.list_order_products(PAID_ORDER))[0]
+    fee = RefundItemAdjustment(amount=Decimal("-5.00"), description="Restocking fee")
+    items = [RefundItem(item_type="PRODUCT", item_id=line.id, quantity=1, adjustments=[fee])]
+
+    quote = await store.client.create_refund_quote(PAID_ORDER, items)
+    payments = [RefundPaymentRequest(provider_id=p.provider_id, amount=p.amount) for p in quote.refund_methods[0]]
+    refund = await store.client.create_refund(PAID_ORDER, items, payments)
+    [listed] = await store.client.list_order_refunds(PAID_ORDER)
+
+    assert quote.total_refund_amount == refund.total_amount == line.price_inc_tax - Decimal("5.00")
+    assert [(a.amount, a.description) for a in listed.items[0].adjustments] == [(Decimal("-5"), "Restocking fee")]
 
 
 async def test_webhooks_create_and_list(store):

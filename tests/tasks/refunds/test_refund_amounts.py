@@ -28,9 +28,9 @@ def product(pid: int, quantity: int, inc: str = "10.80", refunded: int = 0) -> O
     )
 
 
-def mirakl(line: dict[str, Any], order_id: str = "7-A") -> tuple[MiraklOrder, Any]:
+def mirakl(line: dict[str, Any], order_id: str = "7-A", tax_mode: str = "TAX_EXCLUDED") -> tuple[MiraklOrder, Any]:
     order = MiraklOrder.model_validate(
-        {"order_id": order_id, "currency_iso_code": "USD", "order_tax_mode": "TAX_EXCLUDED", "order_lines": [line]}
+        {"order_id": order_id, "currency_iso_code": "USD", "order_tax_mode": tax_mode, "order_lines": [line]}
     )
     return order, order.order_lines[0]
 
@@ -65,6 +65,44 @@ def test_one_unit_of_two_refunds_half_the_line_and_its_taxes() -> None:
         True,
     )
     assert row["taxes"] == [{"code": "TAX", "amount": D("0.80")}]
+
+
+def adjusted(refund_id: int, *amounts: str) -> BcRefund:
+    fees = [{"amount": amount, "description": "Restocking fee"} for amount in amounts]
+    return bc_refund(refund_id, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1, "adjustments": fees}])
+
+
+def test_an_adjustment_comes_off_the_unit_tax_included_so_the_seller_returns_what_the_customer_got() -> None:
+    [row], _ = or28_rows(adjusted(3, "-5.00"), {11: product(11, 2)}, MAPPINGS, {"7-A-1": mirakl(LINE)}, "14", {})
+    # The customer got 10.80 - 5.00 back; ex tax that is 5.37 plus 0.43 tax, at the line's 8 % rate.
+    assert (row["amount"], row["taxes"]) == (D("5.37"), [{"code": "TAX", "amount": D("0.43")}])
+    assert row["amount"] + row["taxes"][0]["amount"] == D("10.80") - D("5.00")
+    assert (row["quantity"], row["refund_within_paid"]) == (1, True)
+
+
+def test_in_a_tax_included_order_the_amount_is_the_unit_price_minus_the_adjustments() -> None:
+    line = {**LINE, "price": "21.60"}  # 2 units at 10.80, of which 1.60 tax
+    lines = {"7-A-1": mirakl(line, tax_mode="TAX_INCLUDED")}
+    [row], _ = or28_rows(adjusted(3, "-3.00", "-2.00"), {11: product(11, 2)}, MAPPINGS, lines, "14", {})
+    assert (row["amount"], row["taxes"]) == (D("10.80") - D("5.00"), [{"code": "TAX", "amount": D("0.43")}])
+
+
+def test_an_item_adjusted_down_to_nothing_sends_nothing_and_never_a_negative_amount() -> None:
+    lines = {"7-A-1": mirakl(LINE)}
+    for fees in (("-10.80",), ("-10.00", "-5.00")):
+        rows, skipped = or28_rows(adjusted(3, *fees), {11: product(11, 2)}, MAPPINGS, lines, "14", {})
+        assert (rows, skipped) == ([], 0)
+
+
+def test_the_paid_check_counts_the_adjusted_amount() -> None:
+    # The seller already refunded 14.00 of the 20.00 line: a whole unit (10.00) no longer fits, 5.37 does.
+    lines = {"7-A-1": mirakl({**LINE, "refunds": [{"id": "900", "amount": "14.00", "shipping_amount": "0"}]})}
+    whole = bc_refund(3, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}])
+    [unadjusted], _ = or28_rows(whole, {11: product(11, 2)}, MAPPINGS, lines, "14", {})
+    pending: dict[str, tuple[Decimal, Decimal]] = {}
+    [row], _ = or28_rows(adjusted(4, "-5.00"), {11: product(11, 2)}, MAPPINGS, lines, "14", pending)
+    assert (unadjusted["refund_within_paid"], row["refund_within_paid"]) == (False, True)
+    assert pending == {"7-A-1": (D("0.63"), D("4.00"))}
 
 
 def test_a_shipping_refund_is_spread_over_the_refunded_lines_ex_tax() -> None:
