@@ -151,7 +151,9 @@ async def test_refund_quote_and_refund_answers_match_the_spec(
     assert quote_schema is not None and refund_schema is not None
     order_id = ids["order_id"]
     line = (await bigcommerce.get(f"/v2/orders/{order_id}/products")).json()[0]
-    items = [{"item_type": "PRODUCT", "item_id": line["id"], "quantity": 1}]
+    # A goodwill adjustment on the item, so the spec also judges how adjustments come back.
+    adjustment = {"amount": -1.5, "description": "restocking fee"}
+    items = [{"item_type": "PRODUCT", "item_id": line["id"], "quantity": 1, "adjustments": [adjustment]}]
     actions = f"/v3/orders/{order_id}/payment_actions"
 
     quoted = await bigcommerce.post(f"{actions}/refund_quotes", json={"items": items})
@@ -166,6 +168,7 @@ async def test_refund_quote_and_refund_answers_match_the_spec(
     refunded = await bigcommerce.post(f"{actions}/refunds", json={"items": items, "payments": payments})
     assert refunded.status_code == 201, refunded.text
     assert refunded.json()["data"]["order_id"] == order_id
+    assert refunded.json()["data"]["items"][0]["adjustments"] == [adjustment]
     assert_conforms(refund_schema, refunded.json(), "POST refunds")
 
 
