@@ -132,3 +132,17 @@ async def test_rerunning_a_stream_with_the_same_parameters_writes_nothing_again(
 
     assert world.recorder.writes[writes_before:] == []
     assert _ledger_rows(world) == ledger_before
+
+
+@pytest.mark.flow
+async def test_no_artifact_of_any_stream_carries_customer_contact_data(world: World) -> None:
+    for _, stream, params in (case.values for case in CASES[world.done :]):
+        await _play_scenario(world, stream, params)
+        await _run(world, stream, params)
+    world.done = len(CASES)
+    customers = world.sandbox.world.orders
+    contact = {o.email for o in customers} | {o.street for o in customers} | {o.zip for o in customers if o.zip}
+    published = list(world.runtime.artifacts_dir.glob("*"))
+    assert published, "the streams published no artifact"
+    leaks = [(path.name, value) for path in published for value in contact if value in path.read_text()]
+    assert leaks == []
