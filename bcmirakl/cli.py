@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from sandbox.server import serve_forever
 
-            print(f"sandbox on http://127.0.0.1:{args.port}  (/bigcommerce, /mirakl, /erp); Ctrl-C to stop")
+            print(f"sandbox on http://127.0.0.1:{args.port}  (/bigcommerce, /mirakl, /erp, /alerts); Ctrl-C to stop")
             serve_forever(args.port)
             return 0
         if args.command == "run":

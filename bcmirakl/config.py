@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +27,7 @@ __all__ = [
     "RefundConfig",
     "ShipmentConfig",
     "load_config",
+    "read_yaml",
 ]
 
 
@@ -120,21 +121,26 @@ class BridgeConfig(_Section):
     drift: DriftConfig = DriftConfig()
 
 
-def load_config(path: Path | None = None) -> BridgeConfig:
-    """Load and validate the config file (the packaged default when `path` is None)."""
+def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:
+    """A YAML file's content and a name for it in error messages; the packaged default when `path` is None."""
     if path is None:
-        text = resources.files("bcmirakl.defaults").joinpath("bridge.yaml").read_text(encoding="utf-8")
-        source = "packaged bridge.yaml"
+        text = resources.files("bcmirakl.defaults").joinpath(packaged).read_text(encoding="utf-8")
+        source = f"packaged {packaged}"
     else:
         if not path.exists():
-            raise ConfigurationError(f"config file not found: {path}")
-        text = path.read_text(encoding="utf-8")
-        source = str(path)
+            raise ConfigurationError(f"{packaged} not found: {path}")
+        text, source = path.read_text(encoding="utf-8"), str(path)
     try:
-        raw = yaml.safe_load(text) or {}
-        return BridgeConfig.model_validate(raw)
+        return yaml.safe_load(text) or {}, source
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{source} is not valid YAML: {exc}") from None
+
+
+def load_config(path: Path | None = None) -> BridgeConfig:
+    """Load and validate the config file (the packaged default when `path` is None)."""
+    raw, source = read_yaml(path, "bridge.yaml")
+    try:
+        return BridgeConfig.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigurationError(f"{source} is invalid: {problems}") from None

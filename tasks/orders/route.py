@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pandas as pd
 from prefect import task
@@ -23,7 +23,8 @@ from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
 from connectors.http.errors import TransientApiError
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.mirakl.models import OrderCreated
-from connectors.state import get_cursor, order_lines_for, set_cursor
+from connectors.state import order_lines_for, set_cursor
+from tasks.cursors import resume_from
 from tasks.effects import write_once
 from tasks.orders.cancel import cancel_routed_order
 from tasks.orders.cx import cx_document, write_cx_metafield
@@ -60,11 +61,7 @@ class PageResult:
 @task(cache_policy=NO_CACHE)
 async def load_order_cursor(rt: Runtime) -> datetime | None:
     """Where the sweep starts: the saved cursor minus the overlap window (pages shift while orders change)."""
-    with rt.sessions() as session:
-        value = get_cursor(session, ROUTING_STREAM)
-    if value is None:
-        return None
-    return datetime.fromisoformat(value) - timedelta(seconds=rt.config.orders.overlap_seconds)
+    return resume_from(rt.sessions, ROUTING_STREAM, rt.config.orders.overlap_seconds)
 
 
 async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[Order]]:

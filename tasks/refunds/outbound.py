@@ -8,7 +8,7 @@ paid for its line, or that has no valid reason code, is quarantined and recorded
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -23,7 +23,6 @@ from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
 from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
 from connectors.state import (
-    get_cursor,
     ledger_begin,
     ledger_finish,
     ledger_get,
@@ -32,6 +31,7 @@ from connectors.state import (
     set_cursor,
 )
 from expectations import CircuitBreakerTripped
+from tasks.cursors import resume_from
 from tasks.effects import write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, money, or28_rows, reason_code_for
@@ -197,13 +197,10 @@ def _record_decided(rt: Runtime, keys: set[str], reason: str) -> None:
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
     """Read BigCommerce refunds since the cursor (with overlap), gate them, send OR28 per line, move the cursor."""
-    with rt.sessions() as session:
-        cursor = get_cursor(session, BC_CURSOR)
-    if since is None and cursor is not None:
-        since = datetime.fromisoformat(cursor)
+    start = resume_from(rt.sessions, BC_CURSOR, rt.config.refunds.overlap_seconds, since)
     filters: dict[str, Any] = {}
-    if since is not None:
-        filters["created:min"] = since - timedelta(seconds=rt.config.refunds.overlap_seconds)
+    if start is not None:
+        filters["created:min"] = start
     valid_reasons = await _valid_reason_codes(rt)
     async for page in rt.bigcommerce.iter_refunds(**filters):
         rows = await _rows_for_page(rt, page, valid_reasons, report)

@@ -12,12 +12,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bcmirakl.config import read_yaml
 from connectors.http.errors import ConfigurationError
 from connectors.mirakl import Tracking
 
@@ -105,16 +104,10 @@ class CarrierDecision:
 
 def load_carrier_file(path: Path | None = None) -> CarrierTable:
     """The versioned table (the packaged `carriers.yaml` when `path` is None), validated."""
-    if path is None:
-        text = resources.files("bcmirakl.defaults").joinpath("carriers.yaml").read_text(encoding="utf-8")
-        source = "packaged carriers.yaml"
-    else:
-        if not path.exists():
-            raise ConfigurationError(f"carrier table not found: {path}")
-        text, source = path.read_text(encoding="utf-8"), str(path)
+    raw, source = read_yaml(path, "carriers.yaml")
     try:
-        parsed = _CarrierFile.model_validate(yaml.safe_load(text) or {})
-    except (yaml.YAMLError, ValidationError) as exc:
+        parsed = _CarrierFile.model_validate(raw)
+    except ValidationError as exc:
         raise ConfigurationError(f"{source} is invalid: {exc}") from None
     codes = [entry.mirakl_code for entry in parsed.carriers]
     if len(codes) != len(set(codes)):

@@ -9,7 +9,7 @@ translated through the carrier table; a carrier BigCommerce does not know gets a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -19,13 +19,13 @@ from connectors.bigcommerce import OrderProduct, Shipment, ShipmentCreate, Shipm
 from connectors.mirakl import Order as MiraklOrder
 from connectors.state import (
     OrderLineMapping,
-    get_cursor,
     get_logistic_order,
     ledger_get,
     open_exception,
     order_lines_for,
     set_cursor,
 )
+from tasks.cursors import resume_from
 from tasks.effects import write_once
 from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY
@@ -175,12 +175,7 @@ async def mirror_mirakl_shipments(
     rt: Runtime, report: RunReport, table: CarrierTable, until: datetime, since: datetime | None = None
 ) -> None:
     """Create BigCommerce shipments for logistic orders shipped in Mirakl since the cursor, then move it."""
-    with rt.sessions() as session:
-        cursor = get_cursor(session, MIRAKL_CURSOR)
-    if since is None and cursor is not None:
-        since = datetime.fromisoformat(cursor)
-    if since is not None:
-        since = since - _overlap(rt)
+    since = resume_from(rt.sessions, MIRAKL_CURSOR, rt.config.shipments.overlap_seconds, since)
     states = list(rt.config.shipments.mirakl_shipped_states)
     # No end bound: Mirakl dates are compared to the second, and the overlap makes a later re-read harmless.
     async for page in rt.mirakl.iter_orders(order_state_codes=states, start_update_date=since):
@@ -197,7 +192,3 @@ async def mirror_mirakl_shipments(
     with rt.sessions() as session:
         set_cursor(session, MIRAKL_CURSOR, until.isoformat())
         session.commit()
-
-
-def _overlap(rt: Runtime) -> timedelta:
-    return timedelta(seconds=rt.config.shipments.overlap_seconds)

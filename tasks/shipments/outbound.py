@@ -24,7 +24,6 @@ from connectors.mirakl import Order as MiraklOrder
 from connectors.state import (
     claim_batch,
     enqueue,
-    get_cursor,
     logistic_orders_for,
     mark_done,
     mark_failed,
@@ -33,6 +32,7 @@ from connectors.state import (
     order_lines_for,
     set_cursor,
 )
+from tasks.cursors import resume_from
 from tasks.effects import write_once
 from tasks.quality import quarantine_records
 from tasks.reporting import RunReport, emit_alert
@@ -108,12 +108,7 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
     """Queue OR23/OR24 for marketplace lines shipped in BigCommerce since the cursor; the cursor follows each page."""
-    with rt.sessions() as session:
-        cursor = get_cursor(session, BC_CURSOR)
-    if since is None and cursor is not None:
-        since = datetime.fromisoformat(cursor)
-    if since is not None:
-        since = since - timedelta(seconds=rt.config.shipments.overlap_seconds)
+    since = resume_from(rt.sessions, BC_CURSOR, rt.config.shipments.overlap_seconds, since)
     shipped = set(rt.config.shipments.bc_shipped_status_ids)
     async for page in rt.bigcommerce.iter_orders(min_date_modified=since):
         for order in page:

@@ -1,0 +1,83 @@
+"""Missing or wrong configuration stops a run before any call, naming the variable or field and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bcmirakl.config import load_config
+from bcmirakl.settings import load_settings
+from connectors.http.errors import ConfigurationError
+
+COMPLETE = {
+    "BCMIRAKL_BC_STORE_HASH": "abc123",
+    "BCMIRAKL_BC_ACCESS_TOKEN": "s3cr3t-bc",
+    "BCMIRAKL_MIRAKL_BASE_URL": "https://acme.mirakl.net",
+    "BCMIRAKL_MIRAKL_API_KEY": "s3cr3t-mirakl",
+    "BCMIRAKL_ERP_BASE_URL": "https://erp.example",
+    "BCMIRAKL_ERP_TOKEN": "s3cr3t-erp",
+}
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in COMPLETE:
+        monkeypatch.delenv(name, raising=False)
+    for name in (
+        "BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL",
+        "BCMIRAKL_MIRAKL_OAUTH_CLIENT_ID",
+        "BCMIRAKL_MIRAKL_OAUTH_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in COMPLETE.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_complete_environment_loads_with_secrets_hidden(environment: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.bc_store_hash == "abc123"
+    assert "s3cr3t" not in repr(settings)
+
+
+def test_a_missing_variable_is_named(environment: pytest.MonkeyPatch) -> None:
+    environment.delenv("BCMIRAKL_BC_STORE_HASH")
+    with pytest.raises(ConfigurationError, match="BCMIRAKL_BC_STORE_HASH"):
+        load_settings()
+
+
+def test_mirakl_needs_a_key_or_the_whole_oauth_client(environment: pytest.MonkeyPatch) -> None:
+    environment.delenv("BCMIRAKL_MIRAKL_API_KEY")
+    environment.setenv("BCMIRAKL_MIRAKL_OAUTH_CLIENT_ID", "client")
+    with pytest.raises(ConfigurationError, match="BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL"):
+        load_settings()
+
+
+def test_the_packaged_business_config_is_valid() -> None:
+    config = load_config()
+    assert config.orders.paid_status_ids == (11,)
+    assert config.offers.on_feed_failure == "disable"
+
+
+def test_a_wrong_config_value_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.yaml"
+    path.write_text("offers:\n  on_feed_failure: ignore\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"offers\.on_feed_failure"):
+        load_config(path)
+
+
+def test_an_unknown_config_field_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.yaml"
+    path.write_text("orders:\n  payed_status_ids: [11]\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"orders\.payed_status_ids"):
+        load_config(path)
+
+
+def test_broken_yaml_and_a_missing_file_are_configuration_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "bridge.yaml"
+    broken.write_text("offers: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="not valid YAML"):
+        load_config(broken)
+    with pytest.raises(ConfigurationError, match="not found"):
+        load_config(tmp_path / "absent.yaml")
