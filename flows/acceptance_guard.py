@@ -21,7 +21,8 @@ from tasks.acceptance import (
     settle_refusals,
     watch_deadlines,
 )
-from tasks.reporting import RunReport, publish_report
+from tasks.reporting import RunReport
+from tasks.runs import complete_run
 
 __all__ = ["acceptance_guard"]
 
@@ -48,5 +49,4 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         await record_progress(rt, orders, report)
         await publish_scorecard(rt, report)
         report.record_api_calls(rt.api_calls())
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

@@ -31,6 +31,7 @@ from tasks.reconciliation.record import (
     summary_of,
 )
 from tasks.reporting import RunReport, emit_alert, publish_report
+from tasks.runs import complete_run
 
 __all__ = ["commission_reconciliation", "resolve_period"]
 
@@ -105,8 +106,7 @@ async def commission_reconciliation(
             emit_alert(
                 report, "bcmirakl.reconciliation.gaps", f"bcmirakl.stream.{STREAM}", {"gaps": gaps, "label": label}
             )
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)
 
 
 def _midnight(day: date) -> datetime:

@@ -17,7 +17,8 @@ from tasks.offers import read_offer_export, read_seller_health
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
 from tasks.offers.select import select_best
-from tasks.reporting import RunReport, emit_alert, publish_report
+from tasks.reporting import RunReport, emit_alert
+from tasks.runs import complete_run
 
 __all__ = ["drift_monitor"]
 
@@ -76,5 +77,4 @@ async def drift_monitor() -> RunReport:
             payload = {"p95_s": findings.latency_p95_s, "bound_s": config.latency_p95_seconds}
             emit_alert(report, "bcmirakl.offer-sync.latency-breach", "bcmirakl.stream.offer-sync", payload)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

@@ -26,7 +26,8 @@ from tasks.offers import (
 )
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.summary import build_report
-from tasks.reporting import RunReport, emit_alert, publish_report
+from tasks.reporting import RunReport, emit_alert
+from tasks.runs import complete_run
 
 __all__ = ["offer_sync"]
 
@@ -69,5 +70,4 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
                 f"bcmirakl.shop.{shop_id}",
                 {"suite": "offers", "shop_id": shop_id, "failed_rows": failed, "total_rows": total},
             )
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

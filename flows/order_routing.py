@@ -10,7 +10,8 @@ from prefect import flow
 
 from bcmirakl.runtime import runtime_scope
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
-from tasks.reporting import RunReport, publish_report
+from tasks.reporting import RunReport
+from tasks.runs import complete_run
 
 __all__ = ["order_routing"]
 
@@ -33,5 +34,4 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
                 break
         report.counts["pages"] = pages
         report.record_api_calls(rt.api_calls())
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

@@ -14,7 +14,8 @@ from prefect import flow
 from bcmirakl.runtime import runtime_scope
 from tasks.refunds.inbound import pay_mirakl_refunds
 from tasks.refunds.outbound import mirror_bigcommerce_refunds
-from tasks.reporting import RunReport, publish_report
+from tasks.reporting import RunReport
+from tasks.runs import complete_run
 
 __all__ = ["refund_mirror"]
 
@@ -27,5 +28,4 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
         await mirror_bigcommerce_refunds(rt, report, since)
         await pay_mirakl_refunds(rt, report)
         report.record_api_calls(rt.api_calls())
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

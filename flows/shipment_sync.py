@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from prefect import flow
 
 from bcmirakl.runtime import runtime_scope
-from tasks.reporting import RunReport, publish_report
+from tasks.reporting import RunReport
+from tasks.runs import complete_run
 from tasks.shipments.deadlines import report_overdue_shipments
 from tasks.shipments.inbound import mirror_mirakl_shipments
 from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
@@ -35,5 +36,4 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         await push_mirakl_tracking(rt, report, table, set(carriers))
         await report_overdue_shipments(rt, report, now)
         report.record_api_calls(rt.api_calls())
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from prefect import flow
 
 from bcmirakl.runtime import runtime_scope
-from tasks.reporting import RunReport, publish_report
+from tasks.reporting import RunReport
+from tasks.runs import complete_run
 from tasks.smoke import count_bigcommerce_orders, count_mirakl_carriers, count_mirakl_offers
 
 __all__ = ["smoke"]
@@ -23,5 +24,4 @@ async def smoke() -> RunReport:
         report.counts["bigcommerce_orders_read"] = await count_bigcommerce_orders(rt)
         report.counts["mirakl_carriers"] = await count_mirakl_carriers(rt)
         report.record_api_calls(rt.api_calls())
-        await publish_report(report, rt.artifacts_dir)
-        return report
+        return await complete_run(rt, report)

@@ -1,0 +1,29 @@
+"""The end of a successful flow run: publish its report and mark the stream's last success.
+
+`bcmirakl status` shows, per stream, when it last completed; streams that keep no read cursor (the acceptance
+guard, the drift monitor, reconciliation) would otherwise show nothing. The mark is a cursor named
+`<stream>.last_success`, written only once the run's work and report are done.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bcmirakl.runtime import Runtime
+from connectors.state import set_cursor
+from tasks.reporting import RunReport, publish_report
+
+__all__ = ["complete_run", "last_success_cursor"]
+
+
+def last_success_cursor(stream: str) -> str:
+    return f"{stream.replace('-', '_')}.last_success"
+
+
+async def complete_run(rt: Runtime, report: RunReport) -> RunReport:
+    """Publish `report` as the run's artifacts, then record that the stream completed now."""
+    await publish_report(report, rt.artifacts_dir)
+    with rt.sessions() as session:
+        set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())
+        session.commit()
+    return report
