@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.http.errors import PermanentApiError
 from connectors.state import ledger_begin, ledger_finish, ledger_get
 
-__all__ = ["WriteOutcome", "write_once"]
+__all__ = ["WriteOutcome", "is_recorded", "mark_done_elsewhere", "record_outcome", "write_once"]
 
 T = TypeVar("T")
 Status = Literal["sent", "recovered", "already_done", "previously_failed", "failed"]
@@ -87,3 +87,48 @@ def _finish(
         assert entry is not None, "ledger row vanished between begin and finish"
         ledger_finish(session, entry, outcome, ext)
         session.commit()
+
+
+def record_outcome(
+    sessions: sessionmaker[Session],
+    *,
+    system: str,
+    operation: str,
+    keys: list[str],
+    outcome: str,
+    external_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Close keys as decided without a call (`succeeded` or `failed`); a key already decided keeps its outcome.
+
+    Used when the write is known not to be needed: what the bridge mirrored one way must not echo back as a new
+    write the other way, and a record quarantined for good must not be quarantined again at every run.
+    """
+    with sessions() as session:
+        for key in keys:
+            entry = ledger_begin(session, system, operation, key, detail)
+            if entry.outcome == "started":
+                ledger_finish(session, entry, outcome, external_id)
+        session.commit()
+
+
+def mark_done_elsewhere(
+    sessions: sessionmaker[Session], system: str, operation: str, key: str, external_id: str | None, origin: str
+) -> None:
+    """The reverse write of a mirror is already done (its result is `external_id`): stop the echo."""
+    record_outcome(
+        sessions,
+        system=system,
+        operation=operation,
+        keys=[key],
+        outcome="succeeded",
+        external_id=external_id,
+        detail={"mirrored_from": origin},
+    )
+
+
+def is_recorded(sessions: sessionmaker[Session], system: str, operation: str, key: str) -> bool:
+    """Whether the ledger has a finished outcome (either way) for `key`."""
+    with sessions() as session:
+        entry = ledger_get(session, system, operation, key)
+        return entry is not None and entry.outcome != "started"

@@ -20,11 +20,10 @@ from connectors.bigcommerce import Refund as BcRefund
 from connectors.bigcommerce import RefundPaymentRequest
 from connectors.mirakl import PendingRefund, RefundConfirmation
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_exception
-from tasks.effects import write_once
+from tasks.effects import mark_done_elsewhere, write_once
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund, money
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
-from tasks.shipments.marks import mark_done_elsewhere
 
 __all__ = ["pay_mirakl_refunds"]
 

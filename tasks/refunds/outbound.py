@@ -23,8 +23,6 @@ from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
 from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
 from connectors.state import (
-    ledger_begin,
-    ledger_finish,
     ledger_get,
     open_exception,
     order_lines_for,
@@ -32,12 +30,11 @@ from connectors.state import (
 )
 from expectations import CircuitBreakerTripped
 from tasks.cursors import resume_from
-from tasks.effects import write_once
+from tasks.effects import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, money, or28_rows, reason_code_for
 from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY
-from tasks.shipments.marks import mark_done_elsewhere
 
 __all__ = ["mirror_bigcommerce_refunds"]
 
@@ -186,12 +183,14 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
 
 def _record_decided(rt: Runtime, keys: set[str], reason: str) -> None:
     """A quarantined row is decided: later runs re-reading its refund must not quarantine it again."""
-    with rt.sessions() as session:
-        for key in sorted(keys):
-            entry = ledger_begin(session, "mirakl", "OR28", key, {"quarantined": reason})
-            if entry.outcome == "started":
-                ledger_finish(session, entry, "failed")
-        session.commit()
+    record_outcome(
+        rt.sessions,
+        system="mirakl",
+        operation="OR28",
+        keys=sorted(keys),
+        outcome="failed",
+        detail={"quarantined": reason},
+    )
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)

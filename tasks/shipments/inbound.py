@@ -26,11 +26,10 @@ from connectors.state import (
     set_cursor,
 )
 from tasks.cursors import resume_from
-from tasks.effects import write_once
+from tasks.effects import mark_done_elsewhere, write_once
 from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable
-from tasks.shipments.marks import mark_done_elsewhere
 
 __all__ = ["BcShipmentPlan", "mirror_mirakl_shipments", "plan_bc_shipments"]
 

@@ -33,12 +33,11 @@ from connectors.state import (
     set_cursor,
 )
 from tasks.cursors import resume_from
-from tasks.effects import write_once
+from tasks.effects import is_recorded, mark_done_elsewhere, write_once
 from tasks.quality import quarantine_records
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable, decide_mirakl_tracking
-from tasks.shipments.marks import is_recorded, mark_done_elsewhere
 
 __all__ = ["enqueue_bc_shipments", "logistic_orders_shipped", "push_mirakl_tracking"]
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.state import create_state_engine, ledger_get, session_factory, upgrade
-from tasks.effects import write_once
+from tasks.effects import is_recorded, mark_done_elsewhere, record_outcome, write_once
 
 
 @pytest.fixture
@@ -87,3 +87,18 @@ async def test_a_permanent_refusal_is_recorded_and_not_retried(sessions: session
     with sessions() as session:
         entry = ledger_get(session, "mirakl", "OR01", "9")
         assert entry is not None and entry.outcome == "failed"
+
+
+async def test_a_write_marked_done_elsewhere_is_not_sent_and_a_decided_key_keeps_its_outcome(
+    sessions: sessionmaker[Session],
+) -> None:
+    mark_done_elsewhere(sessions, "mirakl", "OR23", "or23:100-A", "BC-SHIP-7", origin="bc-shipment:100-A:TRK1")
+    api = Api()
+    outcome = await write_once(sessions, system="mirakl", operation="OR23", key="or23:100-A", send=api.send)
+    assert (outcome.status, outcome.external_id, api.calls) == ("already_done", "BC-SHIP-7", 0)
+
+    record_outcome(sessions, system="mirakl", operation="OR23", keys=["or23:100-A"], outcome="failed")
+    assert is_recorded(sessions, "mirakl", "OR23", "or23:100-A")
+    with sessions() as session:
+        entry = ledger_get(session, "mirakl", "OR23", "or23:100-A")
+        assert entry is not None and entry.outcome == "succeeded"
