@@ -144,7 +144,13 @@ def build_plan(
     """Split the order's lines (Mirakl-owned variant = marketplace) and price each marketplace line for OR01."""
     native = [p for p in products if p.variant_id is None or p.variant_id not in owned]
     candidates = [p for p in products if p.variant_id is not None and p.variant_id in owned]
-    plan = OrderPlan(order=order, products=list(products), native=native, marketplace=[])
+    plan = OrderPlan(
+        order=order, products=list(products), native=[p for p in native if p.quantity >= 1], marketplace=[]
+    )
+    # A native line without quantity is not sent to the ERP unflagged: it is an exception like a marketplace one.
+    plan.problems += [
+        LineProblem(p.id, "zero_quantity", "the line's quantity is below 1") for p in native if p.quantity < 1
+    ]
     if not candidates:
         return plan
     shipping, shipping_tax = _shipping_shares(products, addresses)
@@ -281,8 +287,15 @@ def _line_plan(
     shipping_tax: Decimal,
     config: BridgeConfig,
 ) -> LinePlan | LineProblem:
+    if product.quantity < 1:
+        return LineProblem(product.id, "zero_quantity", "the line's quantity is below 1", offer.offer_id)
     discounts = sum((Decimal(str(d.get("amount") or 0)) for d in product.applied_discounts), ZERO)
     paid = product.total_ex_tax - discounts
+    if paid <= 0:
+        # Mirakl would debit nothing and pay the seller nothing for goods it still ships: a person decides.
+        return LineProblem(
+            product.id, "zero_amount", "the line's amount after discounts is not above 0", offer.offer_id
+        )
     unit = (paid / product.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
     if unit * product.quantity != paid:
         return LineProblem(product.id, "price_not_divisible", "the discounted line total is not a whole unit price")
