@@ -23,6 +23,7 @@ __all__ = [
     "DriftConfig",
     "OfferSyncConfig",
     "OrderRoutingConfig",
+    "OutageConfig",
     "ReconciliationConfig",
     "RefundConfig",
     "ShipmentConfig",
@@ -110,6 +111,12 @@ class DriftConfig(_Section):
     oos_buyable_alert_count: int = Field(default=1, ge=1, description="alert at this many buyable-but-OOS")
 
 
+class OutageConfig(_Section):
+    alert_share: float = Field(
+        default=1.0, gt=0, le=1, description="a run that deferred this share of its work on one system alerts"
+    )
+
+
 class BridgeConfig(_Section):
     currency: str = Field(default="USD", min_length=3, max_length=3, description="the store's currency")
     offers: OfferSyncConfig = OfferSyncConfig()
@@ -119,6 +126,7 @@ class BridgeConfig(_Section):
     refunds: RefundConfig = RefundConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
     drift: DriftConfig = DriftConfig()
+    outages: OutageConfig = OutageConfig()
 
 
 def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:

@@ -100,7 +100,8 @@ async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) 
     ]
     report.add("orders_seen", len(latest))
     report.add("orders_skipped", len(latest) - len(to_route) - len(to_cancel))
-    result.attempted = len(to_route) + len(to_cancel)
+    # What needs a call: a cancellation of a never-routed order needs none, so it cannot be deferred either.
+    result.attempted = len(to_route) + sum(1 for o in to_cancel if routes.get(o.id) is not None)
     limit = asyncio.Semaphore(cfg.page_concurrency)
 
     async def guarded(order_id: int, step: str, work: Awaitable[None]) -> None:

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 
 from bcmirakl.runtime import Runtime, use_runtime
+from connectors.http.retry import RetryPolicy
 from connectors.state import get_cursor, get_order_route, open_exceptions
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
+from sandbox.faults import FaultRule
 from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
 PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
@@ -74,3 +76,43 @@ async def test_an_unforeseen_error_in_one_order_is_its_exception_case_and_the_ot
     assert [(row["order_product_id"], row["kind"]) for row in exceptions] == [(None, "routing_error")]
     assert "nobody foresaw" not in str(report.tables)  # the message may quote customer data: only the type is kept
     assert "orders_exception" not in again.counts  # final: a rerun neither retries nor alerts again
+
+
+async def test_mirakl_down_alerts_once_per_outage_and_the_first_clean_run_closes_it(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_offer_map(runtime, sandbox, PAID)
+    # One attempt per call, so the outage costs no backoff waits in the test; the flow's behaviour is the same.
+    monkeypatch.setitem(runtime.mirakl.transport._retry_kwargs, "policy", RetryPolicy(max_attempts=1))
+    faults = sandbox.mirakl.state.faults
+    faults.add_rule(FaultRule(path=r"/api/", error_rate=1.0, status=503))
+    with use_runtime(runtime):
+        down = await order_routing(return_state=True)
+        still_down = await order_routing()
+        faults.clear()
+        back = await order_routing()
+
+    first = await down.result()
+    assert down.is_completed() and first.counts["orders_deferred"] == len(PAID)
+    outage_alerts = [a for a in first.alerts if a.event == "bcmirakl.outage.deferred"]
+    assert [(a.resource_id, a.payload["deferred"]) for a in outage_alerts] == [("bcmirakl.system.mirakl", len(PAID))]
+    assert still_down.counts["orders_deferred"] == len(PAID)
+    assert not [a for a in still_down.alerts if a.event == "bcmirakl.outage.deferred"]  # once per outage
+    assert "orders_deferred" not in back.counts
+    assert all(mirakl_orders(sandbox, str(order_id)) for order_id in PAID)
+    assert "mirakl is back: nothing was deferred" in back.notes
+    assert not [c for c in cases(runtime) if c[1] == "outage"]
+
+
+async def test_a_blip_below_the_alert_share_defers_without_an_outage_alert(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_offer_map(runtime, sandbox, PAID)
+    monkeypatch.setitem(runtime.mirakl.transport._retry_kwargs, "policy", RetryPolicy(max_attempts=1))
+    sandbox.mirakl.state.faults.add_rule(FaultRule(path=r"/api/orders$", method="POST", error_rate=1.0, times=1))
+    with use_runtime(runtime):
+        report = await order_routing()
+
+    assert report.counts["orders_deferred"] == 1
+    assert not [a for a in report.alerts if a.event == "bcmirakl.outage.deferred"]
+    assert not [c for c in cases(runtime) if c[1] == "outage"]
