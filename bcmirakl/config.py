@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.http.errors import ConfigurationError
 
@@ -59,7 +59,13 @@ class OrderRoutingConfig(_Section):
     scored: bool = Field(default=True, description="false: orders wait in STAGING until validated (OR02)")
     payment_workflow: str = Field(default="PAY_ON_ACCEPTANCE")
     tax_mode: Literal["bigcommerce", "mirakl"] = Field(default="bigcommerce")
-    shipping_type_code: str = Field(default="STD", description="Mirakl shipping type for marketplace lines")
+    shipping_type_code: str = Field(
+        default="STD", min_length=1, description="Mirakl shipping type for BigCommerce methods not in shipping_methods"
+    )
+    shipping_methods: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="BigCommerce shipping method -> Mirakl shipping types the customer accepts, most wanted first",
+    )
     shipping_zones: dict[str, str] = Field(default_factory=dict, description="country ISO-2 -> Mirakl zone code")
     default_shipping_zone: str | None = Field(default=None, description="zone when the country is not mapped")
     tax_code: str = Field(default="TAX", description="Mirakl tax code for BigCommerce's line taxes")
@@ -67,6 +73,18 @@ class OrderRoutingConfig(_Section):
     overlap_seconds: int = Field(default=120, ge=0, description="order sweeps start this long before the cursor")
     page_concurrency: int = Field(default=8, ge=1, le=32, description="orders of a page routed at once")
     cx_metafield_key: str = Field(default="fulfilment", description="order metafield (namespace bcmirakl) for CX")
+
+    @field_validator("shipping_methods")
+    @classmethod
+    def _methods_name_types(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        empty = sorted(method for method, types in value.items() if not types or not all(types))
+        if empty:
+            raise ValueError(f"give each shipping method at least one Mirakl shipping type: {', '.join(empty)}")
+        return {method.strip().casefold(): types for method, types in value.items()}
+
+    def shipping_types_for(self, method: str | None) -> tuple[str, ...]:
+        """The Mirakl shipping types a line may use, most wanted first, for the customer's BigCommerce method."""
+        return self.shipping_methods.get((method or "").strip().casefold(), (self.shipping_type_code,))
 
 
 class AcceptanceConfig(_Section):

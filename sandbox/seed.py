@@ -6,13 +6,14 @@ The same seed always gives the same world, which is what makes tests and benchma
 
 Planted on purpose, because the bridge must handle them: products offered by several sellers; a suspended
 seller; offers out of stock, inactive and deleted; a Mirakl product whose SKU collides with a native product;
-Mirakl products with no BigCommerce listing (mapping errors); orders in every BigCommerce status, several of
-them mixing native and marketplace lines across two sellers.
+Mirakl products with no BigCommerce listing (mapping errors); a seller without standard shipping in the US;
+orders in every BigCommerce status, several of them mixing native and marketplace lines across two sellers.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,12 @@ __all__ = [
 
 CURRENCY = "USD"
 SANDBOX_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+
+# Shipping types each seller offers per Mirakl shipping zone (a seller's shipping settings in Mirakl). One seller
+# ships only express inside the US: an order that asks every seller for standard shipping cannot reach it.
+SHIPPING_TYPES = {"US": ("STD", "EXP", "NXT"), "EU": ("STD", "EXP"), "INT": ("STD",)}
+EXPRESS_ONLY_US = {"US": ("EXP",), "EU": ("STD", "EXP"), "INT": ("STD",)}
+EXPRESS_ONLY_POSITION = 1
 
 _FIRST_NAMES = ("Alex", "Sam", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Casey")
 _LAST_NAMES = ("Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefebvre")
@@ -58,6 +65,7 @@ class Seller:
     shop_state: str  # OPEN | SUSPENDED | CLOSE | TERMINATED
     currency_iso_code: str = CURRENCY
     refuses_orders: bool = False  # the emulator's simulated seller refuses every order it gets
+    shipping_types: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(SHIPPING_TYPES))
 
 
 @dataclass
@@ -152,6 +160,7 @@ def build_world(config: SeedConfig | None = None) -> World:
             shop_name=f"Seller {i + 1}",
             shop_state="SUSPENDED" if i == config.sellers - 1 and config.sellers > 2 else "OPEN",
             refuses_orders=(i == 2),
+            shipping_types=dict(EXPRESS_ONLY_US if i == EXPRESS_ONLY_POSITION else SHIPPING_TYPES),
         )
         for i in range(config.sellers)
     ]

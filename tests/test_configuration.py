@@ -81,3 +81,17 @@ def test_broken_yaml_and_a_missing_file_are_configuration_errors(tmp_path: Path)
         load_config(broken)
     with pytest.raises(ConfigurationError, match="not found"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_shipping_methods_match_the_bigcommerce_method_case_blind_and_fall_back_to_the_default_type() -> None:
+    orders = load_config().orders
+    assert orders.shipping_types_for(" flat RATE ") == ("STD", "EXP")
+    assert orders.shipping_types_for("Pigeon post") == (orders.shipping_type_code,)
+    assert orders.shipping_types_for(None) == (orders.shipping_type_code,)
+
+
+def test_a_shipping_method_without_types_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.yaml"
+    path.write_text("orders:\n  shipping_methods: {Express: []}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="shipping_methods"):
+        load_config(path)

@@ -42,6 +42,7 @@ from tasks.orders.records import (
     routes_for,
     set_route_status,
 )
+from tasks.orders.shipping import choose_shipping_types, customer_shipping_method
 from tasks.quality import gate_and_quarantine
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
@@ -218,6 +219,8 @@ async def _route(
             )
         else:
             to_send.append(line)
+    to_send, unshippable = await choose_shipping_types(rt, plan, to_send, customer_shipping_method(plan, addresses))
+    problems += unshippable
     with rt.sessions() as session:
         anchor_route(session, plan, problems)
         session.commit()
