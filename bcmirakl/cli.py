@@ -2,7 +2,8 @@
 
     bcmirakl demo                       seed the sandbox, run every stream against it, print what happened
     bcmirakl sandbox serve --port 8800  serve the BigCommerce, Mirakl and ERP emulators on 127.0.0.1
-    bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores
+    bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores (under the Prefect
+                                        server PREFECT_API_URL names, else a temporary one it owns)
     bcmirakl db upgrade                 apply the state store migrations
     bcmirakl status                     last success, lag, queues, quarantine, open cases, deadlines per stream
     bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
@@ -113,12 +114,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run_stream(stream: str, params: dict[str, Any]) -> int:
+    from bcmirakl.prefect_api import prefect_api
     from bcmirakl.progress import ticking
     from flows.registry import load_flow
 
     flow = load_flow(stream)
-    async with ticking(stream):
-        state = await flow(**params, return_state=True)
+    with prefect_api():
+        async with ticking(stream):
+            state = await flow(**params, return_state=True)
     print(f"{stream}: {state.type.value} {state.message or ''}".rstrip())
     return 0 if state.is_completed() else 1
 
