@@ -62,3 +62,19 @@ async def test_when_no_type_the_method_allows_fits_the_line_is_an_exception_befo
         assert get_order_route(session, MIXED).status == "exception"
         cases = [(c.kind, c.detail["reason"]) for c in open_exceptions(session, "order_routing")]
     assert cases == [("no_shipping_type", "shipping method 'Flat Rate' allows STD; the offer ships to US: EXP")]
+
+
+async def test_an_offer_sh02_no_longer_knows_is_not_shippable_before_or01(
+    runtime: Runtime, sandbox: Sandbox, only_mixed_basket_paid: None
+) -> None:
+    seed_offer_map(runtime, sandbox, [MIXED])
+    catalog = sandbox.mirakl.state.store.catalog
+    gone = next(o for o in catalog.offers.values() if o.product_sku == "MKP-000002" and o.shop_id == EXPRESS_ONLY_SHOP)
+    gone.deleted = True
+    with use_runtime(runtime):
+        await order_routing()
+
+    assert [(o.shop_id, len(o.lines)) for o in mirakl_orders(sandbox, str(MIXED))] == [(2000, 1)]
+    with runtime.sessions() as session:
+        cases = [(c.kind, c.detail["reason"], c.detail["offer_id"]) for c in open_exceptions(session, "order_routing")]
+    assert cases == [("offers_not_shippable", "OFFER_NOT_FOUND", gone.offer_id)]
