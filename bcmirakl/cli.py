@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcmirakl.carriers_cli import add_carrier_commands
+from bcmirakl.offers_cli import add_offer_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -74,6 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
     add_carrier_commands(commands)
+    add_offer_commands(commands)
     return parser
 
 
@@ -105,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
 
             with _state_store() as session:
                 return run_carrier_command(args, session)
+        if args.command == "offers":
+            from bcmirakl.offers_cli import run_offer_command
+
+            with _state_store() as session:
+                return run_offer_command(args, session)
         if args.command == "bootstrap":
             return asyncio.run(_bootstrap(args))
     except ConfigurationError as exc:
