@@ -69,6 +69,7 @@ from connectors.state.outbox import (
     release_claims,
     requeue,
     supersede_held,
+    superseded,
 )
 from connectors.state.quarantines import (
     quarantine,
@@ -168,6 +169,7 @@ __all__ = [
     "set_cursor",
     "silent_holders",
     "supersede_held",
+    "superseded",
     "upgrade",
     "upsert_carrier_overrides",
     "upsert_logistic_orders",

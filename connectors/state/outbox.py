@@ -41,6 +41,7 @@ __all__ = [
     "release_claims",
     "requeue",
     "supersede_held",
+    "superseded",
 ]
 
 # How long an unrenewed claim protects its rows; past it the worker is presumed dead and the rows are claimable
@@ -217,6 +218,20 @@ def release_claims(
         )
         released += result.rowcount
     return released
+
+
+def superseded(session: Session, items: Iterable[OutboxItem]) -> set[int]:
+    """Ids of claimed items whose payload a newer change replaced while they were in flight.
+
+    The worker pushed (or had refused) an older state of their key: settle them with `requeue`, so the newer
+    state goes out too, rather than marking them done or holding them. `items` carry the payload as claimed.
+    """
+    claimed = {item.id: item.payload for item in items}
+    found: set[int] = set()
+    for batch in chunks(claimed, IN_CHUNK_SIZE):
+        rows = session.execute(select(OutboxItem.id, OutboxItem.payload).where(OutboxItem.id.in_(batch))).tuples()
+        found |= {item_id for item_id, payload in rows if payload != claimed[item_id]}
+    return found
 
 
 def held_items(session: Session, stream: str) -> list[OutboxItem]:

@@ -45,7 +45,9 @@ from connectors.state import (
     mark_quarantined,
     quarantine_many,
     queue_depth,
+    requeue,
     resolve_rejections,
+    superseded,
     upsert_offer_map,
 )
 from connectors.state.types import utcnow
@@ -242,7 +244,10 @@ def _acknowledge(
 ) -> None:
     acknowledged = utcnow()
     with rt.sessions() as session:
-        mark_done(session, [item.id for item in done])
+        # BigCommerce holds these states now (the offer map says so), but a change enqueued meanwhile must follow.
+        newer = superseded(session, done)
+        mark_done(session, [item.id for item in done if item.id not in newer])
+        requeue(session, newer)
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
         resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], REJECTED)
         finish_entry(session, operation, key, "succeeded", external_id)
@@ -301,6 +306,10 @@ def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:
 
 
 def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: PushStats, run_id: str | None) -> None:
+    """Hold refused items with the reason; one whose key got a newer change meanwhile goes back to the queue."""
+    with rt.sessions() as session:
+        newer = superseded(session, items)
+    items = [item for item in items if item.id not in newer]
     records = [
         {
             "record_key": item.payload["product_sku"],
@@ -314,10 +323,12 @@ def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: P
         for item in items
     ]
     with rt.sessions() as session:
+        requeue(session, newer)
         mark_quarantined(session, [item.id for item in items], reason)
         quarantine_many(session, STREAM, records, run_id=run_id)
         session.commit()
-    stats.quarantined[reason] += len(items)
+    if items:
+        stats.quarantined[reason] += len(items)
 
 
 def finish_entry(session: Session, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:

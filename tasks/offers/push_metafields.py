@@ -19,7 +19,9 @@ from connectors.state import (
     ledger_begin,
     mark_done,
     offer_metafields_for,
+    requeue,
     resolve_rejections,
+    superseded,
     upsert_offer_map,
     upsert_offer_metafields,
 )
@@ -154,7 +156,9 @@ def _record(
             saved[variant] = metafield.id
     done = [item for item in items if int(item.payload["variant_id"]) in saved]
     with rt.sessions() as session:
-        mark_done(session, [item.id for item in done])
+        newer = superseded(session, done)
+        mark_done(session, [item.id for item in done if item.id not in newer])
+        requeue(session, newer)
         upsert_offer_metafields(
             session,
             [

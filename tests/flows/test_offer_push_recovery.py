@@ -1,6 +1,7 @@
 """The offer push converges after a crash or a refusal: a dead drain's claims are taken over by the next run (a
-live one's are left alone), the drift monitor alerts on claims stuck under a silent worker, and a variant
-BigCommerce rejected once is pushed again by its next change or by `bcmirakl offers requeue`."""
+live one's are left alone), the drift monitor alerts on claims stuck under a silent worker, a variant
+BigCommerce rejected once is pushed again by its next change or by `bcmirakl offers requeue`, and a change
+queued while an older state of its variant is in flight is pushed after it instead of being marked done."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from connectors.state import (
     LedgerEntry,
     OutboxItem,
     OutboxWorker,
+    enqueue_many,
     quarantine_counts,
     queue_depth,
     register_worker,
@@ -194,3 +196,43 @@ async def test_offers_requeue_pushes_a_held_variant_again(
 
     variant = variant_for(sandbox, sku)
     assert variant["inventory_level"] == 0 and variant["purchasing_disabled"] is True
+
+
+async def test_a_change_queued_while_an_older_state_of_the_variant_is_in_flight_is_pushed_after_it(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sku, offer_id = single_good_offer_product(sandbox)
+    real_put = runtime.bigcommerce.update_variants
+    calls: list[int] = []
+
+    async def put_while_a_sell_out_is_queued(updates: Any) -> Any:
+        calls.append(len(updates))
+        if len(calls) == 1:  # another cycle queues the variant's sell-out under the same key meanwhile
+            with runtime.sessions() as session:
+                [item] = session.scalars(
+                    select(OutboxItem).where(OutboxItem.status == "in_flight", OutboxItem.kind == "variant")
+                ).all()
+                sold_out = {
+                    **item.payload,
+                    "inventory_level": 0,
+                    "purchasing_disabled": True,
+                    "purchasing_disabled_message": runtime.config.offers.unbuyable_message,
+                    "stock_only": False,
+                    "hash": "sold-out",
+                }
+                enqueue_many(session, "offer-sync", "variant", [(item.idempotency_key, sold_out)])
+                session.commit()
+        return await real_put(updates)
+
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+        before = variant_for(sandbox, sku)["inventory_level"]
+        await set_offers(sandbox, [{"offer_id": offer_id, "quantity": before + 4}])
+        monkeypatch.setattr(runtime.bigcommerce, "update_variants", put_while_a_sell_out_is_queued)
+        await offer_sync(mode="delta")
+
+    variant = variant_for(sandbox, sku)
+    assert calls == [1, 1]  # the restock, then the sell-out queued while it was in flight
+    assert variant["inventory_level"] == 0 and variant["purchasing_disabled"] is True
+    with runtime.sessions() as session:
+        assert queue_depth(session, "offer-sync")["pending"] == 0
