@@ -5,7 +5,8 @@
     bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores (under the Prefect
                                         server PREFECT_API_URL names, else a temporary one it owns)
     bcmirakl db upgrade                 apply the state store migrations
-    bcmirakl status                     last success, lag, queues, quarantine, open cases, deadlines per stream
+    bcmirakl status                     last success, lag, queues, stuck items, quarantine, open cases, deadlines
+    bcmirakl offers held|requeue        offer pushes BigCommerce refused, and queueing them again
     bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
 
 Heavy imports (Prefect, pandas, Great Expectations) happen inside the command that needs them, so `--help`
