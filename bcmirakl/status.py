@@ -161,7 +161,7 @@ def render_status(report: StatusReport) -> str:
                     "worker": h.worker,
                     "items": h.items,
                     "silent": _duration(report.generated_at - h.last_sign_of_life()),
-                    "claimed since": h.oldest_claim.isoformat(timespec="seconds"),
+                    "last renewal": h.last_renewal.isoformat(timespec="seconds"),
                 }
                 for h in report.stuck_claims
             ],

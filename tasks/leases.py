@@ -6,7 +6,7 @@ claims in its stream and takes the dead ones' items back into the queue at once,
 ten-minute lease. A worker is dead when any of these says so:
 
 - Prefect: its flow run is in a final state (completed, failed, crashed, cancelled). A run killed under a server
-  stays RUNNING until Prefect's own zombie detection marks it CRASHED, so this alone is not enough;
+  stays RUNNING unless an automation on Prefect's flow-run heartbeats marks it CRASHED: not enough alone;
 - its process is gone: it ran on this host (same hostname and pid namespace) and its pid no longer exists;
 - its heartbeat stopped: silent for `SILENCE_LIMIT` (the rule that works across hosts and Prefect servers).
 
@@ -121,7 +121,7 @@ def stuck_in_flight(rt: Runtime) -> list[dict[str, Any]]:
             "worker": holder.worker,
             "items": holder.items,
             "silent_s": int(holder.silent_for(now).total_seconds()),
-            "claimed_at": holder.oldest_claim.isoformat(timespec="seconds"),
+            "last_renewal": holder.last_renewal.isoformat(timespec="seconds"),
         }
         for holder in holders
     ]
