@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from connectors.http import RecordRejectedError
+from connectors.http.records import describe_validation_error
 
 __all__ = [
     "BillingAddress",
@@ -594,15 +595,6 @@ class Webhook(_Response):
 
 
 # --- validation helpers ------------------------------------------------------------------------------------
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """Where and why a payload failed, without the offending values (they may be customer data)."""
-    parts = []
-    for error in exc.errors(include_input=False, include_url=False)[:5]:
-        location = ".".join(str(part) for part in error["loc"]) or "<root>"
-        parts.append(f"{location}: {error['msg']}")
-    return "; ".join(parts)
 
 
 def validate_record(model: type[M], raw: Mapping[str, Any]) -> M:

@@ -28,12 +28,14 @@ from connectors.http import (
     ApiTransport,
     ConfigurationError,
     MalformedResponseError,
+    Page,
     PermanentApiError,
     QuotaLimiter,
     RecordRejectedError,
     RetryPolicy,
     TransientApiError,
     decode_json,
+    parse_page,
 )
 from connectors.http.retry import Sleep
 from connectors.mirakl import settings as s
@@ -191,7 +193,7 @@ class MiraklClient:
         path = s.PATH_OFFERS_EXPORT_STATUS.format(tracking_id=tracking_id)
         return await self._get(path, "OF53", lambda raw: self._parse_envelope(OfferExportStatus, raw, "OF53"))
 
-    async def iter_offer_export_chunk(self, url: str) -> AsyncIterator[list[ExportedOffer]]:
+    async def iter_offer_export_chunk(self, url: str) -> AsyncIterator[Page[ExportedOffer]]:
         """OF54: download one export chunk and yield its offers in pages.
 
         The chunk is parsed once; pages keep each downstream batch a manageable size.
@@ -204,7 +206,8 @@ class MiraklClient:
 
         Raises:
             PermanentApiError: the URL points at another host.
-            RecordRejectedError: an offer does not fit the model.
+            UnreadableResponseError: the chunk is not a JSON array, twice running. An offer that does not fit
+                the model is not raised: it is set aside in its page's `rejected` (see `connectors.http.records`).
         """
         target = self._http.base_url.join(url)
         if target.host != self._http.base_url.host:
@@ -224,7 +227,7 @@ class MiraklClient:
         poll_interval: float = s.OFFER_EXPORT_POLL_INTERVAL_S,
         max_polls: int = s.OFFER_EXPORT_MAX_POLLS,
         items_per_chunk: int | None = None,
-    ) -> AsyncIterator[list[ExportedOffer]]:
+    ) -> AsyncIterator[Page[ExportedOffer]]:
         """OF52 → OF53 (polled with a doubling delay) → OF54 for every chunk, as pages of offers.
 
         Args:
@@ -260,7 +263,7 @@ class MiraklClient:
             f"offer export {tracking_id} still pending after {max_polls} polls", system=s.SYSTEM, operation="OF53"
         )
 
-    async def iter_offers_delta_csv(self, last_request_date: datetime | None) -> AsyncIterator[list[ExportedOffer]]:
+    async def iter_offers_delta_csv(self, last_request_date: datetime | None) -> AsyncIterator[Page[ExportedOffer]]:
         """OF51 (deprecated, kept as fallback): the semicolon CSV of offers changed since a date.
 
         Args:
@@ -271,7 +274,8 @@ class MiraklClient:
             An async iterator of pages of offers.
 
         Raises:
-            ApiError: classified by `map_mirakl_error`; RecordRejectedError for a row that does not fit.
+            ApiError: classified by `map_mirakl_error`. A row that does not fit the model is set aside in its
+                page's `rejected`, never raised.
         """
         params = {"last_request_date": _date_param(last_request_date)}
         rows = await self.transport.request(
@@ -752,7 +756,7 @@ class MiraklClient:
             return await self._get(path, operation, shape, page_params)
 
         async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE, params=params):
-            yield self._parse_items(model, items, operation, id_field)
+            yield self._page(model, items, operation, id_field)
 
     async def _offset_xml(self, path: str, operation: str, model: type[M]) -> AsyncIterator[list[M]]:
         def shape(raw: Any) -> tuple[list[Any], int]:
@@ -764,7 +768,7 @@ class MiraklClient:
             return await self._get(path, operation, shape, page_params)
 
         async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE):
-            yield self._parse_items(model, items, operation, "order_id")
+            yield self._page(model, items, operation, "order_id")
 
     async def _seek(
         self, path: str, operation: str, model: type[M], limit: int, params: dict[str, Any], id_field: str
@@ -778,13 +782,36 @@ class MiraklClient:
             return await self._get(path, operation, shape, page_params)
 
         async for items in iter_seek_pages(fetch, limit=limit, operation=operation, params=params):
-            yield self._parse_items(model, items, operation, id_field)
+            yield self._page(model, items, operation, id_field)
 
-    def _offer_pages(self, rows: list[Any], operation: str) -> Iterable[list[ExportedOffer]]:
+    def _offer_pages(self, rows: list[Any], operation: str) -> Iterable[Page[ExportedOffer]]:
+        # Offers carry no customer data, so a rejected row keeps a bounded raw copy for the operator.
         context = {"now": self._clock()}
         for start in range(0, len(rows), s.OFFER_PAGE_SIZE):
             chunk = rows[start : start + s.OFFER_PAGE_SIZE]
-            yield self._parse_items(ExportedOffer, chunk, operation, "offer_id", context=context)
+            yield self._page(ExportedOffer, chunk, operation, "offer_id", keep_raw=True, context=context)
+
+    def _page(
+        self,
+        model: type[M],
+        items: list[Any],
+        operation: str,
+        id_field: str,
+        *,
+        keep_raw: bool = False,
+        context: dict[str, Any] | None = None,
+    ) -> Page[M]:
+        """One page's valid records; the rejected ones ride on the page and in the transport's rejection log."""
+        page = parse_page(
+            model,
+            items,
+            operation=operation,
+            key_of=lambda item: item.get(id_field),
+            keep_raw=keep_raw,
+            context=context,
+        )
+        self.transport.rejections.add(page.rejected)
+        return page
 
     @staticmethod
     def _parse_envelope(model: type[M], raw: Any, operation: str) -> M:
@@ -796,13 +823,13 @@ class MiraklClient:
             ) from exc
 
     @staticmethod
-    def _parse_items(
-        model: type[M], items: list[Any], operation: str, id_field: str, *, context: dict[str, Any] | None = None
-    ) -> list[M]:
+    def _parse_items(model: type[M], items: list[Any], operation: str, id_field: str) -> list[M]:
+        """Every item of a write's answer or a reference list, or `RecordRejectedError`: these are not pages,
+        and a created refund or cancellation the bridge cannot read must stop the caller, not vanish."""
         parsed: list[M] = []
         for item in items:
             try:
-                parsed.append(model.model_validate(item, context=context))
+                parsed.append(model.model_validate(item))
             except ValidationError as exc:
                 key = item.get(id_field) if isinstance(item, dict) else None
                 raise RecordRejectedError(f"{operation}:{key}", _first_error(exc)) from exc

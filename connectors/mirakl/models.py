@@ -8,6 +8,7 @@ response dates are aware (Mirakl writes UTC; a date without zone is read as UTC)
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -147,23 +148,58 @@ def select_price(prices: list[OfferPrice], now: datetime) -> Decimal | None:
     return default.origin_price
 
 
+# Offer values the bridge can carry to a storefront; a row outside them is rejected with its reason (and
+# quarantined by the offer sync) before it reaches the state store or a push batch.
+# mmp-front-openapi.yaml, OF54_Response_200_Ext_FileStructure.quantity and OF51 `quantity`:
+#   "type: integer, format: int32 ... Offer quantity available".
+# product-variants_catalog.v3.yml, variant `inventory_level`: "cannot exceed 2,147,483,647 ... maximum: 2147483647".
+INT32_MAX = 2**31 - 1
+# product-variants_catalog.v3.yml, variant `sku`: "maxLength: 255, minLength: 1". A Mirakl product SKU is the
+# SKU of its BigCommerce variant, so a longer one can never match one (the Mirakl spec gives no length).
+SKU_MAX_LENGTH = 255
+# The bridge's money columns are NUMERIC(18,4): 14 integer digits. No storefront price comes near it.
+AMOUNT_LIMIT = Decimal(10) ** 14
+# Control, format (zero-width), surrogate, private-use and unassigned code points, and line/paragraph
+# separators: a SKU holding one cannot be told apart from another on screen, and PostgreSQL refuses NUL.
+_ODD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _storefront_sku(value: str) -> str:
+    if not 1 <= len(value) <= SKU_MAX_LENGTH:
+        raise ValueError(f"SKU must be 1 to {SKU_MAX_LENGTH} characters, got {len(value)}")
+    if value != value.strip():
+        raise ValueError("SKU has leading or trailing whitespace")
+    odd = sorted({f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in _ODD_CATEGORIES})
+    if odd:
+        raise ValueError(f"SKU holds control or invisible characters ({', '.join(odd[:3])})")
+    if not unicodedata.is_normalized("NFC", value):
+        raise ValueError("SKU is not in Unicode composed form (NFC)")
+    return value
+
+
+StorefrontSku = Annotated[str, AfterValidator(_storefront_sku)]
+OfferQuantity = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+OfferAmount = Annotated[Decimal, Field(allow_inf_nan=False, gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)]
+
+
 class ExportedOffer(MiraklResponse):
     """An offer row of an export (OF54 JSON chunk or OF51 CSV); deleted rows carry only ids and flags.
 
-    Validate with `context={"now": ...}` to choose the OF54 discount price at a fixed instant.
+    Validate with `context={"now": ...}` to choose the OF54 discount price at a fixed instant. Quantities,
+    amounts and product SKUs are held to what a storefront can carry (see `INT32_MAX` and its neighbours).
     """
 
     offer_id: int
-    product_sku: str | None = None
+    product_sku: StorefrontSku | None = None
     shop_id: int | None = None
     shop_sku: str | None = None
-    quantity: int | None = None
+    quantity: OfferQuantity | None = None
     active: bool | None = None
     deleted: bool = False
     currency_iso_code: str | None = None
-    price: Decimal | None = None
-    min_shipping_price: Decimal | None = None
-    total_price: Decimal | None = None
+    price: OfferAmount | None = None
+    min_shipping_price: OfferAmount | None = None
+    total_price: OfferAmount | None = None
     last_updated: MiraklDatetime | None = None
     prices: list[OfferPrice] = Field(default_factory=list)
 

@@ -21,6 +21,7 @@ __all__ = [
     "ExportRequest",
     "ImportIn",
     "OfferChanges",
+    "OfferDefects",
     "RefundPaymentRequest",
     "RefundRequest",
     "SellerRefundIn",
@@ -206,6 +207,15 @@ class OfferChange(_Body):
 
 class OfferChanges(_Body):
     offers: list[OfferChange] = Field(min_length=1)
+
+
+class OfferDefect(_Body):
+    offer_id: int
+    fields: dict[str, Any] = Field(description="raw export values planted over the row; {} removes the defect")
+
+
+class OfferDefects(_Body):
+    defects: list[OfferDefect] = Field(min_length=1)
 
 
 class ImportIn(_Body):

@@ -66,6 +66,10 @@ class MiraklOffer:
     last_updated: datetime
     state_code: str = "11"  # "new" on most tenants
     leadtime_to_ship: int = 2
+    # Fault injection, not Mirakl behaviour: raw values a test plants over this offer's export row (JSON field
+    # names; the CSV row gets them under the kebab-case column), to play a seller feed that sends what the spec
+    # does not allow (a quantity beyond int32, a 300-character SKU, text where a number belongs).
+    export_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 def _millis(moment: datetime) -> int:
@@ -119,7 +123,15 @@ class OfferBook:
         return [self.offers[offer_id] for offer_id in ids]
 
     def to_json(self, offer: MiraklOffer) -> dict[str, Any]:
-        """One OF54 JSON export object; deleted offers carry only their identifiers."""
+        """One OF54 JSON export object (with any planted defect); deleted offers carry only their identifiers."""
+        return {**self._json(offer), **offer.export_overrides}
+
+    def to_csv_row(self, offer: MiraklOffer) -> dict[str, str]:
+        """One OF51 / OF52-CSV row (with any planted defect); deleted offers fill only the identifier columns."""
+        planted = {name.replace("_", "-"): str(value) for name, value in offer.export_overrides.items()}
+        return {**self._csv_row(offer), **planted}
+
+    def _json(self, offer: MiraklOffer) -> dict[str, Any]:
         if offer.deleted:
             return {
                 "offer_id": offer.offer_id,
@@ -173,8 +185,7 @@ class OfferBook:
             "warehouses": [],
         }
 
-    def to_csv_row(self, offer: MiraklOffer) -> dict[str, str]:
-        """One OF51 / OF52-CSV row; deleted offers fill only the identifier columns."""
+    def _csv_row(self, offer: MiraklOffer) -> dict[str, str]:
         if offer.deleted:
             return {
                 "offer-id": str(offer.offer_id),
