@@ -49,6 +49,13 @@ class OfferSyncConfig(_Section):
     push_batch_size: int = Field(default=50, ge=1, le=50, description="variants per batch update")
     export_poll_seconds: float = Field(default=10.0, ge=0, description="first wait between OF53 polls (doubles)")
     feed_lookback_hours: float = Field(default=24, gt=0, description="OF04 imports read to judge seller feeds")
+    feed_failure_error_share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="an import whose lines in error reach this share of its lines read fails the seller's feed; "
+        "below it the import is partial: Mirakl kept the good lines, so only the lines in error are reported",
+    )
     max_push_failures: int = Field(default=5, ge=1, description="transient batch failures before a drain stops")
 
 

@@ -47,6 +47,7 @@ from connectors.mirakl.models import (
     Debit,
     DebitConfirmation,
     ExportedOffer,
+    ImportErrorReport,
     Invoice,
     LineCancelation,
     LineCancelationCreated,
@@ -298,6 +299,27 @@ class MiraklClient:
         """
         path = s.PATH_OFFER_IMPORT.format(import_id=import_id)
         return await self._get(path, "OF02", lambda raw: self._parse_envelope(OfferImport, raw, "OF02"))
+
+    async def get_offer_import_error_report(self, import_id: int) -> ImportErrorReport:
+        """OF03: the error report of an import (its lines in error, each with `error-line` and `error-message`).
+
+        Args:
+            import_id: an import whose OF02/OF04 `has_error_report` is true.
+
+        Returns:
+            The report, its lines read when the seller's file was CSV (semicolon-separated, as OF01 takes it).
+
+        Raises:
+            NotFoundError: no such import or report; other ApiError as classified.
+        """
+        path = s.PATH_OFFER_IMPORT_ERROR_REPORT.format(import_id=import_id)
+
+        def read(response: httpx.Response) -> ImportErrorReport:
+            media_type = response.headers.get("content-type", "").split(";")[0].strip() or None
+            lines = _csv_report_lines(response.content)
+            return ImportErrorReport(import_id=import_id, path=path, media_type=media_type, lines=lines)
+
+        return await self.transport.request("GET", path, operation="OF03", read=read)
 
     async def iter_offer_imports(
         self, *, shop_id: int | None = None, start_date: datetime | None = None, status: str | None = None
@@ -882,6 +904,18 @@ def _chunk_rows(raw: Any) -> list[Any]:
 
 def _csv_rows(response: httpx.Response) -> list[dict[str, str]]:
     return [_csv_row(row) for row in csv.DictReader(io.StringIO(response.text), delimiter=";")]
+
+
+def _csv_report_lines(content: bytes) -> list[dict[str, str]] | None:
+    """The lines of an OF03 report when it is a semicolon CSV with an `error-message` column, else None."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None  # XLSX (a zip) or another encoding: left to the back-office
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    if not reader.fieldnames or "error-message" not in reader.fieldnames:
+        return None  # XML, or not a report we can read
+    return [{key: value or "" for key, value in row.items() if key} for row in reader]
 
 
 def _csv_row(row: dict[str | None, str | None]) -> dict[str, str]:

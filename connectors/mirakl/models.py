@@ -35,6 +35,7 @@ __all__ = [
     "DebitEntity",
     "DebitLine",
     "ExportedOffer",
+    "ImportErrorReport",
     "Invoice",
     "LineCancelation",
     "LineCancelationCreated",
@@ -251,6 +252,20 @@ class OfferImport(MiraklResponse):
     offer_updated: int | None = None
     offer_deleted: int | None = None
     has_error_report: bool = False
+
+
+class ImportErrorReport(BaseModel):
+    """OF03: the lines of an import in error, as the seller sent them plus `error-line` and `error-message`.
+
+    mmp-operator-openapi.json, OF03: "This API returns a CSV, XLSX or XML file, depending on the file format
+    provided by the seller." Only a CSV report is read into `lines`; for the other formats `lines` is None and
+    the report is left to the operator's back-office (`path`).
+    """
+
+    import_id: int
+    path: str
+    media_type: str | None = None
+    lines: list[dict[str, str]] | None = None
 
 
 # --- shops (S20) -----------------------------------------------------------------------------------------------

@@ -20,7 +20,15 @@ from connectors.mirakl import ExportedOffer, OfferImport
 from tasks.offers.select import offers_frame
 from tasks.retry import TASK_RETRY
 
-__all__ = ["EXPORT_OPERATIONS", "OfferRead", "SellerHealth", "feed_failures", "read_offer_export", "read_seller_health"]
+__all__ = [
+    "EXPORT_OPERATIONS",
+    "OfferRead",
+    "SellerHealth",
+    "error_share",
+    "judge_feeds",
+    "read_offer_export",
+    "read_seller_health",
+]
 
 EXPORT_OPERATIONS = ("OF51", "OF54")
 
@@ -45,10 +53,12 @@ class OfferRead:
 
 @dataclass
 class SellerHealth:
-    """Open shops, and the shops whose latest feed failed (shop id -> reason)."""
+    """Open shops, the shops whose latest feed failed (shop id -> reason), and those whose latest import was
+    partial (shop id -> that import: some lines in error, the others applied by Mirakl)."""
 
     open_shops: set[int]
     failed_feeds: dict[int, str] = field(default_factory=dict)
+    partial_imports: dict[int, OfferImport] = field(default_factory=dict)
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
@@ -80,11 +90,18 @@ async def read_seller_health(rt: Runtime, now: datetime) -> SellerHealth:
     start = now - timedelta(hours=rt.config.offers.feed_lookback_hours)
     async for page in rt.mirakl.iter_offer_imports(start_date=start):
         imports.extend(page)
-    return SellerHealth(open_shops, feed_failures(imports))
+    failed, partial = judge_feeds(imports, rt.config.offers.feed_failure_error_share)
+    return SellerHealth(open_shops, failed, partial)
 
 
-def feed_failures(imports: list[OfferImport]) -> dict[int, str]:
-    """Shops whose latest import FAILED or has lines in error; a later clean import clears a shop."""
+def judge_feeds(imports: list[OfferImport], failure_share: float) -> tuple[dict[int, str], dict[int, OfferImport]]:
+    """Each shop's feed by its latest import: failed (shop -> reason), or partial (shop -> import).
+
+    A FAILED import fails the feed; so does one whose lines in error reach `failure_share` of its lines read.
+    Below that share the import is partial: Mirakl applied the lines in success and left the offers of the lines
+    in error as they were (mmp-operator-openapi.json, OF02: `lines_in_success`, `lines_in_error`), so the
+    seller's offers stay in play and only the lines in error are reported. A later clean import clears a shop.
+    """
     latest: dict[int, OfferImport] = {}
     for item in imports:
         if item.shop_id is None:
@@ -92,13 +109,24 @@ def feed_failures(imports: list[OfferImport]) -> dict[int, str]:
         current = latest.get(item.shop_id)
         if current is None or _order(item) > _order(current):
             latest[item.shop_id] = item
-    failures = {}
+    failed: dict[int, str] = {}
+    partial: dict[int, OfferImport] = {}
     for shop_id, item in latest.items():
         if item.status == "FAILED":
-            failures[shop_id] = f"import {item.import_id} FAILED"
+            failed[shop_id] = f"import {item.import_id} FAILED"
+        elif item.lines_in_error > 0 and error_share(item) >= failure_share:
+            failed[shop_id] = (
+                f"import {item.import_id} has {item.lines_in_error} of {item.lines_read} lines in error"
+                f" ({error_share(item):.0%}, failure threshold {failure_share:.0%})"
+            )
         elif item.lines_in_error > 0:
-            failures[shop_id] = f"import {item.import_id} has {item.lines_in_error} lines in error"
-    return failures
+            partial[shop_id] = item
+    return failed, partial
+
+
+def error_share(item: OfferImport) -> float:
+    """Lines in error over lines read (1.0 when the import read nothing but reports errors)."""
+    return item.lines_in_error / item.lines_read if item.lines_read > 0 else 1.0
 
 
 def _order(item: OfferImport) -> tuple[datetime, int]:

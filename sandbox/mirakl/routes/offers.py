@@ -98,6 +98,20 @@ async def get_offer_import(import_id: int, request: Request) -> Response:
     return MiraklJSONResponse(offer_import.to_json(with_shop=False))
 
 
+@router.get("/api/offers/imports/{import_id}/error_report")
+async def get_offer_import_error_report(import_id: int, request: Request) -> Response:
+    """OF03: the import's error report; the emulated sellers send CSV files, so the report is CSV.
+
+    mmp-operator-openapi.json, OF03 200: content `application/octet-stream`, "a CSV, XLSX or XML file, depending on
+    the file format provided by the seller". The spec does not say what an import without a report answers: the
+    emulator answers 404, as for an unknown import.
+    """
+    offer_import = store_of(request).imports.imports.get(import_id)
+    if offer_import is None or not offer_import.has_error_report:
+        raise MiraklError(404, f"Error report for import {import_id} not found")
+    return Response(offer_import.error_report_csv().encode("utf-8"), media_type="application/octet-stream")
+
+
 def _import_filters(request: Request) -> dict[str, Any]:
     status = request.query_params.get("status")
     if status and status not in IMPORT_STATUSES:
