@@ -38,6 +38,12 @@ class _Section(BaseModel):
 
 class OfferSyncConfig(_Section):
     export: Literal["OF52", "OF51"] = Field(default="OF52", description="offer export API; OF51 is the fallback")
+    models: tuple[Literal["MARKETPLACE", "DROPSHIP", "ONE_CREDITOR"], ...] = Field(
+        default=("MARKETPLACE",),
+        min_length=1,
+        description="platform models of the seller accounts whose offers are exported (OF51/OF52 `models`); a "
+        "DROPSHIP offer is sold at its retail price, never its purchase price",
+    )
     overlap_seconds: int = Field(default=60, ge=0, description="delta reads start this long before the cursor")
     price_ceiling: Decimal = Field(default=Decimal("100000"), gt=0, description="prices above are quarantined")
     max_price_drop: float = Field(default=0.9, gt=0, lt=1, description="a larger drop vs last push is a feed error")

@@ -152,7 +152,11 @@ class MiraklClient:
     # --- offers ----------------------------------------------------------------------------------------------
 
     async def start_offer_export(
-        self, last_request_date: datetime | None, *, items_per_chunk: int | None = None
+        self,
+        last_request_date: datetime | None,
+        *,
+        items_per_chunk: int | None = None,
+        models: Sequence[str] | None = None,
     ) -> str:
         """OF52: start an asynchronous JSON offer export (a delta when `last_request_date` is given).
 
@@ -160,6 +164,8 @@ class MiraklClient:
             last_request_date: export offers changed since then, deleted and inactive ones included; None
                 exports every active offer.
             items_per_chunk: cap on offers per chunk file.
+            models: only offers of seller accounts of these platform models (`MARKETPLACE`, `DROPSHIP`,
+                `ONE_CREDITOR`); all of them when None.
 
         Returns:
             The tracking id to poll with OF53 (Mirakl returns the running one for a duplicate request).
@@ -172,6 +178,9 @@ class MiraklClient:
             body["last_request_date"] = format_request_date(last_request_date)
         if items_per_chunk is not None:
             body["items_per_chunk"] = items_per_chunk
+        if models:
+            # mmp-front-openapi.yaml, OF52_Request.models: "List of platform models to filter with".
+            body["models"] = list(models)
         # Repeatable: Mirakl answers a duplicate export request with the running export's tracking id.
         raw = await self._send_json("POST", s.PATH_OFFERS_EXPORT_ASYNC, "OF52", body)
         tracking_id = raw.get("tracking_id") if isinstance(raw, dict) else None
@@ -228,6 +237,7 @@ class MiraklClient:
         poll_interval: float = s.OFFER_EXPORT_POLL_INTERVAL_S,
         max_polls: int = s.OFFER_EXPORT_MAX_POLLS,
         items_per_chunk: int | None = None,
+        models: Sequence[str] | None = None,
     ) -> AsyncIterator[Page[ExportedOffer]]:
         """OF52 → OF53 (polled with a doubling delay) → OF54 for every chunk, as pages of offers.
 
@@ -236,6 +246,7 @@ class MiraklClient:
             poll_interval: first wait between OF53 polls; doubles after each pending answer, capped.
             max_polls: OF53 calls before giving up until the next run.
             items_per_chunk: see `start_offer_export`.
+            models: see `start_offer_export`.
 
         Returns:
             An async iterator of pages of offers across all chunks.
@@ -243,7 +254,7 @@ class MiraklClient:
         Raises:
             TransientApiError: the export FAILED or is still pending after `max_polls` polls.
         """
-        tracking_id = await self.start_offer_export(last_request_date, items_per_chunk=items_per_chunk)
+        tracking_id = await self.start_offer_export(last_request_date, items_per_chunk=items_per_chunk, models=models)
         delay = poll_interval
         for poll in range(1, max_polls + 1):
             status = await self.get_offer_export_status(tracking_id)
@@ -264,12 +275,16 @@ class MiraklClient:
             f"offer export {tracking_id} still pending after {max_polls} polls", system=s.SYSTEM, operation="OF53"
         )
 
-    async def iter_offers_delta_csv(self, last_request_date: datetime | None) -> AsyncIterator[Page[ExportedOffer]]:
+    async def iter_offers_delta_csv(
+        self, last_request_date: datetime | None, *, models: Sequence[str] | None = None
+    ) -> AsyncIterator[Page[ExportedOffer]]:
         """OF51 (deprecated, kept as fallback): the semicolon CSV of offers changed since a date.
 
         Args:
             last_request_date: changes since then, deleted and inactive offers included (deleted rows carry
                 only ids and flags); None gives every active offer.
+            models: only offers of seller accounts of these platform models (OF51 `models`: "A comma separated
+                list of platform models to filter with"); all of them when None.
 
         Returns:
             An async iterator of pages of offers.
@@ -278,7 +293,7 @@ class MiraklClient:
             ApiError: classified by `map_mirakl_error`. A row that does not fit the model is set aside in its
                 page's `rejected`, never raised.
         """
-        params = {"last_request_date": _date_param(last_request_date)}
+        params = {"last_request_date": _date_param(last_request_date), "models": _join(models)}
         rows = await self.transport.request(
             "GET", s.PATH_OFFERS_EXPORT_CSV, operation="OF51", params=params, read=_csv_rows
         )

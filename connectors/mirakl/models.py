@@ -204,11 +204,28 @@ class ExportedOffer(MiraklResponse):
     last_updated: MiraklDatetime | None = None
     prices: list[OfferPrice] = Field(default_factory=list)
 
+    model: str | None = None
+    retail_price: OfferAmount | None = None
+    retail_prices: list[OfferPrice] = Field(default_factory=list)
+
     @model_validator(mode="before")
     @classmethod
     def _price_from_prices(cls, data: Any, info: ValidationInfo) -> Any:
-        if isinstance(data, dict) and data.get("price") is None and data.get("prices"):
-            now = (info.context or {}).get("now") or datetime.now(UTC)
+        if not isinstance(data, dict):
+            return data
+        now = (info.context or {}).get("now") or datetime.now(UTC)
+        if data.get("model") == "DROPSHIP":
+            # mmp-front-openapi.yaml, OF54 `prices`: "For Dropship specifically: the list of purchasing prices of
+            # the offer, also referred to as costs or wholesale prices"; `retail_prices`: "List retail prices for
+            # the offer, also referred to as selling prices. Applicable only for Dropship offers". OF51 likewise:
+            # `price` is "For Dropship specifically: the purchasing price", `retail-price` the selling price.
+            # A purchase price must never become the storefront's price: only the retail price is read, and a
+            # dropship row without one has no price (the gate then refuses it).
+            retail = data.get("retail_price")
+            if retail is None and data.get("retail_prices"):
+                retail = select_price([OfferPrice.model_validate(item) for item in data["retail_prices"]], now)
+            return {**data, "price": retail, "total_price": None}
+        if data.get("price") is None and data.get("prices"):
             prices = [OfferPrice.model_validate(item) for item in data["prices"]]
             data = {**data, "price": select_price(prices, now)}
         return data

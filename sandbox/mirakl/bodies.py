@@ -188,6 +188,7 @@ class ExportRequest(_Body):
     include_inactive_offers: bool = False
     items_per_chunk: int | None = Field(default=None, ge=1)
     megabytes_per_chunk: int | None = Field(default=None, ge=1)
+    models: list[Literal["MARKETPLACE", "DROPSHIP", "ONE_CREDITOR"]] | None = None
 
 
 # --- control endpoints (the emulator's own, for tests and the demo) ---------------------------------------------

@@ -65,11 +65,14 @@ class SellerHealth:
 async def read_offer_export(rt: Runtime, since: datetime | None) -> OfferRead:
     """The offers changed since `since` (every active offer when None), via OF52-54 or the OF51 fallback."""
     pages: list[Page[ExportedOffer]] = []
-    if rt.config.offers.export == "OF51":
-        async for page in rt.mirakl.iter_offers_delta_csv(since):
+    config = rt.config.offers
+    if config.export == "OF51":
+        async for page in rt.mirakl.iter_offers_delta_csv(since, models=config.models):
             pages.append(page)
     else:
-        async for page in rt.mirakl.export_offers(since, poll_interval=rt.config.offers.export_poll_seconds):
+        async for page in rt.mirakl.export_offers(
+            since, poll_interval=config.export_poll_seconds, models=config.models
+        ):
             pages.append(page)
     frame, deleted_ids, deleted_skus = offers_frame(pages)
     # The cycle quarantines these itself, in the transaction that blocks their offers: take them off the log
