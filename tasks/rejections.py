@@ -32,7 +32,7 @@ __all__ = [
 
 CASE_KIND = "records_rejected"
 COUNT = "records_rejected"
-EVENT = "bcmirakl.records.rejected"
+EVENT = "bcmirakl.gate.records-rejected"  # routed with the other data-quality alerts
 TABLE = "rejected-records"
 
 
@@ -81,7 +81,6 @@ def settle_rejections(rt: Runtime, report: RunReport, run_id: str | None = None)
             quarantine_many(session, report.stream, quarantine_rows(left), run_id=run_id)
             session.commit()
         report_rejections(report, left)
-    report.counts.setdefault(COUNT, 0)
     alert_rejections(rt.sessions, report)
 
 

@@ -27,7 +27,7 @@ from sandbox.seed import SeedConfig
 from tests.flows.test_offer_sync import GOOD_SHOP, bc_store, sandbox_runtime, set_offers, variant_for
 
 POSTGRES_URL_ENV = "BCMIRAKL_TEST_POSTGRES_URL"
-REJECTED_EVENT = "bcmirakl.records.rejected"
+REJECTED_EVENT = "bcmirakl.gate.records-rejected"
 
 
 @pytest.fixture
