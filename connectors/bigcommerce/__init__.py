@@ -50,7 +50,6 @@ from connectors.bigcommerce.models import (
     VariantUpdate,
     Webhook,
     validate_record,
-    validate_records,
 )
 
 __all__ = [
@@ -95,5 +94,4 @@ __all__ = [
     "Webhook",
     "map_bigcommerce_error",
     "validate_record",
-    "validate_records",
 ]

@@ -9,7 +9,7 @@ by accident.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -58,7 +58,6 @@ __all__ = [
     "Webhook",
     "describe_validation_error",
     "validate_record",
-    "validate_records",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -604,15 +603,3 @@ def validate_record(model: type[M], raw: Mapping[str, Any]) -> M:
     except ValidationError as exc:
         key = raw.get("id", raw.get("sku", "?")) if isinstance(raw, Mapping) else "?"
         raise RecordRejectedError(str(key), describe_validation_error(exc)) from exc
-
-
-def validate_records(model: type[M], raws: Iterable[Mapping[str, Any]]) -> tuple[list[M], list[RecordRejectedError]]:
-    """Split raw records into valid models and rejections, so one bad record never blocks its page."""
-    valid: list[M] = []
-    rejected: list[RecordRejectedError] = []
-    for raw in raws:
-        try:
-            valid.append(validate_record(model, raw))
-        except RecordRejectedError as exc:
-            rejected.append(exc)
-    return valid, rejected
