@@ -9,7 +9,7 @@ happened, so the caller must reconcile before trying again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 from connectors.bigcommerce import settings
 from connectors.bigcommerce.batches import locate_rejected_variants, unsaved_metafields
 from connectors.bigcommerce.errors import BatchRejectedError, map_bigcommerce_error
+from connectors.bigcommerce.matching import iter_matching
 from connectors.bigcommerce.models import (
     InventoryAdjustment,
     InventoryItem,
@@ -202,6 +203,26 @@ class BigCommerceClient:
         """
         return self._iter_v3(settings.VARIANTS, "iter_variants", filters, Variant)
 
+    def iter_variants_by_id(self, variant_ids: Iterable[int]) -> AsyncIterator[list[Variant]]:
+        """Pages of exactly these variants (`id:in`, undocumented: every row checked, see `matching`)."""
+        return iter_matching(
+            lambda chunk: self.iter_variants(**{"id:in": chunk}),
+            (int(v) for v in variant_ids),
+            lambda variant: variant.id,
+            settings.IDS_PER_FILTER,
+            operation="iter_variants",
+        )
+
+    def iter_variants_by_sku(self, skus: Iterable[str]) -> AsyncIterator[list[Variant]]:
+        """Pages of the variants with these SKUs (`sku:in`, undocumented: every row checked, see `matching`)."""
+        return iter_matching(
+            lambda chunk: self.iter_variants(**{"sku:in": chunk}),
+            skus,
+            lambda variant: variant.sku,
+            settings.SKUS_PER_FILTER,
+            operation="iter_variants",
+        )
+
     async def update_variants(self, items: Sequence[VariantUpdate]) -> VariantBatchResult:
         """Update up to 50 variants in one batch (PUT /v3/catalog/variants).
 
@@ -268,6 +289,25 @@ class BigCommerceClient:
         limit = int(params.pop("limit", settings.PAGE_SIZE))
         pager = CursorPaginator("iter_variant_metafields", limit)
         return self._iter(f"{self._v3}/{settings.VARIANT_METAFIELDS}", pager, params, Metafield)
+
+    def iter_variant_metafields_of(
+        self, variant_ids: Iterable[int], *, namespace: str, key: str
+    ) -> AsyncIterator[list[Metafield]]:
+        """Pages of the `namespace.key` metafields of these variants.
+
+        `namespace` and `key` are documented filters; `resource_id:in` is not, so every row is checked (`matching`).
+        """
+
+        def key_of(metafield: Metafield) -> int | None:
+            return metafield.resource_id if (metafield.namespace, metafield.key) == (namespace, key) else None
+
+        return iter_matching(
+            lambda chunk: self.iter_variant_metafields(namespace=namespace, key=key, **{"resource_id:in": chunk}),
+            (int(v) for v in variant_ids),
+            key_of,
+            settings.IDS_PER_FILTER,
+            operation="iter_variant_metafields",
+        )
 
     async def create_variant_metafields(self, items: Sequence[MetafieldCreate]) -> MetafieldBatchResult:
         """Create up to 50 variant metafields (POST /v3/catalog/variants/metafields).

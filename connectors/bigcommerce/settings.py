@@ -7,6 +7,7 @@ __all__ = [
     "API_BASE_URL",
     "DEFAULT_LOCATION_ID",
     "HOOKS",
+    "IDS_PER_FILTER",
     "INVENTORY_ABSOLUTE",
     "INVENTORY_ADJUSTMENT_BATCH_LIMIT",
     "INVENTORY_ITEMS",
@@ -21,6 +22,7 @@ __all__ = [
     "PAGE_SIZE",
     "PRODUCTS",
     "REFUND_QUOTES",
+    "SKUS_PER_FILTER",
     "SYSTEM",
     "USER_AGENT",
     "V2",
@@ -62,6 +64,10 @@ ORDER_PAGE_SIZE = 250
 VARIANT_BATCH_LIMIT = 50
 METAFIELD_BATCH_LIMIT = 50
 INVENTORY_ADJUSTMENT_BATCH_LIMIT = 2000
+
+# Values per undocumented list filter (`id:in`, `sku:in`, `resource_id:in`), so no URL carries every value.
+IDS_PER_FILTER = 200
+SKUS_PER_FILTER = 50
 
 # The default storefront location is id 1 on every store we know of; used only when the location list
 # does not say otherwise.

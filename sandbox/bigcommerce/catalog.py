@@ -254,12 +254,13 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
             nonlocal filtered
             filtered = ids if filtered is None else filtered & ids
 
-        for name in ("id", "id:in"):
-            if (raw := query.get(name)) is not None:
-                narrow({i for i in parse_int_list(raw, field=name, version="v3") or [] if i in store.variants})
-        for name in ("sku", "sku:in"):
-            if (raw := query.get(name)) is not None:
-                narrow({store.variant_id_by_sku[s] for s in raw.split(",") if s in store.variant_id_by_sku})
+        # product-variants_catalog.v3.yml, GET /catalog/variants documents only `id` ("Filter items by variant
+        # ID", integer), `sku` ("Filter items by variant SKU", string), `upc` and `product_id:in`. `id:in` and
+        # `sku:in` are not documented, so they are ignored here, as by an API that does not know them.
+        if (raw := query.get("id")) is not None:
+            narrow({i for i in parse_int_list(raw, field="id", version="v3") or [] if i in store.variants})
+        if (raw := query.get("sku")) is not None:
+            narrow({store.variant_id_by_sku[raw]} if raw in store.variant_id_by_sku else set())
         if (raw := query.get("product_id:in")) is not None:
             products = parse_int_list(raw, field="product_id:in", version="v3") or []
             narrow({v for p in products for v in store.variant_ids_by_product.get(p, ())})

@@ -20,7 +20,6 @@ from sandbox.bigcommerce.metafields import decode_cursor, encode_cursor, metafie
 from sandbox.bigcommerce.paging import page_request, pagination_meta
 from sandbox.bigcommerce.settings import ERROR_TYPE
 from sandbox.bigcommerce.store import BigCommerceStore
-from sandbox.bigcommerce.wire import parse_int_list
 
 __all__ = ["batch_create", "batch_update", "create_metafield", "list_metafields", "update_metafield"]
 
@@ -39,8 +38,9 @@ def list_metafields(
 ) -> dict[str, Any]:
     """`{data, meta}` for a metafield listing, offset-paged or cursor-paged."""
     page = page_request(request, "v3")
-    if resource_ids is None:
-        resource_ids = parse_int_list(request.query_params.get("resource_id:in"), field="resource_id:in", version="v3")
+    # product-variants_catalog.v3.yml, GET /catalog/variants/metafields documents `key`, `key:in`, `namespace`,
+    # `namespace:in`, dates, paging and cursors, but no `resource_id:in`: it is ignored here, as by an API that
+    # does not know it. Order metafields are listed per order (the path carries the resource).
     ids = store.metafields.select(
         resource_type,
         resource_ids=resource_ids,

@@ -116,6 +116,24 @@ async def test_full_run_pushes_best_offers_and_leaves_failed_sellers_unbuyable(
     assert {a.event for a in report.alerts} == {"bcmirakl.feed.failed"}
 
 
+async def test_a_store_ignoring_undocumented_filters_maps_only_the_skus_mirakl_offers(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    # The sandbox ignores `sku:in`, `id:in` and `resource_id:in` (not in the catalog spec), so every listing
+    # answers with unrelated variants and marks: only rows for the SKUs asked about may reach the offer map.
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+    with runtime.sessions() as session:
+        mapped = {row.product_sku: row for row in session.scalars(select(OfferMapping))}
+    offered = {offer.product_sku for offer in mirakl_store(sandbox).catalog.offers.values()}
+    store = bc_store(sandbox)
+    assert mapped and set(mapped) <= offered
+    assert any(variant["sku"] not in offered for variant in store.variants.values())  # there were unrelated ones
+    for sku, row in mapped.items():
+        if row.bc_variant_id is not None:
+            assert store.variants[row.bc_variant_id]["sku"] == sku
+
+
 async def test_stock_out_in_mirakl_makes_variant_unbuyable_after_one_delta(runtime: Runtime, sandbox: Sandbox) -> None:
     sku, offer_id = single_good_offer_product(sandbox)
     with use_runtime(runtime):
