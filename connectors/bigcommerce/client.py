@@ -640,7 +640,7 @@ class BigCommerceClient:
         key: str,
         value: str,
         *,
-        permission_set: str = "app_only",
+        permission_set: str,
         description: str | None = None,
     ) -> Metafield:
         """Create one order metafield (POST /v3/orders/{order_id}/metafields).
@@ -671,17 +671,24 @@ class BigCommerceClient:
         order_id: int,
         metafield_id: int,
         *,
+        namespace: str,
+        key: str,
         value: str,
-        permission_set: str | None = None,
+        permission_set: str,
         description: str | None = None,
     ) -> Metafield:
         """Change one order metafield (PUT /v3/orders/{order_id}/metafields/{metafield_id}).
 
+        orders.v3.yml: the body is `MetafieldPut` (allOf `MetafieldBase_Post`), whose `required` is
+        `permission_set`, `namespace`, `key` and `value`, so all four are sent, not only the value.
+
         Args:
             order_id: the BigCommerce order id.
             metafield_id: the metafield id.
+            namespace: the metafield's namespace.
+            key: the metafield's key.
             value: the new text.
-            permission_set: a new permission set, if it changes.
+            permission_set: who may read it (`app_only`, `read`, ...).
             description: a new note, if it changes.
 
         Returns:
@@ -690,16 +697,16 @@ class BigCommerceClient:
         Raises:
             NotFoundError: no such metafield on the order.
         """
-        fields = {"id": int(metafield_id), "value": value, "permission_set": permission_set, "description": description}
-        update = MetafieldUpdate(**{name: v for name, v in fields.items() if v is not None})
-        body_json = update.to_api()
-        body_json.pop("id")
+        item = MetafieldCreate(
+            namespace=namespace, key=key, value=value, permission_set=permission_set, description=description
+        )
+        body_json = item.to_api()
         path = f"{self._v3}/{settings.ORDER_METAFIELDS.format(order_id=int(order_id))}/{int(metafield_id)}"
         body = await self._json("PUT", path, "update_order_metafield", json_body=body_json)
         return self._one(Metafield, _v3_object(body, "update_order_metafield"), "update_order_metafield")
 
     async def upsert_order_metafield(
-        self, order_id: int, namespace: str, key: str, value: str, *, permission_set: str = "app_only"
+        self, order_id: int, namespace: str, key: str, value: str, *, permission_set: str
     ) -> Metafield:
         """Make sure an order metafield holds `value`: read, then create, update or leave it as it is.
 
@@ -708,7 +715,7 @@ class BigCommerceClient:
             namespace: the metafield namespace.
             key: the metafield key.
             value: the text it must hold.
-            permission_set: used when the metafield is created.
+            permission_set: who may read it; an existing metafield with another permission set is updated.
 
         Returns:
             The metafield as stored.
@@ -720,9 +727,11 @@ class BigCommerceClient:
         match = next((m for m in existing if m.namespace == namespace and m.key == key), None)
         if match is None:
             return await self.create_order_metafield(order_id, namespace, key, value, permission_set=permission_set)
-        if match.value == value:
+        if match.value == value and match.permission_set == permission_set:
             return match
-        return await self.update_order_metafield(order_id, match.id, value=value)
+        return await self.update_order_metafield(
+            order_id, match.id, namespace=namespace, key=key, value=value, permission_set=permission_set
+        )
 
     async def create_refund_quote(self, order_id: int, items: Sequence[RefundItem]) -> RefundQuote:
         """Price a refund and list the ways to pay it (POST /v3/orders/{order_id}/payment_actions/refund_quotes).

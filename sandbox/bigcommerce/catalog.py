@@ -21,6 +21,7 @@ from sandbox.bigcommerce.errors import ApiError
 from sandbox.bigcommerce.metafield_api import (
     batch_create,
     batch_update,
+    caller_client,
     create_metafield,
     list_metafields,
 )
@@ -310,12 +311,13 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
 
     @router.post("/variants/metafields")
     async def create_variant_metafields(request: Request) -> ApiJSONResponse:
-        status, body = batch_create(store, "variant", await read_json(request, "v3"), lambda i: i in store.variants)
+        items = await read_json(request, "v3")
+        status, body = batch_create(store, "variant", items, lambda i: i in store.variants, caller_client(request))
         return ApiJSONResponse(body, status_code=status)
 
     @router.put("/variants/metafields")
     async def update_variant_metafields(request: Request) -> ApiJSONResponse:
-        status, body = batch_update(store, "variant", await read_json(request, "v3"))
+        status, body = batch_update(store, "variant", await read_json(request, "v3"), caller_client(request))
         return ApiJSONResponse(body, status_code=status)
 
     def variant_of(product_id: int, variant_id: int) -> dict[str, Any]:
@@ -334,7 +336,8 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
     @router.post("/products/{product_id}/variants/{variant_id}/metafields")
     async def create_one_variant_metafield(request: Request, product_id: int, variant_id: int) -> ApiJSONResponse:
         variant = variant_of(product_id, variant_id)
-        record = create_metafield(store, "variant", variant["id"], await read_json(request, "v3"))
+        body = await read_json(request, "v3")
+        record = create_metafield(store, "variant", variant["id"], body, caller_client(request))
         return ApiJSONResponse({"data": record, "meta": {}})
 
     return router

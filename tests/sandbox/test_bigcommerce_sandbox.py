@@ -503,10 +503,31 @@ async def test_order_metafields_are_created_once_and_updated_in_place(bc_client:
     assert created.status_code == 200
     assert (await bc_client.post(f"{V3}/orders/100/metafields", json=body)).status_code == 409
     metafield_id = created.json()["data"]["id"]
-    updated = await bc_client.put(f"{V3}/orders/100/metafields/{metafield_id}", json={"value": "M-2"})
+    # orders.v3.yml MetafieldPut (allOf MetafieldBase_Post): permission_set, namespace, key and value required.
+    value_only = await bc_client.put(f"{V3}/orders/100/metafields/{metafield_id}", json={"value": "M-2"})
+    assert value_only.status_code == 422 and set(value_only.json()["errors"]) == {"namespace", "key", "permission_set"}
+    updated = await bc_client.put(f"{V3}/orders/100/metafields/{metafield_id}", json={**body, "value": "M-2"})
     assert updated.json()["data"]["value"] == "M-2"
     listed = (await bc_client.get(f"{V3}/orders/100/metafields")).json()["data"]
     assert [(m["key"], m["value"]) for m in listed] == [("mirakl_order_id", "M-2")]
+
+
+async def test_app_only_metafields_are_hidden_from_other_apps_of_the_store(
+    bc_client: httpx.AsyncClient, bc_app: FastAPI
+) -> None:
+    private = {"namespace": "bcmirakl", "key": "private", "value": "p", "permission_set": "app_only"}
+    shared = {"namespace": "bcmirakl", "key": "shared", "value": "s", "permission_set": "read"}
+    for body in (private, shared):
+        assert (await bc_client.post(f"{V3}/orders/100/metafields", json=body)).status_code == 200
+    own = (await bc_client.get(f"{V3}/orders/100/metafields")).json()["data"]
+    async with _client_for(bc_app, {"X-Auth-Token": "sandbox-other-app-token"}) as other_app:
+        seen = (await other_app.get(f"{V3}/orders/100/metafields")).json()["data"]
+        shared_id = next(m["id"] for m in seen if m["key"] == "shared")
+        change = {**shared, "value": "changed by another app"}
+        refused = await other_app.put(f"{V3}/orders/100/metafields/{shared_id}", json=change)
+    assert {m["key"] for m in own} >= {"private", "shared"}
+    assert "private" not in {m["key"] for m in seen} and "shared" in {m["key"] for m in seen}
+    assert refused.status_code == 403  # `read` is visible to other API consumers, not writable by them
 
 
 async def test_webhooks_require_an_https_destination_and_are_listed(bc_client: httpx.AsyncClient) -> None:
