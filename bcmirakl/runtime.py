@@ -69,6 +69,7 @@ def build_runtime(
         settings.bc_access_token.get_secret_value(),
         transport=transport,
         reserve_share=settings.bc_reserve_share,
+        location_id=settings.bc_location_id,
         limiter=QuotaLimiter(
             reserve_share=settings.bc_reserve_share,
             shared_gate=_prefect_rate_limit(settings.bc_concurrency_limit) if settings.bc_concurrency_limit else None,

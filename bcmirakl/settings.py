@@ -36,6 +36,9 @@ class BridgeSettings(BaseSettings):
     bc_store_hash: str = Field(description="BigCommerce store hash")
     bc_access_token: SecretStr = Field(description="BigCommerce API account access token")
     bc_reserve_share: float = Field(default=0.1, ge=0.0, lt=1.0, description="quota share left for other apps")
+    bc_location_id: int | None = Field(
+        default=None, description="inventory location the bridge writes stock to; the default location (1) when unset"
+    )
     bc_concurrency_limit: str | None = Field(
         default=None, description="Prefect global concurrency limit every BigCommerce request takes a slot of"
     )

@@ -80,6 +80,7 @@ class BigCommerceClient:
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         sleep: Sleep | None = None,
         rand: Callable[[], float] | None = None,
+        location_id: int | None = None,
     ) -> None:
         if not store_hash or "/" in store_hash:
             raise ConfigurationError("BigCommerce store_hash is missing or malformed")
@@ -97,6 +98,7 @@ class BigCommerceClient:
         self._v2 = settings.V2.format(store_hash=quote(store_hash, safe=""))
         self._v3 = settings.V3.format(store_hash=quote(store_hash, safe=""))
         self._owns_http = False
+        self._location_id = location_id  # configured stock location; None: the store's default location
         self._default_location_id: int | None = None
 
     @classmethod
@@ -120,7 +122,7 @@ class BigCommerceClient:
             transport: an httpx transport to use instead of the network (tests, the in-process sandbox).
             timeout: seconds for connect, read, write and pool waits.
             reserve_share: share of the store quota left for the store's other apps.
-            **kwargs: passed to `__init__` (`limiter`, `retry_policy`, `sleep`, `rand`).
+            **kwargs: passed to `__init__` (`limiter`, `retry_policy`, `sleep`, `rand`, `location_id`).
 
         Raises:
             ConfigurationError: a setting is missing or malformed.
@@ -416,26 +418,28 @@ class BigCommerceClient:
         return await _flatten(self._iter_v3(settings.INVENTORY_LOCATIONS, "list_locations", {}, Location))
 
     async def default_location_id(self) -> int:
-        """The location whose stock the storefront shows: flagged default, else id 1, else the lowest enabled.
+        """The location the bridge writes stock to: the configured one, else the store's default location (id 1).
+
+        A Location has no "default" field (the Locations API returns id, code, label, enabled, type_id, ...), so
+        it is not read from one: the Catalog API's `inventory_level` is the default location's stock, and the
+        inventory docs address it as `location_id: 1` (`../shared/api/bigcommerce.md` §2.3). Either way the
+        location must be listed and enabled; no other location is guessed.
 
         Returns:
             The location id (looked up once per client).
 
         Raises:
-            ConfigurationError: the store has no enabled location.
+            ConfigurationError: that location is missing or disabled; configure the one to write to.
         """
         if self._default_location_id is None:
-            locations = await self.list_locations()
-            flagged = [loc.id for loc in locations if loc.is_default]
-            enabled = sorted(loc.id for loc in locations if loc.enabled)
-            if flagged:
-                self._default_location_id = flagged[0]
-            elif settings.DEFAULT_LOCATION_ID in enabled:
-                self._default_location_id = settings.DEFAULT_LOCATION_ID
-            elif enabled:
-                self._default_location_id = enabled[0]
-            else:
-                raise ConfigurationError("the BigCommerce store has no enabled inventory location")
+            wanted = self._location_id if self._location_id is not None else settings.DEFAULT_LOCATION_ID
+            enabled = {loc.id for loc in await self.list_locations() if loc.enabled}
+            if wanted not in enabled:
+                raise ConfigurationError(
+                    f"BigCommerce inventory location {wanted} is missing or disabled: set the location to write "
+                    "stock to (BCMIRAKL_BC_LOCATION_ID)"
+                )
+            self._default_location_id = wanted
         return self._default_location_id
 
     # --- orders v2 -------------------------------------------------------------------------------------------

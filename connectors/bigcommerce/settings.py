@@ -69,8 +69,8 @@ INVENTORY_ADJUSTMENT_BATCH_LIMIT = 2000
 IDS_PER_FILTER = 200
 SKUS_PER_FILTER = 50
 
-# The default storefront location is id 1 on every store we know of; used only when the location list
-# does not say otherwise.
+# The store's default location (the one the Catalog API's stock reads and writes): id 1, as the inventory
+# docs address it; used unless a location is configured.
 DEFAULT_LOCATION_ID = 1
 
 # Error messages are cut here so that a huge error body can never flood a log line or an artifact.

@@ -539,7 +539,7 @@ async def test_create_webhook_keeps_its_secret_header_out_of_repr(make_client):
     assert json.loads(server.requests[0].content)["headers"] == {"X-Bridge-Secret": "s"}
 
 
-async def test_default_location_prefers_id_1_then_lowest_enabled(make_client):
+async def test_default_location_is_id_1_read_once(make_client):
     locations = {"data": [{"id": 3, "enabled": True}, {"id": 1, "enabled": True}], "meta": {}}
     server = ScriptedServer(ok(locations))
     async with make_client(server) as client:
@@ -547,6 +547,15 @@ async def test_default_location_prefers_id_1_then_lowest_enabled(make_client):
         assert await client.default_location_id() == 1
 
     assert len(server.requests) == 1
+
+
+async def test_a_configured_location_is_used_and_a_disabled_one_is_refused_not_guessed(make_client):
+    locations = {"data": [{"id": 1, "enabled": False}, {"id": 3, "enabled": True}], "meta": {}}
+    async with make_client(ScriptedServer(ok(locations)), location_id=3) as client:
+        assert await client.default_location_id() == 3
+    async with make_client(ScriptedServer(ok(locations))) as client:
+        with pytest.raises(ConfigurationError, match="BCMIRAKL_BC_LOCATION_ID"):
+            await client.default_location_id()
 
 
 async def test_rate_limit_error_surfaces_after_attempts_with_retry_after(make_client):
