@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from connectors.http import (
     DEFAULT_RETRY_POLICY,
     ApiTransport,
+    AuthError,
     ConfigurationError,
     MalformedResponseError,
     PermanentApiError,
@@ -394,6 +395,25 @@ class MiraklClient:
         return await self._get(
             s.PATH_SHIPPING_RATES, "SH02", lambda raw: self._parse_envelope(ShippingRates, raw, "SH02"), params
         )
+
+    async def probe_order_creation(self) -> None:
+        """OR01 with an empty order, to learn whether the credential may create orders without creating one.
+
+        Mirakl refuses an order without `commercial_id`, `customer` and `offers` (`OR01_Request` requires them)
+        as invalid input, a 400, once the credential may call OR01; a credential of the wrong role is refused
+        before the body is read (401/403). Used by `bcmirakl doctor`, since OR01 has no read to probe.
+
+        Raises:
+            AuthError: the credential may not call OR01.
+            ApiError: any other answer than the 400, classified.
+        """
+        try:
+            await self._send_json("POST", s.PATH_ORDERS, "OR01", {}, repeatable=False)
+        except PermanentApiError as exc:
+            if exc.status == 400 and not isinstance(exc, AuthError):
+                return
+            raise
+        raise MalformedResponseError("OR01 accepted an empty order", system=s.SYSTEM, operation="OR01")
 
     async def iter_orders(
         self,
