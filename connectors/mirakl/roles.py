@@ -5,8 +5,8 @@ separate keys: every operation of `mmp-front-openapi.yaml` declares `security: [
 {OAuth-2: []}]` and every operation of `mmp-operator-openapi.json` `security: [{Operator-Bearer-Token: []},
 {OAuth-2: []}]`. So:
 - operations only in the operator spec (OF02, OF04, OR28) need the operator credential;
-- OR01 is only in the front spec (its path entry was lost in the mirror; `OR01_Request`/`OR01_Response_200` are
-  in the front spec's components alone) and needs the front one;
+- OR01 and SH02 are only in the front spec (their path entries were lost in the mirror; `OR01_Request`,
+  `SH02_Response_200`, ... are in the front spec's components alone) and need the front one;
 - operations in both are sent with the front credential, the bridge's own role ("the operator's storefront
   back-end", `../shared/api/mirakl.md` §1.1), so the operator credential serves only what needs it;
 - OR02/OR03 are in neither spec; Mirakl's front SDK calls them with the front key (mirakl.md §3, "S5 only").
@@ -54,6 +54,7 @@ OPERATION_ROLES: Final[dict[str, Role]] = {
     "PA02": Role.FRONT,  # PA02 schemas in both specs
     "PA11": Role.FRONT,  # PA11 schemas in both specs
     "PA12": Role.FRONT,  # PA12 schemas in both specs
+    "SH02": Role.FRONT,  # front spec only (SH02_Response_200)
     "SH21": Role.FRONT,  # both specs
     "RE01": Role.FRONT,  # both specs
     "TL02": Role.FRONT,  # TL02 schemas in both specs

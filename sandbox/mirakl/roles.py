@@ -6,7 +6,8 @@ separate credentials: every operation of `mmp-front-openapi.yaml` declares
 `security: [{Operator-Bearer-Token: []}, {OAuth-2: []}]`. An operation listed in both trees accepts either
 role; one listed in a single tree accepts only that role. The mirrors lost the path entries of OR01,
 PA01/PA02, PA11/PA12, S20 and TL02 but kept their schemas (`OR01_Request`, `PA11_Response_200`, ...) in
-`components.schemas`: OR01's only in the front spec, the others' in both. OR02/OR03 are in neither spec;
+`components.schemas`: OR01's only in the front spec, the others' in both; SH02 has only its answer's schema,
+in the front spec. OR02/OR03 are in neither spec;
 Mirakl's front SDK (`../shared/api/mirakl.md` §3, "S5 only") calls them with the front key.
 
 What the real tenant answers a credential of the wrong role is not in either spec; the emulator answers
@@ -57,6 +58,8 @@ ROUTE_ROLES: Final[dict[tuple[str, str], tuple[str, frozenset[str]]]] = {
     ("PUT", "/api/payment/debit"): ("PA01", _BOTH),
     ("GET", "/api/payment/refund"): ("PA12", _BOTH),
     ("PUT", "/api/payment/refund"): ("PA02", _BOTH),
+    # SH02: front spec only (`SH02_Response_200` in the front components; absent from the operator spec).
+    ("GET", "/api/shipping/rates"): ("SH02", _FRONT_ONLY),
     # SH21, RE01, IV01, SBC11: in both specs; TL02: schemas `TL02_*` in both.
     ("GET", "/api/shipping/carriers"): ("SH21", _BOTH),
     ("GET", "/api/reasons"): ("RE01", _BOTH),

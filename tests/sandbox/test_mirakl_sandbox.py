@@ -157,6 +157,7 @@ def test_every_api_route_declares_the_roles_the_specs_allow() -> None:
             api_routes.orders,
             api_routes.payments,
             api_routes.reference,
+            api_routes.shipping,
             api_routes.finance,
         )
         for route in module.router.routes
