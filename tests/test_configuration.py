@@ -113,3 +113,8 @@ def test_a_shipping_method_without_types_names_the_field(tmp_path: Path) -> None
     path.write_text("orders:\n  shipping_methods: {Express: []}\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="shipping_methods"):
         load_config(path)
+
+
+def test_export_chunk_hosts_are_a_json_list_of_hosts(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("BCMIRAKL_MIRAKL_CHUNK_HOSTS", '["exports.acme-cdn.example"]')
+    assert load_settings().mirakl_chunk_hosts == ["exports.acme-cdn.example"]

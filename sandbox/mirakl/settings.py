@@ -30,6 +30,9 @@ class MiraklSandboxSettings:
     operator_oauth_client_id: str = "sandbox-operator-client"
     operator_oauth_client_secret: str = "sandbox-operator-secret"
     base_url: str = "http://sandbox/mirakl"  # absolute OF54 chunk URLs are built on it
+    # OF53 `urls[]` on another host, as a tenant whose exports a CDN or custom domain serves (the specs do not
+    # say on which host the OF54 URLs are); None: the tenant's own base URL.
+    chunk_base_url: str | None = None
     items_per_chunk: int = 5000
     now: Callable[[], datetime] = field(default=_utc_now)
     fault_seed: int = 11
