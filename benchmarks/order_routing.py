@@ -1,10 +1,11 @@
-"""Order routing throughput against the BigCommerce quota bound.
+"""Order routing throughput against the BigCommerce quota bound, the sandbox in its own process.
 
 Routing is bounded by the BigCommerce calls each order needs (its lines, its shipping addresses, the CX
 metafield, plus its share of the order-list page), so the figure that matters is orders per second against
-`quota * (1 - reserve) / window / calls_per_order`. The benchmark plants mixed baskets (one native line and
-two marketplace lines from two sellers) in the sandbox, routes them through the stream's tasks (Prefect's own
-per-run overhead is left out), and reports both figures and their ratio.
+`quota * (1 - reserve) / window / calls_per_order`. The sandbox (served from a child interpreter over loopback
+HTTP, see `benchmarks.process`) holds mixed baskets (one native line and two marketplace lines from two
+sellers); the bridge routes them through the stream's tasks (Prefect's own per-run overhead is left out) and
+reports both rates, their ratio, and its own CPU seconds apart from the sandbox's.
 
     python -m benchmarks.order_routing --orders 2000 --json PATH
 """
@@ -13,120 +14,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
-from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pandas as pd
+from benchmarks.process import SandboxProcess, bridge_usage, prefect_environment, write_figures
 
-from bcmirakl.config import load_config
-from bcmirakl.runtime import Runtime, build_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
-from connectors.state import logistic_orders_for, upsert_offer_map
-from expectations import run_gate
-from sandbox.app import Sandbox, create_sandbox
-from sandbox.bigcommerce import BigCommerceSandboxSettings
-from sandbox.bigcommerce.store import Order, OrderLine, ShippingAddress
-from sandbox.seed import SANDBOX_EPOCH, SeedConfig
-from tasks.orders import changed_orders, load_order_cursor, route_order_page
-from tasks.reporting import RunReport
+__all__ = ["main", "run"]
 
-CENT = Decimal("0.01")
 RESERVE = 0.1
-
-
-def plant_orders(sandbox: Sandbox, count: int) -> list[dict[str, Any]]:
-    """Mixed baskets on two open sellers' offers (with ample Mirakl stock); returns the offer-map rows."""
-    world = sandbox.world
-    open_shops = sorted(s.shop_id for s in world.sellers if s.shop_state == "OPEN" and not s.refuses_orders)[:2]
-    catalog = sandbox.mirakl.state.store.catalog
-    picks = []
-    for shop_id in open_shops:
-        offer = next(
-            o
-            for o in world.offers
-            if o.shop_id == shop_id
-            and o.active
-            and o.product_sku.startswith("MKP")
-            and o.product_sku not in {p[0].product_sku for p in picks}
-        )
-        product = next(p for p in world.products if p.product_sku == offer.product_sku)
-        catalog.offers[offer.offer_id].quantity = 10 * count + 10
-        catalog.offers[offer.offer_id].active = True
-        picks.append((offer, product))
-    native = world.natives[1]
-    store = sandbox.bigcommerce.state.store
-    for i in range(count):
-        order_id = 10_000 + i
-        address_id = store.next_id("order_address")
-        order = Order(
-            id=order_id,
-            customer_id=20 + i % 50,
-            status_id=11,
-            date_created=SANDBOX_EPOCH + timedelta(seconds=i),
-            date_modified=SANDBOX_EPOCH + timedelta(seconds=i),
-            billing_address=dict(store.orders[100].billing_address),
-        )
-        template = store.orders[100].addresses[0]
-        order.addresses.append(
-            ShippingAddress(
-                address_id,
-                order_id,
-                template.first_name,
-                template.last_name,
-                template.street_1,
-                template.city,
-                template.state,
-                template.zip,
-                template.country_iso2,
-                template.email,
-                Decimal("5.00"),
-                Decimal("5.40"),
-            )
-        )
-        lines = [(native.bc_product_id, native.bc_variant_id, native.sku, native.price)]
-        lines += [(p.bc_product_id, p.bc_variant_id, p.product_sku, o.price) for o, p in picks]
-        for product_id, variant_id, sku, price in lines:
-            order.lines.append(
-                OrderLine(
-                    store.next_id("order_product"),
-                    order_id,
-                    product_id,
-                    variant_id,
-                    sku,
-                    sku,
-                    1,
-                    price,
-                    (price * Decimal("1.08")).quantize(CENT, rounding=ROUND_HALF_UP),
-                    address_id,
-                )
-            )
-        store.add_order(order)
-    return [
-        {
-            "product_sku": p.product_sku,
-            "bc_product_id": p.bc_product_id,
-            "bc_variant_id": p.bc_variant_id,
-            "owner": "mirakl",
-            "offer_id": o.offer_id,
-            "shop_id": o.shop_id,
-        }
-        for o, p in picks
-    ]
 
 
 def warm_up_gate() -> None:
     """Load Great Expectations once before the clock starts: a process start-up cost, not a per-order one."""
+    import pandas as pd
+
+    from expectations import run_gate
+
     row = {"line_id": "warm", "offer_id": 1, "quantity": 1, "offer_price": 1.0, "currency_ok": True}
     run_gate(pd.DataFrame([row]), "orders_out")
 
 
-async def route_everything(rt: Runtime) -> RunReport:
+async def route_everything(rt: Any) -> Any:
+    from tasks.orders import changed_orders, load_order_cursor, route_order_page
+    from tasks.reporting import RunReport
+
     report = RunReport(stream="order-routing", title="benchmark")
     since = await load_order_cursor.fn(rt)
     async for page in changed_orders(rt, since):
@@ -135,25 +48,34 @@ async def route_everything(rt: Runtime) -> RunReport:
 
 
 async def run(orders: int, quota: int, window_ms: int, workdir: Path) -> dict[str, Any]:
-    sandbox = create_sandbox(
-        seed=SeedConfig(orders=12), bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms)
-    )
-    offer_rows = plant_orders(sandbox, orders)
-    settings = sandbox_settings(sandbox.base_url, workdir, bc_reserve_share=RESERVE)
-    rt = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=sandbox.app))
-    try:
-        with rt.sessions() as session:
-            upsert_offer_map(session, offer_rows)
-            session.commit()
-        warm_up_gate()
-        started = time.perf_counter()
-        report = await route_everything(rt)
-        elapsed = time.perf_counter() - started
-        calls = rt.api_calls()
-        with rt.sessions() as session:
-            split_ok = len(logistic_orders_for(session, bc_order_id=10_000)) == 2
-    finally:
-        await rt.aclose()
+    from sqlalchemy import func, select
+
+    from bcmirakl.config import load_config
+    from bcmirakl.prefect_api import prefect_api
+    from bcmirakl.runtime import build_runtime
+    from bcmirakl.sandbox_settings import sandbox_settings
+    from connectors.state import logistic_orders_for, upsert_offer_map
+    from connectors.state.models import LogisticOrder
+
+    world = SandboxProcess("benchmarks.worlds:order_world", orders=orders, quota=quota, window_ms=window_ms)
+    with prefect_api(workdir / "run"), world as sandbox:
+        settings = sandbox_settings(sandbox.base_url, workdir, bc_reserve_share=RESERVE)
+        rt = build_runtime(settings, config=load_config())
+        try:
+            with rt.sessions() as session:
+                upsert_offer_map(session, sandbox.info["offer_rows"])
+                session.commit()
+            warm_up_gate()
+            bridge0, sandbox0, started = bridge_usage(), sandbox.usage(), time.perf_counter()
+            report = await route_everything(rt)
+            elapsed = time.perf_counter() - started
+            bridge1, sandbox1 = bridge_usage(), sandbox.usage()
+            calls = rt.api_calls()
+            with rt.sessions() as session:
+                split_ok = len(logistic_orders_for(session, bc_order_id=10_000)) == 2
+                logistic_orders = session.scalar(select(func.count()).select_from(LogisticOrder))
+        finally:
+            await rt.aclose()
     routed = int(report.counts.get("orders_routed", 0))
     calls_per_order = calls["bigcommerce"] / max(routed, 1)
     bound = quota * (1 - RESERVE) / (window_ms / 1000) / calls_per_order
@@ -172,8 +94,12 @@ async def run(orders: int, quota: int, window_ms: int, workdir: Path) -> dict[st
         "reserve_share": RESERVE,
         "quota_bound_orders_per_second": round(bound, 2),
         "ratio_to_bound": round(rate / bound, 3),
+        "bridge_cpu_s": round(bridge1.cpu_s - bridge0.cpu_s, 2),
+        "bridge_peak_rss_mib": round(bridge1.peak_rss_mib, 1),
+        "sandbox_cpu_s": round(sandbox1.cpu_s - sandbox0.cpu_s, 2),
+        "sandbox_peak_rss_mib": round(sandbox1.peak_rss_mib, 1),
         "split_into_two_logistic_orders": split_ok,
-        "mirakl_logistic_orders": len(sandbox.mirakl.state.store.orders.orders),
+        "logistic_orders_recorded": logistic_orders,
     }
 
 
@@ -184,12 +110,10 @@ def main() -> None:
     parser.add_argument("--window-ms", type=int, default=6000, help="the sandbox's quota window (real: 30000)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="bcmirakl-bench-") as tmp:
+        prefect_environment(Path(tmp))
         figures = asyncio.run(run(args.orders, args.quota, args.window_ms, Path(tmp)))
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    write_figures(figures, args.json)
 
 
 if __name__ == "__main__":

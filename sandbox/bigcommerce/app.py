@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sandbox.bigcommerce.catalog import catalog_router
-from sandbox.bigcommerce.control import control_router
+from sandbox.bigcommerce.control import control_router, rate_window_router
 from sandbox.bigcommerce.errors import error_response, install_error_handlers
 from sandbox.bigcommerce.gateway import GatewayMiddleware, RateWindow, too_many_requests_body
 from sandbox.bigcommerce.hooks import hooks_router
@@ -56,6 +56,7 @@ def create_bigcommerce_app(world: World, settings: BigCommerceSandboxSettings | 
     app.include_router(orders_v3_router(store))
     app.include_router(hooks_router(store))
     app.include_router(control_router(store))
+    app.include_router(rate_window_router(window, store))
     app.include_router(fault_control_router(faults))
 
     def count_request() -> None:

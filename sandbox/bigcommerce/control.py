@@ -1,7 +1,9 @@
 """Test-only controls that stand in for what shoppers and admins do in a real store's control panel.
 
 A status change here bumps `date_modified` exactly as an admin edit would, so order sweeps can be tested
-without going through the API under test.
+without going through the API under test. Benchmarks serving the store from another process rescale its quota
+window (a 30 s window shrunk so a quota-bound push spans many windows in little time) and read how many API
+requests it served.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from sandbox.bigcommerce.errors import ApiError
+from sandbox.bigcommerce.gateway import RateWindow
 from sandbox.bigcommerce.settings import ORDER_STATUSES
 from sandbox.bigcommerce.store import BigCommerceStore
 
-__all__ = ["control_router"]
+__all__ = ["control_router", "rate_window_router"]
 
 
 class StatusChange(BaseModel):
     status_id: int = Field(description="the new BigCommerce order status id (0-14)")
+
+
+class WindowChange(BaseModel):
+    quota: int = Field(ge=1, description="requests per window")
+    window_ms: int = Field(ge=1, description="the window's length")
 
 
 def control_router(store: BigCommerceStore) -> APIRouter:
@@ -33,5 +41,23 @@ def control_router(store: BigCommerceStore) -> APIRouter:
             raise ApiError("v2", 400, f"{change.status_id} is not an order status.")
         store.set_order_status(order, change.status_id)
         return Response(status_code=204)
+
+    return router
+
+
+def rate_window_router(window: RateWindow, store: BigCommerceStore) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox")
+
+    def state() -> dict[str, int]:
+        return {"quota": window.quota, "window_ms": window.window_ms, "requests_served": store.request_count}
+
+    @router.get("/rate-window")
+    async def read_window() -> dict[str, int]:
+        return state()
+
+    @router.put("/rate-window")
+    async def rescale_window(change: WindowChange) -> dict[str, int]:
+        window.rescale(change.quota, change.window_ms)
+        return state()
 
     return router

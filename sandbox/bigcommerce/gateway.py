@@ -40,6 +40,11 @@ class RateWindow:
             self._used = 0
         return now
 
+    def rescale(self, quota: int, window_ms: int) -> None:
+        """Another quota and window length (benchmarks scale a 30 s window down); the next request opens a window."""
+        self.quota, self.window_ms = quota, window_ms
+        self._start, self._used = None, 0
+
     def take(self) -> bool:
         """Spend one request; False when the window's quota is already spent."""
         self._roll()

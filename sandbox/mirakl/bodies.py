@@ -254,3 +254,13 @@ class TransactionIn(_Body):
 
 class TransactionsIn(_Body):
     lines: list[TransactionIn] = Field(min_length=1)
+
+
+class OfferChurnIn(_Body):
+    share: float = Field(gt=0, le=1)  # of the live (not deleted) offers
+    stock_out_share: float = Field(default=0.3, ge=0, le=1)  # of those, sold out; the others gain one unit
+    seed: int = 5
+
+
+class StockOutIn(_Body):
+    product_skus: list[str] = Field(min_length=1)

@@ -2,11 +2,13 @@
 
 Tests and the demo use them to change offers (price, stock, activation, deletion), record seller feed results,
 move the order state machine one step, ship, refuse or refund as a seller, and plant transaction lines that
-reconciliation must catch. They need no credentials and are never part of Mirakl's API.
+reconciliation must catch. Benchmarks, which serve the sandbox from another process, also let sellers churn a
+share of all offers or sell whole products out. They need no credentials and are never part of Mirakl's API.
 """
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 
 from fastapi import APIRouter
@@ -16,10 +18,12 @@ from starlette.responses import Response
 from sandbox.mirakl.bodies import (
     ImportIn,
     OfferChanges,
+    OfferChurnIn,
     OfferDefects,
     RefundIn,
     SellerRefundIn,
     ShipIn,
+    StockOutIn,
     TrackingRequest,
     TransactionsIn,
 )
@@ -86,6 +90,35 @@ async def plant_offer_defects(request: Request) -> Response:
         offer.export_overrides = dict(defect.fields)
         store.catalog.touch(offer, now)
     return MiraklJSONResponse({"updated": [d.offer_id for d in body.defects], "last_updated": iso(now)})
+
+
+@router.post("/_sandbox/offers/churn")
+async def churn_offers(request: Request) -> Response:
+    """Sellers change a random `share` of the live offers at once: some sell out, the others gain one unit."""
+    store = store_of(request)
+    body = await read_body(request, OfferChurnIn)
+    rng = random.Random(body.seed)
+    live = [offer for offer in store.catalog.offers.values() if not offer.deleted]
+    now = store.now()
+    picked = rng.sample(live, int(len(live) * body.share))
+    for offer in picked:
+        offer.quantity = 0 if rng.random() < body.stock_out_share else offer.quantity + 1
+        store.catalog.touch(offer, now)
+    return MiraklJSONResponse({"changed": len(picked), "last_updated": iso(now)})
+
+
+@router.post("/_sandbox/offers/stock-out")
+async def sell_out(request: Request) -> Response:
+    """Every offer of each product sells out at once (quantity 0): the product has nothing left to sell."""
+    store = store_of(request)
+    body = await read_body(request, StockOutIn)
+    skus = set(body.product_skus)
+    now = store.now()
+    changed = [offer for offer in store.catalog.offers.values() if offer.product_sku in skus and not offer.deleted]
+    for offer in changed:
+        offer.quantity = 0
+        store.catalog.touch(offer, now)
+    return MiraklJSONResponse({"offer_ids": [o.offer_id for o in changed], "last_updated": iso(now)})
 
 
 @router.post("/_sandbox/imports")
