@@ -36,7 +36,7 @@ def offer_world(
         base_url=base_url,
         bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms),
     )
-    return sandbox, {"offers": len(sandbox.mirakl.state.store.catalog.offers)}
+    return sandbox, {"offers": len(sandbox.mirakl.state.store.catalog.offers)}  # deleted and inactive included
 
 
 def order_world(base_url: str, orders: int, quota: int, window_ms: int) -> tuple[Sandbox, dict[str, Any]]:
