@@ -1,0 +1,28 @@
+"""The benchmark harness reads a child process's CPU apart from its own, so the bridge is measured alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from benchmarks.process import bridge_usage, process_usage
+
+BURN_S = 0.3
+# The child spends BURN_S of CPU, says so, then waits for its stdin to close.
+CHILD = f"import sys, time\nwhile time.process_time() < {BURN_S}: pass\nprint('burnt', flush=True)\nsys.stdin.read()\n"
+
+
+def test_a_childs_cpu_is_read_from_proc_and_not_counted_in_the_parents_usage() -> None:
+    before = bridge_usage()
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "burnt"
+        usage = process_usage(child.pid)
+        parent_cpu = bridge_usage().cpu_s - before.cpu_s
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait()
+    assert usage.cpu_s >= BURN_S - 0.02  # clock ticks are 10 ms
+    assert usage.peak_rss_mib > 0
+    assert parent_cpu < usage.cpu_s
