@@ -155,6 +155,7 @@ def _serve(factory: str, params: dict[str, Any], port: int) -> None:
     build = getattr(importlib.import_module(module), name)
     sandbox, info = build(f"http://{HOST}:{port}", **params)
     print(READY + json.dumps(info), flush=True)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads the pipe any more: a full one would block
     uvicorn.run(sandbox.app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="off")
 
 
