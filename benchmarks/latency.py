@@ -5,7 +5,8 @@
 What is simulated and what is real. `--stock-outs` moments are drawn uniformly over `--minutes` of sandbox
 time; at each one a product that BigCommerce sells as buyable sells out (every offer of it goes to quantity 0,
 through the sandbox control `/_sandbox/offers/stock-out`). The deployed schedule runs a delta every
-`--interval-s` (cron `* * * * *`) and drops a tick while the previous run is still going (`concurrency_limit`
+`--interval-s` (60 s: cron `* * * * *`, as issue #15 asks; the shipped Variable says `*/2 * * * *`, i.e.
+`--interval-s 120`) and drops a tick while the previous run is still going (`concurrency_limit`
 with `CANCEL_NEW` in prefect.yaml). The benchmark walks those ticks on a simulated clock instead of sleeping
 through the idle minutes between them: at each tick it applies the stock-outs whose moment has passed, then runs
 one real delta cycle of the flow against the sandbox in its own process (deployed config: OF53 poll waits, and
