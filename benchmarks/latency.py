@@ -145,6 +145,14 @@ async def walk_ticks(
     return walk
 
 
+def bound_of(walk: Walk, wait: dict[str, float], to_ack: dict[str, float]) -> str:
+    """What the p95 is mostly made of: waiting for the next tick, or the run (which also lengthens the wait
+    when runs outlast the interval and the schedule drops ticks)."""
+    if walk.skipped:
+        return "run time: runs outlast the interval, ticks are dropped"
+    return "schedule interval" if wait["p95_s"] >= to_ack["p95_s"] else "run time"
+
+
 async def run(
     offers: int, stock_outs: int, minutes: float, interval_s: float, seed: int, workdir: Path
 ) -> dict[str, Any]:
@@ -188,7 +196,7 @@ async def run(
         "interval_s": interval_s,
         "minutes": minutes,
         "offers_in_sandbox": sandbox.info["offers"],
-        "bounded_by": "schedule interval" if wait["p95_s"] >= to_ack["p95_s"] else "run time",
+        "bounded_by": bound_of(walk, wait, to_ack),
     }
 
 
