@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from benchmarks.process import bridge_usage, process_usage
+import httpx
+
+from benchmarks.process import SandboxProcess, bridge_usage, process_usage
 
 BURN_S = 0.3
 # The child spends BURN_S of CPU, says so, then waits for its stdin to close.
@@ -26,3 +30,15 @@ def test_a_childs_cpu_is_read_from_proc_and_not_counted_in_the_parents_usage() -
     assert usage.cpu_s >= BURN_S - 0.02  # clock ticks are 10 ms
     assert usage.peak_rss_mib > 0
     assert parent_cpu < usage.cpu_s
+
+
+def test_sandbox_process_serves_the_world_over_loopback_and_stops_with_its_context() -> None:
+    with SandboxProcess("benchmarks.worlds:offer_world", offers=20) as sandbox:
+        assert sandbox.pid != os.getpid()
+        assert sandbox.info["offers"] > 0
+        window = httpx.get(f"{sandbox.base_url}/bigcommerce/_sandbox/rate-window", timeout=10).json()
+        usage = sandbox.usage()
+        pid = sandbox.pid
+    assert window["requests_served"] == 0
+    assert usage.cpu_s > 0 and usage.peak_rss_mib > 0
+    assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
