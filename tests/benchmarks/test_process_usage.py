@@ -1,4 +1,4 @@
-"""The benchmark harness reads a child process's CPU apart from its own, so the bridge is measured alone."""
+"""The benchmark harness: the sandbox served from its own process, whose CPU is read apart from the bridge's."""
 
 from __future__ import annotations
 
