@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -393,6 +394,184 @@ def test_two_offers_claiming_one_sku_leave_exactly_one_winner(offer_run: OfferRu
         else Outcome("NOT HANDLED", "the SKU lost its offer"),
     )
     assert outcome.handling == "one winner"
+
+
+# --- orders: one routing run with the poison orders planted among good ones ---------------------------------------
+
+PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
+ORDER_CASES = [
+    ("order line of quantity 0", 101, {"quantity": 0}, "zero_quantity"),
+    ("order line of amount 0", 102, {"price_ex_tax": Decimal("0"), "price_inc_tax": Decimal("0")}, "zero_amount"),
+    (
+        "order line of negative amount",
+        105,
+        {"price_ex_tax": Decimal("-5"), "price_inc_tax": Decimal("-5")},
+        "not above 0",
+    ),
+    ("order line quantity beyond int32", 108, {"quantity": 2**31}, "quantity_too_large"),
+]
+
+
+@dataclass
+class OrderRun:
+    outcomes: dict[str, Outcome]
+    good_routed: bool
+
+
+@pytest.fixture(scope="module")
+async def order_run(tmp_path_factory: pytest.TempPathFactory) -> OrderRun:
+    """Poison lines planted in four paid orders: each becomes its own case, the good orders reach Mirakl."""
+    from connectors.state import open_exceptions
+    from flows.order_routing import order_routing
+    from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+
+    sandbox = create_sandbox()
+    rt = build_runtime(
+        sandbox_settings(sandbox.base_url, tmp_path_factory.mktemp("orders")),
+        config=load_config(),
+        transport=httpx.ASGITransport(app=sandbox.app),
+    )
+    try:
+        seed_offer_map(rt, sandbox, PAID)
+        for _, order_id, fields, _ in ORDER_CASES:
+            order = sandbox.bigcommerce.state.store.order(order_id)
+            line = next(x for x in order.lines if x.sku.startswith("MKP"))
+            for name, value in fields.items():
+                setattr(line, name, value)
+        with use_runtime(rt):
+            report = await order_routing()
+        with rt.sessions() as session:
+            cases = [(c.key, c.kind, c.detail.get("reason", "")) for c in open_exceptions(session, "order_routing")]
+    finally:
+        await rt.aclose()
+    poisoned = {order_id for _, order_id, _, _ in ORDER_CASES}
+    good_routed = all(mirakl_orders(sandbox, str(o)) for o in PAID if o not in poisoned)
+    rejected = {row["record_key"]: row["reason"] for row in report.tables.get("rejected-records", [])}
+    outcomes = {}
+    for kind, order_id, _, _ in ORDER_CASES:
+        mine = [(k, why) for key, k, why in cases if key.split(":")[0] == str(order_id)]
+        if mine:
+            outcomes[kind] = Outcome("exception case", "; ".join(f"{k}: {why}" for k, why in mine))
+        elif str(order_id) in rejected:
+            outcomes[kind] = Outcome("rejected", f"order record {rejected[str(order_id)]}")
+        elif mirakl_orders(sandbox, str(order_id)):
+            outcomes[kind] = Outcome("NOT HANDLED", "sent to Mirakl (OR01) unflagged")
+        else:
+            outcomes[kind] = Outcome("NOT HANDLED", "neither sent nor flagged")
+    return OrderRun(outcomes, good_routed)
+
+
+@pytest.mark.parametrize(("kind", "order_id", "fields", "names"), kinds("orders", ORDER_CASES))
+def test_a_poison_order_line_is_its_own_case_before_or01_and_the_good_orders_are_routed(
+    kind: str, order_id: int, fields: dict[str, Any], names: str, order_run: OrderRun
+) -> None:
+    outcome = record("orders", kind, order_run.outcomes[kind])
+    assert outcome.handling in ("exception case", "rejected")
+    assert names in outcome.detail
+    assert order_run.good_routed
+
+
+# --- refunds: one refund mirror run with an over-refund and an order-level refund ---------------------------------
+
+OVER_REFUND = "BigCommerce refund above what the line still holds"
+ORDER_LEVEL_REFUND = "order-level BigCommerce refund (names no line)"
+EXPECTED[OVER_REFUND] = EXPECTED[ORDER_LEVEL_REFUND] = "refunds"
+
+
+@pytest.fixture(scope="module")
+async def refund_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """Order 100: the seller refunded part of a line, then the operator refunds the whole product in BigCommerce.
+    Order 109: the operator refunds an amount on the order itself. The refunds page promises a case for it."""
+    from connectors.bigcommerce import RefundItem, RefundPaymentRequest
+    from connectors.state import open_exceptions
+    from flows.refund_mirror import refund_mirror
+    from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+
+    sandbox = create_sandbox()
+    rt = build_runtime(
+        sandbox_settings(sandbox.base_url, tmp_path_factory.mktemp("refunds")),
+        config=load_config(),
+        transport=httpx.ASGITransport(app=sandbox.app),
+    )
+    control = SandboxControl(sandbox)
+    try:
+        over = await route_world_order(rt, sandbox, control, 100)
+        line = over.line_of(over.logistic_order_ids[0])
+        await control.seller_refunds(over.logistic_order_ids[0], line, Decimal("5.00"))
+        await route_world_order(rt, sandbox, control, 109)
+        for order_id, item in (
+            (100, RefundItem(item_type="PRODUCT", item_id=over.lines[line][0], quantity=1, reason="Damaged")),
+            (109, RefundItem(item_type="ORDER", item_id=109, amount=Decimal("4.00"), reason="Goodwill")),
+        ):
+            quote = await rt.bigcommerce.create_refund_quote(order_id, [item])
+            option = quote.refund_methods[0][0]
+            payment = RefundPaymentRequest(
+                provider_id=option.provider_id, amount=option.amount, offline=bool(option.offline)
+            )
+            await rt.bigcommerce.create_refund(order_id, [item], [payment])
+        with use_runtime(rt):
+            report = await refund_mirror()
+        with rt.sessions() as session:
+            cases = [(c.key, c.kind) for c in open_exceptions(session, "refund_mirror")]
+    finally:
+        await control.aclose()
+        await rt.aclose()
+    outcomes = {}
+    reasons = dict(report.quarantined)
+    outcomes[OVER_REFUND] = (
+        Outcome("quarantined", ", ".join(f"{why} ({n})" for why, n in sorted(reasons.items())))
+        if reasons
+        else Outcome("NOT HANDLED", "mirrored as if valid")
+    )
+    order_cases = sorted({kind for key, kind in cases if key.startswith("109")})
+    outcomes[ORDER_LEVEL_REFUND] = (
+        Outcome("exception case", ", ".join(order_cases)) if order_cases else Outcome("NOT HANDLED", "no case opened")
+    )
+    return outcomes
+
+
+def test_a_refund_above_what_was_paid_is_quarantined_not_sent(refund_run: dict[str, Outcome]) -> None:
+    outcome = record("refunds", OVER_REFUND, refund_run[OVER_REFUND])
+    assert outcome.handling == "quarantined"
+    assert "refund exceeds amount paid" in outcome.detail
+
+
+@pytest.mark.xfail(strict=True, reason=DEBITS)
+def test_an_order_level_refund_opens_the_case_the_refunds_page_promises(refund_run: dict[str, Outcome]) -> None:
+    outcome = record("refunds", ORDER_LEVEL_REFUND, refund_run[ORDER_LEVEL_REFUND])
+    assert outcome.handling == "exception case"
+    assert "order-level-refund-not-mirrored" in outcome.detail
+
+
+# --- store currency ---------------------------------------------------------------------------------------------
+
+STORE_CURRENCY = "store currency differs from the configured one"
+EXPECTED[STORE_CURRENCY] = "start-up"
+
+
+@pytest.mark.xfail(strict=True, reason=MONEY)
+async def test_a_store_whose_currency_is_not_the_configured_one_stops_the_run_before_any_write(
+    tmp_path: Path,
+) -> None:
+    from flows.order_routing import order_routing
+
+    sandbox = create_sandbox()
+    transport = CountingTransport(httpx.ASGITransport(app=sandbox.app))
+    config = load_config().model_copy(update={"currency": "EUR"})  # the sandbox store sells in USD
+    rt = build_runtime(sandbox_settings(sandbox.base_url, tmp_path), config=config, transport=transport)
+    try:
+        with use_runtime(rt):
+            state = await order_routing(return_state=True)
+    finally:
+        await rt.aclose()
+    created = len(sandbox.mirakl.state.store.orders.orders)
+    message = scrub(state.message or "")
+    if state.is_completed():
+        outcome = record("start-up", STORE_CURRENCY, Outcome("NOT HANDLED", f"run completed; {created} OR01 orders"))
+    else:
+        outcome = record("start-up", STORE_CURRENCY, Outcome("stopped at start-up", message))
+    assert outcome.handling == "stopped at start-up"
+    assert "currency" in outcome.detail and created == 0
 
 
 # --- bodies: malformed and truncated answers --------------------------------------------------------------------
