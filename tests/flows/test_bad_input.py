@@ -156,7 +156,7 @@ def test_a_bad_carrier_file_stops_at_load(kind: str, text: str, names: str, tmp_
 
 SETTINGS_CASES = [
     ("store hash missing", {"BCMIRAKL_BC_STORE_HASH": None}, "BCMIRAKL_BC_STORE_HASH"),
-    ("Mirakl credentials missing", {"BCMIRAKL_MIRAKL_API_KEY": None}, "BCMIRAKL_MIRAKL_API_KEY"),
+    ("Mirakl front credentials missing", {"BCMIRAKL_MIRAKL_FRONT_API_KEY": None}, "BCMIRAKL_MIRAKL_FRONT"),
     ("database URL that is not a URL", {"BCMIRAKL_DATABASE_URL": "not a url"}, "BCMIRAKL_DATABASE_URL"),
     ("database URL of an unknown driver", {"BCMIRAKL_DATABASE_URL": "mysqlx://db/state"}, "BCMIRAKL_DATABASE_URL"),
     ("Mirakl base URL without a scheme", {"BCMIRAKL_MIRAKL_BASE_URL": "acme.mirakl.net"}, "BCMIRAKL_MIRAKL_BASE_URL"),
@@ -166,10 +166,10 @@ SETTINGS_CASES = [
     (
         "OAuth token URL that is not a URL",
         {
-            "BCMIRAKL_MIRAKL_API_KEY": None,
+            "BCMIRAKL_MIRAKL_FRONT_API_KEY": None,
             "BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL": "auth/token",
-            "BCMIRAKL_MIRAKL_OAUTH_CLIENT_ID": "id",
-            "BCMIRAKL_MIRAKL_OAUTH_CLIENT_SECRET": "secret",
+            "BCMIRAKL_MIRAKL_FRONT_OAUTH_CLIENT_ID": "id",
+            "BCMIRAKL_MIRAKL_FRONT_OAUTH_CLIENT_SECRET": "secret",
         },
         "BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL",
     ),
