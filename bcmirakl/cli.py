@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from bcmirakl.carriers_cli import add_carrier_commands
 from bcmirakl.offers_cli import add_offer_commands
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             serve_forever(args.port)
             return 0
         if args.command == "run":
-            return asyncio.run(_run_stream(args.stream, dict(args.params)))
+            flow = _checked_flow(args.stream, dict(args.params))
+            return asyncio.run(_run_stream(args.stream, flow, dict(args.params)))
         if args.command == "db":
             with _state_store() as session:
                 print(f"state store at {session.get_bind().url.render_as_string(hide_password=True)} is up to date")
@@ -125,12 +127,41 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-async def _run_stream(stream: str, params: dict[str, Any]) -> int:
+def _checked_flow(stream: str, params: dict[str, Any]) -> Any:
+    """The stream's flow once its name and parameters are known good, before any server starts or call is made.
+
+    A typo on the command line is an operator's mistake, not a crash: it gets one line naming what was wrong.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from connectors.http.errors import ConfigurationError
+    from flows.registry import STREAMS, load_flow
+
+    if stream not in STREAMS:
+        raise ConfigurationError(f"unknown stream {stream!r}; known streams: {', '.join(sorted(STREAMS))}")
+    flow = load_flow(stream)
+    accepted = list(inspect.signature(flow.fn).parameters)
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigurationError(
+            f"{stream} has no parameter {', '.join(unknown)}; it takes: {', '.join(accepted) or 'no parameters'}"
+        )
+    hints = get_type_hints(flow.fn)
+    problems = []
+    for name, value in params.items():
+        try:
+            TypeAdapter(hints.get(name, Any)).validate_python(value)
+        except ValidationError as exc:
+            problems.extend(f"{name}: {error['msg']}" for error in exc.errors(include_url=False))
+    if problems:
+        raise ConfigurationError(f"{stream} parameters are invalid: {'; '.join(problems)}")
+    return flow
+
+
+async def _run_stream(stream: str, flow: Any, params: dict[str, Any]) -> int:
     from bcmirakl.prefect_api import prefect_api
     from bcmirakl.progress import ticking
-    from flows.registry import load_flow
 
-    flow = load_flow(stream)
     with prefect_api():
         async with ticking(stream):
             state = await flow(**params, return_state=True)
@@ -165,10 +196,15 @@ async def _doctor() -> int:
 @contextmanager
 def _state_store() -> Iterator[Session]:
     """A session on the migrated state store named by BCMIRAKL_DATABASE_URL (the SQLite file by default)."""
-    from bcmirakl.settings import BridgeSettings
+    from bcmirakl.settings import ENV_PREFIX, BridgeSettings, check_database_url
+    from connectors.http.errors import ConfigurationError
     from connectors.state import create_state_engine, session_factory, upgrade
 
-    url = os.environ.get("BCMIRAKL_DATABASE_URL") or BridgeSettings.model_fields["database_url"].default
+    try:
+        url = check_database_url(os.environ.get(f"{ENV_PREFIX}DATABASE_URL"))
+    except ValueError as exc:
+        raise ConfigurationError(f"{ENV_PREFIX}DATABASE_URL: {exc}") from None
+    url = url or BridgeSettings.model_fields["database_url"].default
     engine = create_state_engine(url)
     try:
         upgrade(engine)

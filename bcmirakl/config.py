@@ -180,9 +180,22 @@ def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:
             raise ConfigurationError(f"{packaged} not found: {path}")
         text, source = path.read_text(encoding="utf-8"), str(path)
     try:
-        return yaml.safe_load(text) or {}, source
+        content = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{source} is not valid YAML: {exc}") from None
+    if content is None and path is not None:
+        # An operator who points at a file means its settings: an empty one (a failed copy, a wrong path
+        # template) would otherwise run on every default without a word.
+        raise ConfigurationError(f"{source} is empty: give at least one setting, or unset the file to use defaults")
+    if content is not None and not isinstance(content, dict):
+        raise ConfigurationError(
+            f"{source} must be a mapping of settings (name: value) at the top, not a {_yaml_kind(content)}"
+        )
+    return content or {}, source
+
+
+def _yaml_kind(content: Any) -> str:
+    return "list" if isinstance(content, list) else "single value"
 
 
 def load_config(path: Path | None = None) -> BridgeConfig:

@@ -7,6 +7,7 @@ runtime, never a raw secret.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -21,13 +22,14 @@ from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.settings import BridgeSettings, load_settings, mirakl_role_values
 from connectors.bigcommerce import BigCommerceClient
 from connectors.erp import ErpClient
+from connectors.http.errors import ConfigurationError
 from connectors.http.ratelimit import QuotaLimiter, SharedGate
 from connectors.mirakl import MiraklClient
 from connectors.mirakl.auth import role_credential_auth
 from connectors.mirakl.roles import Role
 from connectors.state import create_state_engine, session_factory, upgrade
 
-__all__ = ["Runtime", "build_runtime", "current_override", "runtime_scope", "use_runtime"]
+__all__ = ["Runtime", "build_runtime", "current_override", "ensure_writable_dir", "runtime_scope", "use_runtime"]
 
 
 @dataclass
@@ -62,7 +64,13 @@ def build_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     migrate: bool = True,
 ) -> Runtime:
-    """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks)."""
+    """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks).
+
+    Everything that can be checked without a call is checked first (config file, artifacts folder), so a
+    mistake fails the run at start-up rather than after its work is done.
+    """
+    config = config or load_config(settings.config_file)
+    ensure_writable_dir(settings.artifacts_dir, "BCMIRAKL_ARTIFACTS_DIR")
     bigcommerce = BigCommerceClient.create(
         settings.bc_base_url,
         settings.bc_store_hash,
@@ -92,9 +100,23 @@ def build_runtime(
         erp=erp,
         engine=engine,
         sessions=session_factory(engine),
-        config=config or load_config(settings.config_file),
+        config=config,
         artifacts_dir=settings.artifacts_dir,
     )
+
+
+def ensure_writable_dir(path: Path, name: str) -> None:
+    """Create `path` if needed and prove a file can be written there, or raise `ConfigurationError` naming `name`.
+
+    The run's artifacts are written at its end: without this probe an unwritable folder fails the run after all
+    its calls were made and its effects applied, and the operator loses the report of what it did.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(f"{name}: folder {path} is not writable ({exc.strerror or exc})") from None
 
 
 _override: ContextVar[Runtime | None] = ContextVar("bcmirakl_runtime", default=None)

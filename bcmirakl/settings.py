@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.http.errors import ConfigurationError
 from connectors.mirakl.auth import CREDENTIAL_FIELDS, credential_problem
 from connectors.mirakl.roles import Role
 
-__all__ = ["BridgeSettings", "load_settings", "mirakl_role_values"]
+__all__ = ["BridgeSettings", "check_database_url", "load_settings", "mirakl_role_values"]
 
 ENV_PREFIX = "BCMIRAKL_"
 
@@ -62,6 +63,41 @@ class BridgeSettings(BaseSettings):
 
     erp_base_url: str = Field(description="ERP order sink base URL (native lines are POSTed to {base}/orders)")
     erp_token: SecretStr = Field(description="ERP sink bearer token")
+
+    @field_validator("bc_base_url", "mirakl_base_url", "erp_base_url", "mirakl_oauth_token_url")
+    @classmethod
+    def _is_http_url(cls, value: str | None) -> str | None:
+        """A base URL without scheme or host fails here, not after a run's worth of retries on every call."""
+        if value is None:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host, like https://host.example/path")
+        return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_database_url(cls, value: str | None) -> str | None:
+        return check_database_url(value)
+
+
+def check_database_url(value: str | None) -> str | None:
+    """The state store URL, or None for the default SQLite file; `ValueError` when SQLAlchemy cannot use it.
+
+    SQLAlchemy's own parser decides, so the message names the variable instead of a driver traceback later.
+    """
+    if value is None or not value.strip():
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(value.strip()).get_dialect()
+    except (ArgumentError, NoSuchModuleError):
+        raise ValueError(
+            "must be a SQLAlchemy database URL of an installed driver, e.g. postgresql+psycopg://user@host/db"
+        ) from None
+    return value.strip()
 
 
 def load_settings(**overrides: Any) -> BridgeSettings:

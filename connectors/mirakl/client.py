@@ -961,7 +961,17 @@ def _chunk_rows(raw: Any) -> list[Any]:
 
 
 def _csv_rows(response: httpx.Response) -> list[dict[str, str]]:
-    return [_csv_row(row) for row in csv.DictReader(io.StringIO(response.text), delimiter=";")]
+    """The rows of an OF51 CSV; a body whose header is not an offer header is unreadable, not an empty export.
+
+    mmp-front-openapi.yaml, OF51 `GET /api/offers/export`, text/csv example: the header starts
+    `offer-id;product-sku;...`. A truncated or proxied body would otherwise read as "no offer changed", and a
+    stock-out behind it would never reach the storefront. An empty body is taken as no rows (the spec is silent).
+    """
+    text = response.text
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    if text.strip() and "offer-id" not in (reader.fieldnames or []):
+        raise MalformedResponseError("CSV header has no offer-id column", system=s.SYSTEM, operation="OF51")
+    return [_csv_row(row) for row in reader]
 
 
 def _csv_report_lines(content: bytes) -> list[dict[str, str]] | None:

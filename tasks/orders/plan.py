@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from bcmirakl.config import BridgeConfig
 from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
 from connectors.mirakl.models import (
+    INT32_MAX,
     BillingAddress,
     OrderCreate,
     OrderCustomer,
@@ -289,6 +290,10 @@ def _line_plan(
 ) -> LinePlan | LineProblem:
     if product.quantity < 1:
         return LineProblem(product.id, "zero_quantity", "the line's quantity is below 1", offer.offer_id)
+    if product.quantity > INT32_MAX:
+        # mmp-front-openapi.yaml, OR01_Request_Offers `quantity`: "type: integer, format: int32". Told here
+        # rather than as whatever Mirakl answers to a number it cannot hold.
+        return LineProblem(product.id, "quantity_too_large", "the line's quantity is beyond int32", offer.offer_id)
     discounts = sum((Decimal(str(d.get("amount") or 0)) for d in product.applied_discounts), ZERO)
     paid = product.total_ex_tax - discounts
     if paid <= 0:
