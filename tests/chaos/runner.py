@@ -8,12 +8,16 @@ and aggregates per violation kind; every failing seed is listed, and `--seed N -
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
 import random
 import tempfile
 import time
+import traceback
 import warnings
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +31,7 @@ from tests.chaos.schedule import ALL_KINDS, STREAMS, Episode, Schedule, generate
 from tests.chaos.seams import SimulatedKill, bypass_prefect, patch_everywhere, run_flow
 from tests.chaos.world import ChaosWorld, StepFaults
 
-__all__ = ["ScheduleResult", "SuiteResult", "run_many", "run_schedule"]
+__all__ = ["ScheduleResult", "SuiteResult", "run_many", "run_parallel", "run_schedule"]
 
 CLEAN_PASSES: tuple[tuple[tuple[str, dict[str, Any]], ...], ...] = (
     tuple((stream, {"mode": "delta"} if stream == "offer_sync" else {}) for stream in STREAMS),
@@ -51,6 +55,7 @@ class SuiteResult:
     violations: Counter[str] = field(default_factory=Counter)
     failing: dict[int, list[str]] = field(default_factory=dict)
     wall_s: float = 0.0
+    cpu_s: float = 0.0
     faults_fired: Counter[str] = field(default_factory=Counter)
 
     def as_json(self) -> dict[str, Any]:
@@ -59,6 +64,7 @@ class SuiteResult:
             "violations": dict(sorted(self.violations.items())),
             "seed": self.seed,
             "wall_s": round(self.wall_s, 1),
+            "cpu_s_per_schedule": round(self.cpu_s / max(1, self.schedules), 3),
             "kinds": list(self.kinds),
             "failing_seeds": {str(seed): kinds for seed, kinds in sorted(self.failing.items())},
             "faults_fired": dict(sorted(self.faults_fired.items())),
@@ -188,14 +194,19 @@ def quiet() -> None:
 
 
 async def run_many(
-    first_seed: int, count: int, *, kinds: tuple[str, ...] = ALL_KINDS, verbose: bool = False
+    first_seed: int, count: int, *, kinds: tuple[str, ...] = ALL_KINDS, verbose: bool = False, step: int = 1
 ) -> SuiteResult:
+    """Schedules `first_seed`, `first_seed + step`, ... (`count` of them) in this process."""
     result = SuiteResult(seed=first_seed, schedules=count, kinds=kinds)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     config = load_config()
     with bypass_prefect():
-        for seed in range(first_seed, first_seed + count):
-            one = await run_schedule(seed, kinds=kinds, config=config)
+        for seed in range(first_seed, first_seed + count * step, step):
+            try:
+                one = await run_schedule(seed, kinds=kinds, config=config)
+            except Exception as exc:  # a fault in the harness itself: counted and shown, never mistaken for a pass
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                one = ScheduleResult(generate(seed, kinds), [Violation("harness_error", detail[:500])], [], 0.0)
             kinds_found = sorted({v.kind for v in one.violations})
             for violation in one.violations:
                 result.violations[violation.kind] += 1
@@ -205,7 +216,7 @@ async def run_many(
                         result.faults_fired[fired] += 1
             if one.violations:
                 result.failing[seed] = kinds_found
-                print(f"VIOLATION seed={seed} (replay: make chaos SEED={seed} SCHEDULES=1): {', '.join(kinds_found)}")
+                print(f"VIOLATION seed={seed} (replay: make chaos-replay SEED={seed}): {', '.join(kinds_found)}")
                 for violation in one.violations[:10]:
                     print(f"    {violation.kind}: {violation.detail}")
                 if verbose:
@@ -215,4 +226,32 @@ async def run_many(
             elif verbose:
                 print(f"ok seed={seed} {one.wall_s:.2f}s")
     result.wall_s = time.perf_counter() - started
+    result.cpu_s = time.process_time() - cpu_started
     return result
+
+
+def _worker(first_seed: int, count: int, kinds: tuple[str, ...], verbose: bool, step: int) -> SuiteResult:
+    quiet()
+    return asyncio.run(run_many(first_seed, count, kinds=kinds, verbose=verbose, step=step))
+
+
+def run_parallel(
+    first_seed: int, count: int, *, kinds: tuple[str, ...] = ALL_KINDS, workers: int = 2, verbose: bool = False
+) -> SuiteResult:
+    """`run_many` split over `workers` processes (seed i goes to worker i mod workers); figures merged."""
+    if workers <= 1:
+        quiet()
+        return asyncio.run(run_many(first_seed, count, kinds=kinds, verbose=verbose))
+    started = time.perf_counter()
+    shares = [(first_seed + w, len(range(w, count, workers))) for w in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        parts = list(pool.map(_worker, *zip(*[(s, n, kinds, verbose, workers) for s, n in shares if n], strict=True)))
+    merged = SuiteResult(seed=first_seed, schedules=count, kinds=kinds)
+    for part in parts:
+        merged.violations.update(part.violations)
+        merged.faults_fired.update(part.faults_fired)
+        merged.failing.update(part.failing)
+        merged.cpu_s += part.cpu_s
+    merged.wall_s = time.perf_counter() - started
+    return merged

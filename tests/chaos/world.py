@@ -224,7 +224,13 @@ class ChaosWorld:
             (await self.control.delete(f"/{system}/_sandbox/faults")).raise_for_status()
 
     async def get(self, path: str, headers: dict[str, str], **params: Any) -> Any:
+        """A public read; a 429 (the bridge spent the store's quota window) waits the window out on the virtual clock."""
         answer = await self.control.get(path, headers=headers, params=params)
+        for _ in range(3):
+            if answer.status_code != 429:
+                break
+            self.clock.now_s += 31.0
+            answer = await self.control.get(path, headers=headers, params=params)
         answer.raise_for_status()
         return answer.json() if answer.status_code != 204 else []
 
@@ -249,7 +255,11 @@ class ChaosWorld:
     # ---- what users do between runs (targets chosen from the world, acts through the sandbox's endpoints) --------
 
     async def act(self, name: str, rng: random.Random) -> str:
-        return await ACTIONS[name](self, rng)
+        """Play user action `name`; a refusal by the platform is part of the story, not a harness error."""
+        try:
+            return await ACTIONS[name](self, rng)
+        except httpx.HTTPStatusError as exc:
+            return f"{name}: refused with {exc.response.status_code} {exc.response.text[:200]}"
 
 
 async def _offer_change(world: ChaosWorld, rng: random.Random, kind: str) -> str:
