@@ -42,10 +42,14 @@ def _marketplace(sku: str) -> bool:
 
 async def mirakl_order_twice(world: ChaosWorld, orders: list[dict[str, Any]]) -> list[Violation]:
     """No Mirakl commercial order created twice: one accepted OR01 per commercial id, one logistic order per shop."""
-    created = Counter(r.body.get("commercial_id") for r in world.log if r.method == "POST" and r.path.endswith("/api/orders"))
+    created = Counter(
+        r.body.get("commercial_id") for r in world.log if r.method == "POST" and r.path.endswith("/api/orders")
+    )
     found = [Violation("mirakl_order_twice", f"OR01 accepted {n}x for {c}") for c, n in created.items() if n > 1]
     per_shop = Counter((o["commercial_id"], o["shop_id"]) for o in orders)
-    found += [Violation("mirakl_order_twice", f"{c} has {n} orders of shop {s}") for (c, s), n in per_shop.items() if n > 1]
+    found += [
+        Violation("mirakl_order_twice", f"{c} has {n} orders of shop {s}") for (c, s), n in per_shop.items() if n > 1
+    ]
     return found
 
 
@@ -110,7 +114,12 @@ async def refund_beyond_refunded(world: ChaosWorld, orders: list[dict[str, Any]]
                 or28[line_commercial.get(refund.get("order_line_id"), "?")] += amount
     for commercial, amount in or28.items():
         if amount > refunded_in_bc.get(commercial, Decimal(0)) + Decimal("0.01"):
-            found.append(Violation("or28_beyond_refunded", f"{commercial}: OR28 {amount} > BigCommerce {refunded_in_bc.get(commercial)}"))
+            found.append(
+                Violation(
+                    "or28_beyond_refunded",
+                    f"{commercial}: OR28 {amount} > BigCommerce {refunded_in_bc.get(commercial)}",
+                )
+            )
     confirmed = Counter(
         refund.get("refund_id")
         for record in world.log
@@ -142,6 +151,58 @@ async def refund_beyond_refunded(world: ChaosWorld, orders: list[dict[str, Any]]
     return found
 
 
+async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -> list[Violation]:
+    """Every refund customer service made in BigCommerce reached Mirakl as OR28, in full, or is held with a reason.
+
+    An OR28 recovery that adopts a seller's own refund of the same amount leaves the customer's refund short here.
+    """
+    by_bridge = {
+        str((r.response.get("data") or {}).get("id"))
+        for r in world.log
+        if r.path.endswith("/payment_actions/refunds") and isinstance(r.response, dict)
+    }
+    line_commercial = {line["order_line_id"]: o["commercial_id"] for o in orders for line in o["order_lines"]}
+    in_mirakl = {(o["commercial_id"], line["product_sku"]) for o in orders for line in o["order_lines"]}
+    bc_orders = world.sandbox.bigcommerce.state.store.orders
+    customer: dict[str, Decimal] = defaultdict(Decimal)
+    for refund in world.sandbox.bigcommerce.state.store.refunds:
+        if str(refund["id"]) in by_bridge | world.seeded_refund_ids:
+            continue
+        order = str(refund["order_id"])
+        sku_of = {line.id: line.sku for line in bc_orders[int(order)].lines}
+        items = refund.get("items") or []
+        # Only refunds of lines that are in Mirakl have something to mirror (a line routed elsewhere is another check).
+        if items and all(
+            i.get("item_type") == "PRODUCT" and (order, sku_of.get(i["item_id"])) in in_mirakl for i in items
+        ):
+            customer[order] += _money(refund.get("total_amount"))
+    created: dict[str, Decimal] = defaultdict(Decimal)
+    for record in world.log:
+        if record.method == "PUT" and record.path.endswith("/api/orders/refund"):
+            for refund in (record.body or {}).get("refunds", []):
+                taxes = sum((_money(t.get("amount")) for t in refund.get("taxes") or []), Decimal(0))
+                created[line_commercial.get(refund.get("order_line_id"), "?")] += (
+                    _money(refund.get("amount")) + _money(refund.get("shipping_amount")) + taxes
+                )
+    explained = _explained(world)
+    return [
+        Violation("bc_refund_not_mirrored", f"order {order}: refunded {amount}, OR28 {created.get(order, 0)}")
+        for order, amount in customer.items()
+        if created.get(order, Decimal(0)) + Decimal("0.01") < amount and not re.search(rf"\b{order}\b", explained)
+    ]
+
+
+def _explained(world: ChaosWorld) -> str:
+    """Open exception cases and quarantined records, as text: what the bridge holds for a human, with its reason."""
+    with world.runtime.sessions() as session:
+        open_cases = select(ExceptionCase).where(ExceptionCase.resolved_at.is_(None))
+        held = select(QuarantineRecord).where(QuarantineRecord.resolved_at.is_(None))
+        return " ".join(
+            [f"{c.key} {c.detail}" for c in session.scalars(open_cases)]
+            + [f"{q.record_key} {q.payload}" for q in session.scalars(held)]
+        )
+
+
 def _refund_ids(response: Any) -> list[str]:
     if not isinstance(response, dict):
         return []
@@ -166,7 +227,9 @@ async def shipment_twice(world: ChaosWorld, orders: list[dict[str, Any]]) -> lis
             if q > quantities.get(p, 0)
         ]
     for suffix, name in (("/tracking", "tracking_twice"), ("/ship", "ship_twice")):
-        sent = Counter(r.path for r in world.log if r.method == "PUT" and r.path.endswith(suffix) and "/api/orders/" in r.path)
+        sent = Counter(
+            r.path for r in world.log if r.method == "PUT" and r.path.endswith(suffix) and "/api/orders/" in r.path
+        )
         found += [Violation(name, f"{path} accepted {n}x") for path, n in sent.items() if n > 1]
     return found
 
@@ -178,13 +241,7 @@ async def paid_order_never_routed(
     found: list[Violation] = []
     in_mirakl = {o["commercial_id"] for o in orders}
     in_erp = {str((r.get("order") or {}).get("bc_order_id")) for r in erp}
-    with world.runtime.sessions() as session:
-        open_cases = select(ExceptionCase).where(ExceptionCase.resolved_at.is_(None))
-        held = select(QuarantineRecord).where(QuarantineRecord.resolved_at.is_(None))
-        explained = " ".join(
-            [f"{c.key} {c.detail}" for c in session.scalars(open_cases)]
-            + [f"{q.record_key} {q.payload}" for q in session.scalars(held)]
-        )
+    explained = _explained(world)
     for order in world.sandbox.bigcommerce.state.store.orders.values():
         if order.status_id not in PAID_STATUS_IDS or re.search(rf"\b{order.id}\b", explained):
             continue
@@ -215,7 +272,9 @@ async def stockout_buyable(world: ChaosWorld) -> list[Violation]:
         queued = {
             int(value): item.status
             for item in session.scalars(
-                select(OutboxItem).where(OutboxItem.kind == "variant", OutboxItem.status != "done").order_by(OutboxItem.id)
+                select(OutboxItem)
+                .where(OutboxItem.kind == "variant", OutboxItem.status != "done")
+                .order_by(OutboxItem.id)
             )
             for name, value in (item.payload or {}).items()
             if name in ("id", "bc_variant_id", "variant_id") and str(value).isdigit()
@@ -258,6 +317,7 @@ async def check_all(world: ChaosWorld, reconciliation: Any) -> list[Violation]:
     found += await line_in_two_orders(world, orders, erp)
     found += await erp_order_twice(world, erp)
     found += await refund_beyond_refunded(world, orders)
+    found += await refund_not_mirrored(world, orders)
     found += await shipment_twice(world, orders)
     found += await paid_order_never_routed(world, orders, erp)
     found += await stockout_buyable(world)
@@ -277,6 +337,7 @@ INVARIANTS = (
     "erp_order_twice",
     "or28_beyond_refunded",
     "pa02_twice",
+    "bc_refund_not_mirrored",
     "bc_refund_beyond_refunded",
     "shipment_twice",
     "tracking_twice",

@@ -45,6 +45,8 @@ class ScheduleResult:
     violations: list[Violation]
     outcomes: list[str]
     wall_s: float
+    # (fault kind, how its run ended: completed / killed / failed), one per faulted run
+    effects: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -67,7 +69,7 @@ class SuiteResult:
             "cpu_s_per_schedule": round(self.cpu_s / max(1, self.schedules), 3),
             "kinds": list(self.kinds),
             "failing_seeds": {str(seed): kinds for seed, kinds in sorted(self.failing.items())},
-            "faults_fired": dict(sorted(self.faults_fired.items())),
+            "runs_by_fault_and_outcome": dict(sorted(self.faults_fired.items())),
         }
 
 
@@ -150,6 +152,7 @@ async def run_schedule(
     with tempfile.TemporaryDirectory(prefix=f"chaos-{seed}-", dir=workdir) as tmp:
         world = ChaosWorld.create(Path(tmp), config or load_config())
         outcomes: list[str] = []
+        effects: list[tuple[str, str]] = []
         with ExitStack() as stack:
             patch_everywhere(stack, connectors.state.set_cursor, world.on_set_cursor(connectors.state.set_cursor))
             try:
@@ -170,13 +173,17 @@ async def run_schedule(
                         world.kill_at_commit = world.kill_at_cursor = None
                         await world.clear_http_faults()
                     outcomes.append(f"{episode}: {outcome} {'/'.join(faults.fired)}")
+                    if episode.fault is not None:
+                        effects.append((episode.fault.kind, outcome.split(" ", 1)[0]))
                 violations: list[Violation] = []
                 for clean in CLEAN_PASSES:
                     for stream, params in clean:
                         try:
                             await _run(world, stream, params)
                         except Exception as exc:
-                            violations.append(Violation("clean_run_failed", f"{stream}: {type(exc).__name__}: {exc}"[:300]))
+                            violations.append(
+                                Violation("clean_run_failed", f"{stream}: {type(exc).__name__}: {exc}"[:300])
+                            )
                 try:
                     reconciliation: Any = await _run(world, "commission_reconciliation", _today())
                 except Exception as exc:
@@ -184,7 +191,7 @@ async def run_schedule(
                 violations += await check_all(world, reconciliation)
             finally:
                 await world.aclose()
-    return ScheduleResult(schedule, violations, outcomes, time.perf_counter() - started)
+    return ScheduleResult(schedule, violations, outcomes, time.perf_counter() - started, effects)
 
 
 def quiet() -> None:
@@ -210,10 +217,7 @@ async def run_many(
             kinds_found = sorted({v.kind for v in one.violations})
             for violation in one.violations:
                 result.violations[violation.kind] += 1
-            for line in one.outcomes:
-                for fired in line.rsplit(" ", 1)[-1].split("/"):
-                    if fired:
-                        result.faults_fired[fired] += 1
+            result.faults_fired.update(f"{kind}:{ended}" for kind, ended in one.effects)
             if one.violations:
                 result.failing[seed] = kinds_found
                 print(f"VIOLATION seed={seed} (replay: make chaos-replay SEED={seed}): {', '.join(kinds_found)}")

@@ -43,7 +43,7 @@ STORYLINE: tuple[tuple[tuple[str, ...], str, dict[str, Any]], ...] = (
     (("order_paid",), "order_routing", {}),
     (("sellers_decide",), "acceptance_guard", {}),
     (("seller_ships", "bc_ships"), "shipment_sync", {}),
-    (("seller_refunds", "bc_refund"), "refund_mirror", {}),
+    (("seller_refunds", "bc_refund", "refund_both_sides"), "refund_mirror", {}),
 )
 EXTRA_ACTIONS = (
     "offer_stockout",
@@ -58,6 +58,7 @@ EXTRA_ACTIONS = (
     "seller_refunds",
     "bc_refund",
     "bc_ships",
+    "refund_both_sides",
 )
 SYSTEM_OF_STREAM = {
     "offer_sync": ("bigcommerce", "mirakl"),

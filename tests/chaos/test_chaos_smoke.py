@@ -39,7 +39,8 @@ def test_fifty_fault_schedules_break_no_invariant_beyond_the_known_holes() -> No
     result = run_parallel(FIRST_SEED, SMOKE_SCHEDULES, kinds=_kinds(), workers=2)
     tolerated = {} if os.environ.get("BCMIRAKL_CHAOS_STRICT") == "1" else KNOWN_HOLES
 
-    assert sum(result.faults_fired.values()) > SMOKE_SCHEDULES, "the transport fired too few faults to prove anything"
+    killed = sum(n for key, n in result.faults_fired.items() if key.endswith(":killed"))
+    assert killed >= SMOKE_SCHEDULES // 5, f"only {killed} runs were killed: the schedules prove little"
     unexpected = {kind: n for kind, n in result.violations.items() if kind not in tolerated}
     seeds = {seed: kinds for seed, kinds in result.failing.items() if set(kinds) - set(tolerated)}
     assert unexpected == {}, f"violations {unexpected} at seeds {seeds} (replay: make chaos-replay SEED=<seed>)"

@@ -104,7 +104,9 @@ class ChaosTransport(httpx.AsyncBaseTransport):
         content = await response.aread()
         if write and 200 <= response.status_code < 300:
             self.log.append(
-                WriteRecord(request.method, request.url.path, _json(request.content), response.status_code, _json(content))
+                WriteRecord(
+                    request.method, request.url.path, _json(request.content), response.status_code, _json(content)
+                )
             )
         if faults is not None and write:
             if faults.kill_after_write == number:
@@ -113,7 +115,12 @@ class ChaosTransport(httpx.AsyncBaseTransport):
             if faults.timeout_after_write == number:
                 faults.fired.append("timeout_after_write")
                 raise httpx.ReadTimeout("injected: the answer was lost", request=request)
-        if faults is not None and faults.duplicate_list_items and request.method == "GET" and FEEDS.search(request.url.path):
+        if (
+            faults is not None
+            and faults.duplicate_list_items
+            and request.method == "GET"
+            and FEEDS.search(request.url.path)
+        ):
             content = _duplicate_first_item(content)
         return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
@@ -152,6 +159,7 @@ class ChaosWorld:
     cursor_sets: int = 0
     kill_at_commit: int | None = None
     kill_at_cursor: int | None = None
+    seeded_refund_ids: frozenset[str] = frozenset()
     transport: ChaosTransport = field(init=False)
     runtime: Runtime = field(init=False)
     control: httpx.AsyncClient = field(init=False)
@@ -170,6 +178,7 @@ class ChaosWorld:
             mirakl=MiraklSandboxSettings(now=mirakl_now),
         )
         world = cls(sandbox=sandbox, clock=clock, workdir=workdir, config=config)
+        world.seeded_refund_ids = frozenset(str(r["id"]) for r in sandbox.bigcommerce.state.store.refunds)
         holder["world"] = world
         world.transport = ChaosTransport(sandbox.app, world.log)
         world.runtime = world.build_runtime(world.transport)
@@ -181,7 +190,9 @@ class ChaosWorld:
         import connectors.state.db as db
 
         with mock.patch.object(db, "SQLITE_BUSY_TIMEOUT_S", 2):
-            rt = build_runtime(sandbox_settings(self.sandbox.base_url, self.workdir), config=self.config, transport=transport)
+            rt = build_runtime(
+                sandbox_settings(self.sandbox.base_url, self.workdir), config=self.config, transport=transport
+            )
         for client in (rt.bigcommerce, rt.mirakl, rt.erp):
             client.transport._retry_kwargs["sleep"] = self.clock.sleep
         rt.mirakl._sleep = self.clock.sleep
@@ -224,7 +235,7 @@ class ChaosWorld:
             (await self.control.delete(f"/{system}/_sandbox/faults")).raise_for_status()
 
     async def get(self, path: str, headers: dict[str, str], **params: Any) -> Any:
-        """A public read; a 429 (the bridge spent the store's quota window) waits the window out on the virtual clock."""
+        """A public read; a 429 (the bridge spent the quota window) waits the window out on the virtual clock."""
         answer = await self.control.get(path, headers=headers, params=params)
         for _ in range(3):
             if answer.status_code != 429:
@@ -347,20 +358,29 @@ async def _bc_refund(world: ChaosWorld, rng: random.Random) -> str:
     if not candidates:
         return "no routed order to refund"
     order_id = rng.choice(candidates)
-    base = f"/bigcommerce/stores/sandbox/v3/orders/{order_id}/payment_actions"
     products = await world.bc(f"/v2/orders/{order_id}/products")
     marketplace = [p for p in products if str(p.get("sku", "")).startswith("MKP")]
     if not marketplace:
         return f"order {order_id} has no marketplace line"
-    line = rng.choice(marketplace)
-    items = [{"item_type": "PRODUCT", "item_id": line["id"], "quantity": 1, "reason": "Damaged"}]
+    answer = await _refund_product(world, order_id, rng.choice(marketplace))
+    return f"BigCommerce refund on {order_id}: {answer}"
+
+
+async def _refund_product(world: ChaosWorld, order_id: int, product: dict[str, Any]) -> int:
+    """One unit of an order product refunded through BigCommerce's public API (quote, then refund): the status."""
+    base = f"/bigcommerce/stores/sandbox/v3/orders/{order_id}/payment_actions"
+    items = [{"item_type": "PRODUCT", "item_id": product["id"], "quantity": 1, "reason": "Damaged"}]
     quote = await world.control.post(f"{base}/refund_quotes", json={"items": items}, headers=BC_TOKEN)
     if quote.status_code >= 300:
-        return f"refund quote refused on {order_id}: {quote.status_code}"
+        return quote.status_code
     option = quote.json()["data"]["refund_methods"][0][0]
-    payment = {"provider_id": option["provider_id"], "amount": option["amount"], "offline": option.get("offline", False)}
+    payment = {
+        "provider_id": option["provider_id"],
+        "amount": option["amount"],
+        "offline": option.get("offline", False),
+    }
     answer = await world.control.post(f"{base}/refunds", json={"items": items, "payments": [payment]}, headers=BC_TOKEN)
-    return f"BigCommerce refund on {order_id}: {answer.status_code}"
+    return answer.status_code
 
 
 async def _bc_ships(world: ChaosWorld, rng: random.Random) -> str:
@@ -381,8 +401,37 @@ async def _bc_ships(world: ChaosWorld, rng: random.Random) -> str:
         "shipping_provider": "ups",
         "items": [{"order_product_id": line["id"], "quantity": line["quantity"]}],
     }
-    answer = await world.control.post(f"/bigcommerce/stores/sandbox/v2/orders/{order_id}/shipments", json=body, headers=BC_TOKEN)
+    answer = await world.control.post(
+        f"/bigcommerce/stores/sandbox/v2/orders/{order_id}/shipments", json=body, headers=BC_TOKEN
+    )
     return f"operator shipped line {line['id']} of {order_id}: {answer.status_code}"
+
+
+async def _refund_both_sides(world: ChaosWorld, rng: random.Random) -> str:
+    """Customer service refunds a one-unit marketplace line in BigCommerce while its seller refunds it in Mirakl.
+
+    Two refunds of the same amount on one Mirakl line: OR28 carries no client reference, so recovering an
+    interrupted OR28 must not take the seller's refund for the bridge's own.
+    """
+    store = world.sandbox.mirakl.state.store.orders
+    lines = [
+        (order, line)
+        for order in sorted(store.orders.values(), key=lambda o: o.order_id)
+        if order.state in ("SHIPPING", "SHIPPED") and order.commercial_id.isdigit()
+        for line in order.open_lines
+        if line.quantity == 1 and not line.refunds
+    ]
+    if not lines:
+        return "no one-unit line to refund on both sides"
+    order, line = rng.choice(lines)
+    products = await world.bc(f"/v2/orders/{order.commercial_id}/products")
+    product = next((p for p in products if p.get("sku") == line.product_sku), None)
+    if product is None:
+        return f"{line.order_line_id}: no BigCommerce line"
+    customer = await _refund_product(world, int(order.commercial_id), product)
+    body = {"order_line_id": line.order_line_id, "amount": str(line.price)}
+    seller = await world.control.post(f"/mirakl/_sandbox/orders/{order.order_id}/refund", json=body)
+    return f"{line.order_line_id} refunded by customer service ({customer}) and by its seller ({seller.status_code})"
 
 
 ACTIONS: dict[str, Callable[[ChaosWorld, random.Random], Awaitable[str]]] = {
@@ -398,4 +447,5 @@ ACTIONS: dict[str, Callable[[ChaosWorld, random.Random], Awaitable[str]]] = {
     "seller_refunds": _seller_refunds,
     "bc_refund": _bc_refund,
     "bc_ships": _bc_ships,
+    "refund_both_sides": _refund_both_sides,
 }
