@@ -78,7 +78,9 @@ async def line_in_two_orders(
         if not _marketplace(sku):
             found.append(Violation("native_line_to_mirakl", f"native {sku} of {order_id} sent to Mirakl"))
         elif quantity + erp_skus.get((order_id, sku), 0) > bought.get((order_id, sku), 0):
-            found.append(Violation("line_in_two_orders", f"{sku} of {order_id}: {quantity} ordered in Mirakl"))
+            # The same marketplace line fulfilled twice: by the ERP (routed there first) and by a seller.
+            kind = "marketplace_line_to_erp_and_mirakl" if erp_skus.get((order_id, sku)) else "line_in_two_orders"
+            found.append(Violation(kind, f"{sku} of {order_id}: {quantity} ordered in Mirakl"))
     for (order_id, sku), quantity in erp_skus.items():
         if _marketplace(sku):
             found.append(Violation("marketplace_line_to_erp", f"marketplace {sku} of {order_id} sent to the ERP"))
@@ -334,6 +336,7 @@ INVARIANTS = (
     "line_in_two_orders",
     "native_line_to_mirakl",
     "marketplace_line_to_erp",
+    "marketplace_line_to_erp_and_mirakl",
     "erp_order_twice",
     "or28_beyond_refunded",
     "pa02_twice",

@@ -131,6 +131,7 @@ async def _second_worker(world: ChaosWorld, episode: Episode) -> None:
 async def _run(world: ChaosWorld, stream: str, params: dict[str, Any]) -> Any:
     from bcmirakl.runtime import use_runtime
 
+    world.dead = False  # a new run is a new process
     with use_runtime(world.runtime):
         return await run_flow(load_flow(stream), **params)
 

@@ -71,6 +71,21 @@ class _Capture:
 
 
 _flow_run_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("chaos_flow_run_id", default=None)
+
+
+@dataclass
+class _Run:
+    """A flow run as the outside world sees it: its Prefect state and whether its process still exists."""
+
+    pid: int
+    state: str = "RUNNING"
+    process_alive: bool = True
+
+
+# Every flow call is its own "process": a kill ends that process (its pid is gone) while Prefect, with no
+# automation on heartbeats, still shows the run RUNNING, exactly as after a `kill -9` under a server.
+_runs: dict[str, _Run] = {}
+_next_pid = iter(range(400_000, 10**9))
 _capture: contextvars.ContextVar[_Capture | None] = contextvars.ContextVar("chaos_capture", default=None)
 
 
@@ -192,6 +207,7 @@ def bypass_prefect() -> Iterator[None]:
             stack.enter_context(mock.patch.object(prefect.artifacts, name, _no_artifact))
         original = expectations.gate._blame_matrix
         stack.enter_context(mock.patch.object(expectations.gate, "_blame_matrix", _memoized_blame_matrix(original)))
+        _simulated_processes(stack)
         token = _capture.set(_Capture())
         try:
             yield
@@ -200,9 +216,49 @@ def bypass_prefect() -> Iterator[None]:
 
 
 async def run_flow(flow: Any, **parameters: Any) -> Any:
-    """Call a flow's function as one flow run (its own run id), inside `bypass_prefect`."""
-    token = _flow_run_id.set(str(uuid.uuid4()))
+    """Call a flow's function as one flow run in its own simulated process, inside `bypass_prefect`."""
+    run_id = str(uuid.uuid4())
+    run = _runs[run_id] = _Run(pid=next(_next_pid))
+    token = _flow_run_id.set(run_id)
     try:
-        return await flow.fn(**parameters)
+        result = await flow.fn(**parameters)
+        run.state = "COMPLETED"
+        return result
+    except SimulatedKill:
+        run.process_alive = False
+        raise
+    except Exception:
+        run.state = "FAILED"
+        raise
     finally:
+        if run.state != "RUNNING":
+            run.process_alive = False
         _flow_run_id.reset(token)
+
+
+def _this_process(original: Callable[[], tuple[str, int]]) -> Callable[[], tuple[str, int]]:
+    def this_process() -> tuple[str, int]:
+        host, pid = original()
+        run = _runs.get(_flow_run_id.get() or "")
+        return host, run.pid if run else pid
+
+    return this_process
+
+
+def _pid_alive(pid: int) -> bool:
+    return any(run.process_alive for run in _runs.values() if run.pid == pid)
+
+
+async def _flow_run_states(ids: Any) -> dict[str, str]:
+    return {run_id: _runs[run_id].state for run_id in ids if run_id in _runs}
+
+
+def _simulated_processes(stack: ExitStack) -> None:
+    """Outbox workers' liveness rules (flow-run state, pid, heartbeat) see one process per flow run."""
+    try:
+        import tasks.leases as leases
+    except ImportError:  # a bridge without outbox workers
+        return
+    stack.enter_context(mock.patch.object(leases, "this_process", _this_process(leases.this_process)))
+    stack.enter_context(mock.patch.object(leases, "_pid_alive", _pid_alive))
+    stack.enter_context(mock.patch.object(leases, "_flow_run_states", _flow_run_states))

@@ -22,6 +22,7 @@ SMOKE_SCHEDULES = 50
 FIRST_SEED = 1
 KNOWN_HOLES: dict[str, str] = {
     "marketplace_line_to_erp": "issue #13 hole 3: marketplace lines routed to the ERP when no winning offer is known",
+    "marketplace_line_to_erp_and_mirakl": "issue #13 hole 3, then the same line routed to its seller as well",
     "outbox_in_flight": "issue #13 hole 1: an outbox lease held by a dead run is not taken over",
     "ledger_started_offer_push": "issue #13 hole 1: the dead run's push ledger rows stay `started`",
     "stockout_buyable_in_flight": "issue #13 hole 1: the stock-out's push is stuck under the dead run's lease",

@@ -78,12 +78,18 @@ def is_external_write(method: str, path: str) -> bool:
 class ChaosTransport(httpx.AsyncBaseTransport):
     """The bridge's only way to the sandbox: applies the armed `StepFaults` and logs accepted writes."""
 
-    def __init__(self, app: Any, log: list[WriteRecord]) -> None:
+    def __init__(self, app: Any, log: list[WriteRecord], world: ChaosWorld | None = None) -> None:
         self.inner = httpx.ASGITransport(app=app)
         self.log = log
+        self.world = world  # whose kills this transport obeys (the racing worker's transport has none)
         self.faults: StepFaults | None = None
 
+    def _kill(self, reason: str) -> SimulatedKill:
+        return self.world.kill(reason) if self.world is not None else SimulatedKill(reason)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.world is not None and self.world.dead:
+            raise SimulatedKill(self.world.kill_reason)
         faults = self.faults
         write = is_external_write(request.method, request.url.path)
         number = 0
@@ -96,7 +102,7 @@ class ChaosTransport(httpx.AsyncBaseTransport):
                 await race()
             if faults.kill_before_write == number:
                 faults.fired.append("kill_before_write")
-                raise SimulatedKill(f"killed before write {number}: {request.method} {request.url.path}")
+                raise self._kill(f"killed before write {number}: {request.method} {request.url.path}")
             if faults.timeout_before_write == number:
                 faults.fired.append("timeout_before_write")
                 raise httpx.ConnectTimeout("injected: the request never left", request=request)
@@ -111,7 +117,7 @@ class ChaosTransport(httpx.AsyncBaseTransport):
         if faults is not None and write:
             if faults.kill_after_write == number:
                 faults.fired.append("kill_after_write")
-                raise SimulatedKill(f"killed after write {number}: {request.method} {request.url.path}")
+                raise self._kill(f"killed after write {number}: {request.method} {request.url.path}")
             if faults.timeout_after_write == number:
                 faults.fired.append("timeout_after_write")
                 raise httpx.ReadTimeout("injected: the answer was lost", request=request)
@@ -160,6 +166,10 @@ class ChaosWorld:
     kill_at_commit: int | None = None
     kill_at_cursor: int | None = None
     seeded_refund_ids: frozenset[str] = frozenset()
+    # Set by a kill: the process is gone, so nothing after it (a `finally`, a context manager's exit) may reach
+    # the state store or a platform, as nothing would after a `kill -9`. Cleared when the next run starts.
+    dead: bool = False
+    kill_reason: str = ""
     transport: ChaosTransport = field(init=False)
     runtime: Runtime = field(init=False)
     control: httpx.AsyncClient = field(init=False)
@@ -180,8 +190,9 @@ class ChaosWorld:
         world = cls(sandbox=sandbox, clock=clock, workdir=workdir, config=config)
         world.seeded_refund_ids = frozenset(str(r["id"]) for r in sandbox.bigcommerce.state.store.refunds)
         holder["world"] = world
-        world.transport = ChaosTransport(sandbox.app, world.log)
+        world.transport = ChaosTransport(sandbox.app, world.log, world)
         world.runtime = world.build_runtime(world.transport)
+        event.listen(world.runtime.engine, "before_cursor_execute", world._refuse_when_dead)
         world.control = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=sandbox.base_url)
         return world
 
@@ -203,11 +214,19 @@ class ChaosWorld:
         event.listen(rt.sessions, "after_commit", self._after_commit)
         return rt
 
+    def kill(self, reason: str) -> SimulatedKill:
+        self.dead, self.kill_reason = True, reason
+        return SimulatedKill(reason)
+
+    def _refuse_when_dead(self, *_: Any) -> None:
+        if self.dead:
+            raise SimulatedKill(self.kill_reason)
+
     def _after_commit(self, _session: Any) -> None:
         self.commits += 1
         if self.kill_at_commit is not None and self.commits >= self.kill_at_commit:
             self.kill_at_commit = None
-            raise SimulatedKill(f"killed right after state-store commit {self.commits}")
+            raise self.kill(f"killed right after state-store commit {self.commits}")
 
     def on_set_cursor(self, original: Callable[..., Any]) -> Callable[..., Any]:
         """`set_cursor` that may die just before the cursor moves (every record before it already written)."""
@@ -216,7 +235,7 @@ class ChaosWorld:
             self.cursor_sets += 1
             if self.kill_at_cursor is not None and self.cursor_sets >= self.kill_at_cursor:
                 self.kill_at_cursor = None
-                raise SimulatedKill(f"killed before cursor advance {self.cursor_sets}")
+                raise self.kill(f"killed before cursor advance {self.cursor_sets}")
             return original(*args, **kwargs)
 
         return set_cursor
