@@ -86,7 +86,7 @@ async def _arm(world: ChaosWorld, episode: Episode, rng: random.Random) -> StepF
     elif kind == "kill_after_commit":
         world.kill_at_commit = world.commits + at + 1
     elif kind == "kill_before_cursor":
-        world.kill_at_cursor = world.cursor_sets + at
+        world.kill_at_cursor = world.cursor_sets + 1 + (at - 1) % 2  # most runs move one or two cursors
     elif kind == "timeout_request_lost":
         faults.timeout_before_write = at
     elif kind == "timeout_answer_lost":
@@ -132,8 +132,17 @@ async def _run(world: ChaosWorld, stream: str, params: dict[str, Any]) -> Any:
     from bcmirakl.runtime import use_runtime
 
     world.dead = False  # a new run is a new process
-    with use_runtime(world.runtime):
-        return await run_flow(load_flow(stream), **params)
+    before = asyncio.all_tasks()
+    try:
+        with use_runtime(world.runtime):
+            return await run_flow(load_flow(stream), **params)
+    finally:
+        # The process ends with its run: coroutines it started (siblings of a failed gather, a heartbeat) die
+        # with it instead of waking up inside the next run.
+        leftovers = [task for task in asyncio.all_tasks() - before if not task.done()]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 def _today() -> dict[str, Any]:
@@ -208,6 +217,8 @@ async def run_many(
     result = SuiteResult(seed=first_seed, schedules=count, kinds=kinds)
     started, cpu_started = time.perf_counter(), time.process_time()
     config = load_config()
+    for stream in (*STREAMS, "commission_reconciliation"):
+        load_flow(stream)  # imported before any schedule, so every module's `set_cursor` is reached by the seam
     with bypass_prefect():
         for seed in range(first_seed, first_seed + count * step, step):
             try:

@@ -27,7 +27,8 @@ KNOWN_HOLES: dict[str, str] = {
     "ledger_started_offer_push": "issue #13 hole 1: the dead run's push ledger rows stay `started`",
     "stockout_buyable_in_flight": "issue #13 hole 1: the stock-out's push is stuck under the dead run's lease",
     "stockout_buyable_quarantined": "issue #13 hole 4: a quarantined variant row is never superseded",
-    "ledger_started": "found by this suite: a write killed after the call whose key is never met again stays `started`",
+    "ledger_started": "found by this suite: a keyed write (PA01, OR01, CX metafield) killed mid-way stays `started`",
+    "bc_refund_not_mirrored": "found by this suite (seeds 16, 28, 36 of 1-50): a customer refund never reached OR28",
 }
 
 
