@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from connectors.state.models import ExceptionCase, LedgerEntry, OutboxItem, QuarantineRecord
-from tests.chaos.world import MIRAKL_KEY, ChaosWorld
+from tests.chaos.world import ChaosWorld
 
 __all__ = ["INVARIANTS", "Violation", "check_all"]
 
@@ -257,9 +257,8 @@ async def paid_order_never_routed(
 
 async def stockout_buyable(world: ChaosWorld) -> list[Violation]:
     """No Mirakl-owned variant buyable when no open seller offers it in stock (OF51, S20, BigCommerce v3)."""
-    answer = await world.control.get("/mirakl/api/offers/export", headers=MIRAKL_KEY)
-    answer.raise_for_status()
-    shops = await world.get("/mirakl/api/shops", MIRAKL_KEY, max=100)
+    answer = await world.mirakl_raw("/mirakl/api/offers/export")
+    shops = await world.mirakl("/mirakl/api/shops", max=100)
     open_shops = {int(s["shop_id"]) for s in shops["shops"] if s.get("shop_state") == "OPEN"}
     sellable: set[str] = set()
     for row in csv.DictReader(io.StringIO(answer.text), delimiter=";"):
@@ -282,8 +281,7 @@ async def stockout_buyable(world: ChaosWorld) -> list[Violation]:
             if name in ("id", "bc_variant_id", "variant_id") and str(value).isdigit()
         }
     listed = {p.bc_variant_id: p.product_sku for p in world.sandbox.world.products if p.listed and p.bc_variant_id}
-    ids = ",".join(map(str, sorted(listed)))
-    variants = (await world.bc("/v3/catalog/variants", **{"id:in": ids, "limit": 250}))["data"]
+    variants = [v for v in await world.bc_all("/v3/catalog/variants") if v["id"] in listed]
     found = []
     for variant in variants:
         sku = listed[variant["id"]]

@@ -28,7 +28,7 @@ KNOWN_HOLES: dict[str, str] = {
     "stockout_buyable_in_flight": "issue #13 hole 1: the stock-out's push is stuck under the dead run's lease",
     "stockout_buyable_quarantined": "issue #13 hole 4: a quarantined variant row is never superseded",
     "ledger_started": "found by this suite: a keyed write (PA01, OR01, CX metafield) killed mid-way stays `started`",
-    "bc_refund_not_mirrored": "found by this suite (seeds 16, 28, 36 of 1-50): a customer refund never reached OR28",
+    "bc_refund_not_mirrored": "found by this suite (seed 36): a customer refund that never reached OR28",
 }
 
 

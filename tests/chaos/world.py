@@ -23,6 +23,7 @@ from unittest import mock
 import httpx
 from sqlalchemy import event
 
+import bcmirakl.sandbox_settings as sandbox_settings_module
 from bcmirakl.config import BridgeConfig
 from bcmirakl.runtime import Runtime, build_runtime
 from bcmirakl.sandbox_settings import SANDBOX_ERP_TOKEN, SANDBOX_MIRAKL_API_KEY, sandbox_settings
@@ -37,6 +38,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POSTs that change nothing: starting an offer export (OF52) and asking BigCommerce for a refund quote.
 READ_ONLY_WRITES = ("/_sandbox/", "/api/offers/export/async", "/payment_actions/refund_quotes")
 MIRAKL_KEY = {"Authorization": SANDBOX_MIRAKL_API_KEY}
+# The operator role's key where the sandbox knows two roles; the front key otherwise (same requests either way).
+MIRAKL_OPERATOR_KEY = {"Authorization": getattr(sandbox_settings_module, "SANDBOX_MIRAKL_OPERATOR_API_KEY", "")}
 BC_TOKEN = {"X-Auth-Token": "sandbox-token", "Accept": "application/json"}
 ERP_TOKEN = {"Authorization": f"Bearer {SANDBOX_ERP_TOKEN}"}
 LIST_KEYS = ("data", "orders", "refunds", "shipments", "offers")
@@ -264,13 +267,22 @@ class ChaosWorld:
         answer.raise_for_status()
         return answer.json() if answer.status_code != 204 else []
 
+    async def mirakl_raw(self, path: str, **params: Any) -> httpx.Response:
+        """A Mirakl read with whichever role's key the operation takes (front first, operator on a 403)."""
+        answer = await self.control.get(path, headers=MIRAKL_KEY, params=params)
+        if answer.status_code == 403:
+            answer = await self.control.get(path, headers=MIRAKL_OPERATOR_KEY, params=params)
+        answer.raise_for_status()
+        return answer
+
+    async def mirakl(self, path: str, **params: Any) -> Any:
+        return (await self.mirakl_raw(path, **params)).json()
+
     async def mirakl_orders(self) -> list[dict[str, Any]]:
         orders: list[dict[str, Any]] = []
         offset = 0
         while True:
-            page = await self.get(
-                "/mirakl/api/orders", MIRAKL_KEY, max=100, offset=offset, start_date="2000-01-01T00:00:00Z"
-            )
+            page = await self.mirakl("/mirakl/api/orders", max=100, offset=offset, start_date="2000-01-01T00:00:00Z")
             orders += page["orders"]
             offset += len(page["orders"])
             if not page["orders"] or offset >= page.get("total_count", 0):
@@ -278,6 +290,17 @@ class ChaosWorld:
 
     async def bc(self, path: str, **params: Any) -> Any:
         return await self.get(f"/bigcommerce/stores/sandbox{path}", BC_TOKEN, **params)
+
+    async def bc_all(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a v3 collection, page by page."""
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = await self.bc(path, limit=250, page=page)
+            items += body["data"]
+            if page >= body.get("meta", {}).get("pagination", {}).get("total_pages", 1):
+                return items
+            page += 1
 
     async def erp_orders(self) -> list[dict[str, Any]]:
         return list((await self.get("/erp/orders", ERP_TOKEN))["orders"])
