@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint format bench e2e clean
+.PHONY: demo test lint format bench chaos chaos-replay e2e clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -42,6 +42,18 @@ bench: $(STAMP_TEST)
 	$(BIN)/python -m benchmarks.order_routing --orders 2000 --json benchmarks/results/order_routing.json
 	$(BIN)/python -m benchmarks.reconciliation --lines 1000000 --json benchmarks/results/reconciliation.json
 	$(BIN)/python -m benchmarks.latency --offers 20000 --stock-outs 200 --minutes 10 --json benchmarks/results/latency.json
+
+# Seeded fault schedules over every stream, invariants after clean runs (tests/chaos/); not part of `make test`.
+SEED ?= 1
+SCHEDULES ?= 1000
+WORKERS ?= 2
+chaos: $(STAMP_TEST)
+	mkdir -p benchmarks/results
+	$(BIN)/python -m tests.chaos --seed $(SEED) --schedules $(SCHEDULES) --workers $(WORKERS) --json benchmarks/results/chaos.json
+
+# One schedule again, printing what each run did: `make chaos-replay SEED=42`.
+chaos-replay: $(STAMP_TEST)
+	$(BIN)/python -m tests.chaos --seed $(SEED) --schedules 1 --workers 1 --verbose
 
 # A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox (see deployments/e2e.py).
 e2e: $(STAMP_TEST)
