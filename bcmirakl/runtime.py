@@ -7,10 +7,12 @@ runtime, never a raw secret.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,7 +27,10 @@ from connectors.http.ratelimit import QuotaLimiter, SharedGate
 from connectors.mirakl import MiraklClient
 from connectors.mirakl.auth import role_credential_auth
 from connectors.mirakl.roles import Role
+from connectors.http.retry import Sleep
+from connectors.mirakl.budgets import DEFAULT_BUDGETS, CallLimit, is_continuation
 from connectors.state import create_state_engine, session_factory, upgrade
+from connectors.state.budgets import CallBudgetGate
 
 __all__ = ["Runtime", "build_runtime", "current_override", "runtime_scope", "use_runtime"]
 
@@ -39,6 +44,11 @@ class Runtime:
     sessions: sessionmaker[Session]
     config: BridgeConfig
     artifacts_dir: Path
+    mirakl_budget: CallBudgetGate | None = None
+
+    def mirakl_calls(self) -> dict[str, int]:
+        """Mirakl calls made so far per operation code, for the run summary's calls-against-budget table."""
+        return dict(self.mirakl.transport.calls)
 
     def api_calls(self) -> dict[str, int]:
         """Calls made so far per system, for run summaries and benchmarks."""
@@ -61,8 +71,20 @@ def build_runtime(
     config: BridgeConfig | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     migrate: bool = True,
+    budget_clock: Callable[[], datetime] | None = None,
+    budget_sleep: Sleep | None = None,
 ) -> Runtime:
-    """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks)."""
+    """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks).
+
+    `budget_clock`/`budget_sleep` drive the Mirakl call budgets (a `SimulatedClock` in the demo and tests, so a
+    budget wait costs no real time); the wall clock and real sleeping otherwise.
+    """
+    config = config or load_config(settings.config_file)
+    engine = create_state_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    sessions = session_factory(engine)
+    budget = _mirakl_budget(config, sessions, budget_clock, budget_sleep)
     bigcommerce = BigCommerceClient.create(
         settings.bc_base_url,
         settings.bc_store_hash,
@@ -81,19 +103,42 @@ def build_runtime(
         operator=_mirakl_auth(settings, Role.OPERATOR),
         chunk_hosts=settings.mirakl_chunk_hosts,
         transport=transport,
+        gate=budget,
     )
     erp = ErpClient.create(settings.erp_base_url, settings.erp_token.get_secret_value(), transport=transport)
-    engine = create_state_engine(settings.database_url)
-    if migrate:
-        upgrade(engine)
     return Runtime(
         bigcommerce=bigcommerce,
         mirakl=mirakl,
         erp=erp,
         engine=engine,
-        sessions=session_factory(engine),
-        config=config or load_config(settings.config_file),
+        sessions=sessions,
+        config=config,
         artifacts_dir=settings.artifacts_dir,
+        mirakl_budget=budget,
+    )
+
+
+def _mirakl_budget(
+    config: BridgeConfig,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime] | None,
+    sleep: Sleep | None,
+) -> CallBudgetGate | None:
+    """The documented maximums, with the config file's per-operation replacements; None when switched off."""
+    settings = config.mirakl_budgets
+    if not settings.enabled:
+        return None
+    budgets = dict(DEFAULT_BUDGETS)
+    for operation, limits in settings.operations.items():
+        budgets[operation] = tuple(CallLimit(limit.calls, limit.seconds) for limit in limits)
+    return CallBudgetGate(
+        sessions,
+        budgets,
+        system="mirakl",
+        clock=clock or (lambda: datetime.now(UTC)),
+        sleep=sleep or asyncio.sleep,
+        max_wait_s=settings.max_wait_seconds,
+        counts=lambda operation, params: not is_continuation(operation, params),
     )
 
 
