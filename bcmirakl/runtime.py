@@ -24,15 +24,15 @@ from bcmirakl.settings import BridgeSettings, load_settings, mirakl_role_values
 from connectors.bigcommerce import BigCommerceClient
 from connectors.erp import ErpClient
 from connectors.http.ratelimit import QuotaLimiter, SharedGate
+from connectors.http.retry import Sleep
 from connectors.mirakl import MiraklClient
 from connectors.mirakl.auth import role_credential_auth
-from connectors.mirakl.roles import Role
-from connectors.http.retry import Sleep
 from connectors.mirakl.budgets import DEFAULT_BUDGETS, CallLimit, is_continuation
+from connectors.mirakl.roles import Role
 from connectors.state import create_state_engine, session_factory, upgrade
 from connectors.state.budgets import CallBudgetGate
 
-__all__ = ["Runtime", "build_runtime", "current_override", "runtime_scope", "use_runtime"]
+__all__ = ["Runtime", "build_runtime", "current_override", "mirakl_usage_this_run", "runtime_scope", "use_runtime"]
 
 
 @dataclass
@@ -143,6 +143,23 @@ def _mirakl_budget(
 
 
 _override: ContextVar[Runtime | None] = ContextVar("bcmirakl_runtime", default=None)
+# Mirakl calls per operation and budget waits when the current run opened its runtime (one runtime may serve
+# several runs, as in the demo), so a run reports only its own.
+_run_start: ContextVar[tuple[dict[str, int], dict[str, float]]] = ContextVar("bcmirakl_run_start", default=({}, {}))
+
+
+def _usage(rt: Runtime) -> tuple[dict[str, int], dict[str, float]]:
+    waited = dict(rt.mirakl_budget.waited_s) if rt.mirakl_budget is not None else {}
+    return rt.mirakl_calls(), waited
+
+
+def mirakl_usage_this_run(rt: Runtime) -> tuple[dict[str, int], dict[str, float]]:
+    """Mirakl calls per operation, and seconds waited for call budgets per operation, since the run began."""
+    (calls_before, waited_before), (calls, waited) = _run_start.get(), _usage(rt)
+    return (
+        {op: n - calls_before.get(op, 0) for op, n in calls.items() if n - calls_before.get(op, 0)},
+        {op: s - waited_before.get(op, 0.0) for op, s in waited.items() if s - waited_before.get(op, 0.0)},
+    )
 
 
 def current_override() -> Runtime | None:
@@ -164,7 +181,11 @@ async def runtime_scope() -> AsyncIterator[Runtime]:
     """The installed runtime, or one built from the environment and closed when the run ends."""
     installed = _override.get()
     if installed is not None:
-        yield installed
+        token = _run_start.set(_usage(installed))
+        try:
+            yield installed
+        finally:
+            _run_start.reset(token)
         return
     from bcmirakl.blocks import credential_overrides
 

@@ -36,21 +36,32 @@ async def run(offers: int, changed: float, quota: int, window_ms: int) -> dict[s
     from bcmirakl.config import load_config
     from bcmirakl.runtime import build_runtime, use_runtime
     from bcmirakl.sandbox_settings import sandbox_settings
+    from bcmirakl.simclock import SimulatedClock
     from flows.drift_monitor import drift_monitor
     from flows.offer_sync import offer_sync
     from sandbox.app import create_sandbox
     from sandbox.bigcommerce import BigCommerceSandboxSettings
+    from sandbox.mirakl import MiraklSandboxSettings
     from sandbox.seed import SeedConfig
 
+    # Mirakl's call budgets are kept on both sides on a simulated clock: a budget wait costs no benchmark time.
+    clock = SimulatedClock()
     sandbox = create_sandbox(
         seed=SeedConfig(marketplace_products=max(1, int(offers / OFFERS_PER_PRODUCT)), orders=0),
         bigcommerce=BigCommerceSandboxSettings(quota=UNCONSTRAINED_QUOTA, window_ms=1000),
+        mirakl=MiraklSandboxSettings(budget_clock=clock.now),
     )
     config = load_config()
     config = config.model_copy(update={"offers": config.offers.model_copy(update={"export_poll_seconds": 0.0})})
     workdir = Path(tempfile.mkdtemp(prefix="bcmirakl-bench-"))
     settings = sandbox_settings(sandbox.base_url, workdir)
-    rt = build_runtime(settings, config=config, transport=httpx.ASGITransport(app=sandbox.app))
+    rt = build_runtime(
+        settings,
+        config=config,
+        transport=httpx.ASGITransport(app=sandbox.app),
+        budget_clock=clock.now,
+        budget_sleep=clock.sleep,
+    )
     catalog = sandbox.mirakl.state.store.catalog
     window = sandbox.bigcommerce.state.rate_window
     try:

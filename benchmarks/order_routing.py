@@ -27,11 +27,13 @@ import pandas as pd
 from bcmirakl.config import load_config
 from bcmirakl.runtime import Runtime, build_runtime
 from bcmirakl.sandbox_settings import sandbox_settings
+from bcmirakl.simclock import SimulatedClock
 from connectors.state import logistic_orders_for, upsert_offer_map
 from expectations import run_gate
 from sandbox.app import Sandbox, create_sandbox
 from sandbox.bigcommerce import BigCommerceSandboxSettings
 from sandbox.bigcommerce.store import Order, OrderLine, ShippingAddress
+from sandbox.mirakl import MiraklSandboxSettings
 from sandbox.seed import SANDBOX_EPOCH, SeedConfig
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
 from tasks.reporting import RunReport
@@ -135,12 +137,19 @@ async def route_everything(rt: Runtime) -> RunReport:
 
 
 async def run(orders: int, quota: int, window_ms: int, workdir: Path) -> dict[str, Any]:
+    # Mirakl's call budgets are kept on both sides on a simulated clock: a budget wait costs no benchmark time.
+    clock = SimulatedClock()
     sandbox = create_sandbox(
-        seed=SeedConfig(orders=12), bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms)
+        seed=SeedConfig(orders=12),
+        bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms),
+        mirakl=MiraklSandboxSettings(budget_clock=clock.now),
     )
     offer_rows = plant_orders(sandbox, orders)
     settings = sandbox_settings(sandbox.base_url, workdir, bc_reserve_share=RESERVE)
-    rt = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=sandbox.app))
+    transport = httpx.ASGITransport(app=sandbox.app)
+    rt = build_runtime(
+        settings, config=load_config(), transport=transport, budget_clock=clock.now, budget_sleep=clock.sleep
+    )
     try:
         with rt.sessions() as session:
             upsert_offer_map(session, offer_rows)

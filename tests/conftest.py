@@ -18,8 +18,8 @@ from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, build_runtime
 from bcmirakl.sandbox_settings import sandbox_settings
 from bcmirakl.simclock import SimulatedClock
-from sandbox.app import Sandbox, create_sandbox
-from sandbox.mirakl import MiraklSandboxSettings
+from sandbox.app import Sandbox
+from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def sim_clock() -> SimulatedClock:
 
 @pytest.fixture
 def sandbox(sim_clock: SimulatedClock) -> Sandbox:
-    return create_sandbox(mirakl=MiraklSandboxSettings(budget_clock=sim_clock.now))
+    return budgeted_sandbox(sim_clock)
 
 
 @pytest.fixture
@@ -46,8 +46,7 @@ async def runtime(
         sandbox_settings(sandbox.base_url, tmp_path),
         config=bridge_config,
         transport=transport,
-        budget_clock=sim_clock.now,
-        budget_sleep=sim_clock.sleep,
+        **budget_clock_kwargs(sim_clock),
     )
     try:
         yield rt

@@ -31,10 +31,6 @@ class CallLimit:
     calls: int
     seconds: float
 
-    def describe(self) -> str:
-        unit = {MINUTE: "min", HOUR: "h", DAY: "day"}.get(self.seconds, f"{self.seconds:g}s")
-        return f"{self.calls}/{unit}"
-
 
 DEFAULT_BUDGETS: dict[str, tuple[CallLimit, ...]] = {
     # OR11: "Maximum usage: - Asynchronous: once per minute - Synchronous: at each order page display". The bridge

@@ -1,8 +1,8 @@
 """One seeded sandbox per contract module, reached in-process the way the bridge reaches it.
 
 The contract tests only read what the emulators answer (the few writes touch distinct records), so sharing one
-sandbox per module keeps the spec checks fast without coupling their outcomes. Mirakl's call budgets are off here: the shapes are
-under test, and tests/sandbox/test_mirakl_call_budgets.py checks the 429 itself.
+sandbox per module keeps the spec checks fast without coupling their outcomes. Mirakl's call budgets are off
+here: the shapes are under test, and tests/sandbox/test_mirakl_call_budgets.py checks the 429 itself.
 """
 
 from __future__ import annotations
