@@ -46,8 +46,9 @@ async def run_demo(workdir: Path) -> int:
     budget_rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     # The sandbox enforces Mirakl's call budgets and the bridge keeps them, both on one simulated clock: a wait for
-    # the next OR11 slot is shown in the table below, not spent in real time.
-    clock = SimulatedClock()
+    # the next OR11 slot is shown in the table below, not spent in real time. The sandbox answers over loopback
+    # HTTP from another thread, so requests in flight get 50 ms to arrive before simulated time moves on.
+    clock = SimulatedClock(settle_s=0.05)
     with BackgroundSandbox(mirakl=MiraklSandboxSettings(budget_clock=clock.now)) as sandbox:
         root = workdir.resolve()
         os.environ.update(sandbox_environment(sandbox.base_url, root, f"sqlite:///{root / 'state' / 'state.db'}"))

@@ -14,10 +14,16 @@ __all__ = ["SimulatedClock"]
 
 
 class SimulatedClock:
-    """Frozen at `start` (now by default) until `sleep` or `advance` moves it forward."""
+    """Frozen at `start` (now by default) until `sleep` or `advance` moves it forward.
 
-    def __init__(self, start: datetime | None = None) -> None:
+    `settle_s` is the one real wait: before a sleeper moves time on, requests other tasks have already sent get
+    that long to reach the (in-process or loopback) server, so the server counts them at the time they were sent,
+    as it would without simulated time.
+    """
+
+    def __init__(self, start: datetime | None = None, *, settle_s: float = 0.002) -> None:
         self._now = start or datetime.now(UTC)
+        self.settle_s = settle_s
         self.slept_s = 0.0
 
     def now(self) -> datetime:
@@ -27,8 +33,12 @@ class SimulatedClock:
         self._now += timedelta(seconds=seconds)
 
     async def sleep(self, seconds: float) -> None:
-        """Jump forward by `seconds` and let other tasks run; nothing really waits."""
-        if seconds > 0:
-            self.advance(seconds)
-            self.slept_s += seconds
-        await asyncio.sleep(0)
+        """Move time to `seconds` after the call (never back: concurrent sleepers share the wait)."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        wake_at = self._now + timedelta(seconds=seconds)
+        await asyncio.sleep(self.settle_s)
+        if wake_at > self._now:
+            self.slept_s += (wake_at - self._now).total_seconds()
+            self._now = wake_at

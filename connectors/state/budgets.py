@@ -101,7 +101,9 @@ class CallBudgetGate:
     """Awaited before each call an API client sends: waits (bounded) until the operation's budget has room.
 
     `counts(operation, params)` says whether a call spends the budget (a further page of a read may not); the
-    clock and sleep are injectable, so tests and the demo spend simulated time instead of waiting.
+    clock and sleep are injectable, so tests and the demo spend simulated time instead of waiting. A wait lasts
+    `margin_s` longer than the window needs: the tenant counts a call when it arrives, and the call whose slot
+    is being freed may have arrived later than it was admitted here.
     """
 
     def __init__(
@@ -114,10 +116,12 @@ class CallBudgetGate:
         sleep: Sleep,
         max_wait_s: float,
         counts: Counts = lambda _operation, _params: True,
+        margin_s: float = 1.0,
     ) -> None:
         self.budgets = {operation: tuple(limits) for operation, limits in budgets.items() if limits}
         self.system = system
         self.max_wait_s = max_wait_s
+        self.margin_s = margin_s
         self.admitted: Counter[str] = Counter()
         self.waited_s: Counter[str] = Counter()
         self._sessions = sessions
@@ -144,6 +148,7 @@ class CallBudgetGate:
                     system=self.system,
                     operation=operation,
                 )
+            wait += self.margin_s
             _log.info("%s %s waits %.1fs for its call budget", self.system, operation, wait)
             self.waited_s[operation] += wait
             waited += wait
