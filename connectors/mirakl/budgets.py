@@ -44,6 +44,7 @@ DEFAULT_BUDGETS: dict[str, tuple[CallLimit, ...]] = {
     "OF53": (CallLimit(1, 10.0),),
     # OF02 / OF03 / OF04: "Maximum usage: Once per minute".
     "OF02": (CallLimit(1, MINUTE),),
+    "OF03": (CallLimit(1, MINUTE),),
     "OF04": (CallLimit(1, MINUTE),),
     # SH21: "Maximum usage: Once per day".
     "SH21": (CallLimit(1, DAY),),

@@ -41,6 +41,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/api/offers/export/async/status/[^/]+$"), "OF53"),
     ("GET", re.compile(r"/api/offers/imports$"), "OF04"),
     ("GET", re.compile(r"/api/offers/imports/[^/]+$"), "OF02"),
+    ("GET", re.compile(r"/api/offers/imports/[^/]+/error_report$"), "OF03"),
     ("GET", re.compile(r"/api/shipping/carriers$"), "SH21"),
     ("GET", re.compile(r"/api/invoices$"), "IV01"),
     ("GET", re.compile(r"/api/seller-billing-cycles$"), "SBC11"),
@@ -56,9 +57,10 @@ _MAXIMUMS: dict[str, tuple[tuple[int, float], ...]] = {
     "OF52": ((1, MINUTE),),
     # OF53: "Maximum usage: Every 10 seconds"
     "OF53": ((1, 10.0),),
-    # OF04, OF02: "Maximum usage: Once per minute"
+    # OF04, OF02, OF03: "Maximum usage: Once per minute"
     "OF04": ((1, MINUTE),),
     "OF02": ((1, MINUTE),),
+    "OF03": ((1, MINUTE),),
     # SH21: "Maximum usage: Once per day"
     "SH21": ((1, DAY),),
     # IV01: "Maximum usage: Once per day and as many times as there are invoice pages returned"
