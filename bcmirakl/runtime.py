@@ -73,18 +73,21 @@ def build_runtime(
     migrate: bool = True,
     budget_clock: Callable[[], datetime] | None = None,
     budget_sleep: Sleep | None = None,
+    hold_budgets: bool = True,
 ) -> Runtime:
     """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks).
 
     `budget_clock`/`budget_sleep` drive the Mirakl call budgets (a `SimulatedClock` in the demo and tests, so a
-    budget wait costs no real time); the wall clock and real sleeping otherwise.
+    budget wait costs no real time); the wall clock and real sleeping otherwise. `hold_budgets=False` (with
+    `migrate=False`: `bcmirakl doctor`, which must answer without the state store) sends calls outside the shared
+    budgets.
     """
     config = config or load_config(settings.config_file)
     engine = create_state_engine(settings.database_url)
     if migrate:
         upgrade(engine)
     sessions = session_factory(engine)
-    budget = _mirakl_budget(config, sessions, budget_clock, budget_sleep)
+    budget = _mirakl_budget(config, sessions, budget_clock, budget_sleep) if hold_budgets else None
     bigcommerce = BigCommerceClient.create(
         settings.bc_base_url,
         settings.bc_store_hash,
