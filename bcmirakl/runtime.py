@@ -77,8 +77,9 @@ def build_runtime(
 ) -> Runtime:
     """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks).
 
-    `budget_clock`/`budget_sleep` drive the Mirakl call budgets (a `SimulatedClock` in the demo and tests, so a
-    budget wait costs no real time); the wall clock and real sleeping otherwise. `hold_budgets=False` (with
+    `budget_clock`/`budget_sleep` drive the Mirakl call budgets and every other Mirakl wait (retries, OF53 polls):
+    a `SimulatedClock` in the demo and tests, so no such wait costs real time; the wall clock and real sleeping
+    otherwise. `hold_budgets=False` (with
     `migrate=False`: `bcmirakl doctor`, which must answer without the state store) sends calls outside the shared
     budgets.
     """
@@ -107,6 +108,7 @@ def build_runtime(
         chunk_hosts=settings.mirakl_chunk_hosts,
         transport=transport,
         gate=budget,
+        sleep=budget_sleep,
     )
     erp = ErpClient.create(settings.erp_base_url, settings.erp_token.get_secret_value(), transport=transport)
     return Runtime(

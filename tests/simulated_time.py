@@ -16,8 +16,10 @@ __all__ = ["budget_clock_kwargs", "budgeted_sandbox"]
 
 
 def budgeted_sandbox(clock: SimulatedClock, **kwargs: Any) -> Sandbox:
-    """A sandbox enforcing Mirakl's call budgets on `clock`."""
-    return create_sandbox(mirakl=MiraklSandboxSettings(budget_clock=clock.now), **kwargs)
+    """A sandbox enforcing Mirakl's call budgets on `clock` (kept in `extra["budget_clock"]` for runtimes)."""
+    sandbox = create_sandbox(mirakl=MiraklSandboxSettings(budget_clock=clock.now), **kwargs)
+    sandbox.extra["budget_clock"] = clock
+    return sandbox
 
 
 def budget_clock_kwargs(clock: SimulatedClock) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
 from bcmirakl.sandbox_settings import sandbox_settings
 from bcmirakl.simclock import SimulatedClock
-from connectors.mirakl import MiraklClient
 from deployments.plan import SCHEDULE_DEFAULTS
 from flows.registry import load_flow
 from sandbox.app import Sandbox
@@ -83,16 +82,8 @@ async def day(tmp_path: Path) -> AsyncIterator[Day]:
     sandbox = budgeted_sandbox(clock)
     transport = httpx.ASGITransport(app=sandbox.app)
     settings = sandbox_settings(sandbox.base_url, tmp_path)
-    runtime = build_runtime(settings, config=load_config(), transport=transport, **budget_clock_kwargs(clock))
     # Retries (a 429 would be one) and OF53 polls wait on the simulated clock too: a broken budget fails fast.
-    await runtime.mirakl.aclose()
-    runtime.mirakl = MiraklClient.create(
-        settings.mirakl_base_url,
-        api_key=settings.mirakl_api_key.get_secret_value() if settings.mirakl_api_key else None,
-        transport=transport,
-        gate=runtime.mirakl_budget,
-        sleep=clock.sleep,
-    )
+    runtime = build_runtime(settings, config=load_config(), transport=transport, **budget_clock_kwargs(clock))
     try:
         yield Day(clock, sandbox, runtime)
     finally:

@@ -42,10 +42,14 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
-async def sandbox_runtime(sandbox: Sandbox, tmp_path: Path, config: BridgeConfig, clock: SimulatedClock) -> Runtime:
-    """A runtime on `sandbox` whose BigCommerce retries and Mirakl budget waits take no real time."""
+async def sandbox_runtime(
+    sandbox: Sandbox, tmp_path: Path, config: BridgeConfig, clock: SimulatedClock | None = None
+) -> Runtime:
+    """A runtime on `sandbox` whose BigCommerce retries and Mirakl budget waits take no real time (on `clock`, by
+    default the one the budgeted sandbox enforces its call budgets on)."""
     transport = httpx.ASGITransport(app=sandbox.app)
     settings = sandbox_settings(sandbox.base_url, tmp_path)
+    clock = clock or sandbox.extra["budget_clock"]
     rt = build_runtime(settings, config=config, transport=transport, **budget_clock_kwargs(clock))
     await rt.bigcommerce.aclose()
     rt.bigcommerce = BigCommerceClient.create(
