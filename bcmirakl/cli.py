@@ -184,7 +184,7 @@ async def _doctor() -> int:
     from bcmirakl.runtime import build_runtime
     from bcmirakl.settings import load_settings
 
-    runtime = build_runtime(load_settings(**await credential_overrides()), migrate=False)
+    runtime = build_runtime(load_settings(**await credential_overrides()), migrate=False, hold_budgets=False)
     try:
         report = await run_doctor(runtime)
     finally:

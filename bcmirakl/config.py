@@ -20,7 +20,9 @@ from connectors.http.errors import ConfigurationError
 __all__ = [
     "AcceptanceConfig",
     "BridgeConfig",
+    "BudgetLimit",
     "DriftConfig",
+    "MiraklBudgetsConfig",
     "OfferSyncConfig",
     "OrderRoutingConfig",
     "OutageConfig",
@@ -158,6 +160,22 @@ class OutageConfig(_Section):
     )
 
 
+class BudgetLimit(_Section):
+    calls: int = Field(ge=1, description="calls allowed in any window of `seconds`")
+    seconds: float = Field(gt=0, description="window length")
+
+
+class MiraklBudgetsConfig(_Section):
+    """Mirakl call budgets, one per operation, shared by every stream and worker through the state store."""
+
+    enabled: bool = Field(default=True, description="false: no budget is held (the tenant still answers 429)")
+    max_wait_seconds: float = Field(default=900, ge=0, description="longest wait for a slot before the run stops")
+    operations: dict[str, tuple[BudgetLimit, ...]] = Field(
+        default_factory=dict,
+        description="operation code -> its limits, replacing the documented maximum; [] removes the budget",
+    )
+
+
 class BridgeConfig(_Section):
     currency: str = Field(default="USD", min_length=3, max_length=3, description="the store's currency")
     offers: OfferSyncConfig = OfferSyncConfig()
@@ -168,6 +186,7 @@ class BridgeConfig(_Section):
     reconciliation: ReconciliationConfig = ReconciliationConfig()
     drift: DriftConfig = DriftConfig()
     outages: OutageConfig = OutageConfig()
+    mirakl_budgets: MiraklBudgetsConfig = MiraklBudgetsConfig()
 
 
 def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:

@@ -13,21 +13,18 @@ from typing import Any
 
 import httpx
 
-from bcmirakl.sandbox_settings import SANDBOX_MIRAKL_API_KEY
 from sandbox.app import Sandbox
 
 __all__ = ["BEFORE_STREAM", "demo_parameters"]
 
 Event = Callable[[httpx.AsyncClient, Sandbox], Awaitable[str]]
-MIRAKL_KEY = {"Authorization": SANDBOX_MIRAKL_API_KEY}
 
 
-async def _mirakl_orders(http: httpx.AsyncClient, sandbox: Sandbox, state: str) -> list[dict[str, Any]]:
-    answer = await http.get(
-        f"{sandbox.mirakl_url}/api/orders", params={"order_state_codes": state, "max": 100}, headers=MIRAKL_KEY
-    )
+async def _mirakl_orders(http: httpx.AsyncClient, sandbox: Sandbox, state: str) -> list[str]:
+    """Order ids in `state` as the sellers see them (not OR11: that would spend the operator's call budget)."""
+    answer = await http.get(f"{sandbox.mirakl_url}/_sandbox/orders", params={"state": state})
     answer.raise_for_status()
-    return list(answer.json()["orders"])
+    return list(answer.json()["order_ids"])[:100]
 
 
 async def stock_runs_out(http: httpx.AsyncClient, sandbox: Sandbox) -> str:
@@ -51,16 +48,16 @@ async def sellers_decide(http: httpx.AsyncClient, sandbox: Sandbox) -> str:
 async def sellers_ship(http: httpx.AsyncClient, sandbox: Sandbox) -> str:
     """Sellers ship up to two paid orders."""
     shipping = await _mirakl_orders(http, sandbox, "SHIPPING")
-    for order in shipping[:2]:
-        (await http.post(f"{sandbox.mirakl_url}/_sandbox/orders/{order['order_id']}/ship")).raise_for_status()
+    for order_id in shipping[:2]:
+        (await http.post(f"{sandbox.mirakl_url}/_sandbox/orders/{order_id}/ship")).raise_for_status()
     return f"{min(2, len(shipping))} logistic orders shipped by sellers"
 
 
 async def seller_refunds(http: httpx.AsyncClient, sandbox: Sandbox) -> str:
     """One seller refunds a shipped line (a customer return), which waits for payment in PA12."""
     shipped = await _mirakl_orders(http, sandbox, "SHIPPED")
-    for order in shipped[:1]:
-        (await http.post(f"{sandbox.mirakl_url}/_sandbox/orders/{order['order_id']}/refund")).raise_for_status()
+    for order_id in shipped[:1]:
+        (await http.post(f"{sandbox.mirakl_url}/_sandbox/orders/{order_id}/refund")).raise_for_status()
     return f"{min(1, len(shipped))} seller refund raised"
 
 

@@ -1,12 +1,16 @@
 """`bcmirakl doctor`: before the first scheduled run, can the configured credentials make every call the streams make?
 
 One cheap call per system and per Mirakl role: BigCommerce lists its inventory locations (and checks the stock
-location), the ERP answers a read with its token, the Mirakl front credential lists carriers (SH21) and is offered
+location), the ERP answers a read with its token, the Mirakl front credential lists reasons (RE01) and is offered
 an empty order (OR01, refused as invalid when the role may create orders, refused as forbidden when it may not,
 never created), and the operator credential reads one page of offer imports (OF04). OR01 and OF04 are each
 declared by one spec only, so a swapped or wrong-role key fails one of them. Then every Mirakl operation the
 bridge uses is reported as callable or not, from the result of its role's checks (`connectors.mirakl.roles`).
 Only statuses and messages are shown, never a credential.
+
+The doctor runs without the state store, so its two Mirakl reads are outside the shared call budgets: RE01 has no
+documented maximum (SH21, once a day, would take the shipment sync's read of the day), and OF04's once a minute
+may cost the next offer sync one 429, waited out as Mirakl's `Retry-After` asks.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ async def run_doctor(rt: Runtime) -> DoctorReport:
     checks: list[tuple[str, str, Callable[[], Awaitable[object]], Role | None]] = [
         ("bigcommerce", "GET /v3/inventory/locations", location, None),
         ("erp", "GET /orders", rt.erp.check_access, None),
-        ("mirakl front", "SH21 list carriers", rt.mirakl.list_carriers, Role.FRONT),
+        ("mirakl front", "RE01 list reasons", rt.mirakl.list_reasons, Role.FRONT),
         ("mirakl front", "OR01 dry probe (an empty order)", rt.mirakl.probe_order_creation, Role.FRONT),
         ("mirakl operator", "OF04 offer imports, one page", first_page_of_imports, Role.OPERATOR),
     ]

@@ -15,6 +15,8 @@ time from the offer map. A stock-out's latency is then
 
     (tick - moment)                schedule wait, exact on the simulated clock
   + process start                  a process worker starts each run in a fresh interpreter: measured once here
+  + Mirakl budget waits            the bridge keeps Mirakl's call budgets on the simulated clock (OF53 every
+                                   10 s, OF52 once a minute): waited in simulated time, added in full
   + (acknowledged - run start)     real, from the run's own clock
 
 The compression is faithful because between ticks no run is active and nothing the bridge reads depends on
@@ -37,14 +39,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
-from benchmarks.process import SandboxProcess, prefect_environment, write_figures
+from benchmarks.process import SandboxProcess, bridge_runtime, prefect_environment, write_figures
 
 __all__ = ["main", "run"]
 
@@ -113,12 +115,21 @@ class Walk:
 
 
 async def walk_ticks(
-    rt: Any, control: httpx.AsyncClient, plan: list[tuple[float, str]], interval_s: float, process_start: float
+    rt: Any,
+    control: httpx.AsyncClient,
+    plan: list[tuple[float, str]],
+    interval_s: float,
+    process_start: float,
+    clock: Any,
 ) -> Walk:
-    """Run a delta at each tick the schedule keeps, after selling out the products whose moment has passed."""
+    """Run a delta at each tick the schedule keeps, after selling out the products whose moment has passed.
+
+    `clock` is the simulated clock the bridge keeps Mirakl's call budgets on: it is moved to each tick, and a
+    budget wait inside a run (simulated, so not in the run's wall time) is added to that run's time."""
     from flows.offer_sync import offer_sync
 
     walk = Walk()
+    origin = clock.now()
     pending: dict[str, float] = {}
     tick, last = interval_s, (plan[-1][0] if plan else 0.0) + MAX_EXTRA_TICKS * interval_s
     while (plan or pending) and tick <= last:
@@ -128,12 +139,14 @@ async def walk_ticks(
             body = {"product_skus": [sku for _, sku in due]}
             (await control.post("/mirakl/_sandbox/offers/stock-out", json=body)).raise_for_status()
             pending.update({sku: moment for moment, sku in due})
-        started_at, started = datetime.now(UTC), time.perf_counter()
+        clock.advance(max(0.0, (origin + timedelta(seconds=tick) - clock.now()).total_seconds()))
+        started_at, started, slept = datetime.now(UTC), time.perf_counter(), clock.slept_s
         await offer_sync(mode="delta")
-        duration = process_start + time.perf_counter() - started
+        waited = clock.slept_s - slept  # Mirakl budget waits, before the push (reads come first): counted in full
+        duration = process_start + waited + time.perf_counter() - started
         walk.runs.append(duration)
         for sku, acknowledged in acknowledged_unbuyable(rt, list(pending), started_at).items():
-            to_ack = process_start + (acknowledged - started_at).total_seconds()
+            to_ack = process_start + waited + (acknowledged - started_at).total_seconds()
             wait = tick - pending.pop(sku)
             walk.waits.append(wait)
             walk.to_ack.append(to_ack)
@@ -158,14 +171,15 @@ async def run(
 ) -> dict[str, Any]:
     from bcmirakl.config import load_config
     from bcmirakl.prefect_api import prefect_api
-    from bcmirakl.runtime import build_runtime, use_runtime
-    from bcmirakl.sandbox_settings import sandbox_settings
+    from bcmirakl.runtime import use_runtime
+    from bcmirakl.simclock import SimulatedClock
     from flows.offer_sync import offer_sync
 
     rng = random.Random(seed)
     process_start = measure_process_start()
     with prefect_api(workdir / "run"), SandboxProcess("benchmarks.worlds:offer_world", offers=offers) as sandbox:
-        rt = build_runtime(sandbox_settings(sandbox.base_url, workdir), config=load_config())
+        clock = SimulatedClock()
+        rt = bridge_runtime(sandbox, workdir, load_config(), clock)
         control = httpx.AsyncClient(base_url=sandbox.base_url, timeout=120.0)
         try:
             with use_runtime(rt):
@@ -177,7 +191,7 @@ async def run(
                 (await control.put("/bigcommerce/_sandbox/rate-window", json=window)).raise_for_status()
                 moments = (rng.uniform(0, minutes * 60) for _ in range(stock_outs))
                 plan = sorted(zip(moments, rng.sample(candidates, stock_outs), strict=True))
-                walk = await walk_ticks(rt, control, plan, interval_s, process_start)
+                walk = await walk_ticks(rt, control, plan, interval_s, process_start, clock)
         finally:
             await control.aclose()
             await rt.aclose()

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.process import SandboxProcess, bridge_usage, prefect_environment, write_figures
+from benchmarks.process import SandboxProcess, bridge_runtime, bridge_usage, prefect_environment, write_figures
 from benchmarks.worlds import UNCONSTRAINED_QUOTA
 
 __all__ = ["main", "run"]
@@ -32,15 +32,15 @@ __all__ = ["main", "run"]
 async def run(offers: int, changed: float, quota: int, window_ms: int, workdir: Path) -> dict[str, Any]:
     from bcmirakl.config import load_config
     from bcmirakl.prefect_api import prefect_api
-    from bcmirakl.runtime import build_runtime, use_runtime
-    from bcmirakl.sandbox_settings import sandbox_settings
+    from bcmirakl.runtime import use_runtime
+    from bcmirakl.simclock import SimulatedClock
     from flows.drift_monitor import drift_monitor
     from flows.offer_sync import offer_sync
 
     config = load_config()
     config = config.model_copy(update={"offers": config.offers.model_copy(update={"export_poll_seconds": 0.0})})
     with prefect_api(workdir / "run"), SandboxProcess("benchmarks.worlds:offer_world", offers=offers) as sandbox:
-        rt = build_runtime(sandbox_settings(sandbox.base_url, workdir), config=config)
+        rt = bridge_runtime(sandbox, workdir, config, SimulatedClock())
         control = httpx.AsyncClient(base_url=sandbox.base_url, timeout=120.0)
         try:
             with use_runtime(rt):

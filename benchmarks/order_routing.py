@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.process import SandboxProcess, bridge_usage, prefect_environment, write_figures
+from benchmarks.process import SandboxProcess, bridge_runtime, bridge_usage, prefect_environment, write_figures
 
 __all__ = ["main", "run"]
 
@@ -52,15 +52,13 @@ async def run(orders: int, quota: int, window_ms: int, workdir: Path) -> dict[st
 
     from bcmirakl.config import load_config
     from bcmirakl.prefect_api import prefect_api
-    from bcmirakl.runtime import build_runtime
-    from bcmirakl.sandbox_settings import sandbox_settings
+    from bcmirakl.simclock import SimulatedClock
     from connectors.state import logistic_orders_for, upsert_offer_map
     from connectors.state.models import LogisticOrder
 
     world = SandboxProcess("benchmarks.worlds:order_world", orders=orders, quota=quota, window_ms=window_ms)
     with prefect_api(workdir / "run"), world as sandbox:
-        settings = sandbox_settings(sandbox.base_url, workdir, bc_reserve_share=RESERVE)
-        rt = build_runtime(settings, config=load_config())
+        rt = bridge_runtime(sandbox, workdir, load_config(), SimulatedClock(), bc_reserve_share=RESERVE)
         try:
             with rt.sessions() as session:
                 upsert_offer_map(session, sandbox.info["offer_rows"])

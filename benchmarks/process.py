@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ProcessUsage", "SandboxProcess", "bridge_usage", "prefect_environment", "process_usage", "write_figures"]
+__all__ = [
+    "ProcessUsage",
+    "SandboxProcess",
+    "bridge_runtime",
+    "bridge_usage",
+    "prefect_environment",
+    "process_usage",
+    "write_figures",
+]
 
 HOST = "127.0.0.1"
 READY = "READY "
@@ -120,6 +128,24 @@ class SandboxProcess:
             child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+def bridge_runtime(sandbox: SandboxProcess, workdir: Path, config: Any, clock: Any, **settings: Any) -> Any:
+    """The bridge wired to the served sandbox over loopback HTTP, with state under `workdir`.
+
+    Mirakl's call budgets are kept by the bridge on `clock` (a `SimulatedClock`), so a budget wait costs no
+    benchmark time; the sandbox, in another process, cannot share that clock and does not enforce them
+    (`benchmarks.worlds`).
+    """
+    from bcmirakl.runtime import build_runtime
+    from bcmirakl.sandbox_settings import sandbox_settings
+
+    return build_runtime(
+        sandbox_settings(sandbox.base_url, workdir, **settings),
+        config=config,
+        budget_clock=clock.now,
+        budget_sleep=clock.sleep,
+    )
 
 
 def _free_port() -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from sandbox.app import Sandbox, create_sandbox
 from sandbox.bigcommerce import BigCommerceSandboxSettings
 from sandbox.bigcommerce.store import Order, OrderLine, ShippingAddress
+from sandbox.mirakl import MiraklSandboxSettings
 from sandbox.seed import SANDBOX_EPOCH, SeedConfig
 
 __all__ = ["OFFERS_PER_PRODUCT", "UNCONSTRAINED_QUOTA", "offer_world", "order_world"]
@@ -27,6 +28,12 @@ UNCONSTRAINED_QUOTA = 1_000_000
 CENT = Decimal("0.01")
 
 
+def _mirakl() -> MiraklSandboxSettings:
+    """Call budgets not enforced here: the bridge keeps them on a simulated clock in its own process, which this
+    process cannot read (the sandbox's enforcement is the tests' witness, in process)."""
+    return MiraklSandboxSettings(enforce_call_budgets=False)
+
+
 def offer_world(
     base_url: str, offers: int, quota: int = UNCONSTRAINED_QUOTA, window_ms: int = 1000
 ) -> tuple[Sandbox, dict[str, Any]]:
@@ -35,6 +42,7 @@ def offer_world(
         seed=SeedConfig(marketplace_products=max(1, int(offers / OFFERS_PER_PRODUCT)), orders=0),
         base_url=base_url,
         bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms),
+        mirakl=_mirakl(),
     )
     return sandbox, {"offers": len(sandbox.mirakl.state.store.catalog.offers)}  # deleted and inactive included
 
@@ -45,6 +53,7 @@ def order_world(base_url: str, orders: int, quota: int, window_ms: int) -> tuple
         seed=SeedConfig(orders=12),
         base_url=base_url,
         bigcommerce=BigCommerceSandboxSettings(quota=quota, window_ms=window_ms),
+        mirakl=_mirakl(),
     )
     return sandbox, {"offer_rows": plant_orders(sandbox, orders)}
 

@@ -10,6 +10,7 @@ import time
 import uvicorn
 
 from sandbox.app import Sandbox, create_sandbox
+from sandbox.mirakl import MiraklSandboxSettings
 from sandbox.seed import SeedConfig
 
 __all__ = ["BackgroundSandbox", "free_port", "serve_forever"]
@@ -32,9 +33,11 @@ def serve_forever(port: int, seed: SeedConfig | None = None) -> None:
 class BackgroundSandbox:
     """A sandbox served from a daemon thread; use as a context manager."""
 
-    def __init__(self, port: int | None = None, seed: SeedConfig | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, seed: SeedConfig | None = None, mirakl: MiraklSandboxSettings | None = None
+    ) -> None:
         self.port = port or free_port()
-        self.sandbox: Sandbox = create_sandbox(seed=seed, base_url=f"http://{HOST}:{self.port}")
+        self.sandbox: Sandbox = create_sandbox(seed=seed, base_url=f"http://{HOST}:{self.port}", mirakl=mirakl)
         config = uvicorn.Config(self.sandbox.app, host=HOST, port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="bcmirakl-sandbox", daemon=True)

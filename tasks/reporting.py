@@ -44,6 +44,7 @@ class RunReport:
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     calls_baseline: dict[str, int] = field(default_factory=dict)
+    budget: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, name: str, amount: int = 1) -> None:
         current = self.counts.get(name, 0)
@@ -65,6 +66,10 @@ class RunReport:
         if self.alerts:
             lines += ["", "## Alerts raised", ""]
             lines += [f"- `{a.event}` on `{a.resource_id}`" for a in self.alerts]
+        if self.budget:
+            lines += ["", "## Mirakl calls against budget", "", "| " + " | ".join(self.budget[0]) + " |"]
+            lines += ["|" + "---|" * len(self.budget[0])]
+            lines += ["| " + " | ".join(_fmt(value) for value in row.values()) + " |" for row in self.budget]
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes]
         return redact("\n".join(lines) + "\n")

@@ -13,6 +13,7 @@ from prefect.runtime import flow_run
 
 from bcmirakl.runtime import Runtime
 from connectors.state import set_cursor
+from tasks.budget_report import mirakl_budget_rows
 from tasks.rejections import settle_rejections
 from tasks.reporting import RunReport, publish_report
 
@@ -24,9 +25,13 @@ def last_success_cursor(stream: str) -> str:
 
 
 async def complete_run(rt: Runtime, report: RunReport) -> RunReport:
-    """Quarantine the records the run's page readers set aside, publish `report` as the run's artifacts, then
-    record that the stream completed now."""
+    """Quarantine the records the run's page readers set aside, publish `report` (with the run's Mirakl calls
+    against budget) as the run's artifacts, then record that the stream completed now."""
     settle_rejections(rt, report, str(flow_run.get_id() or "") or None)
+    report.budget = mirakl_budget_rows(rt)
+    waited = sum(row["waited_s"] for row in report.budget)
+    if waited:
+        report.counts["mirakl_budget_wait_s"] = round(waited, 1)
     await publish_report(report, rt.artifacts_dir)
     with rt.sessions() as session:
         set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from bcmirakl.runtime import Runtime
+from tasks.shipments.reference import mirakl_carriers
 
 __all__ = ["count_bigcommerce_orders", "count_mirakl_carriers", "count_mirakl_offers"]
 
@@ -29,4 +32,5 @@ async def count_bigcommerce_orders(rt: Runtime) -> int:
 
 @task(cache_policy=NO_CACHE)
 async def count_mirakl_carriers(rt: Runtime) -> int:
-    return len(await rt.mirakl.list_carriers())
+    """SH21 through the shared daily read: a smoke check must not spend the day's only SH21 call twice."""
+    return len(await mirakl_carriers(rt, datetime.now(UTC)))

@@ -21,7 +21,8 @@ async def _doctor(tmp_path: Path, **secrets: str) -> Any:
     sandbox = create_sandbox()
     settings = sandbox_settings(sandbox.base_url, tmp_path)
     settings = settings.model_copy(update={name: SecretStr(value) for name, value in secrets.items()})
-    runtime = build_runtime(settings, transport=httpx.ASGITransport(app=sandbox.app), migrate=False)
+    transport = httpx.ASGITransport(app=sandbox.app)
+    runtime = build_runtime(settings, transport=transport, migrate=False, hold_budgets=False)
     try:
         return await run_doctor(runtime)
     finally:

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, overload
 
 import httpx
@@ -37,11 +37,13 @@ from connectors.http.ratelimit import QuotaLimiter
 from connectors.http.records import RejectionLog
 from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, Sleep, call_with_retry
 
-__all__ = ["ApiTransport", "ErrorMapper", "ResponseReader", "decode_json", "retry_after_seconds"]
+__all__ = ["ApiTransport", "ErrorMapper", "OperationGate", "ResponseReader", "decode_json", "retry_after_seconds"]
 
 T = TypeVar("T")
 ErrorMapper = Callable[[httpx.Response, str], ApiError]
 ResponseReader = Callable[[httpx.Response], T]
+# Awaited before every call with its operation and query: where a per-operation call budget waits its turn.
+OperationGate = Callable[[str, Mapping[str, Any] | None], Awaitable[None]]
 
 # Failures raised before a connection existed: the request never left this process, so even a write that is
 # not safe to repeat may be sent again.
@@ -60,6 +62,7 @@ class ApiTransport:
         system: str,
         error_mapper: ErrorMapper,
         limiter: QuotaLimiter | None = None,
+        gate: OperationGate | None = None,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         sleep: Sleep | None = None,
         rand: Callable[[], float] | None = None,
@@ -67,6 +70,7 @@ class ApiTransport:
         self.http = http
         self.system = system
         self.limiter = limiter
+        self.gate = gate
         self.retry_policy = retry_policy
         self.calls: Counter[str] = Counter()
         self.rejections = RejectionLog()
@@ -241,6 +245,8 @@ class ApiTransport:
         content: bytes | None,
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
+        if self.gate is not None:
+            await self.gate(operation, params)
         if self.limiter is not None:
             await self.limiter.acquire()
         self.calls[operation] += 1

@@ -38,6 +38,7 @@ from connectors.http import (
     decode_json,
     parse_page,
 )
+from connectors.http.client import OperationGate
 from connectors.http.retry import Sleep
 from connectors.mirakl import settings as s
 from connectors.mirakl.auth import RoleAuth
@@ -85,7 +86,8 @@ class MiraklClient:
     """Async client for the Mirakl front and operator APIs over one `httpx.AsyncClient`.
 
     Each request is sent with the credential of its operation's role (`connectors.mirakl.roles`).
-    `transport.calls` counts calls per operation code, for artifacts and benchmarks.
+    `transport.calls` counts calls per operation code, for artifacts and benchmarks. `gate` (the call budgets
+    of `connectors.mirakl.budgets`, held in the state store) is awaited before every call.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class MiraklClient:
         http: httpx.AsyncClient,
         *,
         limiter: QuotaLimiter | None = None,
+        gate: OperationGate | None = None,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         sleep: Sleep | None = None,
         rand: Callable[[], float] | None = None,
@@ -110,6 +113,7 @@ class MiraklClient:
             system=s.SYSTEM,
             error_mapper=map_mirakl_error,
             limiter=limiter,
+            gate=gate,
             retry_policy=retry_policy,
             sleep=sleep,
             rand=rand,

@@ -32,6 +32,8 @@ __all__ = [
     "OFFER_OWNERS",
     "OUTBOX_STATUSES",
     "Base",
+    "CallBudget",
+    "CallBudgetUse",
     "CarrierOverride",
     "ExceptionCase",
     "LedgerEntry",
@@ -363,3 +365,27 @@ class OfferMetafieldState(Base):
     metafield_id: Mapped[int | None] = mapped_column(BigInteger)
     pushed_hash: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CallBudget(Base):
+    """One row per budgeted operation: the row every worker locks before counting that operation's calls.
+
+    Locking it (an UPDATE) serialises the count-then-record of every worker on PostgreSQL (a row lock) and on
+    SQLite (the write lock), so two workers cannot both see a free slot and both take it.
+    """
+
+    __tablename__ = "call_budget"
+
+    operation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CallBudgetUse(Base):
+    """One call an operation's budget admitted, when; kept only as long as the budget's longest window."""
+
+    __tablename__ = "call_budget_use"
+    __table_args__ = (Index(None, "operation", "used_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    used_at: Mapped[datetime] = mapped_column(UtcDateTime)

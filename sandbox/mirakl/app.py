@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from sandbox.faults import FaultInjector, FaultMiddleware, fault_control_router
 from sandbox.mirakl.auth import oauth_router, require_auth
+from sandbox.mirakl.budgets import CallBudgetMiddleware, CallFrequencies
 from sandbox.mirakl.errors import install_error_handlers, render_fault
 from sandbox.mirakl.routes import control, finance, offers, orders, payments, reference, shipping
 from sandbox.mirakl.settings import MiraklSandboxSettings
@@ -16,12 +17,15 @@ __all__ = ["create_mirakl_app"]
 
 
 def create_mirakl_app(world: World, settings: MiraklSandboxSettings | None = None) -> FastAPI:
-    """A fresh tenant seeded from `world`; `app.state.store` holds its state, `app.state.faults` its faults."""
+    """A fresh tenant seeded from `world`; `app.state.store` holds its state, `app.state.faults` its faults,
+    `app.state.call_frequencies` the calls its call budgets admitted and refused."""
     settings = settings or MiraklSandboxSettings()
     app = FastAPI(title="Mirakl sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = MiraklStore.from_world(world, settings)
     app.state.faults = FaultInjector(seed=settings.fault_seed)
+    app.state.call_frequencies = CallFrequencies(settings)
     install_error_handlers(app)
+    app.add_middleware(CallBudgetMiddleware, frequencies=app.state.call_frequencies)
     app.add_middleware(FaultMiddleware, injector=app.state.faults, render_error=render_fault)
 
     api = APIRouter(dependencies=[Depends(require_auth)])

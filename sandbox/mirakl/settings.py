@@ -1,4 +1,5 @@
-"""Knobs of the Mirakl emulator: each role's credentials, the public URL it advertises, chunking, the clock.
+"""Knobs of the Mirakl emulator: each role's credentials, the public URL it advertises, chunking, the clocks,
+and whether the documented call frequencies are enforced.
 
 The clock is injectable so tests and benchmarks control `last_updated`, watermarks and token expiry without
 sleeping.
@@ -36,3 +37,7 @@ class MiraklSandboxSettings:
     items_per_chunk: int = 5000
     now: Callable[[], datetime] = field(default=_utc_now)
     fault_seed: int = 11
+    # Documented maximum call frequencies (sandbox/mirakl/budgets.py): on by default, as on a real tenant.
+    enforce_call_budgets: bool = True
+    call_budget_scale: float = 1.0  # multiplies every allowance (benchmarks); 1.0 is Mirakl's maximum
+    budget_clock: Callable[[], datetime] | None = None  # the clock budgets are counted on; `now` when unset

@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from bcmirakl.runtime import Runtime
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.bigcommerce import RefundPaymentRequest
+from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import PendingRefund, RefundConfirmation
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_exception
 from tasks.effects import mark_done_elsewhere, write_once
@@ -31,7 +32,13 @@ STREAM = "refund_mirror"
 
 
 async def _pay_in_bigcommerce(
-    rt: Runtime, refund_id: str, order_id: str, line_id: str, amount: Decimal, report: RunReport
+    rt: Runtime,
+    refund_id: str,
+    mirakl_order: MiraklOrder | None,
+    order_id: str,
+    line_id: str,
+    amount: Decimal,
+    report: RunReport,
 ) -> tuple[str | None, str | None]:
     """(BigCommerce refund id, error): the existing one when recorded, else quote and refund through the ledger."""
     key = f"bc-refund:{refund_id}"
@@ -46,7 +53,8 @@ async def _pay_in_bigcommerce(
     if logistic is None or logistic.bc_order_id is None or mapping is None:
         return None, f"Mirakl line {line_id} is not in the order map"
     bc_order_id = logistic.bc_order_id
-    [mirakl_order] = [o async for page in rt.mirakl.iter_orders(order_ids=[order_id]) for o in page]
+    if mirakl_order is None:
+        return None, f"Mirakl order {order_id} was not returned by OR11"
     line = next(line for line in mirakl_order.order_lines if line.order_line_id == line_id)
     products = {p.id: p for p in await rt.bigcommerce.list_order_products(bc_order_id)}
     plan = bc_items_for_mirakl_refund(refund_id, mirakl_order, line, products[mapping.bc_order_product_id], bc_order_id)
@@ -141,11 +149,20 @@ async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
     """Pay every refund waiting in PA12 through BigCommerce and confirm it with PA02, each exactly once."""
     # PA02 shrinks PA12 and shifts its offsets: read the whole queue before confirming anything.
     waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
+    # One OR11 read (100 ids a call) for every order with a waiting refund: OR11's budget is one call a minute.
+    wanted = sorted({order.order_id for order in waiting})
+    orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=wanted) for o in page} if wanted else {}
     for order in waiting:
         for line in order.order_lines:
             for pending in line.refunds:
                 bc_refund_id, error = await _pay_in_bigcommerce(
-                    rt, pending.id, order.order_id, line.order_line_id, pending.amount, report
+                    rt,
+                    pending.id,
+                    orders.get(order.order_id),
+                    order.order_id,
+                    line.order_line_id,
+                    pending.amount,
+                    report,
                 )
                 if bc_refund_id is None:
                     _refused(rt, report, pending.id, order.order_id, error or "unknown")

@@ -24,7 +24,25 @@ from tasks.shipments.carriers import (
     render_carrier_cache,
 )
 
-__all__ = ["load_carrier_reference"]
+__all__ = ["load_carrier_reference", "mirakl_carriers"]
+
+
+async def mirakl_carriers(rt: Runtime, now: datetime) -> dict[str, str]:
+    """SH21's carrier codes -> labels, read at most once per `carrier_cache_hours` by every stream and worker.
+
+    SH21's "Maximum usage: Once per day" is also its call budget: a second read the same day would wait a day, so
+    every caller (the shipment sync, the smoke check) shares the cached read in the state store.
+    """
+    with rt.sessions() as session:
+        cached = parse_carrier_cache(
+            get_cursor(session, CARRIER_CACHE_CURSOR), now, timedelta(hours=rt.config.shipments.carrier_cache_hours)
+        )
+    if cached is None:
+        cached = {carrier.code: carrier.label for carrier in await rt.mirakl.list_carriers()}
+        with rt.sessions() as session:
+            set_cursor(session, CARRIER_CACHE_CURSOR, render_carrier_cache(cached, now))
+            session.commit()
+    return cached
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
@@ -42,12 +60,4 @@ async def load_carrier_reference(rt: Runtime, now: datetime | None = None) -> tu
             )
             for row in list_carrier_overrides(session)
         ]
-        cached = parse_carrier_cache(
-            get_cursor(session, CARRIER_CACHE_CURSOR), now, timedelta(hours=rt.config.shipments.carrier_cache_hours)
-        )
-    if cached is None:
-        cached = {carrier.code: carrier.label for carrier in await rt.mirakl.list_carriers()}
-        with rt.sessions() as session:
-            set_cursor(session, CARRIER_CACHE_CURSOR, render_carrier_cache(cached, now))
-            session.commit()
-    return table.with_overrides(overrides), cached
+    return table.with_overrides(overrides), await mirakl_carriers(rt, now)

@@ -1,7 +1,8 @@
 """One seeded sandbox per contract module, reached in-process the way the bridge reaches it.
 
 The contract tests only read what the emulators answer (the few writes touch distinct records), so sharing one
-sandbox per module keeps the spec checks fast without coupling their outcomes.
+sandbox per module keeps the spec checks fast without coupling their outcomes. Mirakl's call budgets are off
+here: the shapes are under test, and tests/sandbox/test_mirakl_call_budgets.py checks the 429 itself.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import httpx
 import pytest
 
 from sandbox.app import Sandbox, create_sandbox
+from sandbox.mirakl import MiraklSandboxSettings
 
 
 @pytest.fixture(scope="module")
 def contract_sandbox() -> Sandbox:
-    return create_sandbox()
+    # Shapes are under test, read many times in one instant; call budgets are tested on their own.
+    return create_sandbox(mirakl=MiraklSandboxSettings(enforce_call_budgets=False))
 
 
 @pytest.fixture(scope="module")

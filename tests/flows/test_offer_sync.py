@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
 from bcmirakl.sandbox_settings import SANDBOX_MIRAKL_API_KEY, sandbox_settings
+from bcmirakl.simclock import SimulatedClock
 from connectors.bigcommerce import BigCommerceClient
 from connectors.state import OfferMapping, OutboxItem, queue_depth
 from flows.offer_sync import offer_sync
@@ -24,6 +25,7 @@ from sandbox.app import Sandbox, create_sandbox
 from sandbox.faults import FaultRule
 from sandbox.mirakl import MiraklSandboxSettings
 from sandbox.seed import SeedConfig
+from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
 
 FAILED_SHOP = 2001  # the seeded FAILED import
 PARTIAL_SHOP = 2002  # the seeded import with lines in error
@@ -40,11 +42,15 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
-async def sandbox_runtime(sandbox: Sandbox, tmp_path: Path, config: BridgeConfig) -> Runtime:
-    """A runtime on `sandbox` whose BigCommerce retries wait no real time (429 storms stay fast)."""
+async def sandbox_runtime(
+    sandbox: Sandbox, tmp_path: Path, config: BridgeConfig, clock: SimulatedClock | None = None
+) -> Runtime:
+    """A runtime on `sandbox` whose BigCommerce retries and Mirakl budget waits take no real time (on `clock`, by
+    default the one the budgeted sandbox enforces its call budgets on)."""
     transport = httpx.ASGITransport(app=sandbox.app)
     settings = sandbox_settings(sandbox.base_url, tmp_path)
-    rt = build_runtime(settings, config=config, transport=transport)
+    clock = clock or sandbox.extra["budget_clock"]
+    rt = build_runtime(settings, config=config, transport=transport, **budget_clock_kwargs(clock))
     await rt.bigcommerce.aclose()
     rt.bigcommerce = BigCommerceClient.create(
         settings.bc_base_url, "sandbox", "sandbox-token", transport=transport, sleep=_no_sleep
@@ -53,8 +59,10 @@ async def sandbox_runtime(sandbox: Sandbox, tmp_path: Path, config: BridgeConfig
 
 
 @pytest.fixture
-async def runtime(sandbox: Sandbox, tmp_path: Path, bridge_config: BridgeConfig) -> AsyncIterator[Runtime]:
-    rt = await sandbox_runtime(sandbox, tmp_path, bridge_config)
+async def runtime(
+    sandbox: Sandbox, tmp_path: Path, bridge_config: BridgeConfig, sim_clock: SimulatedClock
+) -> AsyncIterator[Runtime]:
+    rt = await sandbox_runtime(sandbox, tmp_path, bridge_config, sim_clock)
     try:
         yield rt
     finally:
@@ -150,13 +158,14 @@ class _RecordingTransport(httpx.AsyncBaseTransport):
 
 @pytest.mark.parametrize("listed", [False, True], ids=["cdn_not_listed", "cdn_listed"])
 async def test_export_chunks_on_another_host_are_fetched_only_when_that_host_is_listed(
-    tmp_path: Path, bridge_config: BridgeConfig, listed: bool
+    tmp_path: Path, bridge_config: BridgeConfig, listed: bool, sim_clock: SimulatedClock
 ) -> None:
-    sandbox = create_sandbox(mirakl=MiraklSandboxSettings(chunk_base_url="http://exports-cdn.example/mirakl"))
+    cdn = MiraklSandboxSettings(chunk_base_url="http://exports-cdn.example/mirakl", budget_clock=sim_clock.now)
+    sandbox = create_sandbox(mirakl=cdn)
     transport = _RecordingTransport(httpx.ASGITransport(app=sandbox.app))
     hosts = ["exports-cdn.example"] if listed else []
     settings = sandbox_settings(sandbox.base_url, tmp_path, mirakl_chunk_hosts=hosts)
-    runtime = build_runtime(settings, config=bridge_config, transport=transport)
+    runtime = build_runtime(settings, config=bridge_config, transport=transport, **budget_clock_kwargs(sim_clock))
     try:
         with use_runtime(runtime):
             state = await offer_sync(mode="full", return_state=True)
@@ -333,10 +342,10 @@ async def test_offer_metafield_carries_winner_and_runners_up_and_is_updated_by_i
 
 
 async def test_stock_only_changes_go_out_as_one_inventory_adjustment(
-    tmp_path: Path, bridge_config: BridgeConfig
+    tmp_path: Path, bridge_config: BridgeConfig, sim_clock: SimulatedClock
 ) -> None:
-    sandbox = create_sandbox(seed=SeedConfig(marketplace_products=1000, orders=0))
-    rt = await sandbox_runtime(sandbox, tmp_path, bridge_config)
+    sandbox = budgeted_sandbox(sim_clock, seed=SeedConfig(marketplace_products=1000, orders=0))
+    rt = await sandbox_runtime(sandbox, tmp_path, bridge_config, sim_clock)
     try:
         with use_runtime(rt):
             await offer_sync(mode="full")

@@ -20,11 +20,13 @@ from sqlalchemy import make_url, select, text
 
 from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, use_runtime
+from bcmirakl.simclock import SimulatedClock
 from connectors.state import OfferMapping, QuarantineRecord, create_state_engine
 from flows.offer_sync import offer_sync
-from sandbox.app import Sandbox, create_sandbox
+from sandbox.app import Sandbox
 from sandbox.seed import SeedConfig
 from tests.flows.test_offer_sync import GOOD_SHOP, bc_store, sandbox_runtime, set_offers, variant_for
+from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
 
 POSTGRES_URL_ENV = "BCMIRAKL_TEST_POSTGRES_URL"
 REJECTED_EVENT = "bcmirakl.gate.records-rejected"
@@ -85,10 +87,10 @@ def assert_storefront_follows_the_bridge(sandbox: Sandbox, rt: Runtime, skus: li
 
 
 async def test_one_malformed_offer_among_thousands_is_quarantined_and_every_other_stock_out_is_pushed(
-    tmp_path: Path, bridge_config: BridgeConfig
+    tmp_path: Path, bridge_config: BridgeConfig, sim_clock: SimulatedClock
 ) -> None:
-    sandbox = create_sandbox(seed=SeedConfig(marketplace_products=1000, orders=0))
-    rt = await sandbox_runtime(sandbox, tmp_path, bridge_config)
+    sandbox = budgeted_sandbox(sim_clock, seed=SeedConfig(marketplace_products=1000, orders=0))
+    rt = await sandbox_runtime(sandbox, tmp_path, bridge_config, sim_clock)
     try:
         with use_runtime(rt):
             await offer_sync(mode="full")
@@ -130,15 +132,18 @@ async def test_one_malformed_offer_among_thousands_is_quarantined_and_every_othe
 
 
 async def test_values_no_storefront_can_hold_are_quarantined_per_record_and_another_sellers_stock_out_applies(
-    tmp_path: Path, bridge_config: BridgeConfig, database_url: str | None
+    tmp_path: Path, bridge_config: BridgeConfig, database_url: str | None, sim_clock: SimulatedClock
 ) -> None:
     from bcmirakl.runtime import build_runtime
     from bcmirakl.sandbox_settings import sandbox_settings
 
-    sandbox = create_sandbox()
+    sandbox = budgeted_sandbox(sim_clock)
     transport = httpx.ASGITransport(app=sandbox.app)
     rt = build_runtime(
-        sandbox_settings(sandbox.base_url, tmp_path, database_url), config=bridge_config, transport=transport
+        sandbox_settings(sandbox.base_url, tmp_path, database_url),
+        config=bridge_config,
+        transport=transport,
+        **budget_clock_kwargs(sim_clock),
     )
     try:
         with use_runtime(rt):

@@ -137,7 +137,7 @@ async def test_an_over_refund_is_quarantined_and_not_sent(
         assert quarantine_counts(session, "refund_mirror") == {"refund exceeds amount paid": 1}
 
 
-async def test_a_seller_refund_is_paid_back_in_bigcommerce_and_confirmed_with_pa02(
+async def test_seller_refunds_are_paid_back_in_bigcommerce_and_confirmed_with_pa02_after_one_or11_read(
     runtime: Runtime, sandbox: Sandbox, control: SandboxControl
 ) -> None:
     routed = await route_world_order(runtime, sandbox, control, 100)
@@ -155,6 +155,8 @@ async def test_a_seller_refund_is_paid_back_in_bigcommerce_and_confirmed_with_pa
     assert mirakl[refund_id].transaction_number == str(refunds[0]["id"])
     assert report.counts["refunds_to_bigcommerce"] == 2 and report.counts["refunds_confirmed_to_mirakl"] == 2
     assert report.counts["confirmed_to_mirakl_amount"] == "13.50"
+    # Both waiting refunds are served by one OR11 read (OR11's budget is one call a minute).
+    assert {row["operation"]: row["calls"] for row in report.budget}["OR11"] == 1
     # Its own BigCommerce refunds are not mirrored back to Mirakl as OR28.
     assert "refunds_to_mirakl" not in report.counts and "refunds_to_mirakl" not in again.counts
     assert len(_bc_refunds(sandbox, 100)) == 2 and len(mirakl) == 2

@@ -24,9 +24,11 @@ from bcmirakl.config import load_config
 from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
 from bcmirakl.sandbox_settings import sandbox_settings
+from bcmirakl.simclock import SimulatedClock
 from connectors.state import LedgerEntry
 from flows.registry import DEMO_SEQUENCE, STREAMS, load_flow
-from sandbox.app import Sandbox, create_sandbox
+from sandbox.app import Sandbox
+from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -83,10 +85,13 @@ class World:
 @pytest.fixture(scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     tmp: Path = tmp_path_factory.mktemp("retrigger")
-    sandbox = create_sandbox()
+    clock = SimulatedClock()
+    sandbox = budgeted_sandbox(clock)
     recorder = WriteRecorder(sandbox.app)
     settings = sandbox_settings(sandbox.base_url, tmp)
-    runtime = build_runtime(settings, config=load_config(), transport=httpx.ASGITransport(app=recorder))
+    runtime = build_runtime(
+        settings, config=load_config(), transport=httpx.ASGITransport(app=recorder), **budget_clock_kwargs(clock)
+    )
     try:
         yield World(runtime, recorder, sandbox)
     finally:

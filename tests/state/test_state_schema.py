@@ -11,9 +11,11 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
-HEAD_REVISION = "0005_outbox_workers"
+HEAD_REVISION = "0006_call_budgets"
 EXPECTED_TABLES = {
     "alembic_version",
+    "call_budget",
+    "call_budget_use",
     "carrier_override",
     "exception_case",
     "ledger",

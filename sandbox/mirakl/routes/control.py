@@ -1,9 +1,10 @@
 """The emulator's own `/_sandbox` endpoints: what sellers and time would do on a real tenant.
 
 Tests and the demo use them to change offers (price, stock, activation, deletion), record seller feed results,
-move the order state machine one step, ship, refuse or refund as a seller, and plant transaction lines that
-reconciliation must catch. Benchmarks, which serve the sandbox from another process, also let sellers churn a
-share of all offers or sell whole products out. They need no credentials and are never part of Mirakl's API.
+list orders in a state as sellers see them, move the order state machine one step, ship, refuse or refund as a
+seller, and plant transaction lines that reconciliation must catch. Benchmarks, which serve the sandbox from
+another process, also let sellers churn a share of all offers or sell whole products out. They need no
+credentials and are never part of Mirakl's API.
 """
 
 from __future__ import annotations
@@ -150,6 +151,17 @@ async def tick(request: Request) -> Response:
     """One step of the sellers' side: waiting orders are accepted, or auto-refused for a non-answering seller."""
     store = store_of(request)
     return MiraklJSONResponse(store.orders.tick(store.now()))
+
+
+@router.get("/_sandbox/orders")
+async def orders_in_state(state: str, request: Request) -> Response:
+    """The ids of logistic orders in `state`, oldest first: what the sellers see in their own back office.
+
+    Sellers' reads are not the operator's: they spend none of the operator's OR11 call budget.
+    """
+    store = store_of(request)
+    ids = sorted(store.orders.in_state(state), key=lambda order: order.seq)
+    return MiraklJSONResponse({"order_ids": [order.order_id for order in ids]})
 
 
 @router.post("/_sandbox/orders/{order_id}/ship")

@@ -45,7 +45,8 @@ OPERATOR_KEY = "sandbox-mirakl-operator-key"
 
 def _outer_app() -> Any:
     world = sandbox_seed.build_world()
-    settings = sandbox_mirakl.MiraklSandboxSettings(base_url=BASE_URL)
+    # The client's contract is under test here, not call budgets (tests/sandbox/test_mirakl_call_budgets.py).
+    settings = sandbox_mirakl.MiraklSandboxSettings(base_url=BASE_URL, enforce_call_budgets=False)
     outer = fastapi.FastAPI()
     outer.mount("/mirakl", sandbox_mirakl.create_mirakl_app(world, settings))
     return outer

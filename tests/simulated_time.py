@@ -1,0 +1,27 @@
+"""One simulated clock for the sandbox's call budgets and the bridge's, for tests that build their own pair.
+
+Mirakl's maximums are minutes to a day long; on a `SimulatedClock` the bridge's wait for its next slot costs no
+real time and the sandbox sees that time pass, so budgets are enforced in every test without slowing any.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bcmirakl.simclock import SimulatedClock
+from sandbox.app import Sandbox, create_sandbox
+from sandbox.mirakl import MiraklSandboxSettings
+
+__all__ = ["budget_clock_kwargs", "budgeted_sandbox"]
+
+
+def budgeted_sandbox(clock: SimulatedClock, **kwargs: Any) -> Sandbox:
+    """A sandbox enforcing Mirakl's call budgets on `clock` (kept in `extra["budget_clock"]` for runtimes)."""
+    sandbox = create_sandbox(mirakl=MiraklSandboxSettings(budget_clock=clock.now), **kwargs)
+    sandbox.extra["budget_clock"] = clock
+    return sandbox
+
+
+def budget_clock_kwargs(clock: SimulatedClock) -> dict[str, Any]:
+    """`build_runtime` keyword arguments that make the bridge's call budgets wait on `clock`."""
+    return {"budget_clock": clock.now, "budget_sleep": clock.sleep}
