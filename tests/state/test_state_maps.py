@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from connectors.state import (
@@ -28,8 +27,8 @@ from connectors.state import (
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BULK_ROWS = 20_000
-# Generous for a 2-core CI machine; the measured time is well under a second on SQLite, ~1 s on PostgreSQL.
-BULK_BUDGET_S = 8.0
+# Bulk upserts go as chunked executemany (insertmanyvalues pages): far fewer statements than rows.
+BULK_ROWS_PER_STATEMENT = 500
 
 
 def _offer(i: int, **changes: object) -> dict[str, object]:
@@ -93,14 +92,22 @@ def test_iter_offer_map_pages_through_one_owner(session: Session) -> None:
     assert sum(len(page) for page in iter_offer_map(session)) == 10
 
 
-def test_offer_map_bulk_upsert_is_fast(session: Session) -> None:
-    rows = [_offer(i) for i in range(BULK_ROWS)]
-    started = time.perf_counter()
-    upsert_offer_map(session, rows)
-    upsert_offer_map(session, [_offer(i, price=Decimal("9.99")) for i in range(BULK_ROWS)])
-    session.commit()
-    elapsed = time.perf_counter() - started
-    assert elapsed < BULK_BUDGET_S
+def test_offer_map_bulk_upsert_sends_batches_not_one_statement_per_row(session: Session) -> None:
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        upsert_offer_map(session, [_offer(i) for i in range(BULK_ROWS)])
+        upsert_offer_map(session, [_offer(i, price=Decimal("9.99")) for i in range(BULK_ROWS)])
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # Speed is the benchmarks' business; here the behaviour behind it: rows travel in batches of hundreds.
+    assert len(statements) <= 2 * BULK_ROWS // BULK_ROWS_PER_STATEMENT
     sample = get_offer_map(session, [f"P-{i}" for i in range(0, BULK_ROWS, 997)])
     assert {row.price for row in sample.values()} == {Decimal("9.9900")}
     assert session.scalar(select(func.count()).select_from(OfferMapping)) == BULK_ROWS
