@@ -209,7 +209,7 @@ class OfferBook:
         """OF54 `retail_prices[]` ("Applicable only for Dropship offers"), shaped like its RetailPrices schema."""
         if offer.model != "DROPSHIP" or offer.retail_price is None:
             return {}
-        retail = money(offer.retail_price)
+        retail = money(offer.retail_price, offer.currency_iso_code)
         entry = {"origin_price": retail, "discount_price": None, "discount_start_date": None, "discount_end_date": None}
         return {"retail_prices": [entry]}
 
@@ -255,7 +255,10 @@ class OfferBook:
             "package-quantity": "1",
             # OF51 `retail-price`: "Offer current retail price ... Applicable only for Dropship offers".
             **(
-                {"retail-price": str(money(offer.retail_price)), "origin-retail-price": str(money(offer.retail_price))}
+                {
+                    "retail-price": str(money(offer.retail_price, offer.currency_iso_code)),
+                    "origin-retail-price": str(money(offer.retail_price, offer.currency_iso_code)),
+                }
                 if offer.model == "DROPSHIP" and offer.retail_price is not None
                 else {}
             ),
