@@ -18,15 +18,17 @@ import pytest
 
 from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, use_runtime
+from bcmirakl.simclock import SimulatedClock
 from connectors.money import round_money
 from connectors.state import get_order_route, open_exceptions
 from flows.acceptance_guard import acceptance_guard
 from flows.commission_reconciliation import commission_reconciliation
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
-from sandbox.app import Sandbox, create_sandbox
+from sandbox.app import Sandbox
 from sandbox.seed import SeedConfig
 from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+from tests.simulated_time import budgeted_sandbox
 from tests.tasks.shipments.order_world import SandboxControl
 
 REAL_STORE_ORDER = 103
@@ -39,8 +41,8 @@ def currency(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def sandbox(currency: str) -> Sandbox:
-    return create_sandbox(seed=SeedConfig(currency=currency))
+def sandbox(currency: str, sim_clock: SimulatedClock) -> Sandbox:
+    return budgeted_sandbox(sim_clock, seed=SeedConfig(currency=currency))
 
 
 @pytest.fixture
