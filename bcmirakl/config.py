@@ -75,6 +75,9 @@ class AcceptanceConfig(_Section):
     warn_share: float = Field(default=0.75, gt=0, lt=1, description="warn at this share of the window")
     refused_lines: Literal["refund", "queue"] = Field(default="refund", description="money for refused lines")
     refund_reason: str = Field(default="Refused by the marketplace seller", max_length=1000)
+    cancel_reason_code: str | None = Field(
+        default=None, description="RE01 CANCELATION code for OR30 on lines BigCommerce refunded before the debit"
+    )
 
 
 class ShipmentConfig(_Section):

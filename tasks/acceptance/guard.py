@@ -30,6 +30,7 @@ from connectors.state import (
 from tasks.acceptance.clock import ACCEPTANCE_STATES, DEBIT_STATES, deadline_for
 from tasks.acceptance.debits import decide_debit, expected_amount
 from tasks.acceptance.outcomes import OUTCOME_OPERATION, mark_once, outcome_rows, record_outcome, scorecard
+from tasks.acceptance.prepaid_refunds import cancel_refunded_lines, refunded_before_debit
 from tasks.acceptance.refusals import GUARD_STREAM, settle_refusal
 from tasks.effects import write_once
 from tasks.orders.cx import cx_document, write_cx_metafield
@@ -99,27 +100,50 @@ async def release_staging(rt: Runtime, orders: list[MiraklOrder], report: RunRep
     return acted
 
 
-@task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def settle_debits(rt: Runtime, report: RunReport) -> int:
-    """PA11 -> PA01: OK when BigCommerce's payment covers the map's amount, REFUSED when cancelled or refunded."""
+async def _pending_debits(rt: Runtime) -> list[Debit]:
     debits: list[Debit] = []
     async for page in rt.mirakl.iter_pending_debits():  # read every page first: confirming shifts offsets
         debits.extend(page)
+    return debits
+
+
+def _commercial_id(debit: Debit) -> str:
+    return debit.order_commercial_id or debit.order_id.rsplit("-", 1)[0]
+
+
+def _ours(debits: list[Debit], amounts: dict[str, Decimal | None]) -> dict[str, list[Debit]]:
+    """The debits of orders the bridge routed, by commercial id (= BigCommerce order id)."""
+    grouped: dict[str, list[Debit]] = defaultdict(list)
+    for debit in debits:
+        if any(line.order_line_id in amounts for line in debit.order_lines):
+            grouped[_commercial_id(debit)].append(debit)
+    return grouped
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def settle_debits(rt: Runtime, report: RunReport) -> int:
+    """PA11 -> PA01: lines BigCommerce refunded before the debit are cancelled first (OR30); then OK for what the
+    customer still owes, REFUSED when the order was cancelled or refunded."""
+    debits = await _pending_debits(rt)
     line_ids = [line.order_line_id for d in debits for line in d.order_lines]
     with rt.sessions() as session:
         query = select(OrderLineMapping.mirakl_order_line_id, OrderLineMapping.amount).where(
             OrderLineMapping.mirakl_order_line_id.in_(line_ids)
         )
         amounts: dict[str, Decimal | None] = {k: v for k, v in session.execute(query) if k is not None}
+    grouped = _ours(debits, amounts)
+    reason = rt.config.acceptance.cancel_reason_code
+    refunded = {cid: await refunded_before_debit(rt, int(cid), group, reason) for cid, group in grouped.items()}
+    if await cancel_refunded_lines(rt, [row for r in refunded.values() for row in r.rows], report):
+        grouped = _ours(await _pending_debits(rt), amounts)  # PA11 now asks less for the cancelled lines
     bc_orders: dict[str, BcOrder] = {}
     confirmed = 0
-    for debit in debits:
-        commercial_id = debit.order_commercial_id or debit.order_id.rsplit("-", 1)[0]
-        if not any(line.order_line_id in amounts for line in debit.order_lines):
-            continue  # not an order the bridge routed
+    for commercial_id, debit in [(cid, d) for cid, group in grouped.items() for d in group]:
         if commercial_id not in bc_orders:
             bc_orders[commercial_id] = await rt.bigcommerce.get_order(int(commercial_id))
-        decision = decide_debit(debit, expected_amount(debit, amounts), bc_orders[commercial_id], rt.config.orders)
+        paid_back = refunded[commercial_id]
+        expected = expected_amount(debit, amounts, paid_back.gross_by_line())
+        decision = decide_debit(debit, expected, bc_orders[commercial_id], rt.config.orders, paid_back.paid_back)
         report.tables.setdefault("debits", []).append(
             {
                 "mirakl_order_id": debit.order_id,
