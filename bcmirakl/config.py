@@ -96,6 +96,9 @@ class RefundConfig(_Section):
     reason_codes: dict[str, str] = Field(default_factory=dict, description="BigCommerce reason -> RE01 code")
     default_reason_code: str | None = Field(default=None, description="RE01 code when no mapping matches")
     overlap_seconds: int = Field(default=300, ge=0, description="refund reads start this long before the cursor")
+    fallback_refund_providers: tuple[str, ...] = Field(
+        default=(), description="refund providers allowed when no method pays back the way the customer paid"
+    )
 
 
 class ReconciliationConfig(_Section):

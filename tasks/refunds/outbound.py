@@ -29,7 +29,7 @@ from connectors.state import (
     set_cursor,
 )
 from expectations import CircuitBreakerTripped
-from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES
+from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
 from tasks.cursors import resume_from
 from tasks.effects import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
@@ -61,6 +61,9 @@ async def _rows_for_page(
     for refund in page:
         if (refund.reason or "").startswith(MIRAKL_REFUND_MARKER):
             continue  # the bridge paid a Mirakl refund with it: Mirakl already has it
+        if not money_moved(refund):
+            report.add("bigcommerce_refunds_declined")  # the provider declined it: the customer got nothing back
+            continue
         with rt.sessions() as session:
             mappings = {
                 m.bc_order_product_id: m
