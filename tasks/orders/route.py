@@ -26,6 +26,7 @@ from connectors.mirakl.models import OrderCreated
 from connectors.state import order_lines_for, set_cursor
 from tasks.cursors import resume_from
 from tasks.effects import write_once
+from tasks.offers.ownership import marked_variants
 from tasks.orders.cancel import cancel_routed_order
 from tasks.orders.cx import cx_document, write_cx_metafield
 from tasks.orders.lookup import mirakl_orders_of
@@ -47,6 +48,7 @@ __all__ = ["PageResult", "changed_orders", "load_order_cursor", "route_order_pag
 
 FINAL_ROUTES = frozenset({"routed", "exception", "cancelled"})
 EXCEPTION_EVENT = "bcmirakl.orders.exception"
+MARK_LOOKUP_BATCH = 200  # variant ids per ownership-mark read (`resource_id:in`)
 
 
 @dataclass
@@ -136,7 +138,12 @@ async def _plans(
 ) -> list[OrderPlan]:
     variant_ids = {p.variant_id for products, _ in details.values() for p in products if p.variant_id is not None}
     with rt.sessions() as session:
-        owned = owned_offers(session, variant_ids)
+        owned, native = owned_offers(session, variant_ids)
+    # Variants the offer map does not know (a fresh or restored state store): their ownership mark decides, so a
+    # Mirakl-owned line is never sent to the ERP as a native one.
+    unknown = sorted(variant_ids - set(owned) - native)
+    for start in range(0, len(unknown), MARK_LOOKUP_BATCH):
+        owned.update(dict.fromkeys(await marked_variants(rt, unknown[start : start + MARK_LOOKUP_BATCH])))
     return [build_plan(o, details[o.id][0], details[o.id][1], owned, rt.config) for o in orders]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005_marketplace_lines"
 EXPECTED_TABLES = {
     "alembic_version",
     "carrier_override",
