@@ -26,3 +26,8 @@ class MiraklSandboxSettings:
     items_per_chunk: int = 5000
     now: Callable[[], datetime] = field(default=_utc_now)
     fault_seed: int = 11
+    # How the tenant debits customers (PA11/PA01 `debit_entity.type`, "varies if the customer is debited per order
+    # or per shipment"): "ORDER" or "SHIPMENT".
+    debit_entity: str = "ORDER"
+    # Platform setting: with partial refunds deactivated, PA02's `order_lines` "is not deprecated but mandatory".
+    partial_refunds: bool = True

@@ -35,24 +35,44 @@ def expected_amount(
     debit: Debit,
     line_amounts: Mapping[str, Decimal | None],
     refunded: Mapping[str, Decimal] | None = None,
+    quantities: Mapping[str, int] | None = None,
 ) -> Decimal | None:
     """What Mirakl should debit for the debit's lines: the order map's amounts less what BigCommerce refunded on
-    them before the debit (tax included); None when a line is unknown."""
-    amounts = [line_amounts.get(line.order_line_id) for line in debit.order_lines]
-    if not amounts or any(a is None for a in amounts):
-        return None
+    them before the debit (tax included); None when a line is unknown.
+
+    With `quantities` (the order map's, for a debit per shipment) a line shipped in part is expected for its
+    units' share (`order_line_quantity` of the mapped quantity), rounded to the cent.
+    """
     refunded = refunded or {}
-    total = sum((a for a in amounts if a is not None), Decimal("0"))
-    return total - sum((refunded.get(line.order_line_id, Decimal("0")) for line in debit.order_lines), Decimal("0"))
+    total = Decimal("0")
+    for line in debit.order_lines:
+        amount = line_amounts.get(line.order_line_id)
+        if amount is None:
+            return None
+        owed = amount - refunded.get(line.order_line_id, Decimal("0"))
+        mapped = (quantities or {}).get(line.order_line_id)
+        if mapped and line.order_line_quantity < mapped:
+            owed = (owed * line.order_line_quantity / mapped).quantize(Decimal("0.01"))
+        total += owed
+    return total if debit.order_lines else None
 
 
 def decide_debit(
-    debit: Debit, expected: Decimal | None, bc_order: BcOrder, config: OrderRoutingConfig, paid_back: Decimal
+    debit: Debit,
+    expected: Decimal | None,
+    bc_order: BcOrder,
+    config: OrderRoutingConfig,
+    paid_back: Decimal,
+    entity_kind: str = "ORDER",
 ) -> DebitDecision:
     """OK, REFUSED, WAIT (not paid yet) or MISMATCH (an exception) for one PA11 debit.
 
-    `paid_back` is the total of the order's BigCommerce refunds that moved money (v3 refunds API).
+    `paid_back` is the total of the order's BigCommerce refunds that moved money (v3 refunds API); `entity_kind`
+    is how the tenant is configured to debit (PA11 `debit_entity.type`: "ORDER" or "SHIPMENT").
     """
+    if debit.debit_entity is not None and debit.debit_entity.type != entity_kind:
+        reason = f"Mirakl debits per {debit.debit_entity.type}, the configuration says per {entity_kind}"
+        return DebitDecision("MISMATCH", reason, expected)
     if bc_order.status_id in config.cancelled_status_ids:
         return DebitDecision("REFUSED", "cancelled in BigCommerce", expected)
     if bc_order.status_id in config.refunded_status_ids or bc_order.payment_status == "refunded":

@@ -107,6 +107,14 @@ async def _pending_debits(rt: Runtime) -> list[Debit]:
     return debits
 
 
+def _debit_key(debit: Debit) -> str:
+    """One PA01 per debit: the logistic order, or per shipment the order and its shipment's debit id."""
+    entity = debit.debit_entity
+    if entity is None or entity.type == "ORDER":
+        return debit.order_id
+    return f"{debit.order_id}:{entity.type.lower()}:{entity.id}"
+
+
 def _commercial_id(debit: Debit) -> str:
     return debit.order_commercial_id or debit.order_id.rsplit("-", 1)[0]
 
@@ -127,10 +135,14 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
     debits = await _pending_debits(rt)
     line_ids = [line.order_line_id for d in debits for line in d.order_lines]
     with rt.sessions() as session:
-        query = select(OrderLineMapping.mirakl_order_line_id, OrderLineMapping.amount).where(
+        query = select(OrderLineMapping.mirakl_order_line_id, OrderLineMapping.amount, OrderLineMapping.quantity).where(
             OrderLineMapping.mirakl_order_line_id.in_(line_ids)
         )
-        amounts: dict[str, Decimal | None] = {k: v for k, v in session.execute(query) if k is not None}
+        mapped = [(k, amount, quantity) for k, amount, quantity in session.execute(query) if k is not None]
+    amounts: dict[str, Decimal | None] = {k: amount for k, amount, _ in mapped}
+    entity_kind = rt.config.acceptance.debit_entity
+    # Per shipment, a debit may cover part of a line: its units' share is expected.
+    quantities = {k: quantity for k, _, quantity in mapped} if entity_kind == "SHIPMENT" else None
     grouped = _ours(debits, amounts)
     reason = rt.config.acceptance.cancel_reason_code
     refunded = {cid: await refunded_before_debit(rt, int(cid), group, reason) for cid, group in grouped.items()}
@@ -142,8 +154,10 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
         if commercial_id not in bc_orders:
             bc_orders[commercial_id] = await rt.bigcommerce.get_order(int(commercial_id))
         paid_back = refunded[commercial_id]
-        expected = expected_amount(debit, amounts, paid_back.gross_by_line())
-        decision = decide_debit(debit, expected, bc_orders[commercial_id], rt.config.orders, paid_back.paid_back)
+        expected = expected_amount(debit, amounts, paid_back.gross_by_line(), quantities)
+        decision = decide_debit(
+            debit, expected, bc_orders[commercial_id], rt.config.orders, paid_back.paid_back, entity_kind
+        )
         report.tables.setdefault("debits", []).append(
             {
                 "mirakl_order_id": debit.order_id,
@@ -160,7 +174,7 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
                 new = open_exception(
                     session,
                     GUARD_STREAM,
-                    debit.order_id,
+                    _debit_key(debit),
                     "debit_amount_mismatch",
                     _jsonable(detail | {"reason": decision.reason}),
                 )
@@ -178,12 +192,15 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
             payment_status=decision.verdict,
             amount=debit.amount if decision.verdict == "OK" else None,
             currency_iso_code=debit.currency_iso_code,
+            # PA01_Request_Orders.debit_entity: "Debit information that varies if the customer is debited per order
+            # or per shipment": echoed as PA11 gave it, so Mirakl knows which debit this settles.
+            debit_entity=debit.debit_entity.model_dump() if debit.debit_entity else None,
         )
         outcome = await write_once(
             rt.sessions,
             system="mirakl",
             operation="PA01",
-            key=debit.order_id,
+            key=_debit_key(debit),
             send=lambda confirmation=confirmation: rt.mirakl.confirm_debits([confirmation]),
             external_id=lambda _none, verdict=decision.verdict: verdict,
             detail={"verdict": decision.verdict, "amount": str(debit.amount)},

@@ -23,7 +23,8 @@ from prefect.cache_policies import NO_CACHE
 from bcmirakl.runtime import Runtime
 from connectors.bigcommerce import RefundPaymentRequest
 from connectors.http.errors import PermanentApiError
-from connectors.mirakl import PendingRefund, RefundConfirmation
+from connectors.mirakl import LineRefundConfirmation, PendingRefund, RefundConfirmation
+from connectors.mirakl.models import PendingRefundItem, PendingRefundLine
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_exception
 from tasks.effects import mark_done_elsewhere, write_once
 from tasks.payments import choose_refund_method, paying_gateways, settlement
@@ -183,13 +184,50 @@ def _refused(rt: Runtime, report: RunReport, refund_id: str, order_id: str, erro
         )
 
 
+async def _confirm_line(
+    rt: Runtime, order: PendingRefund, line: PendingRefundLine, paid: list[tuple[PendingRefundItem, str]]
+) -> bool:
+    """PA02 in the `order_lines` form: one entry for every refund waiting on the line, once all are paid."""
+    amount = sum((item.amount for item, _ in paid), Decimal("0"))
+    bc_refund_ids = ",".join(bc_refund_id for _, bc_refund_id in paid)
+
+    async def send() -> None:
+        confirmation = LineRefundConfirmation(
+            order_id=order.order_id,
+            order_line_id=line.order_line_id,
+            customer_id=order.customer_id or "",
+            payment_status="OK",
+            amount=amount,
+            transaction_number=bc_refund_ids,
+            transaction_date=datetime.now(UTC),
+        )
+        await rt.mirakl.confirm_line_refunds([confirmation])
+
+    refund_ids = "+".join(sorted(item.id for item, _ in paid))
+    outcome = await write_once(
+        rt.sessions,
+        system="mirakl",
+        operation="PA02",
+        key=f"pa02:line:{line.order_line_id}:{refund_ids}",
+        send=send,
+        detail={"bc_refund_ids": bc_refund_ids, "amount": amount},
+    )
+    return outcome.status in ("sent", "recovered")
+
+
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
-    """Pay every refund waiting in PA12 through BigCommerce and confirm it with PA02, each exactly once."""
+    """Pay every refund waiting in PA12 through BigCommerce and confirm it with PA02, each exactly once.
+
+    PA02 goes per refund, or per order line where the tenant has partial refunds disabled
+    (`refunds.refund_confirmation: order_lines`): then a line is confirmed once every refund on it is paid.
+    """
+    per_line = rt.config.refunds.refund_confirmation == "order_lines"
     # PA02 shrinks PA12 and shifts its offsets: read the whole queue before confirming anything.
     waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
     for order in waiting:
         for line in order.order_lines:
+            paid_on_line: list[tuple[PendingRefundItem, str]] = []
             for pending in line.refunds:
                 paid = await _pay_in_bigcommerce(
                     rt, pending.id, order.order_id, line.order_line_id, pending.amount, report
@@ -200,7 +238,18 @@ async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
                 if paid.state != "settled" or paid.bc_refund_id is None:
                     _refused(rt, report, pending.id, order.order_id, paid.error or paid.state)
                     continue
-                if await _confirm(rt, pending.id, pending.amount, order.currency_iso_code, paid.bc_refund_id):
-                    report.add("refunds_confirmed_to_mirakl")
-                    amount = Decimal(str(report.counts.get("confirmed_to_mirakl_amount", "0"))) + pending.amount
-                    report.counts["confirmed_to_mirakl_amount"] = str(money(amount))
+                if per_line:
+                    paid_on_line.append((pending, paid.bc_refund_id))
+                elif await _confirm(rt, pending.id, pending.amount, order.currency_iso_code, paid.bc_refund_id):
+                    _count_confirmed(report, [pending])
+            complete = per_line and paid_on_line and len(paid_on_line) == len(line.refunds)
+            if complete and await _confirm_line(rt, order, line, paid_on_line):
+                _count_confirmed(report, [item for item, _ in paid_on_line])
+
+
+def _count_confirmed(report: RunReport, items: list[PendingRefundItem]) -> None:
+    report.add("refunds_confirmed_to_mirakl", len(items))
+    amount = Decimal(str(report.counts.get("confirmed_to_mirakl_amount", "0"))) + sum(
+        (item.amount for item in items), Decimal("0")
+    )
+    report.counts["confirmed_to_mirakl_amount"] = str(money(amount))

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from bcmirakl.runtime import Runtime, use_runtime
 from connectors.bigcommerce import RefundItem, RefundPaymentRequest
-from connectors.state import OrderLineMapping, open_exceptions
+from connectors.state import OrderLineMapping, ledger_get, open_exceptions
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
@@ -207,3 +207,42 @@ async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_m
     assert "debits_mismatch" not in report.counts
     # The refund mirror does not refund the cancelled shares again once 100-A is debited.
     assert "refunds_to_mirakl" not in mirror.counts and line_a.refunds == []
+
+
+def _debit_per_shipment(runtime: Runtime, sandbox: Sandbox, configured: str) -> None:
+    sandbox.mirakl.state.store.settings.debit_entity = "SHIPMENT"  # the tenant debits per shipment
+    runtime.config = runtime.config.model_copy(
+        update={"acceptance": runtime.config.acceptance.model_copy(update={"debit_entity": configured})}
+    )
+
+
+async def test_a_tenant_debiting_per_shipment_gets_pa01_per_debit_entity_once(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    _debit_per_shipment(runtime, sandbox, "SHIPMENT")
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        first = await acceptance_guard()
+        second = await acceptance_guard()
+
+    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["SHIPPING", "SHIPPING"]
+    assert first.counts["pa01_sent"] == 2 and "pa01_sent" not in second.counts
+    with runtime.sessions() as session:
+        assert ledger_get(session, "mirakl", "PA01", "100-A:shipment:100-A-S1") is not None
+
+
+async def test_a_debit_entity_other_than_configured_is_an_exception_and_not_confirmed(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    _debit_per_shipment(runtime, sandbox, "ORDER")
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+
+    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["WAITING_DEBIT_PAYMENT"] * 2
+    assert report.counts["debits_mismatch"] == 2 and "pa01_sent" not in report.counts
+    with runtime.sessions() as session:
+        kinds = {c.kind for c in open_exceptions(session, "acceptance_guard")}
+    assert kinds == {"debit_amount_mismatch"}

@@ -276,3 +276,26 @@ async def test_a_declined_or_pending_refund_payment_gets_no_pa02(
         assert cases == [(f"mirakl-refund:{refund_id}", "refund-not-paid")]
     else:
         assert cases == [] and again.counts["refunds_payment_pending"] == 1
+
+
+async def test_where_partial_refunds_are_disabled_seller_refunds_are_confirmed_per_order_line(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    sandbox.mirakl.state.store.settings.partial_refunds = False
+    runtime.config = runtime.config.model_copy(
+        update={"refunds": runtime.config.refunds.model_copy(update={"refund_confirmation": "order_lines"})}
+    )
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_b = routed.line_of(routed.logistic_order_ids[1])
+    first = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    second = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("2.50"))
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    assert [r.state for r in _mirakl_line(sandbox, line_b).refunds] == ["REFUNDED", "REFUNDED"]
+    assert report.counts["refunds_confirmed_to_mirakl"] == 2 and report.counts["confirmed_to_mirakl_amount"] == "13.50"
+    assert "refunds_confirmed_to_mirakl" not in again.counts and len(_bc_refunds(sandbox, 100)) == 2
+    with runtime.sessions() as session:
+        key = f"pa02:line:{line_b}:{'+'.join(sorted(first + second))}"
+        assert ledger_get(session, "mirakl", "PA02", key) is not None

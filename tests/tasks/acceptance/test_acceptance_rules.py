@@ -115,3 +115,22 @@ def test_scorecard_counts_outcomes_refusal_rate_median_time_and_breaches() -> No
         "breaches": 0,
     }
     assert table[2002]["refused_automatically"] == 1 and table[2002]["breaches"] == 1
+
+
+def test_a_debit_per_shipment_expects_the_shipped_units_share_of_each_line() -> None:
+    shipped_one_of_two = Debit.model_validate(
+        {
+            "order_id": "1-A",
+            "customer_id": "7",
+            "amount": "20.00",
+            "debit_entity": {"id": "SH-1", "type": "SHIPMENT"},
+            "order_lines": {
+                "order_line": [{"order_line_id": "1-5", "order_line_amount": "20.00", "order_line_quantity": 1}]
+            },
+        }
+    )
+    expected = expected_amount(shipped_one_of_two, {"1-5": Decimal("40.00")}, {}, {"1-5": 2})
+    assert expected == Decimal("20.00")
+    cfg, none = OrderRoutingConfig(), Decimal("0")
+    assert decide_debit(shipped_one_of_two, expected, bc(), cfg, none, "SHIPMENT").verdict == "OK"
+    assert decide_debit(shipped_one_of_two, expected, bc(), cfg, none, "ORDER").verdict == "MISMATCH"
