@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.http.errors import ConfigurationError
+from connectors.money import check_currency
 
 __all__ = [
     "AcceptanceConfig",
@@ -123,7 +124,12 @@ class DriftConfig(_Section):
 
 
 class BridgeConfig(_Section):
-    currency: str = Field(default="USD", min_length=3, max_length=3, description="the store's currency")
+    currency: str = Field(
+        default="USD",
+        min_length=3,
+        max_length=3,
+        description="the store's transactional currency (ISO 4217); orders in another one are exceptions",
+    )
     offers: OfferSyncConfig = OfferSyncConfig()
     orders: OrderRoutingConfig = OrderRoutingConfig()
     acceptance: AcceptanceConfig = AcceptanceConfig()
@@ -131,6 +137,12 @@ class BridgeConfig(_Section):
     refunds: RefundConfig = RefundConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
     drift: DriftConfig = DriftConfig()
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        """Every stream rounds money in this currency's minor unit: an unknown code fails start-up, not a push."""
+        return check_currency(value)
 
 
 def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:

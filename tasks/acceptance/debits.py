@@ -16,6 +16,7 @@ from typing import Literal
 from bcmirakl.config import OrderRoutingConfig
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.mirakl.models import Debit
+from connectors.money import round_money
 
 __all__ = ["PAID_PAYMENT_STATUSES", "DebitDecision", "decide_debit", "expected_amount"]
 
@@ -36,12 +37,13 @@ def expected_amount(
     line_amounts: Mapping[str, Decimal | None],
     refunded: Mapping[str, Decimal] | None = None,
     quantities: Mapping[str, int] | None = None,
+    currency: str = "USD",
 ) -> Decimal | None:
     """What Mirakl should debit for the debit's lines: the order map's amounts less what BigCommerce refunded on
     them before the debit (tax included); None when a line is unknown.
 
     With `quantities` (the order map's, for a debit per shipment) a line shipped in part is expected for its
-    units' share (`order_line_quantity` of the mapped quantity), rounded to the cent.
+    units' share (`order_line_quantity` of the mapped quantity), rounded to the currency's minor unit.
     """
     refunded = refunded or {}
     total = Decimal("0")
@@ -52,7 +54,7 @@ def expected_amount(
         owed = amount - refunded.get(line.order_line_id, Decimal("0"))
         mapped = (quantities or {}).get(line.order_line_id)
         if mapped and line.order_line_quantity < mapped:
-            owed = (owed * line.order_line_quantity / mapped).quantize(Decimal("0.01"))
+            owed = round_money(owed * line.order_line_quantity / mapped, currency)
         total += owed
     return total if debit.order_lines else None
 

@@ -154,7 +154,8 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
         if commercial_id not in bc_orders:
             bc_orders[commercial_id] = await rt.bigcommerce.get_order(int(commercial_id))
         paid_back = refunded[commercial_id]
-        expected = expected_amount(debit, amounts, paid_back.gross_by_line(), quantities)
+        currency = debit.currency_iso_code or rt.config.currency
+        expected = expected_amount(debit, amounts, paid_back.gross_by_line(), quantities, currency)
         decision = decide_debit(
             debit, expected, bc_orders[commercial_id], rt.config.orders, paid_back.paid_back, entity_kind
         )

@@ -5,44 +5,51 @@ lines by amount in the order's tax mode, with taxes listed apart. A BigCommerce 
 of the Mirakl line (price and each tax); the item's (negative, tax-included) adjustments take their part of the
 line's tax-included total off that share, never below zero, so Mirakl gives back what the customer got. A
 shipping amount is spread over the refund's marketplace lines by their shipping price. Going back, a Mirakl
-refund is paid in BigCommerce as whole order products when it is exactly whole units, otherwise as an
-order-level amount, and its shipping part as a shipping refund.
+refund is paid in BigCommerce as whole order products when it is exactly whole units of what the customer paid
+per unit (after discounts, tax included), otherwise as an order-level amount, and its shipping part as a
+shipping refund.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from connectors.bigcommerce import OrderProduct, RefundItem
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
+from connectors.money import UnknownCurrencyError, check_currency, round_money
 from connectors.state import OrderLineMapping
+from tasks.paid import paid_inc_tax
 
 __all__ = [
     "MIRAKL_REFUND_MARKER",
     "bc_items_for_mirakl_refund",
     "or28_rows",
+    "order_currency",
     "reason_code_for",
     "refundable_left",
 ]
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
 # BigCommerce refunds the bridge makes to pay a Mirakl refund carry this reason, so they are never mirrored back.
 MIRAKL_REFUND_MARKER = "Mirakl refund"
 
 
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def order_currency(order: MiraklOrder) -> str | None:
+    """The Mirakl order's currency (its line amounts are in it), or None when it is missing or not ISO 4217."""
+    try:
+        return check_currency(order.currency_iso_code)
+    except UnknownCurrencyError:
+        return None
 
 
-def _taxes(taxes: list[Any], share: Decimal) -> list[dict[str, Any]]:
-    return [{"code": t.code, "amount": money((t.amount or ZERO) * share)} for t in taxes if t.code]
+def _taxes(taxes: list[Any], share: Decimal, currency: str) -> list[dict[str, Any]]:
+    return [{"code": t.code, "amount": round_money((t.amount or ZERO) * share, currency)} for t in taxes if t.code]
 
 
 def _tax_sum(taxes: list[Any]) -> Decimal:
@@ -123,6 +130,9 @@ def or28_rows(
         if mirakl_lines[line_id][1].order_line_state in CLOSED_LINE_STATES:
             skipped += 1  # refused or cancelled in Mirakl: nothing was paid to the seller for it
             continue
+        if order_currency(mirakl_lines[line_id][0]) is None:
+            skipped += 1  # no currency to round the refund in: never guessed as two decimals
+            continue
         quantities[line_id] = quantities.get(line_id, 0) + (item.quantity or 0)
         adjustments[line_id] = adjustments.get(line_id, ZERO) + sum((a.amount for a in item.adjustments), ZERO)
     gross_shipping = {line_id: _shipping_gross(*mirakl_lines[line_id]) for line_id in quantities}
@@ -134,13 +144,15 @@ def or28_rows(
         if outcome in ("succeeded", "failed"):
             continue
         order, line = mirakl_lines[line_id]
+        currency = order_currency(order)
+        assert currency is not None  # lines without one were skipped above
         mapping = next(m for m in mappings.values() if m.mirakl_order_line_id == line_id)
         product = products[mapping.bc_order_product_id]
         share = _goods_share(order, line, quantity, product.quantity, adjustments[line_id])
         ship_gross = shipping_total * gross_shipping[line_id] / all_shipping if all_shipping else ZERO
         ship_share = ship_gross / gross_shipping[line_id] if gross_shipping[line_id] else ZERO
-        amount = money((line.price or ZERO) * share)
-        shipping_amount = money((line.shipping_price or ZERO) * ship_share)
+        amount = round_money((line.price or ZERO) * share, currency)
+        shipping_amount = round_money((line.shipping_price or ZERO) * ship_share, currency)
         if amount == ZERO and shipping_amount == ZERO:
             continue  # adjusted down to nothing: the customer got nothing back for this line
         goods_left, shipping_left = pending.get(line_id, refundable_left(line))
@@ -157,9 +169,9 @@ def or28_rows(
                 "quantity": quantity,
                 "amount": amount,
                 "shipping_amount": shipping_amount,
-                "taxes": _taxes(line.taxes, share),
-                "shipping_taxes": _taxes(line.shipping_taxes, ship_share),
-                "currency": order.currency_iso_code,
+                "taxes": _taxes(line.taxes, share, currency),
+                "shipping_taxes": _taxes(line.shipping_taxes, ship_share, currency),
+                "currency": currency,
                 "order_tax_mode": order.order_tax_mode,
                 "reason_code": reason_code,
                 "refund_within_paid": within,
@@ -188,10 +200,13 @@ def bc_items_for_mirakl_refund(
     taxed = order.order_tax_mode == "TAX_EXCLUDED"
     goods = (detail.amount or ZERO) + (_tax_sum(detail.taxes) if taxed else ZERO)
     shipping = (detail.shipping_amount or ZERO) + (_tax_sum(detail.shipping_taxes) if taxed else ZERO)
-    goods, shipping = money(goods), money(shipping)
+    currency = check_currency(order.currency_iso_code)  # PA12 listed it: Mirakl always names the currency
+    goods, shipping = round_money(goods, currency), round_money(shipping, currency)
     reason = f"{MIRAKL_REFUND_MARKER} {refund_id} (line {line.order_line_id})"
     items: list[RefundItem] = []
-    unit = product.price_inc_tax
+    # A unit is worth what the customer paid for it (discounts off, tax in), as BigCommerce values a refund by
+    # quantity; `price_inc_tax` is before discounts, so a discounted line would never be refunded by quantity.
+    unit = paid_inc_tax(product) / product.quantity if product.quantity else ZERO
     units = goods / unit if unit else ZERO
     left = product.quantity - product.quantity_refunded
     if goods > 0 and units == units.to_integral_value() and 0 < units <= left:

@@ -25,10 +25,11 @@ from connectors.bigcommerce import RefundPaymentRequest
 from connectors.http.errors import PermanentApiError
 from connectors.mirakl import LineRefundConfirmation, PendingRefund, RefundConfirmation
 from connectors.mirakl.models import PendingRefundItem, PendingRefundLine
+from connectors.money import round_money
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_exception
 from tasks.effects import mark_done_elsewhere, write_once
 from tasks.payments import choose_refund_method, paying_gateways, settlement
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund, money
+from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
@@ -226,6 +227,7 @@ async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
     # PA02 shrinks PA12 and shifts its offsets: read the whole queue before confirming anything.
     waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
     for order in waiting:
+        currency = rt.config.currency
         for line in order.order_lines:
             paid_on_line: list[tuple[PendingRefundItem, str]] = []
             for pending in line.refunds:
@@ -241,15 +243,15 @@ async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
                 if per_line:
                     paid_on_line.append((pending, paid.bc_refund_id))
                 elif await _confirm(rt, pending.id, pending.amount, order.currency_iso_code, paid.bc_refund_id):
-                    _count_confirmed(report, [pending])
+                    _count_confirmed(report, [pending], currency)
             complete = per_line and paid_on_line and len(paid_on_line) == len(line.refunds)
             if complete and await _confirm_line(rt, order, line, paid_on_line):
-                _count_confirmed(report, [item for item, _ in paid_on_line])
+                _count_confirmed(report, [item for item, _ in paid_on_line], currency)
 
 
-def _count_confirmed(report: RunReport, items: list[PendingRefundItem]) -> None:
+def _count_confirmed(report: RunReport, items: list[PendingRefundItem], currency: str) -> None:
     report.add("refunds_confirmed_to_mirakl", len(items))
     amount = Decimal(str(report.counts.get("confirmed_to_mirakl_amount", "0"))) + sum(
         (item.amount for item in items), Decimal("0")
     )
-    report.counts["confirmed_to_mirakl_amount"] = str(money(amount))
+    report.counts["confirmed_to_mirakl_amount"] = str(round_money(amount, currency))
