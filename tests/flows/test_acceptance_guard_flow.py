@@ -194,6 +194,7 @@ async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_m
     await _merchant_refunds(runtime, MIXED, {two_units.id: 1, whole.id: 1})
     assert store.orders[MIXED].payment_status == "partially refunded"
     with use_runtime(runtime):
+        early = await refund_mirror()  # the refund mirror meets the refund first: not debited, left to the guard
         report = await acceptance_guard()
         mirror = await refund_mirror()
 
@@ -205,8 +206,11 @@ async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_m
     assert book.orders["100-B"].state == "CANCELED"  # nothing left to debit, never shipped
     assert report.counts["or30_sent"] == 2 and report.counts["pa01_sent"] == 1
     assert "debits_mismatch" not in report.counts
-    # The refund mirror does not refund the cancelled shares again once 100-A is debited.
+    # The refund mirror never refunds the cancelled shares, before or after 100-A is debited.
+    assert early.counts["lines_left_to_debit_guard"] == 2 and "refunds_refused_by_mirakl" not in early.counts
     assert "refunds_to_mirakl" not in mirror.counts and line_a.refunds == []
+    with runtime.sessions() as session:
+        assert open_exceptions(session, "refund_mirror") == []
 
 
 def _debit_per_shipment(runtime: Runtime, sandbox: Sandbox, configured: str) -> None:
