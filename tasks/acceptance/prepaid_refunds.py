@@ -87,11 +87,14 @@ async def refunded_before_debit(
     for refund in touched:
         rows, _closed = or28_rows(refund, products, mappings, lines, reason_code, {})
         result.rows += rows
-    _nothing_left_to_ship(result.rows, lines)
+    ordered = {m.mirakl_order_line_id: m.quantity for m in mappings.values() if m.mirakl_order_line_id}
+    _nothing_left_to_ship(result.rows, lines, ordered)
     return result
 
 
-def _nothing_left_to_ship(rows: list[dict[str, Any]], lines: dict[str, tuple[Any, Any]]) -> None:
+def _nothing_left_to_ship(
+    rows: list[dict[str, Any]], lines: dict[str, tuple[Any, Any]], ordered: dict[str, int]
+) -> None:
     """A line refunded unit for unit ships nothing: its last cancellation also takes the shipping left on it.
 
     Otherwise the seller would be debited-for and asked to ship an empty line for its shipping price alone.
@@ -101,8 +104,8 @@ def _nothing_left_to_ship(rows: list[dict[str, Any]], lines: dict[str, tuple[Any
         by_line.setdefault(row["mirakl_order_line_id"], []).append(row)
     for line_id, group in by_line.items():
         _order, line = lines[line_id]
-        if sum(row["quantity"] for row in group) < (line.quantity or 0):
-            continue
+        if sum(row["quantity"] for row in group) < ordered.get(line_id, line.quantity or 0):
+            continue  # units are left to ship (quantities as sent with OR01: the order map's)
         last = group[-1]
         taken = sum((row["shipping_amount"] for row in group[:-1]), ZERO)
         last["shipping_amount"] = (line.shipping_price or ZERO) - taken
