@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.http.errors import ConfigurationError
+from connectors.money import check_currency
 
 __all__ = [
     "AcceptanceConfig",
@@ -136,7 +137,12 @@ class OutageConfig(_Section):
 
 
 class BridgeConfig(_Section):
-    currency: str = Field(default="USD", min_length=3, max_length=3, description="the store's currency")
+    currency: str = Field(
+        default="USD",
+        min_length=3,
+        max_length=3,
+        description="the store's transactional currency (ISO 4217); orders in another one are exceptions",
+    )
     offers: OfferSyncConfig = OfferSyncConfig()
     orders: OrderRoutingConfig = OrderRoutingConfig()
     acceptance: AcceptanceConfig = AcceptanceConfig()
@@ -145,6 +151,12 @@ class BridgeConfig(_Section):
     reconciliation: ReconciliationConfig = ReconciliationConfig()
     drift: DriftConfig = DriftConfig()
     outages: OutageConfig = OutageConfig()
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        """Every stream rounds money in this currency's minor unit: an unknown code fails start-up, not a push."""
+        return check_currency(value)
 
 
 def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | int]:
     result = reconcile(inputs)
     reconcile_wall = time.perf_counter() - wall
     with tempfile.TemporaryDirectory() as folder:
-        write_csv_export(result, Path(folder), "benchmark")
+        write_csv_export(result, Path(folder), "benchmark", "USD")
     figures: dict[str, float | int] = {
         "lines": len(inputs.transactions),
         "order_lines": len(result.lines),

@@ -97,7 +97,7 @@ async def commission_reconciliation(
         report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
         report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
         report.counts["balanced"] = "yes" if result.balanced else "NO"
-        report.tables = report_tables(result)
+        report.tables = report_tables(result, rt.config.currency)
         summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
         report.counts["revision"] = summary["revision"]
         report.notes += [f"finance export: {path}" for path in export_for_finance(rt, result, label)]

@@ -40,7 +40,9 @@ async def drift_monitor() -> RunReport:
         variants = await read_owned_variants(rt, [int(v) for v in owned["bc_variant_id"]])
         usable = health.open_shops - set(health.failed_feeds)
         winners = select_best(read.offers, usable)
-        findings = measure_drift(variants, winners, mapping, timedelta(minutes=config.stale_after_minutes), now)
+        findings = measure_drift(
+            variants, winners, mapping, timedelta(minutes=config.stale_after_minutes), now, currency=rt.config.currency
+        )
         known = set(mapping["product_sku"])
         unmapped = read.offers[~read.offers["product_sku"].isin(known)]
         report = RunReport(stream=STREAM, title="Marketplace drift health")

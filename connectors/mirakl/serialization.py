@@ -2,7 +2,10 @@
 
 The standard `json` module can only write a `Decimal` by going through `float` or a string; Mirakl wants a
 JSON number and our money must not pass through binary floating point. This module writes the number text
-straight from the `Decimal` with 2 to 4 decimals.
+straight from the `Decimal`, with the decimals the caller rounded it to: the streams round every amount to its
+currency's minor unit with `connectors.money` (JPY 0, USD 2, KWD 3 decimals), so the encoder neither pads a yen
+amount to cents nor rounds anything away. An amount finer than any ISO 4217 minor unit (more than 4 decimals)
+was never rounded by its stream and is refused rather than silently rounded here.
 """
 
 from __future__ import annotations
@@ -10,15 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from connectors.mirakl.settings import REQUEST_DATE_FORMAT
 
 __all__ = ["encode_json", "format_money", "format_request_date"]
 
-_CENT = Decimal("0.01")
-_MAX_PLACES = Decimal("0.0001")
+_MAX_DECIMALS = 4  # the finest ISO 4217 minor unit (CLF, UYW)
 
 
 def format_request_date(value: datetime) -> str:
@@ -29,15 +31,17 @@ def format_request_date(value: datetime) -> str:
 
 
 def format_money(value: Decimal) -> str:
-    """Fixed-point text with at least 2 and at most 4 decimals (rounded half-up beyond 4)."""
+    """Fixed-point text with exactly the decimals `value` carries (none for `1E+2`); more than 4 is refused."""
     if not value.is_finite():
         raise ValueError(f"money must be finite, got {value}")
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite decimals always have an int exponent
-    if exponent > -2:
-        value = value.quantize(_CENT)
-    elif exponent < -4:
-        value = value.quantize(_MAX_PLACES, rounding=ROUND_HALF_UP)
+    if exponent > 0:
+        value = value.quantize(Decimal(1))
+    elif exponent < -_MAX_DECIMALS and value != value.quantize(Decimal(1).scaleb(-_MAX_DECIMALS)):
+        raise ValueError(f"money {value} has more decimals than any currency: round it to its minor unit first")
+    elif exponent < -_MAX_DECIMALS:
+        value = value.quantize(Decimal(1).scaleb(-_MAX_DECIMALS))
     return format(value, "f")
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from bcmirakl.runtime import Runtime
 from connectors.bigcommerce.models import PaymentOption, Refund, RefundItem, RefundPaymentRequest
 from connectors.mirakl.models import Order as MiraklOrder
+from connectors.money import round_money
 from connectors.state import OrderLineMapping, get_order_line_by_mirakl_line, open_exception
 from tasks.effects import write_once
 from tasks.reporting import RunReport, emit_alert
@@ -68,7 +69,9 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
         system="bigcommerce",
         operation="refund_refused_lines",
         key=order.order_id,
-        send=lambda: _refund(rt, bc_order_id, lines, _shipping_paid(order, line_ids)),
+        send=lambda: _refund(
+            rt, bc_order_id, lines, _shipping_paid(order, line_ids), order.currency_iso_code or rt.config.currency
+        ),
         external_id=lambda refund: str(refund.id),
         recover=lambda: _find_refund(rt, bc_order_id, {m.bc_order_product_id for m in lines}),
         detail=detail,
@@ -95,7 +98,11 @@ def _shipping_paid(order: MiraklOrder, line_ids: Sequence[str]) -> dict[str, Dec
 
 
 async def _refund(
-    rt: Runtime, bc_order_id: int, lines: Sequence[OrderLineMapping], shipping: Mapping[str, Decimal]
+    rt: Runtime,
+    bc_order_id: int,
+    lines: Sequence[OrderLineMapping],
+    shipping: Mapping[str, Decimal],
+    currency: str,
 ) -> Refund:
     reason = rt.config.acceptance.refund_reason
     items = [
@@ -112,7 +119,7 @@ async def _refund(
             if address is not None and amount:
                 per_address[address] = per_address.get(address, Decimal(0)) + amount
         items += [
-            RefundItem(item_type="SHIPPING", item_id=address, amount=amount.quantize(Decimal("0.01")), reason=reason)
+            RefundItem(item_type="SHIPPING", item_id=address, amount=round_money(amount, currency), reason=reason)
             for address, amount in sorted(per_address.items())
         ]
     quote = await rt.bigcommerce.create_refund_quote(bc_order_id, items)

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import pandas as pd
 
+from connectors.money import round_money
+
 __all__ = ["LATENCY_WINDOW", "DriftFindings", "measure_drift"]
 
 # Latency is measured on stock-outs Mirakl recorded this recently; older ones predate the bridge's watch.
@@ -31,11 +33,11 @@ class DriftFindings:
     mapping_errors_by_shop: dict[int, int] = field(default_factory=dict)
 
 
-def _cents(value: object) -> Decimal | None:
-    """Prices compared to the cent, whatever numeric type each side arrived as."""
+def _price(value: object, currency: str) -> Decimal | None:
+    """Prices compared to the currency's minor unit (a yen, a cent, a fils), whatever type each side arrived as."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    return round_money(Decimal(str(value)), currency)
 
 
 def measure_drift(
@@ -45,6 +47,8 @@ def measure_drift(
     stale_after: timedelta,
     now: datetime,
     daily_orders: pd.Series | None = None,
+    *,
+    currency: str,
 ) -> DriftFindings:
     """`variants`: product_sku, variant_id, price, inventory_level, purchasing_disabled (BigCommerce now)."""
     frame = variants.set_index("product_sku")
@@ -59,7 +63,9 @@ def measure_drift(
     sold = frame[buyable & has_offer]
     best = winners["price"].reindex(sold.index)
     differs = pd.Series(
-        [_cents(bc) != _cents(mk) for bc, mk in zip(sold["price"], best, strict=True)], index=sold.index, dtype=bool
+        [_price(bc, currency) != _price(mk, currency) for bc, mk in zip(sold["price"], best, strict=True)],
+        index=sold.index,
+        dtype=bool,
     )
     mismatched = sold.loc[differs].assign(mirakl_price=best[differs])
     owned = mapping[mapping["owner"] == "mirakl"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tasks.orders.cancel import cancel_routed_order
 from tasks.orders.cx import cx_document, write_cx_metafield
 from tasks.orders.lookup import mirakl_orders_of
-from tasks.orders.plan import LinePlan, LineProblem, OfferRef, OrderPlan, allocate, build_plan, mirakl_line_id
+from tasks.orders.plan import LinePlan, LineProblem, OfferRef, OrderPlan, build_plan, mirakl_line_id
 from tasks.orders.route import PageResult, changed_orders, load_order_cursor, route_order_page
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "OfferRef",
     "OrderPlan",
     "PageResult",
-    "allocate",
     "build_plan",
     "cancel_routed_order",
     "changed_orders",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,14 +26,15 @@ from connectors.mirakl.models import (
     TaxAmount,
 )
 from connectors.mirakl.models import ShippingAddress as MiraklShippingAddress
+from connectors.money import allocate, round_money
 from tasks.orders.countries import alpha3
+from tasks.paid import line_tax, paid_ex_tax, transactional_currency
 
 __all__ = [
     "LinePlan",
     "LineProblem",
     "OfferRef",
     "OrderPlan",
-    "allocate",
     "build_plan",
     "commercial_id_for",
     "erp_payload",
@@ -41,7 +42,6 @@ __all__ = [
     "mirakl_line_id",
 ]
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 TAX_MODE = "TAX_EXCLUDED"  # amounts ex tax, BigCommerce's taxes as amounts: Mirakl adds them to the debit
 
@@ -119,21 +119,6 @@ def mirakl_line_id(bc_order_id: int, order_product_id: int) -> str:
     return f"{bc_order_id}-{order_product_id}"
 
 
-def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split `total` in cents proportionally to `weights`; the rounding remainder goes to the heaviest share."""
-    if not weights:
-        return []
-    whole = sum(weights, ZERO)
-    if whole <= 0:
-        shares = [ZERO for _ in weights]
-        shares[0] = total.quantize(CENT)
-        return shares
-    shares = [(total * w / whole).quantize(CENT, rounding=ROUND_HALF_UP) for w in weights]
-    heaviest = max(range(len(weights)), key=lambda i: weights[i])
-    shares[heaviest] += total.quantize(CENT) - sum(shares, ZERO)
-    return shares
-
-
 def build_plan(
     order: Order,
     products: Sequence[OrderProduct],
@@ -153,16 +138,18 @@ def build_plan(
     ]
     if not candidates:
         return plan
-    shipping, shipping_tax = _shipping_shares(products, addresses)
     address_ids = {p.order_address_id for p in candidates}
     address = next((a for a in addresses if a.id in address_ids), None)
-    whole_order_problem = _customer_problem(order, address, address_ids, config, plan)
+    whole_order_problem = _currency_problem(order, config) or _customer_problem(
+        order, address, address_ids, config, plan
+    )
     if whole_order_problem is not None:
         plan.problems += [
             LineProblem(p.id, whole_order_problem.kind, whole_order_problem.reason, owned[_vid(p)].offer_id)
             for p in candidates
         ]
         return plan
+    shipping, shipping_tax = _shipping_shares(products, addresses, config.currency)
     for product in candidates:
         offer = owned[_vid(product)]
         line = _line_plan(order, product, offer, shipping[product.id], shipping_tax[product.id], config)
@@ -174,10 +161,14 @@ def build_plan(
 
 
 def gate_rows(plans: Sequence[OrderPlan], currency: str) -> list[dict[str, Any]]:
-    """Rows for the `orders_out` suite, one per marketplace line, keyed by its Mirakl line id."""
+    """Rows for the `orders_out` suite, one per marketplace line, keyed by its Mirakl line id.
+
+    The plan already turned a currency mismatch into an order exception; the gate checks it again on what is
+    about to be sent, so no code path can put a foreign-currency line into OR01.
+    """
     rows = []
     for plan in plans:
-        currency_ok = (plan.order.currency_code or currency).upper() == currency.upper()
+        currency_ok = transactional_currency(plan.order) == currency.upper()
         for line in plan.marketplace:
             rows.append(
                 {
@@ -197,7 +188,7 @@ def erp_payload(plan: OrderPlan, addresses: Sequence[ShippingAddress]) -> dict[s
     used = {p.order_address_id for p in plan.native}
     return {
         "bc_order_id": plan.order.id,
-        "currency": plan.order.currency_code,
+        "currency": transactional_currency(plan.order),
         "date_created": plan.order.date_created.isoformat() if plan.order.date_created else None,
         "lines": [
             {
@@ -225,7 +216,7 @@ def _vid(product: OrderProduct) -> int:
 
 
 def _shipping_shares(
-    products: Sequence[OrderProduct], addresses: Sequence[ShippingAddress]
+    products: Sequence[OrderProduct], addresses: Sequence[ShippingAddress], currency: str
 ) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
     """Each line's share of its address's shipping (ex tax) and shipping tax, by goods value."""
     cost: dict[int, Decimal] = {p.id: ZERO for p in products}
@@ -237,10 +228,27 @@ def _shipping_shares(
         ex = address.cost_ex_tax or ZERO
         inc = address.cost_inc_tax if address.cost_inc_tax is not None else ex
         weights = [p.total_ex_tax for p in lines]
-        for product, share, tax_share in zip(lines, allocate(ex, weights), allocate(inc - ex, weights), strict=True):
+        shares = zip(lines, allocate(ex, weights, currency), allocate(inc - ex, weights, currency), strict=True)
+        for product, share, tax_share in shares:
             cost[product.id] = share
             tax[product.id] = tax_share
     return cost, tax
+
+
+def _currency_problem(order: Order, config: BridgeConfig) -> LineProblem | None:
+    """An order paid in another currency than the store's cannot go to Mirakl as it is: an exception, with why.
+
+    `orders.v2.oas2.yml`, Order: `default_currency_code` is "the currency code of the transactional currency the
+    shopper pays in"; `currency_code` is only the display currency and is never compared or sent.
+    """
+    paid_in = transactional_currency(order)
+    if paid_in is None:
+        return LineProblem(None, "currency_unknown", "the order has no transactional currency (default_currency_code)")
+    if paid_in != config.currency:
+        return LineProblem(
+            None, "currency_mismatch", f"paid in {paid_in}, the store and Mirakl work in {config.currency}"
+        )
+    return None
 
 
 def _customer_problem(
@@ -289,25 +297,25 @@ def _line_plan(
 ) -> LinePlan | LineProblem:
     if product.quantity < 1:
         return LineProblem(product.id, "zero_quantity", "the line's quantity is below 1", offer.offer_id)
-    discounts = sum((Decimal(str(d.get("amount") or 0)) for d in product.applied_discounts), ZERO)
-    paid = product.total_ex_tax - discounts
+    currency = config.currency  # the order's transactional currency: _currency_problem checked they are equal
+    paid = paid_ex_tax(product)
     if paid <= 0:
         # Mirakl would debit nothing and pay the seller nothing for goods it still ships: a person decides.
         return LineProblem(
             product.id, "zero_amount", "the line's amount after discounts is not above 0", offer.offer_id
         )
-    unit = (paid / product.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    unit = round_money(paid / product.quantity, currency)
     if unit * product.quantity != paid:
         return LineProblem(product.id, "price_not_divisible", "the discounted line total is not a whole unit price")
-    line_tax = product.total_tax if product.total_tax is not None else product.total_inc_tax - product.total_ex_tax
+    tax = line_tax(product)
     taxes: list[TaxAmount] | None = None
     shipping_taxes: list[TaxAmount] | None = None
     expected = paid + shipping
     if config.orders.tax_mode == "bigcommerce":
-        taxes = [TaxAmount(code=config.orders.tax_code, amount=line_tax)]
+        taxes = [TaxAmount(code=config.orders.tax_code, amount=round_money(tax, currency))]
         shipping_taxes = [TaxAmount(code=config.orders.tax_code, amount=shipping_tax)]
-        expected += line_tax + shipping_tax
-    elif line_tax != 0 or shipping_tax != 0:
+        expected += round_money(tax, currency) + shipping_tax
+    elif tax != 0 or shipping_tax != 0:
         return LineProblem(product.id, "tax_not_zero", "tax mode mirakl needs the BigCommerce line held at 0 % tax")
     offer_line = OrderOfferCreate(
         offer_id=offer.offer_id,
@@ -316,12 +324,12 @@ def _line_plan(
         price=unit * product.quantity,
         shipping_price=shipping,
         shipping_type_code=config.orders.shipping_type_code,
-        currency_iso_code=order.currency_code or None,
+        currency_iso_code=currency,
         order_line_id=mirakl_line_id(order.id, product.id),
         taxes=taxes,
         shipping_taxes=shipping_taxes,
     )
-    return LinePlan(product.id, offer, offer_line, expected.quantize(CENT))
+    return LinePlan(product.id, offer, offer_line, round_money(expected, currency))
 
 
 def _address_fields(source: Any, country_iso_code: str) -> dict[str, Any]:

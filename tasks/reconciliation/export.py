@@ -47,17 +47,21 @@ _LINE_AMOUNTS = {"bc_amount", "mk_amount", "bc_tax", "mk_tax", "mk_shipping", "m
 _EXCEPTION_AMOUNTS = ("left", "right", "delta")
 
 
-def write_csv_export(result: Reconciliation, folder: Path, label: str) -> dict[str, Path]:
-    """Write `<label>-lines.csv` and `<label>-exceptions.csv`; returns their paths."""
+def write_csv_export(result: Reconciliation, folder: Path, label: str, currency: str) -> dict[str, Path]:
+    """Write `<label>-lines.csv` and `<label>-exceptions.csv`; returns their paths.
+
+    A row without a currency of its own (a seller-level row) is in the store's `currency`, which the gate
+    checked every input against.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     lines = result.lines[LINE_EXPORT_COLUMNS].copy()
-    currency = lines["currency"].fillna("")
+    currencies = lines["currency"].fillna(currency).replace("", currency)
     for name in _LINE_AMOUNTS:
         known = lines[name].notna()
-        lines[name] = format_minor(lines[name].fillna(0).astype("int64"), currency).where(known, "")
+        lines[name] = format_minor(lines[name].fillna(0).astype("int64"), currencies).where(known, "")
     exceptions = result.exceptions.copy()
     for name in _EXCEPTION_AMOUNTS:
-        exceptions[name] = format_minor(exceptions[name], exceptions["currency"].fillna(""))
+        exceptions[name] = format_minor(exceptions[name], exceptions["currency"].fillna(currency).replace("", currency))
     paths = {"lines": folder / f"{label}-lines.csv", "exceptions": folder / f"{label}-exceptions.csv"}
     _write(lines, paths["lines"])
     _write(exceptions, paths["exceptions"])

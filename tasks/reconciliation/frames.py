@@ -19,8 +19,8 @@ import pandas as pd
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.bigcommerce.models import OrderProduct, Refund
 from connectors.mirakl.models import BillingCycle, Invoice, Transaction
+from connectors.money import to_minor
 from connectors.state import OrderLineMapping
-from tasks.reconciliation.money import to_minor
 from tasks.reconciliation.reconcile import CYCLE_COLUMNS, INVOICE_COLUMNS
 
 __all__ = [

@@ -1,49 +1,31 @@
-"""Exact money for reconciliation: Decimal amounts become integer minor units, and back, never through float.
+"""Exact money for reconciliation, vectorised: integer minor units in pandas columns, never floats.
 
 Reconciling a million lines in pandas needs a numeric column, and a float column would make "balances to the
-cent" a matter of luck. Integer minor units (cents) are exact, fast, and sum without drift; Decimal is used only
-at the edges (API models in, CSV and the state store out).
+cent" a matter of luck. Integer minor units are exact, fast, and sum without drift; Decimal is used only at the
+edges (API models in, CSV and the state store out). Which unit is minor (yen, cent, fils) is decided by the one
+money module, `connectors.money`; this module only adds the column-wise helpers reconciliation needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from connectors.http.errors import ConfigurationError
+from connectors.money import minor_exponent
 
 __all__ = [
     "RATE_SCALE",
     "apply_rate",
     "format_minor",
-    "from_minor",
-    "minor_exponent",
     "rate_table",
-    "to_minor",
 ]
 
-# ISO 4217 currencies whose minor unit is not the cent; every other currency has two decimals.
-_EXPONENTS = {"BIF": 0, "CLP": 0, "JPY": 0, "KRW": 0, "ISK": 0, "VND": 0, "XAF": 0, "XOF": 0, "BHD": 3, "KWD": 3}
 # Rates are held as integer parts per million, so rate x amount stays integer arithmetic.
 RATE_SCALE = 1_000_000
-
-
-def minor_exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
-
-
-def to_minor(amount: Decimal | None, currency: str) -> int:
-    """`amount` in minor units, rounded half-up when the API sent more decimals than the currency has."""
-    if amount is None:
-        return 0
-    return int(amount.scaleb(minor_exponent(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def from_minor(amount: int, currency: str) -> Decimal:
-    return Decimal(int(amount)).scaleb(-minor_exponent(currency))
 
 
 def format_minor(amounts: pd.Series, currencies: pd.Series) -> pd.Series:

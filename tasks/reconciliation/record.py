@@ -15,11 +15,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from bcmirakl.runtime import Runtime
+from connectors.money import from_minor
 from connectors.state import replace_reconciliation_run
 from expectations import CircuitBreakerTripped
 from tasks.quality import gate_and_quarantine
 from tasks.reconciliation.export import write_csv_export
-from tasks.reconciliation.money import from_minor
 from tasks.reconciliation.reconcile import Reconciliation
 from tasks.reporting import RunReport
 
@@ -51,7 +51,7 @@ def record_run(
     flow_run_id: str | None,
 ) -> int:
     """Store (or replace) the period's run; a gate failure stores the run with no lines. Returns its revision."""
-    lines = _stored_lines(result.lines) if result is not None else []
+    lines = _stored_lines(result.lines, rt.config.currency) if result is not None else []
     with rt.sessions() as session:
         run = replace_reconciliation_run(
             session,
@@ -70,14 +70,16 @@ def record_run(
 
 @task(cache_policy=NO_CACHE)
 def export_for_finance(rt: Runtime, result: Reconciliation, label: str) -> list[str]:
-    paths = write_csv_export(result, rt.config.reconciliation.export_dir, label)
+    paths = write_csv_export(result, rt.config.reconciliation.export_dir, label, rt.config.currency)
     return [str(path) for path in paths.values()]
 
 
-def report_tables(result: Reconciliation) -> dict[str, list[dict[str, Any]]]:
-    """Artifact tables in decimal amounts: per seller, per cycle, the totals, and every exception."""
+def report_tables(result: Reconciliation, currency: str) -> dict[str, list[dict[str, Any]]]:
+    """Artifact tables in decimal amounts (rows without a currency are in the store's `currency`)."""
     return {
-        "sellers": _decimal_rows(result.sellers, ["bc_amount", "mk_amount", "mk_commission", "bc_refund", "mk_refund"]),
+        "sellers": _decimal_rows(
+            result.sellers, ["bc_amount", "mk_amount", "mk_commission", "bc_refund", "mk_refund"], currency
+        ),
         "cycles": _decimal_rows(
             result.cycles,
             [
@@ -94,12 +96,14 @@ def report_tables(result: Reconciliation) -> dict[str, list[dict[str, Any]]]:
                 )
                 if c in result.cycles.columns
             ],
+            currency,
         ),
         "totals": _decimal_rows(
             result.totals.assign(currency=_currency_of(result)),
             ["left_total", "right_total", "difference", "explained", "unexplained"],
+            currency,
         ),
-        "exceptions": _decimal_rows(result.exceptions, ["left", "right", "delta"]),
+        "exceptions": _decimal_rows(result.exceptions, ["left", "right", "delta"], currency),
     }
 
 
@@ -119,10 +123,10 @@ def _currency_of(result: Reconciliation) -> str:
     return str(currencies[0]) if len(currencies) == 1 else ""
 
 
-def _decimal_rows(frame: pd.DataFrame, amounts: list[str]) -> list[dict[str, Any]]:
+def _decimal_rows(frame: pd.DataFrame, amounts: list[str], store_currency: str) -> list[dict[str, Any]]:
     rows = []
     for record in frame.to_dict("records"):
-        currency = str(record.get("currency") or "USD")
+        currency = str(record.get("currency") or store_currency)
         row = {k: (None if _missing(v) else v) for k, v in record.items()}
         for name in amounts:
             if row.get(name) is not None:
@@ -131,10 +135,10 @@ def _decimal_rows(frame: pd.DataFrame, amounts: list[str]) -> list[dict[str, Any
     return rows
 
 
-def _stored_lines(lines: pd.DataFrame) -> list[dict[str, Any]]:
+def _stored_lines(lines: pd.DataFrame, store_currency: str) -> list[dict[str, Any]]:
     rows = []
     for record in lines.to_dict("records"):
-        currency = str(record.get("currency") or "USD")
+        currency = str(record.get("currency") or store_currency)
         row = {
             "line_key": record["line_key"],
             "status": record["status"],

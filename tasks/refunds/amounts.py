@@ -13,36 +13,41 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from connectors.bigcommerce import OrderProduct, RefundItem
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
+from connectors.money import UnknownCurrencyError, check_currency, round_money
 from connectors.state import OrderLineMapping
 
 __all__ = [
     "MIRAKL_REFUND_MARKER",
     "bc_items_for_mirakl_refund",
     "or28_rows",
+    "order_currency",
     "reason_code_for",
     "refundable_left",
 ]
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
 # BigCommerce refunds the bridge makes to pay a Mirakl refund carry this reason, so they are never mirrored back.
 MIRAKL_REFUND_MARKER = "Mirakl refund"
 
 
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def order_currency(order: MiraklOrder) -> str | None:
+    """The Mirakl order's currency (its line amounts are in it), or None when it is missing or not ISO 4217."""
+    try:
+        return check_currency(order.currency_iso_code)
+    except UnknownCurrencyError:
+        return None
 
 
-def _taxes(taxes: list[Any], share: Decimal) -> list[dict[str, Any]]:
-    return [{"code": t.code, "amount": money((t.amount or ZERO) * share)} for t in taxes if t.code]
+def _taxes(taxes: list[Any], share: Decimal, currency: str) -> list[dict[str, Any]]:
+    return [{"code": t.code, "amount": round_money((t.amount or ZERO) * share, currency)} for t in taxes if t.code]
 
 
 def _tax_sum(taxes: list[Any]) -> Decimal:
@@ -123,6 +128,9 @@ def or28_rows(
         if mirakl_lines[line_id][1].order_line_state in CLOSED_LINE_STATES:
             skipped += 1  # refused or cancelled in Mirakl: nothing was paid to the seller for it
             continue
+        if order_currency(mirakl_lines[line_id][0]) is None:
+            skipped += 1  # no currency to round the refund in: never guessed as two decimals
+            continue
         quantities[line_id] = quantities.get(line_id, 0) + (item.quantity or 0)
         adjustments[line_id] = adjustments.get(line_id, ZERO) + sum((a.amount for a in item.adjustments), ZERO)
     gross_shipping = {line_id: _shipping_gross(*mirakl_lines[line_id]) for line_id in quantities}
@@ -134,13 +142,15 @@ def or28_rows(
         if outcome in ("succeeded", "failed"):
             continue
         order, line = mirakl_lines[line_id]
+        currency = order_currency(order)
+        assert currency is not None  # lines without one were skipped above
         mapping = next(m for m in mappings.values() if m.mirakl_order_line_id == line_id)
         product = products[mapping.bc_order_product_id]
         share = _goods_share(order, line, quantity, product.quantity, adjustments[line_id])
         ship_gross = shipping_total * gross_shipping[line_id] / all_shipping if all_shipping else ZERO
         ship_share = ship_gross / gross_shipping[line_id] if gross_shipping[line_id] else ZERO
-        amount = money((line.price or ZERO) * share)
-        shipping_amount = money((line.shipping_price or ZERO) * ship_share)
+        amount = round_money((line.price or ZERO) * share, currency)
+        shipping_amount = round_money((line.shipping_price or ZERO) * ship_share, currency)
         if amount == ZERO and shipping_amount == ZERO:
             continue  # adjusted down to nothing: the customer got nothing back for this line
         goods_left, shipping_left = pending.get(line_id, refundable_left(line))
@@ -157,9 +167,9 @@ def or28_rows(
                 "quantity": quantity,
                 "amount": amount,
                 "shipping_amount": shipping_amount,
-                "taxes": _taxes(line.taxes, share),
-                "shipping_taxes": _taxes(line.shipping_taxes, ship_share),
-                "currency": order.currency_iso_code,
+                "taxes": _taxes(line.taxes, share, currency),
+                "shipping_taxes": _taxes(line.shipping_taxes, ship_share, currency),
+                "currency": currency,
                 "order_tax_mode": order.order_tax_mode,
                 "reason_code": reason_code,
                 "refund_within_paid": within,
@@ -188,7 +198,8 @@ def bc_items_for_mirakl_refund(
     taxed = order.order_tax_mode == "TAX_EXCLUDED"
     goods = (detail.amount or ZERO) + (_tax_sum(detail.taxes) if taxed else ZERO)
     shipping = (detail.shipping_amount or ZERO) + (_tax_sum(detail.shipping_taxes) if taxed else ZERO)
-    goods, shipping = money(goods), money(shipping)
+    currency = check_currency(order.currency_iso_code)  # PA12 listed it: Mirakl always names the currency
+    goods, shipping = round_money(goods, currency), round_money(shipping, currency)
     reason = f"{MIRAKL_REFUND_MARKER} {refund_id} (line {line.order_line_id})"
     items: list[RefundItem] = []
     unit = product.price_inc_tax

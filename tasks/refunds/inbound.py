@@ -19,9 +19,10 @@ from bcmirakl.runtime import Runtime
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.bigcommerce import RefundPaymentRequest
 from connectors.mirakl import PendingRefund, RefundConfirmation
+from connectors.money import round_money
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_exception
 from tasks.effects import mark_done_elsewhere, write_once
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund, money
+from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
@@ -153,4 +154,4 @@ async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
                 if await _confirm(rt, pending.id, pending.amount, order.currency_iso_code, bc_refund_id):
                     report.add("refunds_confirmed_to_mirakl")
                     amount = Decimal(str(report.counts.get("confirmed_to_mirakl_amount", "0"))) + pending.amount
-                    report.counts["confirmed_to_mirakl_amount"] = str(money(amount))
+                    report.counts["confirmed_to_mirakl_amount"] = str(round_money(amount, rt.config.currency))

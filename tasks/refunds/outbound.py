@@ -24,6 +24,7 @@ from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
 from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
+from connectors.money import round_money
 from connectors.state import (
     ledger_get,
     open_exception,
@@ -34,7 +35,7 @@ from expectations import CircuitBreakerTripped
 from tasks.cursors import resume_from
 from tasks.effects import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, money, or28_rows, reason_code_for
+from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
@@ -169,7 +170,7 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
         total = (
             Decimal(str(report.counts.get("refunded_to_mirakl_amount", "0"))) + row["amount"] + row["shipping_amount"]
         )
-        report.counts["refunded_to_mirakl_amount"] = str(money(total))
+        report.counts["refunded_to_mirakl_amount"] = str(round_money(total, row["currency"]))
         report.tables.setdefault("to-mirakl", []).append(
             {
                 "bc_refund_id": row["bc_refund_id"],

@@ -43,8 +43,8 @@ def order_create() -> OrderCreate:
             OrderOfferCreate(
                 offer_id=3001,
                 quantity=2,
-                offer_price=Decimal("12.5"),
-                price=Decimal("25"),
+                offer_price=Decimal("12.50"),
+                price=Decimal("25.00"),
                 shipping_price=Decimal("4.99"),
                 shipping_type_code="STD",
                 taxes=[TaxAmount(code="US-TX", amount=Decimal("2.0625"))],

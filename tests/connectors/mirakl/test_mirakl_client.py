@@ -309,7 +309,7 @@ async def test_create_refunds_sends_or28_and_returns_refund_ids(make_client: Mak
 
     client = make_client(handler)
     refund = RefundCreate(
-        order_line_id="BC1001-A-1", amount=Decimal("5.5"), shipping_amount=Decimal(0), reason_code="15"
+        order_line_id="BC1001-A-1", amount=Decimal("5.50"), shipping_amount=Decimal("0.00"), reason_code="15"
     )
     created = await client.create_refunds([refund], order_tax_mode="TAX_EXCLUDED")
 
@@ -350,7 +350,7 @@ async def test_confirm_debits_sends_pa01_with_decimal_amounts_and_utc_dates(make
                 order_id="BC1001-A",
                 customer_id="C-1",
                 payment_status="OK",
-                amount=Decimal("30"),
+                amount=Decimal("30.00"),
                 currency_iso_code="USD",
                 transaction_number="TX-1",
                 transaction_date=paid_at,

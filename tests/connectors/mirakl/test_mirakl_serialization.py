@@ -1,4 +1,4 @@
-"""Request bodies keep money exact (JSON numbers with 2-4 decimals) and dates in Mirakl's UTC form."""
+"""Request bodies keep money exact (JSON numbers with the decimals the stream rounded to) and dates in UTC form."""
 
 from __future__ import annotations
 
@@ -17,17 +17,22 @@ from connectors.mirakl.serialization import encode_json, format_money, format_re
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (Decimal("12"), "12.00"),
-        (Decimal("12.5"), "12.50"),
-        (Decimal("0.1"), "0.10"),
+        (Decimal("1200"), "1200"),  # a yen amount is not padded to cents
+        (Decimal("12.50"), "12.50"),
+        (Decimal("0.1"), "0.1"),
+        (Decimal("12.345"), "12.345"),  # a KWD amount keeps its fils
         (Decimal("2.0625"), "2.0625"),
-        (Decimal("2.06255"), "2.0626"),
-        (Decimal("-3.999"), "-3.999"),
-        (Decimal("1E+2"), "100.00"),
+        (Decimal("2.062500"), "2.0625"),
+        (Decimal("1E+2"), "100"),
     ],
 )
-def test_money_is_written_with_two_to_four_decimals(value: Decimal, text: str) -> None:
+def test_money_is_written_with_the_decimals_its_currency_rounding_gave_it(value: Decimal, text: str) -> None:
     assert format_money(value) == text
+
+
+def test_money_finer_than_any_currency_is_refused_not_rounded() -> None:
+    with pytest.raises(ValueError, match="more decimals than any currency"):
+        format_money(Decimal("2.06255"))
 
 
 def test_non_finite_money_is_refused() -> None:
@@ -38,7 +43,7 @@ def test_non_finite_money_is_refused() -> None:
 def test_encoded_body_is_valid_json_with_numbers_not_strings() -> None:
     body = encode_json({"amount": Decimal("0.30"), "items": [Decimal("1"), "x", None, True], "é": 1})
 
-    assert body == '{"amount":0.30,"items":[1.00,"x",null,true],"é":1}'.encode()
+    assert body == '{"amount":0.30,"items":[1,"x",null,true],"é":1}'.encode()
     assert json.loads(body, parse_float=Decimal)["amount"] == Decimal("0.30")
 
 

@@ -44,7 +44,7 @@ def mapping() -> pd.DataFrame:
 
 
 def test_only_a_real_price_difference_is_a_mismatch_and_rows_keep_their_ids() -> None:
-    findings = measure_drift(variants(), winners(), mapping(), timedelta(hours=1), NOW)
+    findings = measure_drift(variants(), winners(), mapping(), timedelta(hours=1), NOW, currency="USD")
     rows = findings.price_mismatches.to_dict("records")
     assert [(r["product_sku"], r["variant_id"], r["price"], r["mirakl_price"]) for r in rows] == [
         ("MKP-2", 2, Decimal("10.00"), Decimal("12.50"))
@@ -52,6 +52,6 @@ def test_only_a_real_price_difference_is_a_mismatch_and_rows_keep_their_ids() ->
 
 
 def test_buyable_variant_without_offer_is_counted_with_its_value_at_risk() -> None:
-    findings = measure_drift(variants(), winners(), mapping(), timedelta(hours=1), NOW)
+    findings = measure_drift(variants(), winners(), mapping(), timedelta(hours=1), NOW, currency="USD")
     assert list(findings.oos_buyable["product_sku"]) == ["MKP-3"]
     assert findings.value_at_risk == Decimal("15.00")

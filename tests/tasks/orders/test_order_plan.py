@@ -9,7 +9,8 @@ import pytest
 
 from bcmirakl.config import BridgeConfig, load_config
 from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
-from tasks.orders.plan import OfferRef, allocate, build_plan, gate_rows, mirakl_line_id
+from connectors.money import allocate
+from tasks.orders.plan import OfferRef, build_plan, gate_rows, mirakl_line_id
 
 D = Decimal
 
@@ -37,6 +38,7 @@ def order(**overrides: Any) -> Order:
         "total_ex_tax": "100",
         "total_inc_tax": "108",
         "currency_code": "USD",
+        "default_currency_code": "USD",
         "billing_address": billing,
     }
     return Order.model_validate(data | overrides)
@@ -84,8 +86,8 @@ OWNED = {11: OfferRef(5001, 2000), 12: OfferRef(5002, 2001)}
 
 
 def test_allocate_splits_in_cents_and_gives_the_remainder_to_the_heaviest_share() -> None:
-    assert allocate(D("10.00"), [D("1"), D("1"), D("1")]) == [D("3.34"), D("3.33"), D("3.33")]
-    assert sum(allocate(D("7.77"), [D("12.5"), D("80"), D("3")])) == D("7.77")
+    assert allocate(D("10.00"), [D("1"), D("1"), D("1")], "USD") == [D("3.34"), D("3.33"), D("3.33")]
+    assert sum(allocate(D("7.77"), [D("12.5"), D("80"), D("3")], "USD")) == D("7.77")
 
 
 def test_mirakl_owned_variants_are_marketplace_lines_and_the_rest_native(config: BridgeConfig) -> None:
@@ -127,9 +129,25 @@ def test_an_unmapped_country_makes_every_marketplace_line_a_problem(config: Brid
     ]
 
 
+def test_the_transactional_currency_is_sent_not_the_display_currency(config: BridgeConfig) -> None:
+    paid_in_usd = order(currency_code="EUR", default_currency_code="USD")
+    plan = build_plan(paid_in_usd, [product(2, 11, 1, "15.00")], [address()], OWNED, config)
+    assert [line.offer_line.currency_iso_code for line in plan.marketplace] == ["USD"]
+    assert plan.problems == []
+
+
+def test_an_order_paid_in_another_currency_is_an_exception_with_its_reason(config: BridgeConfig) -> None:
+    paid_in_eur = order(currency_code="USD", default_currency_code="EUR")
+    plan = build_plan(paid_in_eur, [product(2, 11, 1, "15.00")], [address()], OWNED, config)
+    assert plan.marketplace == []
+    assert [(p.order_product_id, p.kind, p.reason) for p in plan.problems] == [
+        (2, "currency_mismatch", "paid in EUR, the store and Mirakl work in USD")
+    ]
+
+
 def test_gate_rows_flag_a_foreign_currency(config: BridgeConfig) -> None:
-    plan = build_plan(order(currency_code="EUR"), [product(2, 11, 1, "15.00")], [address()], OWNED, config)
-    assert gate_rows([plan], "USD") == [
+    plan = build_plan(order(), [product(2, 11, 1, "15.00")], [address()], OWNED, config)
+    assert gate_rows([plan], "EUR") == [
         {
             "line_id": "500-2",
             "bc_order_id": 500,

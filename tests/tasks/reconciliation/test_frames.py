@@ -11,7 +11,7 @@ import pytest
 from connectors.mirakl.models import Transaction
 from expectations import run_gate
 from tasks.reconciliation.frames import DayFetch, frame, gate_frame, transaction_rows
-from tasks.reconciliation.money import apply_rate, format_minor, rate_table, to_minor
+from tasks.reconciliation.money import apply_rate, format_minor, rate_table
 from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS
 
 MIDNIGHT = datetime(2026, 11, 2, tzinfo=UTC)
@@ -36,22 +36,9 @@ def test_transactions_convert_to_exact_minor_units_and_midnight_belongs_to_the_n
     assert [(r["transaction_id"], r["amount"], r["order_line_id"]) for r in rows] == [("a", 1234, "C1-A-1")]
 
 
-@pytest.mark.parametrize(
-    ("amount", "currency", "minor"),
-    [
-        (Decimal("0.1"), "USD", 10),
-        (Decimal("-19.99"), "USD", -1999),
-        (Decimal("1.005"), "USD", 101),
-        (Decimal("7"), "JPY", 7),
-    ],
-)
-def test_decimal_to_minor_units_is_exact(amount: Decimal, currency: str, minor: int) -> None:
-    assert to_minor(amount, currency) == minor
-
-
 def test_minor_units_format_back_to_decimal_strings() -> None:
-    text = format_minor(pd.Series([1205, -5, 0, 7]), pd.Series(["USD", "USD", "EUR", "JPY"]))
-    assert text.tolist() == ["12.05", "-0.05", "0.00", "7"]
+    text = format_minor(pd.Series([1205, -5, 0, 7, 12345]), pd.Series(["USD", "USD", "EUR", "JPY", "KWD"]))
+    assert text.tolist() == ["12.05", "-0.05", "0.00", "7", "12.345"]
 
 
 def test_rates_apply_half_up_on_both_signs_and_refuse_sub_ppm_precision() -> None:
