@@ -17,6 +17,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from bcmirakl.runtime import runtime_scope
+from connectors.money import from_minor
 from expectations import CircuitBreakerTripped
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
 from tasks.reconciliation.frames import frame, gate_frame
@@ -97,6 +98,9 @@ async def commission_reconciliation(
         report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
         report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
         report.counts["balanced"] = "yes" if result.balanced else "NO"
+        for name in ("commission", "fees"):
+            if name in summary["invoiced"]:
+                report.counts[f"invoiced_{name}"] = str(from_minor(summary["invoiced"][name], rt.config.currency))
         report.tables = report_tables(result, rt.config.currency)
         summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
         report.counts["revision"] = summary["revision"]

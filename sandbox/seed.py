@@ -7,7 +7,11 @@ The same seed always gives the same world, which is what makes tests and benchma
 Planted on purpose, because the bridge must handle them: products offered by several sellers; a suspended
 seller; offers out of stock, inactive and deleted; a Mirakl product whose SKU collides with a native product;
 Mirakl products with no BigCommerce listing (mapping errors); a seller without standard shipping in the US;
-orders in every BigCommerce status, several of them mixing native and marketplace lines across two sellers.
+orders in every BigCommerce status, several of them mixing native and marketplace lines across two sellers;
+and, on two orders the other scenarios leave unpaid (103, 106), money as a real store has it: marketplace lines
+of two units with a discount, a display currency other than the one the shopper pays in, and (106) a shopper
+paying in another currency than the store's. The store's currency is a seed setting, so a JPY (no decimals) or
+KWD (three decimals) world is generated with prices in whole yen or fils.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+from sandbox.minor_units import minor_exponent, round_to
 
 __all__ = [
     "CURRENCY",
@@ -43,6 +49,15 @@ EXPRESS_ONLY_POSITION = 1
 _FIRST_NAMES = ("Alex", "Sam", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Casey")
 _LAST_NAMES = ("Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefebvre")
 _CITIES = (("Austin", "TX", "78701", "US"), ("Lyon", "", "69001", "FR"), ("Berlin", "", "10115", "DE"))
+# Orders (by index: 103, 106) whose marketplace lines hold two discounted units, shown in a display currency
+# other than the one the shopper pays in; 106's shopper pays in a currency that is not the store's.
+_MONEY_ORDERS = (3, 6)
+_FOREIGN_PAYMENT_ORDER = 6
+
+
+def _amount(minor_units: int, currency: str) -> Decimal:
+    """A generated amount of `minor_units` cents read in the currency's own unit (whole yen, fils, cents)."""
+    return Decimal(minor_units).scaleb(-minor_exponent(currency))
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ class SeedConfig:
     native_products: int = 10
     unlisted_products: int = 2
     orders: int = 12
+    currency: str = CURRENCY  # the store's (and every seller's) currency, ISO 4217
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,7 @@ class SeedOrderLine:
     price_ex_tax: Decimal
     tax_rate: Decimal
     marketplace: bool
+    discount: Decimal = Decimal("0")  # the line's applied_discounts total, taken off its tax-included total
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,8 @@ class SeedOrder:
     shipping_cost_ex_tax: Decimal
     created: datetime
     lines: tuple[SeedOrderLine, ...]
+    currency: str = CURRENCY  # default_currency_code: the transactional currency the shopper pays in
+    display_currency: str = CURRENCY  # currency_code: the storefront's display currency
 
 
 @dataclass
@@ -159,6 +178,7 @@ def build_world(config: SeedConfig | None = None) -> World:
             shop_id=2000 + i,
             shop_name=f"Seller {i + 1}",
             shop_state="SUSPENDED" if i == config.sellers - 1 and config.sellers > 2 else "OPEN",
+            currency_iso_code=config.currency,
             refuses_orders=(i == 2),
             shipping_types=dict(EXPRESS_ONLY_US if i == EXPRESS_ONLY_POSITION else SHIPPING_TYPES),
         )
@@ -174,7 +194,7 @@ def build_world(config: SeedConfig | None = None) -> World:
                 bc_variant_id=next_variant_id,
                 sku=f"NAT-{i + 1:05d}",
                 name=f"House product {i + 1}",
-                price=Decimal(rng.randrange(1000, 9000)) / 100,
+                price=_amount(rng.randrange(1000, 9000), config.currency),
                 inventory_level=rng.randrange(0, 200),
             )
         )
@@ -214,10 +234,11 @@ def build_world(config: SeedConfig | None = None) -> World:
                     shop_id=seller.shop_id,
                     product_sku=product.product_sku,
                     shop_sku=f"S{seller.shop_id}-{product.product_sku}",
-                    price=Decimal(rng.randrange(500, 20000)) / 100,
-                    min_shipping_price=Decimal(rng.choice((0, 0, 499, 799))) / 100,
+                    price=_amount(rng.randrange(500, 20000), config.currency),
+                    min_shipping_price=_amount(rng.choice((0, 0, 499, 799)), config.currency),
                     quantity=quantity,
                     active=(index % 11 != 5),
+                    currency_iso_code=config.currency,
                     last_updated=SANDBOX_EPOCH + timedelta(seconds=index % 86_400),
                 )
             )
@@ -233,9 +254,10 @@ def build_world(config: SeedConfig | None = None) -> World:
                 shop_id=open_sellers[0].shop_id,
                 product_sku=natives[0].sku,
                 shop_sku=f"S{open_sellers[0].shop_id}-{natives[0].sku}",
-                price=Decimal("9.99"),
+                price=_amount(999, config.currency),
                 min_shipping_price=Decimal("0"),
                 quantity=50,
+                currency_iso_code=config.currency,
             )
         )
 
@@ -285,18 +307,23 @@ def _build_orders(
             offer = candidates[i % len(candidates)]
             product = by_sku[offer.product_sku]
             assert product.bc_product_id is not None and product.bc_variant_id is not None
+            quantity = 2 if i in _MONEY_ORDERS else 1
+            # 10 % off each unit, in whole minor units, so the discounted line is a whole unit price times two.
+            unit_off = round_to(offer.price / 10, config.currency) if i in _MONEY_ORDERS else Decimal("0")
             lines.append(
                 SeedOrderLine(
                     product.bc_product_id,
                     product.bc_variant_id,
                     product.product_sku,
                     product.title,
-                    1,
+                    quantity,
                     offer.price,
                     Decimal("0.08"),
                     marketplace=True,
+                    discount=unit_off * quantity,
                 )
             )
+        foreign = "EUR" if config.currency != "EUR" else "USD"
         city, state, zip_code, country = _CITIES[i % len(_CITIES)]
         orders.append(
             SeedOrder(
@@ -311,9 +338,11 @@ def _build_orders(
                 state=state,
                 zip=zip_code,
                 country_iso2=country,
-                shipping_cost_ex_tax=Decimal("5.00"),
+                shipping_cost_ex_tax=_amount(500, config.currency),
                 created=SANDBOX_EPOCH + timedelta(hours=i),
                 lines=tuple(lines),
+                currency=foreign if i == _FOREIGN_PAYMENT_ORDER else config.currency,
+                display_currency=foreign if i in _MONEY_ORDERS else config.currency,
             )
         )
     return orders

@@ -58,7 +58,7 @@ def render_line(line: OrderLine) -> dict[str, Any]:
         "total_ex_tax": money_v2(line.total_ex_tax),
         "total_inc_tax": total_inc,
         "total_tax": money_v2(line.price_tax * line.quantity),
-        "discounted_total_inc_tax": total_inc,
+        "discounted_total_inc_tax": money_v2(line.discounted_total_inc_tax),
         "weight": "1.0000",
         "quantity": line.quantity,
         "base_cost_price": _ZERO,
@@ -73,7 +73,20 @@ def render_line(line: OrderLine) -> dict[str, Any]:
         "fixed_shipping_cost": _ZERO,
         "is_bundled_product": False,
         "parent_order_product_id": None,
-        "applied_discounts": [],
+        # The spec's order-products example: {id: manual-discount, amount: '1.5900', name, code: null, target}.
+        "applied_discounts": (
+            [
+                {
+                    "id": "manual-discount",
+                    "amount": money_v2(line.discount),
+                    "name": "Manual Discount",
+                    "code": None,
+                    "target": "order",
+                }
+            ]
+            if line.discount
+            else []
+        ),
         "product_options": [],
         "external_id": None,
     }
@@ -186,16 +199,17 @@ def render_order(order: Order, store_hash: str) -> dict[str, Any]:
         "ip_address_v6": "",
         "geoip_country": "",
         "geoip_country_iso2": "",
-        "currency_id": 1,
-        "currency_code": "USD",
+        # Currency Fields (orders.v2.oas2.yml): display `currency_code`, transactional `default_currency_code`.
+        "currency_id": 1 if order.currency_code == order.store_default_currency_code else 2,
+        "currency_code": order.currency_code,
         "currency_exchange_rate": "1.0000000000",
-        "default_currency_id": 1,
-        "default_currency_code": "USD",
-        "store_default_currency_code": "USD",
+        "default_currency_id": 1 if order.default_currency_code == order.store_default_currency_code else 2,
+        "default_currency_code": order.default_currency_code,
+        "store_default_currency_code": order.store_default_currency_code,
         "store_default_to_transactional_exchange_rate": "1.0000000000",
         "staff_notes": order.staff_notes,
         "customer_message": order.customer_message,
-        "discount_amount": _ZERO,
+        "discount_amount": money_v2(order.discount_amount),
         "coupon_discount": _ZERO,
         "shipping_address_count": len(order.addresses),
         "is_deleted": False,

@@ -1,32 +1,33 @@
 """Refund quotes and refunds (orders v3 `payment_actions`): what may be refunded, for how much, by which method.
 
 Items follow `ItemsRefund` in orders.v3.yml: PRODUCT by order-product id with a quantity (its amount is the
-line's tax-inclusive unit price times the quantity plus its negative `adjustments`, never below zero; the tax
-refunded stays the quantity's), SHIPPING by order-address id with an amount, ORDER by order id with a tax-exempt
-amount; only PRODUCT items take adjustments. Nothing may exceed what was paid and not yet refunded, and
-a refund's payments must add up to the quoted method amount (bigcommerce.md §5.2).
+quantity's share of the line's tax-inclusive total after discounts plus its negative `adjustments`, never
+below zero; the tax refunded stays the quantity's), SHIPPING by order-address id with an amount, ORDER by order
+id with a tax-exempt amount; only PRODUCT items take adjustments. Nothing may exceed what was paid and not yet
+refunded, and a refund's payments must add up to the quoted method amount (bigcommerce.md §5.2).
 
 Error shapes are those each endpoint documents: the quote answers the generic 422
 `{status, title, type, errors}`; the refund answers `{"data": [{status, title, type, errors}]}`.
 Fields the spec types without `nullable` are left out where they do not apply rather than sent as null: a
-non-PRODUCT item's `quantity`, a PRODUCT item's `requested_amount`, an offline payment's `transaction_id`.
+non-PRODUCT item's `quantity`, an offline payment's `transaction_id`. A PRODUCT item's `requested_amount` is
+`null`, as in the spec's refund read example.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sandbox.bigcommerce.errors import ApiError
 from sandbox.bigcommerce.settings import ERROR_TYPE, PAID_PAYMENT_STATUSES
 from sandbox.bigcommerce.store import BigCommerceStore, Order
 from sandbox.bigcommerce.wire import parse_money
+from sandbox.minor_units import round_to
 
 __all__ = ["RefundPlan", "create_refund", "plan_refund", "quote"]
 
-_CENT = Decimal("0.01")
 _ZERO = Decimal("0")
 
 
@@ -48,8 +49,9 @@ class RefundPlan:
     tax: Decimal = _ZERO
 
 
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+def _money(order: Order, value: Decimal) -> Decimal:
+    """Rounded to the minor unit of the currency the shopper paid in (whole yen, cents, fils)."""
+    return round_to(value, order.default_currency_code)
 
 
 def _positive_int(value: Any) -> bool:
@@ -69,12 +71,15 @@ def _plan_product(order: Order, item: dict[str, Any], index: int, plan: RefundPl
             "The quantity to refund exceeds the quantity left to refund",
             {f"items.{index}.quantity": f"at most {line.quantity - line.quantity_refunded} left to refund"},
         )
-    adjustments = _adjustments(item.get("adjustments", []), index)
-    amount = line.price_inc_tax * quantity + sum((a["amount"] for a in adjustments), _ZERO)
+    adjustments = _adjustments(order, item.get("adjustments", []), index)
+    # Spec silent on discounted lines: a unit is worth its share of `discounted_total_inc_tax`, "the correct total
+    # amount of the line item after deducting all the discounts and including the tax" (orders.v2.oas2.yml).
+    paid = _money(order, line.discounted_total_inc_tax * quantity / line.quantity)
+    amount = paid + sum((a["amount"] for a in adjustments), _ZERO)
     if amount < 0:
         raise _Rejected(
             "The adjustments exceed the amount of the item",
-            {f"items.{index}.adjustments": f"at most {_cents(line.price_inc_tax * quantity)} in total"},
+            {f"items.{index}.adjustments": f"at most {paid} in total"},
         )
     plan.total += amount
     plan.tax += line.price_tax * quantity
@@ -85,11 +90,14 @@ def _plan_product(order: Order, item: dict[str, Any], index: int, plan: RefundPl
             "reason": item.get("reason", ""),
             "quantity": quantity,
             "adjustments": adjustments,
+            # orders.v3.yml RefundID_Get example: a PRODUCT item reads `requested_amount: null`; the `Amount`
+            # schema says the amount "becomes irrelevant when you select PRODUCT or GIFT_WRAPPING".
+            "requested_amount": None,
         }
     )
 
 
-def _adjustments(raw: Any, index: int) -> list[dict[str, Any]]:
+def _adjustments(order: Order, raw: Any, index: int) -> list[dict[str, Any]]:
     """`RefundItemAdjustment`s: each a negative amount (to the cent) with an optional description."""
     if not isinstance(raw, list):
         raise _Rejected("JSON data is missing or invalid", {f"items.{index}.adjustments": "must be an array"})
@@ -99,12 +107,12 @@ def _adjustments(raw: Any, index: int) -> list[dict[str, Any]]:
         if not isinstance(adjustment, dict):
             raise _Rejected("JSON data is missing or invalid", {where: "must be an object"})
         amount = parse_money(adjustment.get("amount"), allow_string=False)
-        if amount is None or _cents(amount) >= 0:
+        if amount is None or _money(order, amount) >= 0:
             raise _Rejected("JSON data is missing or invalid", {f"{where}.amount": "must be a number < 0"})
         description = adjustment.get("description", "")
         if not isinstance(description, str) or len(description) > 255:
             raise _Rejected("JSON data is missing or invalid", {f"{where}.description": "at most 255 characters"})
-        adjustments.append({"amount": _cents(amount), "description": description})
+        adjustments.append({"amount": _money(order, amount), "description": description})
     return adjustments
 
 
@@ -117,7 +125,7 @@ def _plan_amount(order: Order, item: dict[str, Any], index: int, plan: RefundPla
     amount = parse_money(item.get("amount"), allow_string=False)
     if amount is None or amount < 0:
         raise _Rejected("JSON data is missing or invalid", {f"items.{index}.amount": "must be a number >= 0"})
-    amount = _cents(amount)
+    amount = _money(order, amount)
     if kind == "SHIPPING":
         address = order.address(item.get("item_id")) if isinstance(item.get("item_id"), int) else None
         if address is None:
@@ -133,7 +141,7 @@ def _plan_amount(order: Order, item: dict[str, Any], index: int, plan: RefundPla
         shipping_rate = (
             (address.cost_inc_tax - address.cost_ex_tax) / address.cost_inc_tax if address.cost_inc_tax else 0
         )
-        plan.tax += _cents(amount * shipping_rate)
+        plan.tax += _money(order, amount * shipping_rate)
     elif item.get("item_id") != order.id:
         raise _Rejected("JSON data is missing or invalid", {f"items.{index}.item_id": "must be the order id"})
     plan.total += amount
@@ -167,13 +175,13 @@ def _plan(order: Order, body: Any) -> RefundPlan:
                 "JSON data is missing or invalid",
                 {f"items.{index}.item_type": f"{kind!r} cannot be refunded on this order"},
             )
-    plan.total = _cents(plan.total)
-    plan.tax = _cents(plan.tax)
+    plan.total = _money(order, plan.total)
+    plan.tax = _money(order, plan.tax)
     left = order.total_inc_tax - order.refunded_total
     if plan.total > left:
         raise _Rejected(
             "The refund amount exceeds the amount paid and not yet refunded",
-            {"items": f"total {plan.total} exceeds the {_cents(left)} left to refund"},
+            {"items": f"total {plan.total} exceeds the {_money(order, left)} left to refund"},
         )
     return plan
 
@@ -239,10 +247,10 @@ def _payments(order: Order, body: dict[str, Any], expected: Decimal) -> list[dic
                 {f"payments.{index}.provider_id": f"must be one of {', '.join(sorted(providers))}"},
             )
         total += amount
-    if _cents(total) != expected:
+    if _money(order, total) != expected:
         raise _Rejected(
             "The payment amount does not match the refund amount",
-            {"payments": f"payments add up to {_cents(total)}, the refund is {expected}"},
+            {"payments": f"payments add up to {_money(order, total)}, the refund is {expected}"},
         )
     return payments
 
@@ -255,12 +263,12 @@ def _override(body: dict[str, Any], plan: RefundPlan, order: Order) -> bool:
     tax = parse_money(override.get("total_tax", 0), allow_string=False) if isinstance(override, dict) else None
     if total is None or total < 0 or tax is None:
         raise _Rejected("JSON data is missing or invalid", {"merchant_calculated_override": "needs total_amount"})
-    if _cents(total) > order.total_inc_tax - order.refunded_total:
+    if _money(order, total) > order.total_inc_tax - order.refunded_total:
         raise _Rejected(
             "The refund amount exceeds the amount paid and not yet refunded",
             {"merchant_calculated_override.total_amount": "exceeds the amount left to refund"},
         )
-    plan.total, plan.tax = _cents(total), _cents(tax)
+    plan.total, plan.tax = _money(order, total), _money(order, tax)
     return True
 
 
@@ -298,7 +306,7 @@ def create_refund(store: BigCommerceStore, order: Order, body: Any) -> dict[str,
             {
                 "id": store.next_id("refund_payment"),
                 "provider_id": payment["provider_id"],
-                "amount": _cents(parse_money(payment["amount"], allow_string=False) or _ZERO),
+                "amount": _money(order, parse_money(payment["amount"], allow_string=False) or _ZERO),
                 "offline": bool(payment.get("offline", False)),
                 "is_declined": False,
                 "declined_message": "",

@@ -9,7 +9,7 @@ so the store never shows a Shipped order without shipments.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sandbox.bigcommerce.catalog_records import product_record, variant_record
 from sandbox.bigcommerce.orders_render import billing_address
@@ -17,11 +17,11 @@ from sandbox.bigcommerce.refunds import create_refund, plan_refund
 from sandbox.bigcommerce.settings import DEFAULT_LOCATION_ID
 from sandbox.bigcommerce.shipments import create_shipment
 from sandbox.bigcommerce.store import BigCommerceStore, Order, OrderLine, ShippingAddress
+from sandbox.minor_units import round_to
 from sandbox.seed import SANDBOX_EPOCH, SeedOrder, World
 
 __all__ = ["seed_store"]
 
-_CENT = Decimal("0.01")
 _SHIPPING_TAX_RATE = Decimal("0.08")
 _SHIPPED_STATUSES = frozenset({2, 10})
 
@@ -41,7 +41,7 @@ def seed_store(store: BigCommerceStore, world: World) -> None:
         )
         store.set_offer_owner(product.bc_variant_id, "mirakl")
     for seed in world.orders:
-        _add_order(store, seed)
+        _add_order(store, seed, world.config.currency)
 
 
 def _default_location() -> dict[str, object]:
@@ -71,7 +71,7 @@ def _add_single_variant_product(
     store.add_product(product, [variant])
 
 
-def _add_order(store: BigCommerceStore, seed: SeedOrder) -> None:
+def _add_order(store: BigCommerceStore, seed: SeedOrder, store_currency: str) -> None:
     address_id = store.next_id("order_address")
     shipping_ex = seed.shipping_cost_ex_tax
     order = Order(
@@ -90,6 +90,9 @@ def _add_order(store: BigCommerceStore, seed: SeedOrder) -> None:
             seed.country_iso2,
             seed.email,
         ),
+        default_currency_code=seed.currency,
+        currency_code=seed.display_currency,
+        store_default_currency_code=store_currency,
     )
     order.addresses.append(
         ShippingAddress(
@@ -104,7 +107,7 @@ def _add_order(store: BigCommerceStore, seed: SeedOrder) -> None:
             country_iso2=seed.country_iso2,
             email=seed.email,
             cost_ex_tax=shipping_ex,
-            cost_inc_tax=(shipping_ex * (1 + _SHIPPING_TAX_RATE)).quantize(_CENT, rounding=ROUND_HALF_UP),
+            cost_inc_tax=round_to(shipping_ex * (1 + _SHIPPING_TAX_RATE), store_currency),
         )
     )
     for line in seed.lines:
@@ -118,8 +121,9 @@ def _add_order(store: BigCommerceStore, seed: SeedOrder) -> None:
                 name=line.name,
                 quantity=line.quantity,
                 price_ex_tax=line.price_ex_tax,
-                price_inc_tax=(line.price_ex_tax * (1 + line.tax_rate)).quantize(_CENT, rounding=ROUND_HALF_UP),
+                price_inc_tax=round_to(line.price_ex_tax * (1 + line.tax_rate), store_currency),
                 order_address_id=address_id,
+                discount=line.discount,
             )
         )
     store.add_order(order)

@@ -42,6 +42,7 @@ class OrderLine:
     order_address_id: int
     quantity_shipped: int = 0
     quantity_refunded: int = 0
+    discount: Decimal = ZERO  # applied_discounts total: off the tax-included total, the tax stays as charged
 
     @property
     def price_tax(self) -> Decimal:
@@ -54,6 +55,12 @@ class OrderLine:
     @property
     def total_inc_tax(self) -> Decimal:
         return self.price_inc_tax * self.quantity
+
+    @property
+    def discounted_total_inc_tax(self) -> Decimal:
+        """`orders.v2.oas2.yml`: "the correct total amount of the line item after deducting all the discounts and
+        including the tax"; in the spec's order-products example 65.23 - 1.59 discount = 63.64, tax unchanged."""
+        return self.total_inc_tax - self.discount
 
 
 @dataclass
@@ -90,6 +97,11 @@ class Order:
     refunded_total: Decimal = ZERO
     payment_method: str = "Credit Card"
     payment_provider_id: str = "braintree"
+    # `orders.v2.oas2.yml` Currency Fields: `default_currency_code` is "the transactional currency the shopper
+    # pays in"; `currency_code` is "the display currency used to present prices to the shopper on the storefront".
+    default_currency_code: str = "USD"
+    currency_code: str = "USD"
+    store_default_currency_code: str = "USD"
 
     @property
     def subtotal_ex_tax(self) -> Decimal:
@@ -109,11 +121,16 @@ class Order:
 
     @property
     def total_ex_tax(self) -> Decimal:
-        return self.subtotal_ex_tax + self.shipping_cost_ex_tax
+        return self.subtotal_ex_tax - self.discount_amount + self.shipping_cost_ex_tax
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return sum((line.discount for line in self.lines), ZERO)
 
     @property
     def total_inc_tax(self) -> Decimal:
-        return self.subtotal_inc_tax + self.shipping_cost_inc_tax
+        """What the shopper paid: the lines after their discounts, plus shipping."""
+        return self.subtotal_inc_tax - self.discount_amount + self.shipping_cost_inc_tax
 
     @property
     def items_total(self) -> int:

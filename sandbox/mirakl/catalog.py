@@ -143,17 +143,21 @@ class OfferBook:
             "state_code": offer.state_code,
             "prices": [
                 {
-                    "origin_price": money(offer.price),
+                    "origin_price": money(offer.price, offer.currency_iso_code),
                     "discount_price": None,
                     "discount_start_date": None,
                     "discount_end_date": None,
                     "volume_prices": [
-                        {"quantity_threshold": 1, "unit_origin_price": money(offer.price), "unit_discount_price": None}
+                        {
+                            "quantity_threshold": 1,
+                            "unit_origin_price": money(offer.price, offer.currency_iso_code),
+                            "unit_discount_price": None,
+                        }
                     ],
                 }
             ],
-            "min_shipping_price": money(offer.min_shipping_price),
-            "min_shipping_price_additional": money(offer.min_shipping_price),
+            "min_shipping_price": money(offer.min_shipping_price, offer.currency_iso_code),
+            "min_shipping_price_additional": money(offer.min_shipping_price, offer.currency_iso_code),
             "min_shipping_zone": "US",
             "min_shipping_type": "STD",
             "leadtime_to_ship": offer.leadtime_to_ship,
@@ -185,8 +189,8 @@ class OfferBook:
                 "deleted": "true",
             }
         shop = self.shops.get(offer.shop_id)
-        price = money(offer.price)
-        shipping = money(offer.min_shipping_price)
+        price = money(offer.price, offer.currency_iso_code)
+        shipping = money(offer.min_shipping_price, offer.currency_iso_code)
         return {
             "offer-id": str(offer.offer_id),
             "product-sku": offer.product_sku,

@@ -17,12 +17,21 @@ from typing import Any
 
 from sandbox.mirakl.catalog import Shop
 from sandbox.mirakl.formats import iso, money, to_millis
-from sandbox.mirakl.orders import Order, OrderLine, Refund, commission_tax, tax_total
+from sandbox.mirakl.orders import Order, OrderLine, Refund, tax_total
 
 __all__ = ["Ledger", "TransactionLine"]
 
 _NAMESPACE = uuid.UUID("6a1f3f4e-0c2b-4d59-9a7e-7b6f0f2f9a11")
 COMMISSION_TYPES = ("COMMISSION_FEE", "COMMISSION_VAT", "REFUND_COMMISSION_FEE", "REFUND_COMMISSION_VAT")
+# What an AUTO_INVOICE bills besides commission. IV01's example (mmp-operator-openapi.json, GET /api/invoices)
+# has detail lines "Commissions of completed orders ..." and "Seller fees on orders ...", and its summary totals
+# `total_subscription_*`, `total_seller_fees_on_orders_*` and `total_seller_penalty_fees_*` beside
+# `total_commissions_*`: one document, several kinds of charge. Each kind: (TL02 fee type, its tax type, label).
+_INVOICED_FEES = (
+    ("SUBSCRIPTION_FEE", "SUBSCRIPTION_VAT", "Subscription fees"),
+    ("SELLER_FEE_ON_ORDER", "SELLER_FEE_ON_ORDER_TAX", "Seller fees on orders"),
+    ("SELLER_PENALTY_FEE", "SELLER_PENALTY_FEE_TAX", "Seller penalty fees"),
+)
 
 
 @dataclass
@@ -99,18 +108,19 @@ class Ledger:
         return str(uuid.uuid5(_NAMESPACE, f"cycle-{shop_id}"))
 
     def add(self, type_: str, amount: Decimal, shop_id: int, when: datetime, **details: Any) -> TransactionLine:
-        amount = money(amount)
-        balance = self._balances.get(shop_id, Decimal("0.00")) + amount
+        shop = self.shops.get(shop_id)
+        currency = details.pop("currency_iso_code", shop.currency_iso_code if shop else "USD")
+        amount = money(amount, currency)
+        balance = self._balances.get(shop_id, Decimal("0")) + amount
         self._balances[shop_id] = balance
         seq = len(self.lines) + 1
-        shop = self.shops.get(shop_id)
         line = TransactionLine(
             seq=seq,
             id=str(uuid.uuid5(_NAMESPACE, f"tl-{seq}")),
             type=type_,
             amount=amount,
             shop_id=shop_id,
-            currency_iso_code=details.pop("currency_iso_code", shop.currency_iso_code if shop else "USD"),
+            currency_iso_code=currency,
             date_created=to_millis(when),
             balance=balance,
             **details,
@@ -164,7 +174,7 @@ class Ledger:
                 "REFUND_ORDER_SHIPPING_AMOUNT_TAX", -tax_total(refund.shipping_taxes), order.shop_id, when, **details
             )
         self.add("REFUND_COMMISSION_FEE", refund.commission_amount, order.shop_id, when, **details)
-        self.add("REFUND_COMMISSION_VAT", commission_tax(refund.commission_amount), order.shop_id, when, **details)
+        self.add("REFUND_COMMISSION_VAT", refund.commission_tax_amount, order.shop_id, when, **details)
 
     def _totals(self, shop_id: int) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
@@ -178,9 +188,9 @@ class Ledger:
         t = self._totals(shop.shop_id)
 
         def total(*types: str) -> Decimal:
-            return money(sum((t.get(name, Decimal("0")) for name in types), Decimal("0")))
+            return money(sum((t.get(name, Decimal("0")) for name in types), Decimal("0")), shop.currency_iso_code)
 
-        to_seller = money(sum(t.values(), Decimal("0")))
+        to_seller = money(sum(t.values(), Decimal("0")), shop.currency_iso_code)
         summary = {
             "total_payable_orders_excl_tax": total("ORDER_AMOUNT", "ORDER_SHIPPING_AMOUNT"),
             "total_payable_orders_incl_tax": total(
@@ -221,16 +231,35 @@ class Ledger:
         }
 
     def invoices(self) -> list[dict[str, Any]]:
-        """One AUTO_INVOICE per shop that owes commission: what the operator bills the seller."""
+        """One AUTO_INVOICE per shop that owes anything: commission plus subscription and other fees.
+
+        The detail lines carry only a description and amounts, as IV01's `details[]` schema has no type field.
+        """
         documents = []
         for shop_id in sorted(self.by_shop):
             shop = self.shops.get(shop_id)
-            t = self._totals(shop_id)
-            fee = -(t.get("COMMISSION_FEE", Decimal("0")) + t.get("REFUND_COMMISSION_FEE", Decimal("0")))
-            vat = -(t.get("COMMISSION_VAT", Decimal("0")) + t.get("REFUND_COMMISSION_VAT", Decimal("0")))
-            if shop is None or (fee == 0 and vat == 0):
+            if shop is None:
                 continue
-            taxes = [{"code": "VAT", "amount": money(vat)}]
+            t = self._totals(shop_id)
+            zero = Decimal("0")
+            charges = [
+                (
+                    "Commissions on debited orders",
+                    -(t.get("COMMISSION_FEE", zero) + t.get("REFUND_COMMISSION_FEE", zero)),
+                    -(t.get("COMMISSION_VAT", zero) + t.get("REFUND_COMMISSION_VAT", zero)),
+                ),
+                *(
+                    (label, -t.get(fee_type, zero), -t.get(tax_type, zero))
+                    for fee_type, tax_type, label in _INVOICED_FEES
+                ),
+            ]
+            charges = [(label, fee, vat) for label, fee, vat in charges if fee or vat]
+            if not charges:
+                continue
+            currency = shop.currency_iso_code
+            fee = sum((c[1] for c in charges), zero)
+            vat = sum((c[2] for c in charges), zero)
+            taxes = [{"code": "VAT", "amount": money(vat, currency)}]
             documents.append(
                 {
                     "invoice_id": len(documents) + 1,
@@ -245,16 +274,17 @@ class Ledger:
                     "shop_corporate_name": shop.shop_name,
                     "shop_model": "MARKETPLACE",
                     "currency_iso_code": shop.currency_iso_code,
-                    "total_amount_excl_taxes": money(fee),
-                    "total_amount_incl_taxes": money(fee + vat),
+                    "total_amount_excl_taxes": money(fee, currency),
+                    "total_amount_incl_taxes": money(fee + vat, currency),
                     "total_taxes": taxes,
                     "details": [
                         {
-                            "description": "Commissions on debited orders",
+                            "description": label,
                             "quantity": 1,
-                            "amount_excl_taxes": money(fee),
-                            "taxes": taxes,
+                            "amount_excl_taxes": money(line_fee, currency),
+                            "taxes": [{"code": "VAT", "amount": money(line_vat, currency)}],
                         }
+                        for label, line_fee, line_vat in charges
                     ],
                     "payment": {"state": "PENDING"},
                     "payment_voucher_number": None,

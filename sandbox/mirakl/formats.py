@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-__all__ = ["CENT", "MiraklJSONResponse", "iso", "money", "parse_date", "to_millis"]
+from sandbox.minor_units import round_to
 
-CENT = Decimal("0.01")
+__all__ = ["MiraklJSONResponse", "iso", "money", "parse_date", "to_millis"]
 
 
-def money(value: Decimal | int | str) -> Decimal:
-    """Round to cents the way Mirakl shows amounts (half up)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+def money(value: Decimal | int | str, currency: str) -> Decimal:
+    """Round half up to the currency's minor unit (a yen, a cent, a fils), the way Mirakl shows amounts."""
+    return round_to(value, currency)
 
 
 def to_millis(moment: datetime) -> datetime:

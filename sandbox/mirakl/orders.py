@@ -45,19 +45,19 @@ def tax_total(taxes: list[Tax]) -> Decimal:
     return sum((Decimal(t["amount"]) for t in taxes), Decimal("0"))
 
 
-def commission_tax(commission: Decimal) -> Decimal:
-    return money(commission * COMMISSION_TAX_RATE / 100)
+def commission_tax(commission: Decimal, currency: str) -> Decimal:
+    return money(commission * COMMISSION_TAX_RATE / 100, currency)
 
 
 def _commission_taxes(amount: Decimal) -> list[Tax]:
     return [{"code": COMMISSION_TAX_CODE, "amount": amount, "rate": COMMISSION_TAX_RATE}]
 
 
-def _render_taxes(taxes: list[Tax]) -> list[Tax]:
+def _render_taxes(taxes: list[Tax], currency: str) -> list[Tax]:
     return [
         {
             "code": t["code"],
-            "amount": money(t["amount"]),
+            "amount": money(t["amount"], currency),
             "rate": t.get("rate"),
             "tax_calculation_rule": "PROPORTIONAL_TO_AMOUNT",
         }
@@ -79,20 +79,21 @@ class Refund:
     reason_code: str
     commission_amount: Decimal
     created_date: datetime
+    currency: str  # the order's: every amount above is in its minor unit
     state: str = "WAITING_REFUND_PAYMENT"
     transaction_number: str | None = None
     transaction_date: datetime | None = None
 
     @property
     def commission_tax_amount(self) -> Decimal:
-        return commission_tax(self.commission_amount)
+        return commission_tax(self.commission_amount, self.currency)
 
     def payable(self, tax_mode: str) -> Decimal:
         """What the operator pays back: PA12's amount and PA02's expected amount."""
         base = self.amount + self.shipping_amount
         if tax_mode == "TAX_EXCLUDED":
             base += tax_total(self.taxes) + tax_total(self.shipping_taxes)
-        return money(base)
+        return money(base, self.currency)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,8 +110,8 @@ class Refund:
             "commission_tax_amount": self.commission_tax_amount,
             "commission_taxes": _commission_taxes(self.commission_tax_amount),
             "commission_total_amount": self.commission_amount + self.commission_tax_amount,
-            "taxes": _render_taxes(self.taxes),
-            "shipping_taxes": _render_taxes(self.shipping_taxes),
+            "taxes": _render_taxes(self.taxes, self.currency),
+            "shipping_taxes": _render_taxes(self.shipping_taxes, self.currency),
             "transaction_number": self.transaction_number,
             "transaction_date": iso(self.transaction_date),
         }
@@ -127,9 +128,10 @@ class Cancelation:
     reason_code: str
     commission_amount: Decimal
     created_date: datetime
+    currency: str
 
     def to_json(self) -> dict[str, Any]:
-        commission_tax_amount = commission_tax(self.commission_amount)
+        commission_tax_amount = commission_tax(self.commission_amount, self.currency)
         return {
             "id": self.cancelation_id,
             "created_date": iso(self.created_date),
@@ -140,8 +142,8 @@ class Cancelation:
             "commission_amount": self.commission_amount,
             "commission_taxes": _commission_taxes(commission_tax_amount),
             "commission_total_amount": self.commission_amount + commission_tax_amount,
-            "taxes": _render_taxes(self.taxes),
-            "shipping_taxes": _render_taxes(self.shipping_taxes),
+            "taxes": _render_taxes(self.taxes, self.currency),
+            "shipping_taxes": _render_taxes(self.shipping_taxes, self.currency),
         }
 
 
@@ -163,6 +165,7 @@ class OrderLine:
     state: str
     created_date: datetime
     last_updated_date: datetime
+    currency: str  # the order's (the shop's) currency: amounts are rounded to its minor unit
     state_reason_code: str | None = None
     debited_date: datetime | None = None
     shipped_date: datetime | None = None
@@ -172,7 +175,7 @@ class OrderLine:
 
     @property
     def commission_tax_amount(self) -> Decimal:
-        return commission_tax(self.commission_fee)
+        return commission_tax(self.commission_fee, self.currency)
 
     @property
     def cancelled_amount(self) -> Decimal:
@@ -189,12 +192,12 @@ class OrderLine:
     def debitable(self, tax_mode: str) -> Decimal:
         """What PA11 asks the operator to debit for this line (0 once refused or cancelled)."""
         if self.state in CLOSED_LINE_STATES:
-            return Decimal("0.00")
+            return money(0, self.currency)
         amount = self.total_price
         if tax_mode == "TAX_EXCLUDED":
             cancelled_taxes = sum((tax_total(c.taxes) + tax_total(c.shipping_taxes) for c in self.cancelations), 0)
             amount += tax_total(self.taxes) + tax_total(self.shipping_taxes) - cancelled_taxes
-        return money(amount)
+        return money(amount, self.currency)
 
     def refundable(self) -> tuple[Decimal, Decimal]:
         """(goods, shipping) still refundable on this line."""
@@ -230,8 +233,8 @@ class OrderLine:
             "price_additional_info": None,
             "shipping_price": self.shipping_price,
             "total_price": self.total_price,
-            "taxes": _render_taxes(self.taxes),
-            "shipping_taxes": _render_taxes(self.shipping_taxes),
+            "taxes": _render_taxes(self.taxes, self.currency),
+            "shipping_taxes": _render_taxes(self.shipping_taxes, self.currency),
             "commission_fee": self.commission_fee,
             "commission_rate_vat": COMMISSION_TAX_RATE,
             "commission_vat": self.commission_tax_amount,
@@ -290,7 +293,9 @@ class Order:
         return next((line for line in self.lines if line.order_line_id == order_line_id), None)
 
     def debitable(self) -> Decimal:
-        return money(sum((line.debitable(self.order_tax_mode) for line in self.lines), Decimal("0")))
+        return money(
+            sum((line.debitable(self.order_tax_mode) for line in self.lines), Decimal("0")), self.currency_iso_code
+        )
 
     @property
     def open_lines(self) -> list[OrderLine]:
@@ -304,7 +309,10 @@ def _order_taxes(order: Order) -> list[dict[str, Any]]:
         for tax in [*line.taxes, *line.shipping_taxes]:
             totals[tax["code"]] = totals.get(tax["code"], Decimal("0")) + Decimal(tax["amount"])
             rates[tax["code"]] = tax.get("rate")
-    return [{"code": code, "rate": rates[code], "total_amount": money(total)} for code, total in totals.items()]
+    return [
+        {"code": code, "rate": rates[code], "total_amount": money(total, order.currency_iso_code)}
+        for code, total in totals.items()
+    ]
 
 
 def render_order(order: Order) -> dict[str, Any]:

@@ -55,15 +55,15 @@ def _millis(moment: datetime) -> int:
     return int(to_millis(moment).timestamp() * 1000)
 
 
-def _taxes(given: list[TaxIn] | None) -> list[Tax]:
-    return [{"code": t.code, "amount": money(t.amount or ZERO), "rate": t.rate} for t in given or []]
+def _taxes(given: list[TaxIn] | None, currency: str) -> list[Tax]:
+    return [{"code": t.code, "amount": money(t.amount or ZERO, currency), "rate": t.rate} for t in given or []]
 
 
-def _share(taxes: list[Tax], part: Decimal, whole: Decimal) -> list[Tax]:
+def _share(taxes: list[Tax], part: Decimal, whole: Decimal, currency: str) -> list[Tax]:
     """Taxes for `part` of an amount, proportional to the line's taxes on `whole` (PROPORTIONAL_TO_AMOUNT)."""
     if whole == 0:
-        return [{**t, "amount": Decimal("0.00")} for t in taxes]
-    return [{**t, "amount": money(Decimal(t["amount"]) * part / whole)} for t in taxes]
+        return [{**t, "amount": money(0, currency)} for t in taxes]
+    return [{**t, "amount": money(Decimal(t["amount"]) * part / whole, currency)} for t in taxes]
 
 
 def _reason_codes(reason_type: str) -> set[str]:
@@ -200,7 +200,7 @@ class OrderBook:
         # (SH02_Response_200_Orders.selected_shipping_type, one per future order).
         by_shop: dict[tuple[int, str], list[tuple[int, Any]]] = {}
         for position, line_in in enumerate(request.offers):
-            if money(line_in.offer_price * line_in.quantity) != money(line_in.price):
+            if line_in.offer_price * line_in.quantity != line_in.price:
                 raise MiraklError(400, f"Error with field offers[{position}].price. It must be offer_price * quantity.")
             for tax in [*line_in.taxes, *line_in.shipping_taxes]:
                 if tax.amount is None:
@@ -241,7 +241,8 @@ class OrderBook:
             offer = self.offers.offers[line_in.offer_id]
             offer.quantity -= line_in.quantity
             self.offers.touch(offer, now)
-            price, shipping = money(line_in.price), money(line_in.shipping_price)
+            currency = shop.currency_iso_code
+            price, shipping = money(line_in.price, currency), money(line_in.shipping_price, currency)
             line = OrderLine(
                 order_line_id=line_in.order_line_id or f"{order_id}-{index}",
                 index=index,
@@ -249,16 +250,17 @@ class OrderBook:
                 offer_sku=offer.shop_sku,
                 product_sku=offer.product_sku,
                 quantity=line_in.quantity,
-                price_unit=money(line_in.offer_price),
+                price_unit=money(line_in.offer_price, currency),
                 price=price,
                 shipping_price=shipping,
-                taxes=_taxes(line_in.taxes),
-                shipping_taxes=_taxes(line_in.shipping_taxes),
+                taxes=_taxes(line_in.taxes, currency),
+                shipping_taxes=_taxes(line_in.shipping_taxes, currency),
                 commission_rate=shop.commission_rate,
-                commission_fee=money((price + shipping) * shop.commission_rate / 100),
+                commission_fee=money((price + shipping) * shop.commission_rate / 100, currency),
                 state="STAGING",
                 created_date=now,
                 last_updated_date=now,
+                currency=currency,
                 additional_fields=line_in.order_line_additional_fields,
             )
             lines.append(line)
@@ -383,10 +385,10 @@ class OrderBook:
             if item.payment_status == "OK":
                 if item.amount is None:
                     raise MiraklError(400, "Error with field orders.amount. It is required when payment_status is OK.")
-                if money(item.amount) != order.debitable():
+                if money(item.amount, order.currency_iso_code) != order.debitable():
                     raise MiraklError(
                         400,
-                        f"The amount {money(item.amount)} does not match the debitable amount "
+                        f"The amount {item.amount} does not match the debitable amount "
                         f"{order.debitable()} of order {order.order_id}",
                     )
         for item, order in zip(items, orders, strict=True):
@@ -450,20 +452,26 @@ class OrderBook:
         self, line: OrderLine, amount: Decimal, shipping: Decimal, reason: str, now: datetime, given: Any = None
     ) -> Cancelation:
         self._next_cancelation += 1
+        currency = line.currency
         cancelation = Cancelation(
             cancelation_id=str(self._next_cancelation),
-            amount=money(amount),
-            shipping_amount=money(shipping),
-            taxes=_taxes(given.taxes) if given and given.taxes is not None else _share(line.taxes, amount, line.price),
+            amount=money(amount, currency),
+            shipping_amount=money(shipping, currency),
+            taxes=(
+                _taxes(given.taxes, currency)
+                if given and given.taxes is not None
+                else _share(line.taxes, amount, line.price, currency)
+            ),
             shipping_taxes=(
-                _taxes(given.shipping_taxes)
+                _taxes(given.shipping_taxes, currency)
                 if given and given.shipping_taxes is not None
-                else _share(line.shipping_taxes, shipping, line.shipping_price)
+                else _share(line.shipping_taxes, shipping, line.shipping_price, currency)
             ),
             quantity=given.quantity if given else line.quantity,
             reason_code=reason,
-            commission_amount=money((amount + shipping) * line.commission_rate / 100),
+            commission_amount=money((amount + shipping) * line.commission_rate / 100, currency),
             created_date=to_millis(now),
+            currency=currency,
         )
         line.cancelations.append(cancelation)
         line.last_updated_date = to_millis(now)
@@ -515,19 +523,21 @@ class OrderBook:
             if entry.reason_code not in allowed:
                 raise MiraklError(400, f"The reason code {entry.reason_code} is not a REFUND reason")
             goods, shipping = pending.get(line.order_line_id, line.refundable())
-            if money(entry.amount) > goods or money(entry.shipping_amount) > shipping:
+            amount, shipping_amount = money(entry.amount, line.currency), money(entry.shipping_amount, line.currency)
+            if amount > goods or shipping_amount > shipping:
                 raise MiraklError(
                     400,
                     f"The refund exceeds the refundable amount of order line {line.order_line_id} "
                     f"(amount {goods}, shipping {shipping})",
                 )
-            pending[line.order_line_id] = (goods - money(entry.amount), shipping - money(entry.shipping_amount))
+            pending[line.order_line_id] = (goods - amount, shipping - shipping_amount)
             targets.append((order, line, entry))
         order_refund_id = str(uuid.uuid5(_NAMESPACE, f"order-refund-{self._next_refund}"))
         created = []
         for order, line, entry in targets:
             self._next_refund += 1
-            amount, shipping = money(entry.amount), money(entry.shipping_amount)
+            currency = line.currency
+            amount, shipping = money(entry.amount, currency), money(entry.shipping_amount, currency)
             refund = Refund(
                 refund_id=str(self._next_refund),
                 order_refund_id=order_refund_id,
@@ -535,16 +545,21 @@ class OrderBook:
                 order_line_id=line.order_line_id,
                 amount=amount,
                 shipping_amount=shipping,
-                taxes=_taxes(entry.taxes) if entry.taxes is not None else _share(line.taxes, amount, line.price),
+                taxes=(
+                    _taxes(entry.taxes, currency)
+                    if entry.taxes is not None
+                    else _share(line.taxes, amount, line.price, currency)
+                ),
                 shipping_taxes=(
-                    _taxes(entry.shipping_taxes)
+                    _taxes(entry.shipping_taxes, currency)
                     if entry.shipping_taxes is not None
-                    else _share(line.shipping_taxes, shipping, line.shipping_price)
+                    else _share(line.shipping_taxes, shipping, line.shipping_price, currency)
                 ),
                 quantity=entry.quantity or 0,
                 reason_code=entry.reason_code,
-                commission_amount=money((amount + shipping) * line.commission_rate / 100),
+                commission_amount=money((amount + shipping) * line.commission_rate / 100, currency),
                 created_date=to_millis(now),
+                currency=currency,
             )
             line.refunds.append(refund)
             line.last_updated_date = to_millis(now)
@@ -570,8 +585,9 @@ class OrderBook:
             waiting = [r for r in line.refunds if r.state == "WAITING_REFUND_PAYMENT"]
             if not waiting:
                 raise MiraklError(400, f"No refund of order line {line.order_line_id} is waiting for payment")
-            total = money(sum((r.payable(order.order_tax_mode) for r in waiting), ZERO))
-            if line_item.payment_status == "OK" and (line_item.amount is None or money(line_item.amount) != total):
+            total = money(sum((r.payable(order.order_tax_mode) for r in waiting), ZERO), order.currency_iso_code)
+            paid = None if line_item.amount is None else money(line_item.amount, order.currency_iso_code)
+            if line_item.payment_status == "OK" and paid != total:
                 raise MiraklError(400, f"The amount does not match the refundable amount {total}")
             plan.extend((r, line_item.payment_status, line_item) for r in waiting)
         for refund, status, item in plan:
@@ -597,7 +613,7 @@ class OrderBook:
             )
         if status == "OK":
             expected = refund.payable(order.order_tax_mode)
-            if amount is None or money(amount) != expected:
+            if amount is None or money(amount, order.currency_iso_code) != expected:
                 raise MiraklError(
                     400, f"The amount {amount} does not match the amount {expected} of refund {refund.refund_id}"
                 )

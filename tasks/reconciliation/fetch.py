@@ -25,6 +25,7 @@ from tasks.reconciliation.frames import (
     cycles_frame,
     frame,
     invoices_frame,
+    order_currency,
     transaction_rows,
 )
 from tasks.reconciliation.reconcile import BC_LINE_COLUMNS, BC_REFUND_COLUMNS
@@ -102,15 +103,20 @@ async def fetch_bigcommerce_side(
                 return [], [], None  # its Mirakl lines stay unmatched: missing in BigCommerce
             products = await rt.bigcommerce.list_order_products(order_id)
             refunds = await rt.bigcommerce.list_order_refunds(order_id)
-        currency = order.currency_code or ""
-        lines = bc_line_rows(order, products, by_order.get(order_id, []), (start, end))
-        product_ids = {int(row["bc_order_product_id"]) for row in lines}  # type: ignore[call-overload]
-        return lines, bc_refund_rows(refunds, product_ids, currency, (start, end)), currency
+        currency = order_currency(order)
+        lines = bc_line_rows(order, products, by_order.get(order_id, []), (start, end), rt.config.currency)
+        mapped = {int(row["bc_order_product_id"]) for row in lines}  # type: ignore[call-overload]
+        marketplace = {p.id: p for p in products if p.id in mapped}
+        refunded = bc_refund_rows(refunds, marketplace, currency, (start, end), rt.config.currency)
+        return lines, refunded, currency
 
     results = await asyncio.gather(*(read(order_id) for order_id in sorted(by_order)))
     line_rows = [row for lines, _, _ in results for row in lines]
     refund_rows = [row for _, refunds, _ in results for row in refunds]
+    # Every order read, its transactional currency "" when missing: the gate refuses both a foreign and a missing one.
     currencies = {
-        order_id: currency for order_id, (_, _, currency) in zip(sorted(by_order), results, strict=True) if currency
+        order_id: currency
+        for order_id, (_, _, currency) in zip(sorted(by_order), results, strict=True)
+        if currency is not None
     }
     return BigCommerceSide(frame(line_rows, BC_LINE_COLUMNS), frame(refund_rows, BC_REFUND_COLUMNS), currencies)

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 import pandas as pd
 
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.bigcommerce.models import OrderProduct, Refund
 from connectors.mirakl.models import BillingCycle, Invoice, Transaction
-from connectors.money import to_minor
+from connectors.money import UnknownCurrencyError, check_currency, to_minor
 from connectors.state import OrderLineMapping
+from tasks.paid import line_tax, paid_ex_tax, paid_inc_tax, transactional_currency
 from tasks.reconciliation.reconcile import CYCLE_COLUMNS, INVOICE_COLUMNS
 
 __all__ = [
@@ -76,14 +78,32 @@ def transaction_rows(page: Iterable[Transaction], day_end: datetime, currency: s
     return rows
 
 
+def order_currency(order: BcOrder) -> str:
+    """The currency the shopper paid in (`default_currency_code`), "" when missing: the gate then stops the run."""
+    return transactional_currency(order) or ""
+
+
+def _minor_unit_currency(currency: str, store_currency: str) -> str:
+    """The currency whose minor unit converts the amounts: the row's own, or the store's when the row's code is
+    unknown (that row fails the gate's currency check anyway, so no conclusion is drawn from it)."""
+    try:
+        return check_currency(currency)
+    except UnknownCurrencyError:
+        return store_currency
+
+
 def bc_line_rows(
     order: BcOrder,
     products: Iterable[OrderProduct],
     mappings: Iterable[OrderLineMapping],
     period: tuple[datetime, datetime],
+    store_currency: str,
 ) -> list[dict[str, object]]:
-    """The order's marketplace lines (those in the order map), gross excl. tax and tax, in minor units."""
-    currency = order.currency_code or ""
+    """The order's marketplace lines (those in the order map), in minor units, on OR01's basis: goods after
+    discounts excl. tax and the tax as charged, in the transactional currency (`tasks.paid`), so a discounted
+    line compares like with like against Mirakl's ORDER_AMOUNT and ORDER_AMOUNT_TAX."""
+    currency = order_currency(order)
+    unit = _minor_unit_currency(currency, store_currency)
     by_id = {product.id: product for product in products}
     created = order.date_created
     in_period = created is not None and period[0] <= created < period[1]
@@ -100,8 +120,8 @@ def bc_line_rows(
                 "mirakl_order_id": mapping.mirakl_order_id,
                 "shop_id": mapping.shop_id,
                 "currency": currency,
-                "bc_amount": to_minor(product.total_ex_tax, currency),
-                "bc_tax": to_minor(product.total_inc_tax - product.total_ex_tax, currency),
+                "bc_amount": to_minor(paid_ex_tax(product), unit),
+                "bc_tax": to_minor(line_tax(product), unit),
                 "in_period": in_period,
             }
         )
@@ -109,22 +129,37 @@ def bc_line_rows(
 
 
 def bc_refund_rows(
-    refunds: Iterable[Refund], product_ids: set[int], currency: str, period: tuple[datetime, datetime]
+    refunds: Iterable[Refund],
+    products: Mapping[int, OrderProduct],
+    currency: str,
+    period: tuple[datetime, datetime],
+    store_currency: str,
 ) -> list[dict[str, object]]:
-    """Refunded amounts (tax included) of marketplace lines, for refunds created inside the period."""
+    """Refunded amounts (tax included) of the marketplace lines in `products`, for refunds created in the period.
+
+    A PRODUCT item is refunded by quantity: `orders.v3.yml` (`Amount` schema) says the amount "becomes
+    irrelevant when you select PRODUCT", and the refund read example answers `requested_amount: null`. So it is
+    valued as BigCommerce values it: the quantity's share of what the customer paid for the line (discounts off,
+    tax in, `tasks.paid.paid_inc_tax`), plus the item's (negative) adjustments.
+    """
+    unit = _minor_unit_currency(currency, store_currency)
     rows = []
     for refund in refunds:
         if refund.created is not None and not period[0] <= refund.created < period[1]:
             continue
         for item in refund.items:
-            if item.item_type == "PRODUCT" and item.item_id in product_ids and item.requested_amount is not None:
-                rows.append(
-                    {
-                        "bc_order_id": refund.order_id,
-                        "bc_order_product_id": item.item_id,
-                        "amount": to_minor(item.requested_amount, currency),
-                    }
-                )
+            product = products.get(item.item_id) if item.item_type == "PRODUCT" else None
+            if product is None or not product.quantity:
+                continue
+            paid = paid_inc_tax(product) * (item.quantity or 0) / product.quantity
+            value = paid + sum((adjustment.amount for adjustment in item.adjustments), Decimal(0))
+            rows.append(
+                {
+                    "bc_order_id": refund.order_id,
+                    "bc_order_product_id": item.item_id,
+                    "amount": to_minor(max(value, Decimal(0)), unit),
+                }
+            )
     return rows
 
 
@@ -142,13 +177,13 @@ def cycles_frame(cycles: Iterable[BillingCycle], currency: str) -> pd.DataFrame:
 
 
 def invoices_frame(invoices: Iterable[Invoice], currency: str) -> pd.DataFrame:
-    """IV01 commission documents (AUTO_INVOICE): what the operator billed each seller, excl. tax."""
+    """IV01 AUTO_INVOICE documents: what the operator billed each seller, excl. tax (commission and fees)."""
     rows = [
         {
             "invoice_id": str(doc.invoice_id if doc.invoice_id is not None else doc.id),
             "shop_id": doc.shop_id,
             "currency": doc.currency_iso_code or "",
-            "commission": to_minor(doc.total_amount_excl_taxes, doc.currency_iso_code or currency),
+            "invoiced": to_minor(doc.total_amount_excl_taxes, doc.currency_iso_code or currency),
         }
         for doc in invoices
         if doc.type in (None, "AUTO_INVOICE")

@@ -24,6 +24,7 @@ __all__ = [
     "BC_REFUND_COLUMNS",
     "CLASSES",
     "CYCLE_COLUMNS",
+    "INVOICED_FEES",
     "INVOICE_COLUMNS",
     "LINE_TYPES",
     "ROUNDING_TOLERANCE",
@@ -88,6 +89,19 @@ ADJUSTMENT_TYPES = frozenset(
 )
 _PAYOUT_TYPE = "PAYMENT"  # the payout itself, not something that makes it up
 
+# What an IV01 AUTO_INVOICE bills a seller, excl. tax, classified by TL02 transaction type. IV01's `details[]`
+# carry only `description`, `quantity`, `amount_excl_taxes` and `taxes` (mmp-operator-openapi.json, GET
+# /api/invoices): no line type. Its example shows one document holding "Commissions of completed orders ..."
+# and "Seller fees on orders ..." lines, and a summary with `total_subscription_*`, `total_seller_fees_on_orders_*`
+# and `total_seller_penalty_fees_*` beside `total_commissions_*`. So the total is never read as commission alone:
+# TL02's typed lines say which part is commission and which part is each fee.
+_INVOICED_COMMISSION = ("COMMISSION_FEE", "REFUND_COMMISSION_FEE")
+INVOICED_FEES: dict[str, str] = {
+    "SUBSCRIPTION_FEE": "subscription",
+    "SELLER_FEE_ON_ORDER": "seller_fees_on_orders",
+    "SELLER_PENALTY_FEE": "seller_penalty_fees",
+}
+
 TRANSACTION_COLUMNS = (
     "transaction_id",
     "type",
@@ -111,7 +125,7 @@ BC_LINE_COLUMNS = (
 )
 BC_REFUND_COLUMNS = ("bc_order_id", "bc_order_product_id", "amount")
 CYCLE_COLUMNS = ("cycle_id", "shop_id", "currency", "payout")
-INVOICE_COLUMNS = ("invoice_id", "shop_id", "currency", "commission")
+INVOICE_COLUMNS = ("invoice_id", "shop_id", "currency", "invoiced")
 
 _EXCEPTION_COLUMNS = [
     "class",
@@ -139,7 +153,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "commission_tax": ("Mirakl COMMISSION_VAT", "commission tax rate x commission"),
     "transaction": ("Mirakl line amount", "nothing it belongs to"),
     "payout": ("expected payout from TL02", "SBC11 amount_transferred_to_seller"),
-    "invoice": ("commission booked in TL02", "IV01 commission invoiced"),
+    "invoice": ("commission + fees booked in TL02", "IV01 AUTO_INVOICE total excl. tax"),
 }
 
 
@@ -166,10 +180,15 @@ class Reconciliation:
     sellers: pd.DataFrame
     cycles: pd.DataFrame
     totals: pd.DataFrame
+    invoices: pd.DataFrame = field(default_factory=pd.DataFrame)  # per shop: commission, each fee, invoiced
 
     @property
     def balanced(self) -> bool:
-        return bool((self.totals["unexplained"] == 0).all())
+        """True only when every difference is rounding: the totals prove each delta is listed (`unexplained` 0)
+        and no listed delta belongs to any class but `rounding`. A classified gap is explained, not balanced."""
+        listed = bool((self.totals["unexplained"] == 0).all())
+        gaps = (self.exceptions["class"] != "rounding") & (self.exceptions["delta"] != 0)
+        return listed and not bool(gaps.any())
 
     def class_counts(self) -> dict[str, int]:
         counts = self.exceptions["class"].value_counts()
@@ -191,8 +210,9 @@ def reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     cycles = _cycle_table(tx, inputs.cycles) if inputs.cycles is not None else _empty_cycles()
     if inputs.cycles is not None:
         parts.append(_payout_exceptions(cycles))
+    invoices = _invoice_table(tx, inputs.invoices) if inputs.invoices is not None else pd.DataFrame()
     if inputs.invoices is not None:
-        parts.append(_invoice_exceptions(tx, inputs.invoices))
+        parts.append(_invoice_exceptions(invoices))
     exceptions = _sorted_exceptions(pd.concat([p for p in parts if len(p)] or [_empty_exceptions()]))
     lines = _with_status(lines, exceptions)
     return Reconciliation(
@@ -200,7 +220,8 @@ def reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         exceptions=exceptions,
         sellers=_seller_table(lines, exceptions),
         cycles=cycles,
-        totals=_totals(lines, exceptions, cycles, tx, inputs),
+        totals=_totals(lines, exceptions, cycles, invoices, inputs),
+        invoices=invoices,
     )
 
 
@@ -422,13 +443,32 @@ def _payout_exceptions(cycles: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _invoice_exceptions(tx: pd.DataFrame, invoices: pd.DataFrame) -> pd.DataFrame:
-    """Commission net of refunded commission, excl. tax, per shop: TL02 against IV01."""
-    commission = tx[tx["type"].isin(["COMMISSION_FEE", "REFUND_COMMISSION_FEE"])]
-    booked = (-commission.groupby(["shop_id", "currency"])["amount"].sum()).rename("booked")
-    invoiced = invoices.groupby(["shop_id", "currency"])["commission"].sum().rename("invoiced")
-    table = pd.concat([booked, invoiced], axis=1).fillna(0).astype("int64").reset_index()
-    delta = table["booked"] - table["invoiced"]
+def _invoice_table(tx: pd.DataFrame, invoices: pd.DataFrame) -> pd.DataFrame:
+    """Per shop: commission net of refunded commission and each invoiced fee, excl. tax, as TL02 booked them
+    (seller debits, so signs turn positive), beside IV01's AUTO_INVOICE total; `booked` = commission + fees."""
+    kinds = {**dict.fromkeys(_INVOICED_COMMISSION, "commission"), **INVOICED_FEES}
+    billed = tx[tx["type"].isin(kinds.keys())]
+    billed = billed.assign(kind=billed["type"].map(kinds), billed=-billed["amount"].astype("int64"))
+    columns = ["commission", *INVOICED_FEES.values()]
+    booked = (
+        billed.groupby(["shop_id", "currency", "kind"])["billed"]
+        .sum()
+        .unstack("kind", fill_value=0)
+        .reindex(columns=columns, fill_value=0)
+    )
+    invoiced = invoices.groupby(["shop_id", "currency"])["invoiced"].sum()
+    table = booked.join(invoiced, how="outer").fillna(0).astype("int64")
+    table["fees"] = table[list(INVOICED_FEES.values())].sum(axis=1)
+    table["booked"] = table["commission"] + table["fees"]
+    table["delta"] = table["booked"] - table["invoiced"]
+    table = table.reset_index()
+    table["shop_id"] = table["shop_id"].astype("Int64")
+    return table.sort_values(["shop_id", "currency"]).reset_index(drop=True)
+
+
+def _invoice_exceptions(table: pd.DataFrame) -> pd.DataFrame:
+    """TL02's commission + fees against IV01's total, per shop: a fee is never mistaken for commission."""
+    delta = table["delta"]
     keep = delta != 0
     return pd.DataFrame(
         {
@@ -466,7 +506,7 @@ def _totals(
     lines: pd.DataFrame,
     exceptions: pd.DataFrame,
     cycles: pd.DataFrame,
-    tx: pd.DataFrame,
+    invoices: pd.DataFrame,
     inputs: ReconciliationInputs,
 ) -> pd.DataFrame:
     """Per field: left and right totals over the compared population, and how much of the gap is explained."""
@@ -490,8 +530,7 @@ def _totals(
     if inputs.cycles is not None:
         pairs["payout"] = (cycles["expected_payout"].sum(), cycles["sbc11_payout"].sum())
     if inputs.invoices is not None:
-        commission = tx[tx["type"].isin(["COMMISSION_FEE", "REFUND_COMMISSION_FEE"])]
-        pairs["invoice"] = (-commission["amount"].sum(), inputs.invoices["commission"].sum())
+        pairs["invoice"] = (invoices["booked"].sum(), invoices["invoiced"].sum())
     explained = exceptions.groupby("field")["delta"].sum()
     rows = []
     for name, (left, right) in pairs.items():

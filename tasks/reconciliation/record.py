@@ -20,13 +20,14 @@ from connectors.state import replace_reconciliation_run
 from expectations import CircuitBreakerTripped
 from tasks.quality import gate_and_quarantine
 from tasks.reconciliation.export import write_csv_export
-from tasks.reconciliation.reconcile import Reconciliation
+from tasks.reconciliation.reconcile import INVOICED_FEES, Reconciliation
 from tasks.reporting import RunReport
 
 __all__ = ["STREAM", "check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
 
 STREAM = "commission-reconciliation"
 _STORED_AMOUNTS = ("bc_amount", "mk_amount", "bc_tax", "mk_tax", "mk_commission", "bc_refund", "mk_refund")
+_INVOICE_AMOUNTS = ["commission", *INVOICED_FEES.values(), "fees", "booked", "invoiced", "delta"]
 
 
 @task(cache_policy=NO_CACHE)
@@ -104,6 +105,7 @@ def report_tables(result: Reconciliation, currency: str) -> dict[str, list[dict[
             currency,
         ),
         "exceptions": _decimal_rows(result.exceptions, ["left", "right", "delta"], currency),
+        "invoices": _decimal_rows(result.invoices, _INVOICE_AMOUNTS, currency) if len(result.invoices) else [],
     }
 
 
@@ -115,6 +117,10 @@ def summary_of(result: Reconciliation) -> dict[str, Any]:
         "matched_lines": int((result.lines["status"] == "matched").sum()),
         "classes": result.class_counts(),
         "differences": {field: int(value) for field, value in totals["difference"].items()},
+        # IV01 totals split by what they bill, in minor units: fees are never counted as commission.
+        "invoiced": {name: int(result.invoices[name].sum()) for name in ("commission", "fees", "invoiced")}
+        if len(result.invoices)
+        else {},
     }
 
 

@@ -5,8 +5,9 @@ lines by amount in the order's tax mode, with taxes listed apart. A BigCommerce 
 of the Mirakl line (price and each tax); the item's (negative, tax-included) adjustments take their part of the
 line's tax-included total off that share, never below zero, so Mirakl gives back what the customer got. A
 shipping amount is spread over the refund's marketplace lines by their shipping price. Going back, a Mirakl
-refund is paid in BigCommerce as whole order products when it is exactly whole units, otherwise as an
-order-level amount, and its shipping part as a shipping refund.
+refund is paid in BigCommerce as whole order products when it is exactly whole units of what the customer paid
+per unit (after discounts, tax included), otherwise as an order-level amount, and its shipping part as a
+shipping refund.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
 from connectors.money import UnknownCurrencyError, check_currency, round_money
 from connectors.state import OrderLineMapping
+from tasks.paid import paid_inc_tax
 
 __all__ = [
     "MIRAKL_REFUND_MARKER",
@@ -202,7 +204,9 @@ def bc_items_for_mirakl_refund(
     goods, shipping = round_money(goods, currency), round_money(shipping, currency)
     reason = f"{MIRAKL_REFUND_MARKER} {refund_id} (line {line.order_line_id})"
     items: list[RefundItem] = []
-    unit = product.price_inc_tax
+    # A unit is worth what the customer paid for it (discounts off, tax in), as BigCommerce values a refund by
+    # quantity; `price_inc_tax` is before discounts, so a discounted line would never be refunded by quantity.
+    unit = paid_inc_tax(product) / product.quantity if product.quantity else ZERO
     units = goods / unit if unit else ZERO
     left = product.quantity - product.quantity_refunded
     if goods > 0 and units == units.to_integral_value() and 0 < units <= left:

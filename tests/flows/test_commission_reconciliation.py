@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,7 +94,7 @@ async def test_period_gaps_are_classified_exported_and_stored(
         report = await commission_reconciliation(start=DAY, end=DAY)
 
     assert report.counts["gate"] == "passed"
-    assert report.counts["balanced"] == "yes"
+    assert report.counts["balanced"] == "NO"  # every gap is listed, but a listed gap is not a balance
     assert report.counts["class_amount_mismatch"] == 1
     assert report.counts["class_missing_in_bigcommerce"] >= 1
     exceptions = {(row["line_key"], row["field"]): row for row in report.tables["exceptions"]}
@@ -154,3 +154,21 @@ async def test_missing_mirakl_day_fails_the_gate_and_classifies_nothing(
         assert reconciliation_lines(session, run.id) == []
     assert json.dumps(run.summary)  # the stored summary holds the gate's reasons, no classes
     assert "classes" not in run.summary
+
+
+async def test_a_cycle_s_invoice_shows_subscription_fees_apart_from_commission_and_balances(
+    runtime: Runtime, mirakl: httpx.AsyncClient
+) -> None:
+    await plant_period(runtime, mirakl)
+    fee = {**_line("SUBSCRIPTION_FEE", Decimal("-30.00"), 2002, "", ""), "order_id": None, "order_line_id": None}
+    assert (await mirakl.post("/_sandbox/finance/transactions", json={"lines": [fee]})).status_code == 201
+    with use_runtime(runtime):
+        # The sandbox issues its AUTO_INVOICE today: the cycle runs from the seeded day to today.
+        report = await commission_reconciliation(start=DAY, end=datetime.now(UTC).date(), scope="cycle")
+
+    invoices = {row["shop_id"]: row for row in report.tables["invoices"]}
+    shop = invoices[2002]
+    assert shop["subscription"] == Decimal("30.00") and shop["fees"] == Decimal("30.00")
+    assert shop["invoiced"] == shop["commission"] + shop["fees"] and shop["delta"] == 0
+    assert not [row for row in report.tables["exceptions"] if row["field"] == "invoice"]
+    assert report.counts["invoiced_fees"] == "30.00"

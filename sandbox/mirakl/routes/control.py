@@ -138,7 +138,7 @@ async def seller_refunds(order_id: str, request: Request) -> Response:
     goods_left, _ = line.refundable()
     entry = RefundIn(
         order_line_id=line.order_line_id,
-        amount=money(body.amount if body.amount is not None else goods_left),
+        amount=money(body.amount if body.amount is not None else goods_left, order.currency_iso_code),
         shipping_amount=body.shipping_amount,
         reason_code=body.reason_code,
         quantity=body.quantity,

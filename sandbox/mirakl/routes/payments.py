@@ -94,7 +94,9 @@ async def list_refunds(request: Request, page: OffsetPage) -> Response:
                     {
                         "order_line_id": line.order_line_id,
                         "offer_id": str(line.offer_id),
-                        "order_line_amount": money(sum(r.payable(order.order_tax_mode) for r in mine)),
+                        "order_line_amount": money(
+                            sum(r.payable(order.order_tax_mode) for r in mine), order.currency_iso_code
+                        ),
                         "order_line_quantity": line.quantity,
                         "refunds": {
                             "refund": [{"id": r.refund_id, "amount": r.payable(order.order_tax_mode)} for r in mine]
@@ -104,7 +106,7 @@ async def list_refunds(request: Request, page: OffsetPage) -> Response:
         return {
             **_payment_base(order),
             "payment_workflow": order.payment_workflow,
-            "amount": money(sum(r.payable(order.order_tax_mode) for r in refunds)),
+            "amount": money(sum(r.payable(order.order_tax_mode) for r in refunds), order.currency_iso_code),
             "order_lines": {"order_line": lines},
         }
 

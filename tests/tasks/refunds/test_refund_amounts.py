@@ -23,8 +23,8 @@ def product(pid: int, quantity: int, inc: str = "10.80", refunded: int = 0) -> O
         order_address_id=900,
         price_ex_tax=D("10.00"),
         price_inc_tax=D(inc),
-        total_ex_tax=D("0"),
-        total_inc_tax=D("0"),
+        total_ex_tax=D("10.00") * quantity,
+        total_inc_tax=D(inc) * quantity,
     )
 
 
