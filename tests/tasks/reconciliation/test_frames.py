@@ -8,9 +8,12 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from connectors.bigcommerce.models import Order as BcOrder
+from connectors.bigcommerce.models import OrderProduct, Refund
 from connectors.mirakl.models import Transaction
+from connectors.state import OrderLineMapping
 from expectations import run_gate
-from tasks.reconciliation.frames import DayFetch, frame, gate_frame, transaction_rows
+from tasks.reconciliation.frames import DayFetch, bc_line_rows, bc_refund_rows, frame, gate_frame, transaction_rows
 from tasks.reconciliation.money import apply_rate, format_minor, rate_table
 from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS
 
@@ -81,3 +84,64 @@ def test_duplicate_transaction_and_foreign_currency_trip_the_gate() -> None:
         zip(result.failed["transaction_id"] + result.failed.index.astype(str), result.failed["reason"], strict=True)
     )
     assert sorted(reasons.values()) == ["duplicate transaction", "duplicate transaction", "wrong currency"]
+
+
+def _product(pid: int, quantity: int, ex: str, tax: str, discount: str) -> OrderProduct:
+    return OrderProduct.model_validate(
+        {
+            "id": pid,
+            "order_id": 7,
+            "quantity": quantity,
+            "price_ex_tax": str(Decimal(ex) / quantity),
+            "price_inc_tax": str((Decimal(ex) + Decimal(tax)) / quantity),
+            "total_ex_tax": ex,
+            "total_inc_tax": str(Decimal(ex) + Decimal(tax)),
+            "total_tax": tax,
+            "applied_discounts": [{"id": "manual-discount", "amount": discount, "target": "order"}],
+        }
+    )
+
+
+def test_a_product_refund_by_quantity_is_valued_at_what_the_customer_paid_per_unit() -> None:
+    # orders.v3.yml: a PRODUCT item reads requested_amount: null; its value is the quantity's paid share.
+    product = _product(11, 2, "200.00", "16.00", "20.00")  # paid 180.00 + 16.00 tax = 196.00 for two units
+    refund = Refund.model_validate(
+        {
+            "id": 1,
+            "order_id": 7,
+            "total_amount": "93.00",
+            "items": [
+                {
+                    "item_type": "PRODUCT",
+                    "item_id": 11,
+                    "quantity": 1,
+                    "requested_amount": None,
+                    "adjustments": [{"amount": "-5.00"}],
+                },
+                {"item_type": "SHIPPING", "item_id": 900, "requested_amount": "5.00"},
+            ],
+        }
+    )
+    period = (datetime(2026, 11, 1, tzinfo=UTC), MIDNIGHT)
+    rows = bc_refund_rows([refund], {11: product}, "USD", period, "USD")
+    assert rows == [{"bc_order_id": 7, "bc_order_product_id": 11, "amount": 9_800 - 500}]
+
+
+def test_bigcommerce_lines_are_on_or01_s_basis_after_discounts_in_the_transactional_currency() -> None:
+    order = BcOrder.model_validate(
+        {
+            "id": 7,
+            "status_id": 11,
+            "total_ex_tax": "0",
+            "total_inc_tax": "0",
+            "currency_code": "EUR",
+            "default_currency_code": "JPY",
+            "date_created": "Sun, 01 Nov 2026 10:00:00 +0000",
+        }
+    )
+    product = _product(11, 2, "2000", "160", "200")
+    mapping = OrderLineMapping(
+        bc_order_id=7, bc_order_product_id=11, mirakl_order_id="7-A", mirakl_order_line_id="7-A-1", quantity=2
+    )
+    [row] = bc_line_rows(order, [product], [mapping], (datetime(2026, 11, 1, tzinfo=UTC), MIDNIGHT), "JPY")
+    assert (row["currency"], row["bc_amount"], row["bc_tax"]) == ("JPY", 1_800, 160)

@@ -245,3 +245,26 @@ def test_a_default_rate_applies_to_shops_without_a_contract() -> None:
     result = reconcile(ReconciliationInputs(tx, bc, refunds, rates_ppm=RATES, default_rate_ppm=100_000))
     assert result.exceptions.empty
     assert result.lines["status"].tolist() == ["matched"]
+
+
+def test_a_period_whose_only_differences_are_rounding_is_balanced() -> None:
+    p = Period()
+    p.line(1)
+    p.line(2, bc_amount=10_001)  # one cent off: rounding
+    tx, bc, refunds = p.frames()
+    result = reconcile(ReconciliationInputs(tx, bc, refunds, rates_ppm=RATES))
+    assert result.class_counts()["rounding"] == 1 and result.balanced
+
+
+def test_an_invoice_total_is_commission_plus_fees_and_fees_are_shown_apart() -> None:
+    p = Period()
+    p.line(1)  # commission 1_050 (10 % of 10_500)
+    p.add("SUBSCRIPTION_FEE", -3_000, 2000, None)
+    p.add("SELLER_FEE_ON_ORDER", -200, 2000, None)
+    tx, bc, refunds = p.frames()
+    invoices = pd.DataFrame([{"invoice_id": 1, "shop_id": 2000, "currency": "USD", "invoiced": 1_050 + 3_200}])
+    result = reconcile(ReconciliationInputs(tx, bc, refunds, invoices=invoices, rates_ppm=RATES))
+    [shop] = result.invoices.to_dict("records")
+    assert (shop["commission"], shop["subscription"], shop["seller_fees_on_orders"]) == (1_050, 3_000, 200)
+    assert (shop["fees"], shop["invoiced"], shop["delta"]) == (3_200, 4_250, 0)
+    assert result.exceptions[result.exceptions["field"] == "invoice"].empty and result.balanced

@@ -199,3 +199,17 @@ def test_a_partial_mirakl_refund_is_paid_as_an_order_amount() -> None:
     plan = bc_items_for_mirakl_refund("902", order, line, product(11, 2), 7)
     assert [(i.item_type, i.item_id, i.amount) for i in plan.items] == [("ORDER", 7, D("2.70"))]
     assert plan.total == D("2.70")
+
+
+def test_a_mirakl_refund_of_one_discounted_unit_is_paid_back_by_quantity() -> None:
+    discounted = product(11, 2).model_copy(
+        update={"applied_discounts": [{"id": "manual-discount", "amount": "2.00", "target": "order"}]}
+    )  # two units of 10.80 incl. tax, 2.00 off: the customer paid 9.80 a unit
+    line = {
+        **LINE,
+        "price": "18.00",
+        "refunds": [{"id": "R1", "amount": "9.00", "taxes": [{"code": "TAX", "amount": "0.80"}]}],
+    }
+    order, mirakl_line = mirakl(line)
+    plan = bc_items_for_mirakl_refund("R1", order, mirakl_line, discounted, 7)
+    assert [(i.item_type, i.quantity) for i in plan.items] == [("PRODUCT", 1)] and plan.total == D("9.80")
