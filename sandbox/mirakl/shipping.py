@@ -111,21 +111,22 @@ def _offer(
     available = offer.quantity if book.is_active(offer) else 0
     quantity = min(request.quantity, available)
     unit = _unit(offer, selected)
-    line_price = money(offer.price * quantity)
-    shipping = money(unit * quantity)
+    currency = offer.currency_iso_code
+    line_price = money(offer.price * quantity, currency)
+    shipping = money(unit * quantity, currency)
     return {
         "allow_quote_requests": False,
         "allowed_shipping_types": [_type(t, now) for t in allowed],
         "fulfillment": {"center": {"code": "DEFAULT"}},
         "line_only_shipping_price": shipping,
-        "line_only_total_price": money(line_price + shipping),
+        "line_only_total_price": money(line_price + shipping, currency),
         "line_original_quantity": request.quantity,
         "line_price": line_price,
         "line_quantity": quantity,
         "line_shipping_price": shipping,
-        "line_total_price": money(line_price + shipping),
+        "line_total_price": money(line_price + shipping, currency),
         "offer_id": offer.offer_id,
-        "offer_price": money(offer.price),
+        "offer_price": money(offer.price, currency),
         "offer_quantity": available,
         "product_category_code": "SANDBOX",
         "product_tax_code": "",
@@ -135,11 +136,12 @@ def _offer(
 
 
 def _unit(offer: MiraklOffer, shipping_type: str) -> Decimal:
-    return money(offer.min_shipping_price * PRICE_FACTOR.get(shipping_type, Decimal("1")))
+    return money(offer.min_shipping_price * PRICE_FACTOR.get(shipping_type, Decimal("1")), offer.currency_iso_code)
 
 
 def _total_shipping(lines: list[tuple[MiraklOffer, RateRequest, tuple[str, ...]]], shipping_type: str) -> Decimal:
-    return money(sum((_unit(offer, shipping_type) * request.quantity for offer, request, _ in lines), Decimal("0")))
+    total = sum((_unit(offer, shipping_type) * request.quantity for offer, request, _ in lines), Decimal("0"))
+    return money(total, lines[0][0].currency_iso_code) if lines else Decimal("0")
 
 
 def _type(code: str, now: datetime) -> dict[str, Any]:
