@@ -2,9 +2,11 @@
 
     bcmirakl demo                       seed the sandbox, run every stream against it, print what happened
     bcmirakl sandbox serve --port 8800  serve the BigCommerce, Mirakl and ERP emulators on 127.0.0.1
-    bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores
+    bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores (under the Prefect
+                                        server PREFECT_API_URL names, else a temporary one it owns)
     bcmirakl db upgrade                 apply the state store migrations
-    bcmirakl status                     last success, lag, queues, quarantine, open cases, deadlines per stream
+    bcmirakl status                     last success, lag, queues, stuck items, quarantine, open cases, deadlines
+    bcmirakl offers held|requeue        offer pushes BigCommerce refused, and queueing them again
     bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
 
 Heavy imports (Prefect, pandas, Great Expectations) happen inside the command that needs them, so `--help`
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bcmirakl.carriers_cli import add_carrier_commands
+from bcmirakl.offers_cli import add_offer_commands
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
     add_carrier_commands(commands)
+    add_offer_commands(commands)
     return parser
 
 
@@ -104,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
 
             with _state_store() as session:
                 return run_carrier_command(args, session)
+        if args.command == "offers":
+            from bcmirakl.offers_cli import run_offer_command
+
+            with _state_store() as session:
+                return run_offer_command(args, session)
         if args.command == "bootstrap":
             return asyncio.run(_bootstrap(args))
     except ConfigurationError as exc:
@@ -113,12 +122,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run_stream(stream: str, params: dict[str, Any]) -> int:
+    from bcmirakl.prefect_api import prefect_api
     from bcmirakl.progress import ticking
     from flows.registry import load_flow
 
     flow = load_flow(stream)
-    async with ticking(stream):
-        state = await flow(**params, return_state=True)
+    with prefect_api():
+        async with ticking(stream):
+            state = await flow(**params, return_state=True)
     print(f"{stream}: {state.type.value} {state.message or ''}".rstrip())
     return 0 if state.is_completed() else 1
 

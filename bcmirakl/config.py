@@ -24,6 +24,7 @@ __all__ = [
     "DriftConfig",
     "OfferSyncConfig",
     "OrderRoutingConfig",
+    "OutageConfig",
     "ReconciliationConfig",
     "RefundConfig",
     "ShipmentConfig",
@@ -59,7 +60,13 @@ class OrderRoutingConfig(_Section):
     scored: bool = Field(default=True, description="false: orders wait in STAGING until validated (OR02)")
     payment_workflow: str = Field(default="PAY_ON_ACCEPTANCE")
     tax_mode: Literal["bigcommerce", "mirakl"] = Field(default="bigcommerce")
-    shipping_type_code: str = Field(default="STD", description="Mirakl shipping type for marketplace lines")
+    shipping_type_code: str = Field(
+        default="STD", min_length=1, description="Mirakl shipping type for BigCommerce methods not in shipping_methods"
+    )
+    shipping_methods: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="BigCommerce shipping method -> Mirakl shipping types the customer accepts, most wanted first",
+    )
     shipping_zones: dict[str, str] = Field(default_factory=dict, description="country ISO-2 -> Mirakl zone code")
     default_shipping_zone: str | None = Field(default=None, description="zone when the country is not mapped")
     tax_code: str = Field(default="TAX", description="Mirakl tax code for BigCommerce's line taxes")
@@ -67,6 +74,18 @@ class OrderRoutingConfig(_Section):
     overlap_seconds: int = Field(default=120, ge=0, description="order sweeps start this long before the cursor")
     page_concurrency: int = Field(default=8, ge=1, le=32, description="orders of a page routed at once")
     cx_metafield_key: str = Field(default="fulfilment", description="order metafield (namespace bcmirakl) for CX")
+
+    @field_validator("shipping_methods")
+    @classmethod
+    def _methods_name_types(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        empty = sorted(method for method, types in value.items() if not types or not all(types))
+        if empty:
+            raise ValueError(f"give each shipping method at least one Mirakl shipping type: {', '.join(empty)}")
+        return {method.strip().casefold(): types for method, types in value.items()}
+
+    def shipping_types_for(self, method: str | None) -> tuple[str, ...]:
+        """The Mirakl shipping types a line may use, most wanted first, for the customer's BigCommerce method."""
+        return self.shipping_methods.get((method or "").strip().casefold(), (self.shipping_type_code,))
 
 
 class AcceptanceConfig(_Section):
@@ -123,6 +142,12 @@ class DriftConfig(_Section):
     oos_buyable_alert_count: int = Field(default=1, ge=1, description="alert at this many buyable-but-OOS")
 
 
+class OutageConfig(_Section):
+    alert_share: float = Field(
+        default=1.0, gt=0, le=1, description="a run that deferred this share of its work on one system alerts"
+    )
+
+
 class BridgeConfig(_Section):
     currency: str = Field(
         default="USD",
@@ -137,6 +162,13 @@ class BridgeConfig(_Section):
     refunds: RefundConfig = RefundConfig()
     reconciliation: ReconciliationConfig = ReconciliationConfig()
     drift: DriftConfig = DriftConfig()
+    outages: OutageConfig = OutageConfig()
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        """Every stream rounds money in this currency's minor unit: an unknown code fails start-up, not a push."""
+        return check_currency(value)
 
     @field_validator("currency")
     @classmethod

@@ -11,6 +11,8 @@ is known to have completed work. A stream that never completed a run shows a das
 "Deadlines at risk" are the acceptance guard's warnings (ledger rows `bcmirakl.acceptance.at-risk` and
 `.breached`, written once per order and phase with the computed deadline) for orders still waiting in Mirakl,
 plus any open exception case whose kind mentions a deadline; soonest deadline first.
+"Stuck" counts items in flight whose worker has been silent past `SILENCE_LIMIT` (no heartbeat, no claim
+renewal): a drain died holding them and no run has taken them over yet; the section below names the workers.
 Stream names are compared with `-` and `_` as the same character (`offer-sync` is `offer_sync`).
 """
 
@@ -24,7 +26,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors.state import ExceptionCase, LedgerEntry, LogisticOrder, OutboxItem, QuarantineRecord, StreamCursor
+from connectors.state import (
+    ClaimHolder,
+    ExceptionCase,
+    LedgerEntry,
+    LogisticOrder,
+    OutboxItem,
+    QuarantineRecord,
+    StreamCursor,
+    silent_holders,
+)
 
 __all__ = ["StatusReport", "StreamStatus", "collect_status", "format_table", "render_status"]
 
@@ -42,6 +53,7 @@ class StreamStatus:
     queue: dict[str, int]
     quarantined: int
     open_exceptions: int
+    stuck: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class StatusReport:
     quarantine_by_reason: list[tuple[str, str, int]]
     exceptions_by_kind: list[tuple[str, str, int, datetime]]
     deadlines: list[tuple[str, str, str, str]]
+    stuck_claims: list[ClaimHolder]
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ def collect_status(
         for name, at in session.execute(select(StreamCursor.stream, StreamCursor.updated_at))
     ]
     queues = _queue_by_stream(session)
+    stuck = silent_holders(session, stamp)
     quarantine_rows = [
         (_canonical(stream), reason, count)
         for stream, reason, count in session.execute(
@@ -105,6 +119,7 @@ def collect_status(
                 queue=queues.get(name, {}),
                 quarantined=sum(count for s, _, count in quarantine_rows if s == name),
                 open_exceptions=sum(1 for case in open_cases if case.stream == name),
+                stuck=sum(holder.items for holder in stuck if _canonical(holder.stream) == name),
             )
         )
     return StatusReport(
@@ -113,6 +128,7 @@ def collect_status(
         quarantine_by_reason=sorted(quarantine_rows, key=lambda row: (-row[2], row[0], row[1])),
         exceptions_by_kind=_exceptions_by_kind(open_cases),
         deadlines=_deadlines(session, open_cases)[:deadline_limit],
+        stuck_claims=stuck,
     )
 
 
@@ -127,6 +143,7 @@ def render_status(report: StatusReport) -> str:
                     "last success": s.last_success.isoformat(timespec="seconds") if s.last_success else "-",
                     "lag": _duration(s.lag) if s.lag is not None else "-",
                     "queued": s.queue.get("pending", 0) + s.queue.get("in_flight", 0),
+                    "stuck": s.stuck,
                     "failed": s.queue.get("failed", 0),
                     "quarantined": s.quarantined,
                     "open cases": s.open_exceptions,
@@ -136,6 +153,19 @@ def render_status(report: StatusReport) -> str:
         )
     )
     sections: list[tuple[str, list[dict[str, Any]]]] = [
+        (
+            "stuck in flight (worker silent; the stream's next run takes them over)",
+            [
+                {
+                    "stream": _canonical(h.stream),
+                    "worker": h.worker,
+                    "items": h.items,
+                    "silent": _duration(report.generated_at - h.last_sign_of_life()),
+                    "last renewal": h.last_renewal.isoformat(timespec="seconds"),
+                }
+                for h in report.stuck_claims
+            ],
+        ),
         (
             "quarantined records by reason",
             [{"stream": s, "reason": r, "records": n} for s, r, n in report.quarantine_by_reason],

@@ -77,6 +77,13 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         body=EVENT_BODY,
     ),
     AlertRule(
+        name="bcmirakl-system-down",
+        description="A run deferred its work because BigCommerce, Mirakl or the ERP was down (once per outage).",
+        expect=frozenset({"bcmirakl.outage.*"}),
+        subject="bcmirakl system down: {{ event.resource.id }}",
+        body=EVENT_BODY,
+    ),
+    AlertRule(
         name="bcmirakl-reconciliation-gaps",
         description="Commission reconciliation found money that does not match between Mirakl and BigCommerce.",
         expect=frozenset({"bcmirakl.reconciliation.*"}),

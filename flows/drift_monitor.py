@@ -2,7 +2,8 @@
 
 Reads Mirakl's current offers (full export), the sellers' feed health, BigCommerce's owned variants and the
 offer map, then publishes a health artifact and emits events when a configured threshold is crossed:
-buyable-but-out-of-stock variants, stock-out-to-unbuyable latency, failed seller feeds. It writes nothing.
+buyable-but-out-of-stock variants, stock-out-to-unbuyable latency, failed seller feeds, and outbox items stuck
+in flight under a worker that stopped beating (a change no drain is pushing). It writes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from prefect import flow
 
 from bcmirakl.runtime import runtime_scope
 from tasks.drift import measure_drift, read_owned_variants
+from tasks.leases import stuck_in_flight
 from tasks.offers import read_offer_export, read_seller_health
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
@@ -64,6 +66,9 @@ async def drift_monitor() -> RunReport:
             ["product_sku", "variant_id", "price", "mirakl_price"]
         ].to_dict("records")
         per_shop = unmapped.groupby("shop_id").size()
+        stuck = stuck_in_flight(rt)
+        report.counts["outbox_stuck_in_flight"] = sum(row["items"] for row in stuck)
+        report.tables["stuck-in-flight"] = stuck
         report.tables["sellers"] = [
             {
                 "shop_id": int(shop_id),
@@ -78,5 +83,8 @@ async def drift_monitor() -> RunReport:
         if findings.latency_p95_s > config.latency_p95_seconds:
             payload = {"p95_s": findings.latency_p95_s, "bound_s": config.latency_p95_seconds}
             emit_alert(report, "bcmirakl.offer-sync.latency-breach", "bcmirakl.stream.offer-sync", payload)
+        if stuck:
+            payload = {"items": report.counts["outbox_stuck_in_flight"], "workers": len(stuck)}
+            emit_alert(report, "bcmirakl.drift.stuck-in-flight", "bcmirakl.outbox", payload)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         return await complete_run(rt, report)

@@ -26,6 +26,7 @@ from tasks.offers import (
 )
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.summary import build_report
+from tasks.outages import report_deferrals
 from tasks.reporting import RunReport, emit_alert
 from tasks.runs import complete_run
 
@@ -63,6 +64,9 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         push = await drain_outbox(rt, owned, run_id)
         report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
+        # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
+        deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}
+        report_deferrals(rt.sessions, report, STREAM, push.pushed + push.left, deferred, rt.config.outages.alert_share)
         for shop_id, (failed, total) in sorted(cycle.tripped.items()):
             emit_alert(
                 report,

@@ -6,10 +6,14 @@ Runs every minute (or on an order webhook); each run sweeps orders modified sinc
 
 from __future__ import annotations
 
+from collections import Counter
+
 from prefect import flow
 
 from bcmirakl.runtime import runtime_scope
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
+from tasks.orders.records import ROUTING_STREAM
+from tasks.outages import report_deferrals
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
 
@@ -26,12 +30,15 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
     async with runtime_scope() as rt:
         report = RunReport(stream="order-routing", title="Order split-and-route", calls_baseline=rt.api_calls())
         since = await load_order_cursor(rt)
-        pages = 0
+        pages, attempted, deferred = 0, 0, Counter[str]()
         async for page in changed_orders(rt, since):
             result = await route_order_page(rt, page, report)
             pages += 1
+            attempted += result.attempted
+            deferred.update(result.deferred_by_system)
             if result.deferred or (max_pages is not None and pages >= max_pages):
                 break
         report.counts["pages"] = pages
+        report_deferrals(rt.sessions, report, ROUTING_STREAM, attempted, deferred, rt.config.outages.alert_share)
         report.record_api_calls(rt.api_calls())
         return await complete_run(rt, report)

@@ -39,6 +39,10 @@ class FaultRule(BaseModel):
         default=0.0, ge=0.0, le=1.0, description="share of items in a batch write that the route rejects"
     )
     times: int | None = Field(default=None, ge=0, description="stop injecting after this many faults")
+    lose_response: bool = Field(
+        default=False,
+        description="injected errors are answered after the route ran: the write is applied and its answer lost",
+    )
 
 
 class FaultRules(BaseModel):
@@ -85,7 +89,7 @@ class FaultInjector:
         return [r for r in self._rules if r.matches(method, path) and not r.exhausted()]
 
     def decide(self, method: str, path: str) -> tuple[int, str | None, int]:
-        """(latency_ms, fault kind or None, status) for one request; kinds: "429", "error", "malformed"."""
+        """(latency_ms, fault kind or None, status) for one request; kinds: "429", "error", "lost", "malformed"."""
         latency = 0
         for active in self._matching(method, path):
             latency = max(latency, active.rule.latency_ms)
@@ -94,7 +98,7 @@ class FaultInjector:
                 active.bursts_left -= 1
                 kind = "429"
             elif active.rule.error_rate and self._random.random() < active.rule.error_rate:
-                kind = "error"
+                kind = "lost" if active.rule.lose_response else "error"
             elif active.rule.malformed_rate and self._random.random() < active.rule.malformed_rate:
                 kind = "malformed"
             if kind is not None:
@@ -128,6 +132,9 @@ class FaultMiddleware(BaseHTTPMiddleware):
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000.0)
         if kind in ("429", "error"):
+            return self.render_error(request, status)
+        if kind == "lost":
+            await call_next(request)  # the platform did the work; the caller only sees the error
             return self.render_error(request, status)
         if kind == "malformed":
             return Response(content=b'{"data": [{"id": 1, "trunc', status_code=200, media_type="application/json")

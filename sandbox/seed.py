@@ -6,17 +6,18 @@ The same seed always gives the same world, which is what makes tests and benchma
 
 Planted on purpose, because the bridge must handle them: products offered by several sellers; a suspended
 seller; offers out of stock, inactive and deleted; a Mirakl product whose SKU collides with a native product;
-Mirakl products with no BigCommerce listing (mapping errors); orders in every BigCommerce status, several of
-them mixing native and marketplace lines across two sellers; and, on two orders the other scenarios leave
-unpaid (103, 106), money as a real store has it: marketplace lines of two units with a discount, a display
-currency other than the one the shopper pays in, and (106) a shopper paying in another currency than the
-store's. The store's currency is a seed setting, so a JPY (no decimals) or KWD (three decimals) world is
-generated with prices in whole yen or fils.
+Mirakl products with no BigCommerce listing (mapping errors); a seller without standard shipping in the US;
+orders in every BigCommerce status, several of them mixing native and marketplace lines across two sellers;
+and, on two orders the other scenarios leave unpaid (103, 106), money as a real store has it: marketplace lines
+of two units with a discount, a display currency other than the one the shopper pays in, and (106) a shopper
+paying in another currency than the store's. The store's currency is a seed setting, so a JPY (no decimals) or
+KWD (three decimals) world is generated with prices in whole yen or fils.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -38,6 +39,12 @@ __all__ = [
 
 CURRENCY = "USD"
 SANDBOX_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+
+# Shipping types each seller offers per Mirakl shipping zone (a seller's shipping settings in Mirakl). One seller
+# ships only express inside the US: an order that asks every seller for standard shipping cannot reach it.
+SHIPPING_TYPES = {"US": ("STD", "EXP", "NXT"), "EU": ("STD", "EXP"), "INT": ("STD",)}
+EXPRESS_ONLY_US = {"US": ("EXP",), "EU": ("STD", "EXP"), "INT": ("STD",)}
+EXPRESS_ONLY_POSITION = 1
 
 _FIRST_NAMES = ("Alex", "Sam", "Robin", "Charlie", "Jamie", "Morgan", "Taylor", "Casey")
 _LAST_NAMES = ("Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Simon", "Michel", "Lefebvre")
@@ -74,6 +81,7 @@ class Seller:
     shop_state: str  # OPEN | SUSPENDED | CLOSE | TERMINATED
     currency_iso_code: str = CURRENCY
     refuses_orders: bool = False  # the emulator's simulated seller refuses every order it gets
+    shipping_types: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(SHIPPING_TYPES))
 
 
 @dataclass
@@ -172,6 +180,7 @@ def build_world(config: SeedConfig | None = None) -> World:
             shop_state="SUSPENDED" if i == config.sellers - 1 and config.sellers > 2 else "OPEN",
             currency_iso_code=config.currency,
             refuses_orders=(i == 2),
+            shipping_types=dict(EXPRESS_ONLY_US if i == EXPRESS_ONLY_POSITION else SHIPPING_TYPES),
         )
         for i in range(config.sellers)
     ]

@@ -121,13 +121,43 @@ def test_rendered_status_is_a_plain_table_with_every_section(state_url: str) -> 
     text = render_status(_collect(state_url))
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("stream"))
-    assert header.split() == ["stream", "last", "success", "lag", "queued", "failed", "quarantined", "open", "cases"]
+    assert header.split() == [
+        "stream",
+        "last",
+        "success",
+        "lag",
+        "queued",
+        "stuck",
+        "failed",
+        "quarantined",
+        "open",
+        "cases",
+    ]
     offer_line = next(line for line in lines if line.startswith("offer_sync "))
-    assert offer_line.split()[1:] == ["2026-03-02T11:57:00+00:00", "3m", "4", "1", "4", "0"]
+    assert offer_line.split()[1:] == ["2026-03-02T11:57:00+00:00", "3m", "4", "0", "1", "4", "0"]
     refund_line = next(line for line in lines if line.startswith("refund_mirror"))
     assert refund_line.split()[1:3] == ["-", "-"]
     for title in ("quarantined records by reason:", "open exception cases:", "next deadlines at risk:"):
         assert title in lines
+    assert "stuck in flight (worker silent; the stream's next run takes them over):" in lines
+
+
+def test_status_shows_items_stuck_in_flight_once_their_worker_is_silent(state_url: str) -> None:
+    engine = create_state_engine(state_url)
+    try:
+        with session_factory(engine)() as session:
+            fresh = collect_status(session, ["offer_sync"], now=NOW + timedelta(seconds=30))
+            silent = collect_status(session, ["offer_sync"], now=NOW + timedelta(minutes=5))
+    finally:
+        engine.dispose()
+    offers = {s.stream: s for s in fresh.streams}["offer_sync"]
+    assert offers.stuck == 0 and fresh.stuck_claims == []  # worker-a claimed 30 s ago: still presumed alive
+    offers = {s.stream: s for s in silent.streams}["offer_sync"]
+    assert offers.stuck == 1
+    [holder] = silent.stuck_claims
+    assert (holder.worker, holder.items, holder.registered) == ("worker-a", 1, False)
+    text = render_status(silent)
+    assert "worker-a" in text.split("stuck in flight")[1]
 
 
 def test_status_command_reads_the_configured_state_store(

@@ -94,3 +94,17 @@ def test_the_debit_and_refund_confirmation_forms_are_checked_at_start_up(tmp_pat
     path.write_text("refunds: {refund_confirmation: lines}\n")
     with pytest.raises(ConfigurationError, match=r"refunds\.refund_confirmation"):
         load_config(path)
+
+
+def test_shipping_methods_match_the_bigcommerce_method_case_blind_and_fall_back_to_the_default_type() -> None:
+    orders = load_config().orders
+    assert orders.shipping_types_for(" flat RATE ") == ("STD", "EXP")
+    assert orders.shipping_types_for("Pigeon post") == (orders.shipping_type_code,)
+    assert orders.shipping_types_for(None) == (orders.shipping_type_code,)
+
+
+def test_a_shipping_method_without_types_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.yaml"
+    path.write_text("orders:\n  shipping_methods: {Express: []}\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="shipping_methods"):
+        load_config(path)

@@ -60,6 +60,7 @@ from connectors.mirakl.models import (
     RefundConfirmation,
     RefundCreate,
     RefundCreated,
+    ShippingRates,
     Shop,
     Tracking,
     Transaction,
@@ -358,6 +359,26 @@ class MiraklClient:
         # Not repeatable: a second POST after a lost answer would create a second commercial order.
         raw = await self._send_json("POST", s.PATH_ORDERS, "OR01", order, repeatable=False)
         return self._parse_envelope(OrderCreated, raw, "OR01")
+
+    async def shipping_rates(self, shipping_zone_code: str, offers: Sequence[tuple[int, int]]) -> ShippingRates:
+        """SH02: the shipping types each offer allows in a zone, grouped in the logistic orders Mirakl would make.
+
+        The front spec keeps only the answer's schema (`SH02_Response_200`); the path and the query come from
+        Mirakl's SDK (`GetShippingRatesRequest`): `shipping_zone_code`, and `offers` as
+        `offerId|quantity[|shipping_type_code]` items separated by commas. No type is asked for, so each offer
+        lists every type it allows (`allowed_shipping_types`).
+
+        Args:
+            shipping_zone_code: the Mirakl zone the order ships to.
+            offers: (offer id, quantity) pairs.
+
+        Raises:
+            ApiError: classified by `map_mirakl_error`.
+        """
+        params = {"shipping_zone_code": shipping_zone_code, "offers": ",".join(f"{o}|{q}" for o, q in offers)}
+        return await self._get(
+            s.PATH_SHIPPING_RATES, "SH02", lambda raw: self._parse_envelope(ShippingRates, raw, "SH02"), params
+        )
 
     async def iter_orders(
         self,

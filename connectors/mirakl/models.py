@@ -63,6 +63,11 @@ __all__ = [
     "RefundCreate",
     "RefundCreated",
     "ShippingAddress",
+    "ShippingRateError",
+    "ShippingRateOffer",
+    "ShippingRateOrder",
+    "ShippingRates",
+    "ShippingTypeOption",
     "Shop",
     "Tax",
     "TaxAmount",
@@ -458,6 +463,44 @@ class Order(MiraklResponse):
 class OfferNotShippable(MiraklResponse):
     offer_id: int
     error_code: str
+
+
+class ShippingTypeOption(MiraklResponse):
+    code: str
+
+
+class ShippingRateOffer(MiraklResponse):
+    """One offer of an SH02 order: the shipping types it allows in the zone asked for."""
+
+    offer_id: int
+    offer_quantity: int | None = None
+    allowed_shipping_types: list[ShippingTypeOption] = Field(default_factory=list)
+
+
+class ShippingRateOrder(MiraklResponse):
+    """One future logistic order of SH02 (a shop and its selected shipping type)."""
+
+    shop_id: int
+    offers: list[ShippingRateOffer] = Field(default_factory=list)
+
+
+class ShippingRateError(MiraklResponse):
+    """An SH02 `errors[]` entry: `SHIPPING_ZONE_NOT_ALLOWED`, `SHIPPING_TYPE_NOT_ALLOWED`, `OFFER_NOT_FOUND`..."""
+
+    error_code: str
+    offer_id: int
+    shipping_type_code: str | None = None
+
+
+class ShippingRates(MiraklResponse):
+    """SH02 answer (mmp-front-openapi.yaml `SH02_Response_200`, where `errors` and `orders` are required)."""
+
+    orders: list[ShippingRateOrder]
+    errors: list[ShippingRateError]
+
+    def allowed_types(self) -> dict[int, list[str]]:
+        """Offer id -> the shipping type codes it allows, in Mirakl's order."""
+        return {o.offer_id: [t.code for t in o.allowed_shipping_types] for order in self.orders for o in order.offers}
 
 
 class OrderCreated(MiraklResponse):

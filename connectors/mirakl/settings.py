@@ -46,6 +46,7 @@ PATH_ORDER_LINES_CANCEL = "/api/orders/cancel"  # OR30
 PATH_PAYMENT_DEBIT = "/api/payment/debit"  # PA11 (GET), PA01 (PUT)
 PATH_PAYMENT_REFUND = "/api/payment/refund"  # PA12 (GET), PA02 (PUT)
 PATH_CARRIERS = "/api/shipping/carriers"  # SH21
+PATH_SHIPPING_RATES = "/api/shipping/rates"  # SH02
 PATH_REASONS = "/api/reasons"  # RE01
 PATH_TRANSACTIONS = "/api/sellerpayment/transactions_logs"  # TL02
 PATH_INVOICES = "/api/invoices"  # IV01

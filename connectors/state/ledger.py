@@ -7,6 +7,7 @@ write is ever made twice. Details hold ids and amounts only, never customer data
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from connectors.state._sql import insert_for
 from connectors.state.models import LedgerEntry
 from connectors.state.types import utcnow
 
-__all__ = ["ledger_begin", "ledger_finish", "ledger_get"]
+__all__ = ["ledger_begin", "ledger_finish", "ledger_get", "ledger_started"]
 
 FINAL_OUTCOMES = ("succeeded", "failed")
 
@@ -67,6 +68,14 @@ def ledger_finish(
 
 def ledger_get(session: Session, system: str, operation: str, key: str) -> LedgerEntry | None:
     return session.scalar(_entry_query(system, operation, key))
+
+
+def ledger_started(session: Session, system: str, operations: Sequence[str]) -> list[LedgerEntry]:
+    """The rows of these operations still `started`: writes whose outcome no run has recorded yet."""
+    query = select(LedgerEntry).where(
+        LedgerEntry.system == system, LedgerEntry.operation.in_(operations), LedgerEntry.outcome == "started"
+    )
+    return list(session.scalars(query.order_by(LedgerEntry.id)))
 
 
 def _entry_query(system: str, operation: str, key: str) -> Select[tuple[LedgerEntry]]:

@@ -42,6 +42,7 @@ __all__ = [
     "OrderLineMapping",
     "OrderRoute",
     "OutboxItem",
+    "OutboxWorker",
     "QuarantineRecord",
     "ReconciliationLine",
     "ReconciliationRun",
@@ -135,6 +136,26 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OutboxWorker(Base):
+    """A process draining an outbox right now: who it is, and when it last showed it was alive.
+
+    A claim in flight belongs to a worker; whoever finds the worker dead (its flow run ended, its process is
+    gone from this host, or its heartbeat stopped) gives its items back to the queue at once instead of waiting
+    for the lease. A worker that ends cleanly deletes its row; a dead worker's row goes with its take-over.
+    """
+
+    __tablename__ = "outbox_worker"
+    __table_args__ = (Index(None, "stream"),)
+
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(64))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class LedgerEntry(Base):

@@ -2,8 +2,12 @@
 
 Changes are enqueued under an idempotency key, then claimed in batches by workers. On PostgreSQL a claim
 locks its rows with `FOR UPDATE SKIP LOCKED`, so several workers drain one queue without sharing a row;
-on SQLite the claim is one UPDATE statement, which the database's single writer makes atomic. A claim
-whose worker died is taken over once its lease has expired.
+on SQLite the claim is one UPDATE statement, which the database's single writer makes atomic. A live
+worker renews its claims with its heartbeat (`connectors.state.workers`); a claim whose worker is known to be
+dead is released at once (`release_claims`), and any claim not renewed for a whole lease is claimable again.
+
+A held item (failed or quarantined) never blocks its key for good: a newer change for the same key
+supersedes it (`supersede_held`), and an operator can requeue it after fixing the cause (`requeue`).
 
 Functions flush but never commit: the caller's transaction decides what becomes visible. Commit right
 after `claim_batch`, so the rows' locks are released and other workers see them as in flight.
@@ -24,19 +28,27 @@ from connectors.state.types import utcnow
 
 __all__ = [
     "DEFAULT_LEASE",
+    "HELD_STATUSES",
     "claim_batch",
     "enqueue",
     "enqueue_many",
+    "held_items",
     "mark_done",
     "mark_failed",
     "mark_quarantined",
     "quarantined_ids",
     "queue_depth",
+    "release_claims",
     "requeue",
+    "supersede_held",
+    "superseded",
 ]
 
-# How long a claim protects its rows; past it the worker is presumed dead and the rows are claimable again.
+# How long an unrenewed claim protects its rows; past it the worker is presumed dead and the rows are claimable
+# again. Live workers renew their claims every few seconds, so this is the backstop, not the normal way back.
 DEFAULT_LEASE = timedelta(minutes=10)
+# Statuses an item leaves only through a newer change (`supersede_held`) or an operator (`requeue`).
+HELD_STATUSES = ("failed", "quarantined")
 # Stored errors are API messages, not dumps; the cap keeps one runaway message from bloating the table.
 MAX_ERROR_LENGTH = 2000
 
@@ -56,7 +68,8 @@ def enqueue_many(
     """Queue changes in bulk; returns how many keys were new.
 
     Re-enqueueing a key that is not yet done replaces its payload (the latest state wins) and leaves its
-    status alone: a failed or quarantined item comes back only through `requeue`. A done key is untouched.
+    status alone: a failed or quarantined item comes back through `supersede_held` (called first, by a stream
+    whose newer change must be pushed) or `requeue`. A done key is untouched.
     """
     stamp = now or utcnow()
     table = OutboxItem.__table__
@@ -86,6 +99,35 @@ def enqueue_many(
         ]
         session.execute(statement, rows)
     return new
+
+
+def supersede_held(
+    session: Session,
+    stream: str,
+    kind: str,
+    items: Iterable[tuple[str, Mapping[str, Any]]],
+    now: datetime | None = None,
+) -> int:
+    """Make held items pending again, due now, when the change about to be enqueued under their key differs.
+
+    A stream whose keys stay the same until a push succeeds (the offer sync keys a variant by its last
+    acknowledged push) would otherwise keep a rejected change's key, and every later change with it, held for
+    good. The same payload again stays held: re-sending what was refused would only be refused again. Call it
+    before `enqueue_many`, which then writes the newer payload. Returns how many items came back.
+    """
+    latest = {key: dict(payload) for key, payload in items}
+    revived: list[int] = []
+    for keys in chunks(latest, IN_CHUNK_SIZE):
+        held = session.execute(
+            select(OutboxItem.id, OutboxItem.idempotency_key, OutboxItem.payload).where(
+                OutboxItem.stream == stream,
+                OutboxItem.kind == kind,
+                OutboxItem.idempotency_key.in_(keys),
+                OutboxItem.status.in_(HELD_STATUSES),
+            )
+        ).tuples()
+        revived += [item_id for item_id, key, payload in held if payload != latest[key]]
+    return requeue(session, revived, now)
 
 
 def claim_batch(
@@ -154,6 +196,48 @@ def mark_quarantined(session: Session, ids: Iterable[int], reason: str, now: dat
 def requeue(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:
     """Make failed or quarantined items pending and due now, after an operator fixed the cause."""
     return _set_status(session, ids, {"status": "pending", "next_attempt_at": None}, now)
+
+
+def release_claims(
+    session: Session, stream: str, workers: Iterable[str], reason: str, now: datetime | None = None
+) -> int:
+    """Give the in-flight items of `workers` back to the queue, due now; returns how many.
+
+    For a worker known to be dead (its run ended or crashed, its process is gone, its heartbeat stopped) and for
+    a worker ending cleanly with items it did not finish. The attempt count is kept, so a push that recovers an
+    interrupted create (offer metafields) knows the item was tried before.
+    """
+    stamp = now or utcnow()
+    released = 0
+    for batch in chunks(workers, IN_CHUNK_SIZE):
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.stream == stream, OutboxItem.status == "in_flight", OutboxItem.claimed_by.in_(batch))
+            .values(status="pending", next_attempt_at=None, last_error=reason[:MAX_ERROR_LENGTH], updated_at=stamp)
+            .execution_options(synchronize_session=False)
+        )
+        released += result.rowcount
+    return released
+
+
+def superseded(session: Session, items: Iterable[OutboxItem]) -> set[int]:
+    """Ids of claimed items whose payload a newer change replaced while they were in flight.
+
+    The worker pushed (or had refused) an older state of their key: settle them with `requeue`, so the newer
+    state goes out too, rather than marking them done or holding them. `items` carry the payload as claimed.
+    """
+    claimed = {item.id: item.payload for item in items}
+    found: set[int] = set()
+    for batch in chunks(claimed, IN_CHUNK_SIZE):
+        rows = session.execute(select(OutboxItem.id, OutboxItem.payload).where(OutboxItem.id.in_(batch))).tuples()
+        found |= {item_id for item_id, payload in rows if payload != claimed[item_id]}
+    return found
+
+
+def held_items(session: Session, stream: str) -> list[OutboxItem]:
+    """The failed and quarantined items of a stream, oldest first, for an operator to inspect and requeue."""
+    query = select(OutboxItem).where(OutboxItem.stream == stream, OutboxItem.status.in_(HELD_STATUSES))
+    return list(session.scalars(query.order_by(OutboxItem.id)))
 
 
 def quarantined_ids(session: Session, stream: str, kind: str | None = None) -> list[int]:

@@ -16,7 +16,7 @@ from connectors.state._sql import CHUNK_SIZE, IN_CHUNK_SIZE, chunks, insert_for
 from connectors.state.models import QuarantineRecord
 from connectors.state.types import utcnow
 
-__all__ = ["quarantine", "quarantine_counts", "quarantine_many", "resolve_quarantine"]
+__all__ = ["quarantine", "quarantine_counts", "quarantine_many", "resolve_quarantine", "resolve_rejections"]
 
 
 def quarantine(
@@ -87,6 +87,32 @@ def resolve_quarantine(session: Session, ids: Iterable[int], now: datetime | Non
             .where(QuarantineRecord.id.in_(batch), QuarantineRecord.resolved_at.is_(None))
             .values(resolved_at=stamp)
             .execution_options(synchronize_session="fetch")
+        )
+        resolved += result.rowcount
+    return resolved
+
+
+def resolve_rejections(
+    session: Session, stream: str, record_keys: Iterable[str], reason_prefix: str, now: datetime | None = None
+) -> int:
+    """Resolve the open records of these keys whose reason starts with `reason_prefix`: a later write succeeded.
+
+    Only the reason that the success answers is resolved (an API's rejection of a push, say), never another
+    refusal of the same key (a gate's verdict on a seller's offer stands until that offer changes).
+    """
+    stamp = now or utcnow()
+    resolved = 0
+    for batch in chunks(set(record_keys), IN_CHUNK_SIZE):
+        result = session.execute(
+            update(QuarantineRecord)
+            .where(
+                QuarantineRecord.stream == stream,
+                QuarantineRecord.record_key.in_(batch),
+                QuarantineRecord.reason.startswith(reason_prefix, autoescape=True),
+                QuarantineRecord.resolved_at.is_(None),
+            )
+            .values(resolved_at=stamp)
+            .execution_options(synchronize_session=False)
         )
         resolved += result.rowcount
     return resolved

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from sandbox.faults import FaultInjector, FaultMiddleware, fault_control_router
 from sandbox.mirakl.auth import oauth_router, require_auth
 from sandbox.mirakl.errors import install_error_handlers, render_fault
-from sandbox.mirakl.routes import control, finance, offers, orders, payments, reference
+from sandbox.mirakl.routes import control, finance, offers, orders, payments, reference, shipping
 from sandbox.mirakl.settings import MiraklSandboxSettings
 from sandbox.mirakl.store import MiraklStore
 from sandbox.seed import World
@@ -25,7 +25,7 @@ def create_mirakl_app(world: World, settings: MiraklSandboxSettings | None = Non
     app.add_middleware(FaultMiddleware, injector=app.state.faults, render_error=render_fault)
 
     api = APIRouter(dependencies=[Depends(require_auth)])
-    for module in (offers, orders, payments, reference, finance):
+    for module in (offers, orders, payments, reference, shipping, finance):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(oauth_router)

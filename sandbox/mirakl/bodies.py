@@ -233,6 +233,7 @@ class SellerRefundIn(_Body):
     amount: Decimal | None = None  # default: what is left to refund on the line
     shipping_amount: Decimal = Decimal("0")
     reason_code: str = "11"
+    quantity: int | None = None
 
 
 class TransactionIn(_Body):

@@ -9,7 +9,7 @@ exports (OF51, OF52 with `last_request_date`).
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -39,10 +39,15 @@ class Shop:
     commission_rate: Decimal  # percent of price + shipping
     date_created: datetime
     last_updated_date: datetime
+    shipping_types: dict[str, tuple[str, ...]] = field(default_factory=dict)  # zone -> shipping type codes
 
     @property
     def is_open(self) -> bool:
         return self.shop_state == "OPEN"
+
+    def ships(self, zone: str, shipping_type: str) -> bool:
+        """Whether the shop's shipping settings offer `shipping_type` in `zone`."""
+        return shipping_type in self.shipping_types.get(zone, ())
 
 
 @dataclass

@@ -77,6 +77,7 @@ class MiraklStore:
                 commission_rate=commission_rate_for(position),
                 date_created=min(now, world.orders[0].created if world.orders else now) - timedelta(days=90),
                 last_updated_date=now - timedelta(days=1),
+                shipping_types=dict(seller.shipping_types),
             )
         for offer in world.offers:
             store.catalog.add(

@@ -203,7 +203,9 @@ class OrderBook:
         if duplicates:
             raise MiraklError(400, f"The order line ids {', '.join(sorted(duplicates))} are already used")
         not_shippable: list[dict[str, Any]] = []
-        by_shop: dict[int, list[tuple[int, Any]]] = {}
+        # One logistic order per shop and shipping type: a Mirakl order carries one shipping type
+        # (SH02_Response_200_Orders.selected_shipping_type, one per future order).
+        by_shop: dict[tuple[int, str], list[tuple[int, Any]]] = {}
         for position, line_in in enumerate(request.offers):
             if line_in.offer_price * line_in.quantity != line_in.price:
                 raise MiraklError(400, f"Error with field offers[{position}].price. It must be offer_price * quantity.")
@@ -214,15 +216,21 @@ class OrderBook:
             if offer is None or not self.offers.is_orderable(offer, line_in.quantity):
                 not_shippable.append({"offer_id": line_in.offer_id, "error_code": "OFFER_NOT_FOUND"})
                 continue
-            if line_in.shipping_type_code not in SHIPPING_TYPES:
+            # mmp-front-openapi.yaml, OR01_Response_200_OffersNotShippable.error_code: "SHIPPING_TYPE_NOT_FOUND :
+            # the shipping type associated with the offer does not exist" -- a type the platform does not know,
+            # or one the offer's shop does not ship in the order's zone (SH02 lists the types an offer allows per
+            # zone: SH02_Response_200_Orders_Offers.allowed_shipping_types).
+            shop = self.shops.get(offer.shop_id)
+            known = line_in.shipping_type_code in SHIPPING_TYPES
+            if not known or shop is None or not shop.ships(request.shipping_zone_code, line_in.shipping_type_code):
                 not_shippable.append({"offer_id": line_in.offer_id, "error_code": "SHIPPING_TYPE_NOT_FOUND"})
                 continue
             if line_in.currency_iso_code and line_in.currency_iso_code != offer.currency_iso_code:
                 raise MiraklError(400, f"Error with field offers[{position}].currency_iso_code. It must be the shop's.")
-            by_shop.setdefault(offer.shop_id, []).append((position, line_in))
+            by_shop.setdefault((offer.shop_id, line_in.shipping_type_code), []).append((position, line_in))
         created = []
-        for letter_index, shop_id in enumerate(sorted(by_shop)):
-            created.append(self._create_logistic_order(request, shop_id, by_shop[shop_id], letter_index, now))
+        for letter_index, (shop_id, _type) in enumerate(sorted(by_shop)):
+            created.append(self._create_logistic_order(request, shop_id, by_shop[(shop_id, _type)], letter_index, now))
         return created, not_shippable
 
     def _create_logistic_order(

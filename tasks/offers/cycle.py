@@ -18,7 +18,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from bcmirakl.runtime import Runtime
-from connectors.state import enqueue_many, get_cursor, offer_metafields_for, quarantine_many, set_cursor
+from connectors.state import (
+    enqueue_many,
+    get_cursor,
+    offer_metafields_for,
+    quarantine_many,
+    set_cursor,
+    supersede_held,
+)
 from tasks.offers.book import block_shops, read_book, write_book
 from tasks.offers.diff import diff_targets, outbox_items, target_states
 from tasks.offers.gating import gate_by_seller, gate_flags
@@ -40,6 +47,7 @@ Mode = Literal["delta", "full"]
 class CycleResult:
     changed: int = 0
     enqueued_new: int = 0
+    superseded_held: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
     quarantine_rows: list[dict[str, object]] = field(default_factory=list)
     tripped: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -108,11 +116,16 @@ def record_cycle(
         result.unbuyable = result.changed - result.buyable
         result.stock_only = int(changes["stock_only"].sum())
         items = outbox_items(changes, config.unbuyable_message)
+        # A variant's key holds until a push succeeds: a newer change must bring a rejected one back, or the
+        # variant would keep its old price and stock for good.
+        result.superseded_held = supersede_held(session, STREAM, KIND, items)
         result.enqueued_new = enqueue_many(session, STREAM, KIND, items)
         metafields = offer_metafields_for(session, targets["bc_variant_id"].tolist())
         meta_changes = metafield_changes(targets, metafields)
         result.metafields_changed = len(meta_changes)
-        enqueue_many(session, STREAM, METAFIELD_KIND, metafield_items(meta_changes, metafields))
+        meta_items = metafield_items(meta_changes, metafields)
+        result.superseded_held += supersede_held(session, STREAM, METAFIELD_KIND, meta_items)
+        enqueue_many(session, STREAM, METAFIELD_KIND, meta_items)
         if records:
             quarantine_many(session, STREAM, records, run_id=run_id)
         set_cursor(session, CURSOR, read_at.isoformat())

@@ -8,13 +8,17 @@ the ledger row closed and the acknowledged state written to the offer map. Varia
 absolute, so a batch re-sent after a crash between push and record sets the same values again. Items
 BigCommerce rejects are quarantined and the rest of the batch is kept; a batch that keeps failing on transient
 errors goes back to the queue and the drain stops after `max_push_failures` such batches.
+
+The drain is a registered outbox worker (`tasks.leases`): it first takes back the items a dead drain left in
+flight (a run killed mid-PUT) and closes that drain's `started` ledger rows, since the recovery rule of an
+absolute write is to send it again; the items then go out in this run, not ten minutes later. A pushed change
+resolves the earlier push rejections of its product, which a newer change or `bcmirakl offers requeue` revived.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,18 +39,25 @@ from connectors.state import (
     ledger_begin,
     ledger_finish,
     ledger_get,
+    ledger_started,
     mark_done,
     mark_failed,
     mark_quarantined,
     quarantine_many,
     queue_depth,
+    requeue,
+    resolve_rejections,
+    superseded,
     upsert_offer_map,
 )
 from connectors.state.types import utcnow
+from tasks.leases import outbox_worker
 
 __all__ = [
     "INVENTORY_LIMIT",
     "KIND",
+    "PUSH_OPERATIONS",
+    "REJECTED",
     "STREAM",
     "PushStats",
     "batch_key",
@@ -58,6 +69,14 @@ __all__ = [
 STREAM = "offer-sync"
 KIND = "variant"
 NOT_OWNED = "variant is not Mirakl-owned: refused"
+REJECTED = "rejected by BigCommerce"
+# Every BigCommerce write of the offer push; their ledger rows carry the worker that made the call.
+PUSH_OPERATIONS = (
+    "update_variants",
+    "adjust_inventory_absolute",
+    "create_variant_metafields",
+    "update_variant_metafields",
+)
 INVENTORY_LIMIT = 2000
 INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 # The progress artifact is a Prefect API call: once a second keeps it live without slowing the push.
@@ -76,6 +95,8 @@ class PushStats:
     quarantined: Counter[str] = field(default_factory=Counter)
     latencies_s: list[float] = field(default_factory=list)
     left: int = 0
+    taken_over: int = 0
+    worker: str = ""
 
     @property
     def calls(self) -> int:
@@ -91,27 +112,49 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
     from tasks.offers.push_metafields import push_metafields
 
     stats = PushStats()
-    worker = f"offer-sync-{uuid.uuid4().hex[:12]}"
-    with rt.sessions() as session:
-        total = queue_depth(session, STREAM)["pending"] or 1
-    progress = await acreate_progress_artifact(0.0, key="offer-sync-progress", description="offer push progress")
-    started = reported = time.perf_counter()
-    while stats.transient_failures < rt.config.offers.max_push_failures:
+    async with outbox_worker(rt, STREAM) as lease:
+        stats.worker, stats.taken_over = lease.worker, lease.released
+        if lease.taken_over:
+            close_abandoned_calls(rt, lease.taken_over)
         with rt.sessions() as session:
-            items = claim_batch(session, STREAM, KIND, INVENTORY_LIMIT, worker)
-            session.commit()
-        if not items:
-            break
-        await _push_round(rt, items, owned, stats, run_id)
-        if time.perf_counter() - reported >= PROGRESS_EVERY_S:
-            reported = time.perf_counter()
-            await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
-    await push_metafields(rt, owned, stats, worker, run_id)
-    stats.wall_s = time.perf_counter() - started
-    await aupdate_progress_artifact(progress, 100.0)
+            total = queue_depth(session, STREAM)["pending"] or 1
+        progress = await acreate_progress_artifact(0.0, key="offer-sync-progress", description="offer push progress")
+        started = reported = time.perf_counter()
+        while stats.transient_failures < rt.config.offers.max_push_failures:
+            with rt.sessions() as session:
+                items = claim_batch(session, STREAM, KIND, INVENTORY_LIMIT, lease.worker)
+                session.commit()
+            if not items:
+                break
+            await _push_round(rt, items, owned, stats, run_id)
+            if time.perf_counter() - reported >= PROGRESS_EVERY_S:
+                reported = time.perf_counter()
+                await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
+        await push_metafields(rt, owned, stats, lease.worker, run_id)
+        stats.wall_s = time.perf_counter() - started
+        await aupdate_progress_artifact(progress, 100.0)
     with rt.sessions() as session:
         stats.left = queue_depth(session, STREAM)["pending"]
     return stats
+
+
+def close_abandoned_calls(rt: Runtime, dead: dict[str, str]) -> int:
+    """Close the `started` ledger rows of dead workers: their items are back in the queue and go out again.
+
+    Variant, stock and metafield writes are absolute (a metafield create is re-read before it is repeated, see
+    `push_metafields`), so sending the items again is the recovery; the interrupted call is recorded as failed,
+    with why, and no row stays `started` after the next clean run.
+    """
+    closed = 0
+    with rt.sessions() as session:
+        for entry in ledger_started(session, "bigcommerce", PUSH_OPERATIONS):
+            worker = (entry.detail or {}).get("worker")
+            if worker in dead:
+                entry.detail = {**(entry.detail or {}), "resolution": f"worker died ({dead[worker]}); items requeued"}
+                ledger_finish(session, entry, "failed")
+                closed += 1
+        session.commit()
+    return closed
 
 
 async def _push_round(
@@ -143,7 +186,8 @@ async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats
     location = await rt.bigcommerce.default_location_id()
     key = batch_key(items)
     with rt.sessions() as session:
-        ledger_begin(session, "bigcommerce", "adjust_inventory_absolute", key, {"items": len(items)})
+        detail = {"items": len(items), "worker": stats.worker}
+        ledger_begin(session, "bigcommerce", "adjust_inventory_absolute", key, detail)
         session.commit()
     stats.inventory_calls += 1
     adjustments = [
@@ -167,7 +211,8 @@ async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats
 async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
     key = batch_key(items)
     with rt.sessions() as session:
-        ledger_begin(session, "bigcommerce", "update_variants", key, {"items": len(items), "first_item": items[0].id})
+        detail = {"items": len(items), "first_item": items[0].id, "worker": stats.worker}
+        ledger_begin(session, "bigcommerce", "update_variants", key, detail)
         session.commit()
     stats.batches += 1
     try:
@@ -179,14 +224,14 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
         return
     except PermanentApiError as exc:
         finish_ledger(rt, "update_variants", key, "failed")
-        quarantine_items(rt, items, f"rejected by BigCommerce: {exc.api_message}", stats, run_id)
+        quarantine_items(rt, items, f"{REJECTED}: {exc.api_message}", stats, run_id)
         return
     rejected = {item.id for item in items if int(item.payload["variant_id"]) in result.rejected}
     _acknowledge(rt, [item for item in items if item.id not in rejected], stats, "update_variants", key)
     for item in items:
         if item.id in rejected:
             message = result.rejected[int(item.payload["variant_id"])]
-            quarantine_items(rt, [item], f"rejected by BigCommerce: {message}", stats, run_id)
+            quarantine_items(rt, [item], f"{REJECTED}: {message}", stats, run_id)
 
 
 def _acknowledge(
@@ -199,8 +244,12 @@ def _acknowledge(
 ) -> None:
     acknowledged = utcnow()
     with rt.sessions() as session:
-        mark_done(session, [item.id for item in done])
+        # BigCommerce holds these states now (the offer map says so), but a change enqueued meanwhile must follow.
+        newer = superseded(session, done)
+        mark_done(session, [item.id for item in done if item.id not in newer])
+        requeue(session, newer)
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
+        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], REJECTED)
         finish_entry(session, operation, key, "succeeded", external_id)
         session.commit()
     stats.pushed += len(done)
@@ -257,6 +306,10 @@ def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:
 
 
 def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: PushStats, run_id: str | None) -> None:
+    """Hold refused items with the reason; one whose key got a newer change meanwhile goes back to the queue."""
+    with rt.sessions() as session:
+        newer = superseded(session, items)
+    items = [item for item in items if item.id not in newer]
     records = [
         {
             "record_key": item.payload["product_sku"],
@@ -270,10 +323,12 @@ def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: P
         for item in items
     ]
     with rt.sessions() as session:
+        requeue(session, newer)
         mark_quarantined(session, [item.id for item in items], reason)
         quarantine_many(session, STREAM, records, run_id=run_id)
         session.commit()
-    stats.quarantined[reason] += len(items)
+    if items:
+        stats.quarantined[reason] += len(items)
 
 
 def finish_entry(session: Session, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:

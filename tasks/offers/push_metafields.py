@@ -19,6 +19,9 @@ from connectors.state import (
     ledger_begin,
     mark_done,
     offer_metafields_for,
+    requeue,
+    resolve_rejections,
+    superseded,
     upsert_offer_map,
     upsert_offer_metafields,
 )
@@ -34,9 +37,10 @@ from tasks.offers.push import (
     release,
 )
 
-__all__ = ["PERMISSION", "push_metafields"]
+__all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
 
 PERMISSION = "read_and_sf_access"
+METAFIELD_REJECTED = "metafield rejected by BigCommerce"
 _BATCH = 50
 
 
@@ -112,7 +116,8 @@ async def _call(
 ) -> None:
     key = batch_key(items)
     with rt.sessions() as session:
-        ledger_begin(session, "bigcommerce", operation, key, {"items": len(items), "first_item": items[0].id})
+        detail = {"items": len(items), "first_item": items[0].id, "worker": stats.worker}
+        ledger_begin(session, "bigcommerce", operation, key, detail)
         session.commit()
     stats.metafield_calls += 1
     try:
@@ -127,7 +132,7 @@ async def _call(
         return
     except PermanentApiError as exc:
         finish_ledger(rt, operation, key, "failed")
-        quarantine_items(rt, items, f"metafield rejected by BigCommerce: {exc.api_message}", stats, run_id)
+        quarantine_items(rt, items, f"{METAFIELD_REJECTED}: {exc.api_message}", stats, run_id)
         return
     _record(rt, items, ids, result, operation, key, stats, run_id)
 
@@ -151,7 +156,9 @@ def _record(
             saved[variant] = metafield.id
     done = [item for item in items if int(item.payload["variant_id"]) in saved]
     with rt.sessions() as session:
-        mark_done(session, [item.id for item in done])
+        newer = superseded(session, done)
+        mark_done(session, [item.id for item in done if item.id not in newer])
+        requeue(session, newer)
         upsert_offer_metafields(
             session,
             [
@@ -175,6 +182,7 @@ def _record(
                 for item in done
             ],
         )
+        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED)
         finish_entry(session, operation, key, "succeeded")
         session.commit()
     stats.metafields_written += len(done)
@@ -186,4 +194,4 @@ def _record(
         variant = int(item.payload["variant_id"])
         if variant not in saved:
             reason = reasons.get(variant, "not saved")
-            quarantine_items(rt, [item], f"metafield rejected by BigCommerce: {reason}", stats, run_id)
+            quarantine_items(rt, [item], f"{METAFIELD_REJECTED}: {reason}", stats, run_id)

@@ -57,6 +57,8 @@ def build_report(
             "push_wall_s": round(push.wall_s, 3),
             "transient_batch_failures": push.transient_failures,
             "queue_left": push.left,
+            "held_superseded": cycle.superseded_held,
+            "taken_over_from_dead_workers": push.taken_over,
             "sellers_failed": len(health.failed_feeds) + len(cycle.tripped),
             "sku_collisions": len(ownership.collisions),
             "mapping_errors": len(ownership.unmapped),

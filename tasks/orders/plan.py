@@ -133,7 +133,13 @@ def build_plan(
     """
     native = [p for p in products if p.variant_id is None or p.variant_id not in owned]
     owned_lines = [p for p in products if p.variant_id is not None and p.variant_id in owned]
-    plan = OrderPlan(order=order, products=list(products), native=native, marketplace=[])
+    plan = OrderPlan(
+        order=order, products=list(products), native=[p for p in native if p.quantity >= 1], marketplace=[]
+    )
+    # A native line without quantity is not sent to the ERP unflagged: it is an exception like a marketplace one.
+    plan.problems += [
+        LineProblem(p.id, "zero_quantity", "the line's quantity is below 1") for p in native if p.quantity < 1
+    ]
     plan.problems += [
         LineProblem(p.id, "offer_gone", "Mirakl-owned variant with no live offer (sold out or feed blocked)")
         for p in owned_lines
@@ -300,8 +306,15 @@ def _line_plan(
     shipping_tax: Decimal,
     config: BridgeConfig,
 ) -> LinePlan | LineProblem:
+    if product.quantity < 1:
+        return LineProblem(product.id, "zero_quantity", "the line's quantity is below 1", offer.offer_id)
     currency = config.currency  # the order's transactional currency: _currency_problem checked they are equal
     paid = paid_ex_tax(product)
+    if paid <= 0:
+        # Mirakl would debit nothing and pay the seller nothing for goods it still ships: a person decides.
+        return LineProblem(
+            product.id, "zero_amount", "the line's amount after discounts is not above 0", offer.offer_id
+        )
     unit = round_money(paid / product.quantity, currency)
     if unit * product.quantity != paid:
         return LineProblem(product.id, "price_not_divisible", "the discounted line total is not a whole unit price")

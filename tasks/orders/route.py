@@ -10,6 +10,9 @@ point never sends a line twice. The cursor moves only when the whole page is rec
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +43,7 @@ from tasks.orders.records import (
     routes_for,
     set_route_status,
 )
+from tasks.orders.shipping import choose_shipping_types, customer_shipping_method
 from tasks.quality import gate_and_quarantine
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
@@ -49,14 +53,23 @@ __all__ = ["PageResult", "changed_orders", "load_order_cursor", "route_order_pag
 FINAL_ROUTES = frozenset({"routed", "exception", "cancelled"})
 EXCEPTION_EVENT = "bcmirakl.orders.exception"
 MARK_LOOKUP_BATCH = 200  # variant ids per ownership-mark read (`resource_id:in`)
+UNEXPECTED_ERROR = "routing_error"
+
+_log = logging.getLogger("bcmirakl.orders")
 
 
 @dataclass
 class PageResult:
-    """What one page did; `deferred` orders met a transient error and wait for the next run."""
+    """What one page did; `deferred` orders met a transient error and wait for the next run.
+
+    `attempted` counts the orders the page tried to route or unwind, `deferred_by_system` which system's
+    transient errors deferred them: together they tell an outage (everything deferred) from a blip.
+    """
 
     orders: int = 0
+    attempted: int = 0
     deferred: list[int] = field(default_factory=list)
+    deferred_by_system: Counter[str] = field(default_factory=Counter)
     cursor: str | None = None
 
 
@@ -90,28 +103,35 @@ async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) 
     ]
     report.add("orders_seen", len(latest))
     report.add("orders_skipped", len(latest) - len(to_route) - len(to_cancel))
+    # What needs a call: a cancellation of a never-routed order needs none, so it cannot be deferred either.
+    result.attempted = len(to_route) + sum(1 for o in to_cancel if routes.get(o.id) is not None)
     limit = asyncio.Semaphore(cfg.page_concurrency)
 
-    async def guarded(order_id: int, work: Awaitable[None]) -> None:
+    async def guarded(order_id: int, step: str, work: Awaitable[None]) -> None:
+        """One order's failure stays that order's: transient errors defer it, anything else makes it an
+        exception case, and the rest of the page flows either way."""
         async with limit:
             try:
                 await work
             except TransientApiError as exc:
                 result.deferred.append(order_id)
+                result.deferred_by_system[exc.system or "unknown"] += 1
                 report.add("orders_deferred")
                 report.notes.append(f"order {order_id} deferred: {exc.operation} {exc.status}")
+            except Exception as exc:
+                await _unexpected_error(rt, order_id, step, exc, report)
 
     details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]] = {}
 
     async def fetch(order: Order) -> None:
         details[order.id] = await _details(rt, order)
 
-    await asyncio.gather(*(guarded(o.id, fetch(o)) for o in to_route))
-    plans = await _plans(rt, [o for o in to_route if o.id in details], details)
+    await asyncio.gather(*(guarded(o.id, "fetching", fetch(o)) for o in to_route))
+    plans = await _plans(rt, [o for o in to_route if o.id in details], details, report)
     failed = await _gate(rt, plans, report)
     await asyncio.gather(
-        *(guarded(p.order.id, _route(rt, p, details[p.order.id][1], failed, report)) for p in plans),
-        *(guarded(o.id, _cancel(rt, o, routes.get(o.id), report)) for o in to_cancel),
+        *(guarded(p.order.id, "routing", _route(rt, p, details[p.order.id][1], failed, report)) for p in plans),
+        *(guarded(o.id, "cancelling", _cancel(rt, o, routes.get(o.id), report)) for o in to_cancel),
     )
     if not result.deferred and orders:
         newest = max((o.date_modified for o in orders if o.date_modified), default=None)
@@ -134,8 +154,12 @@ async def _details(rt: Runtime, order: Order) -> tuple[list[OrderProduct], list[
 
 
 async def _plans(
-    rt: Runtime, orders: Sequence[Order], details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]]
+    rt: Runtime,
+    orders: Sequence[Order],
+    details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]],
+    report: RunReport,
 ) -> list[OrderPlan]:
+    """Plan each order on its own: one that cannot be planned becomes an exception, the others go on."""
     variant_ids = {p.variant_id for products, _ in details.values() for p in products if p.variant_id is not None}
     with rt.sessions() as session:
         owned, native = owned_offers(session, variant_ids)
@@ -144,7 +168,36 @@ async def _plans(
     unknown = sorted(variant_ids - set(owned) - native)
     for start in range(0, len(unknown), MARK_LOOKUP_BATCH):
         owned.update(dict.fromkeys(await marked_variants(rt, unknown[start : start + MARK_LOOKUP_BATCH])))
-    return [build_plan(o, details[o.id][0], details[o.id][1], owned, rt.config) for o in orders]
+    plans = []
+    for order in orders:
+        try:
+            plans.append(build_plan(order, details[order.id][0], details[order.id][1], owned, rt.config))
+        except Exception as exc:
+            await _unexpected_error(rt, order.id, "planning", exc, report)
+    return plans
+
+
+async def _unexpected_error(rt: Runtime, order_id: int, step: str, exc: Exception, report: RunReport) -> None:
+    """A bug or an input nobody foresaw in one order: that order becomes an exception case with the error's
+    type and step (never its message, which may quote customer fields), and the page goes on.
+
+    A paid order's route becomes `exception`, final like any other, so no rerun sends part of it again; a
+    cancellation keeps its route and is tried again by the next run, its case opened (and alerted) once.
+    The log keeps the stack for engineers, without the exception's message for the same reason.
+    """
+    reason = f"unexpected {type(exc).__name__} while {step} the order"
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    _log.error("order %s: %s\n%s", order_id, reason, frames)
+    problem = LineProblem(None, UNEXPECTED_ERROR, reason)
+    now = datetime.now(UTC)
+    with rt.sessions() as session:
+        if step != "cancelling":
+            set_route_status(session, order_id, "exception", now)
+        opened = record_problems(session, order_id, [problem], now)
+        session.commit()
+    report.add("orders_exception")
+    if opened:
+        _report_problems(report, order_id, [problem])
 
 
 async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: RunReport) -> dict[str, str]:
@@ -173,6 +226,8 @@ async def _route(
             )
         else:
             to_send.append(line)
+    to_send, unshippable = await choose_shipping_types(rt, plan, to_send, customer_shipping_method(plan, addresses))
+    problems += unshippable
     with rt.sessions() as session:
         anchor_route(session, plan, problems)
         session.commit()
@@ -214,20 +269,25 @@ async def _route(
     report.add("native_lines_sent", len(plan.native))
     report.add("marketplace_lines_routed", sum(len(o.order_lines) for o in created))
     if problems:
-        report.add("line_exceptions", len(problems))
-        report.tables.setdefault("exceptions", []).extend(
-            {"bc_order_id": order_id, "order_product_id": p.order_product_id, "kind": p.kind, "reason": p.reason}
-            for p in problems
-        )
-        emit_alert(
-            report,
-            EXCEPTION_EVENT,
-            f"bcmirakl.order.{order_id}",
-            {"bc_order_id": order_id, "kinds": sorted({p.kind for p in problems}), "lines": len(problems)},
-        )
+        _report_problems(report, order_id, problems)
     if to_send or problems:
         document = cx_document(plan.commercial_id, lines, {o.order_id: o for o in created}, status)
         await write_cx_metafield(rt, order_id, document)
+
+
+def _report_problems(report: RunReport, order_id: int, problems: Sequence[LineProblem]) -> None:
+    """Count, list and alert an order's problems (the alert once: the route is final, never rerouted)."""
+    report.add("line_exceptions", len(problems))
+    report.tables.setdefault("exceptions", []).extend(
+        {"bc_order_id": order_id, "order_product_id": p.order_product_id, "kind": p.kind, "reason": p.reason}
+        for p in problems
+    )
+    emit_alert(
+        report,
+        EXCEPTION_EVENT,
+        f"bcmirakl.order.{order_id}",
+        {"bc_order_id": order_id, "kinds": sorted({p.kind for p in problems}), "lines": len(problems)},
+    )
 
 
 async def _send_commercial_order(

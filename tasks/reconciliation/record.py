@@ -105,8 +105,7 @@ def report_tables(result: Reconciliation, currency: str) -> dict[str, list[dict[
             currency,
         ),
         "exceptions": _decimal_rows(result.exceptions, ["left", "right", "delta"], currency),
-        "invoices": _decimal_rows(result.invoices, _INVOICE_AMOUNTS, currency) if len(result.invoices) else [],
-    }
+    } | ({"invoices": _decimal_rows(result.invoices, _INVOICE_AMOUNTS, currency)} if len(result.invoices) else {})
 
 
 def summary_of(result: Reconciliation) -> dict[str, Any]:

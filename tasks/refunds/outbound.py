@@ -4,6 +4,8 @@ The customer is refunded in BigCommerce; unless Mirakl is told, the seller is st
 still charged. Each (BigCommerce refund, Mirakl line) is one ledger key, so partial refunds and several refunds
 of one line each go once. The batch passes the `refunds_out` gate first: a row that would take more than was
 paid for its line, or that has no valid reason code, is quarantined and recorded as decided, never sent.
+An OR28 whose answer was lost is recovered by evidence (`tasks.refunds.recovery`); when the evidence does not
+single out the bridge's refund, finance gets a case and the look-alikes are held from being paid back.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from tasks.cursors import resume_from
 from tasks.effects import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
-from tasks.reporting import RunReport
+from tasks.refunds.recovery import AmbiguousRecovery, own_refund
+from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
 __all__ = ["mirror_bigcommerce_refunds"]
@@ -44,6 +47,7 @@ STREAM = "refund_mirror"
 BC_CURSOR = "refund_mirror.bigcommerce"
 SUITE = "refunds_out"
 NO_REASON = "no RE01 refund reason mapped"
+AMBIGUOUS_CASE = "or28-recovery-ambiguous"
 PAYLOAD_COLUMNS = ["bc_refund_id", "bc_order_id", "mirakl_order_line_id", "amount", "shipping_amount", "reason_code"]
 
 
@@ -136,31 +140,34 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
         return await rt.mirakl.create_refunds([_refund_create(row)], order_tax_mode=row["order_tax_mode"])
 
     async def recover() -> str | None:
-        # OR28 has no client reference: the refund is ours if it matches and no ledger key claims it.
+        # OR28 has no client reference: the refund is recognised by evidence, or the case goes to finance.
         lines = await _mirakl_lines(rt, {row["mirakl_order_id"]})
         _, line = lines[row["mirakl_order_line_id"]]
-        for found in line.refunds:
-            same = (found.amount, found.shipping_amount, found.reason_code) == (
-                row["amount"],
-                row["shipping_amount"],
-                row["reason_code"],
-            )
-            with rt.sessions() as session:
-                claimed = ledger_get(session, "bigcommerce", "refund", f"bc-refund:{found.id}") is not None
-            if same and not claimed:
-                return found.id
-        return None
+        with rt.sessions() as session:
+            entry = ledger_get(session, "mirakl", "OR28", row["key"])
+            assert entry is not None, "recovery runs only for a started OR28"
+            started_at = entry.started_at
+            claimed = {
+                r.id
+                for r in line.refunds
+                if ledger_get(session, "bigcommerce", "refund", f"bc-refund:{r.id}") is not None
+            }
+        return own_refund(line.refunds, row, started_at, claimed)
 
-    outcome = await write_once(
-        rt.sessions,
-        system="mirakl",
-        operation="OR28",
-        key=row["key"],
-        send=send,
-        external_id=lambda created: created[0].refund_id if created else None,
-        recover=recover,
-        detail={"bc_refund_id": row["bc_refund_id"], "amount": row["amount"], "shipping": row["shipping_amount"]},
-    )
+    try:
+        outcome = await write_once(
+            rt.sessions,
+            system="mirakl",
+            operation="OR28",
+            key=row["key"],
+            send=send,
+            external_id=lambda created: created[0].refund_id if created else None,
+            recover=recover,
+            detail={"bc_refund_id": row["bc_refund_id"], "amount": row["amount"], "shipping": row["shipping_amount"]},
+        )
+    except AmbiguousRecovery as ambiguous:
+        _hold_for_finance(rt, row, ambiguous, report)
+        return
     if outcome.done and outcome.external_id:
         # The customer was refunded in BigCommerce already: when this refund reaches PA12, it is paid by that one.
         mark_done_elsewhere(
@@ -193,6 +200,39 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
         with rt.sessions() as session:
             open_exception(session, STREAM, row["key"], "mirakl-refund-refused", {"error": outcome.error})
             session.commit()
+
+
+def _hold_for_finance(rt: Runtime, row: dict[str, Any], ambiguous: AmbiguousRecovery, report: RunReport) -> None:
+    """An interrupted OR28 whose refund cannot be told apart: neither adopt a look-alike nor send again.
+
+    The OR28 is closed (no rerun guesses again) and each look-alike is held from being paid back through
+    BigCommerce, since one of them may be the bridge's own refund of money the customer already got back; a
+    case tells finance which refunds to compare with the seller. Ids and amounts only.
+    """
+    detail = {
+        "bc_refund_id": row["bc_refund_id"],
+        "mirakl_order_line_id": row["mirakl_order_line_id"],
+        "amount": str(row["amount"]),
+        "shipping_amount": str(row["shipping_amount"]),
+        "reason_code": row["reason_code"],
+        "candidates": list(ambiguous.candidates),
+        "reason": ambiguous.reason,
+    }
+    record_outcome(rt.sessions, system="mirakl", operation="OR28", keys=[row["key"]], outcome="failed", detail=detail)
+    record_outcome(
+        rt.sessions,
+        system="bigcommerce",
+        operation="refund",
+        keys=[f"bc-refund:{refund_id}" for refund_id in ambiguous.candidates],
+        outcome="failed",
+        detail={"held": "ambiguous OR28 recovery", "or28_key": row["key"]},
+    )
+    with rt.sessions() as session:
+        opened = open_exception(session, STREAM, row["key"], AMBIGUOUS_CASE, detail)
+        session.commit()
+    report.add("refunds_held_ambiguous")
+    if opened:
+        emit_alert(report, "bcmirakl.refunds.recovery-ambiguous", f"bcmirakl.bc-refund.{row['bc_refund_id']}", detail)
 
 
 def _record_decided(rt: Runtime, keys: set[str], reason: str) -> None:

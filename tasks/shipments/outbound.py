@@ -8,7 +8,6 @@ accepts OR24 only in SHIPPING, and an unmapped carrier waits in quarantine for o
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +33,7 @@ from connectors.state import (
 )
 from tasks.cursors import resume_from
 from tasks.effects import is_recorded, mark_done_elsewhere, write_once
+from tasks.leases import outbox_worker
 from tasks.quality import quarantine_records
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
@@ -260,16 +260,19 @@ async def push_mirakl_tracking(
     rt: Runtime, report: RunReport, table: CarrierTable, known_codes: set[str], now: datetime | None = None
 ) -> None:
     """Drain the queue: carrier-checked OR23 + OR24 for logistic orders in SHIPPING, in claimed batches."""
-    worker = f"shipment_sync-{os.getpid()}"
-    while True:
-        current = now or datetime.now(UTC)
-        with rt.sessions() as session:
-            items = [(i.id, dict(i.payload)) for i in claim_batch(session, STREAM, KIND, CLAIM_SIZE, worker, current)]
-            session.commit()
-        if not items:
-            return
-        order_ids = [payload["mirakl_order_id"] for _, payload in items]
-        orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=order_ids) for o in page}
-        for item_id, payload in items:
-            order = orders.get(payload["mirakl_order_id"])
-            await _push_one(rt, report, item_id, payload, order, table, known_codes, current)
+    # A registered worker: a drain killed mid-batch has its claims taken over by the next run at once; each
+    # item's OR23/OR24 then go through the ledger, which recovers a call made before the crash.
+    async with outbox_worker(rt, STREAM) as lease:
+        while True:
+            current = now or datetime.now(UTC)
+            with rt.sessions() as session:
+                claimed = claim_batch(session, STREAM, KIND, CLAIM_SIZE, lease.worker, current)
+                items = [(i.id, dict(i.payload)) for i in claimed]
+                session.commit()
+            if not items:
+                return
+            order_ids = [payload["mirakl_order_id"] for _, payload in items]
+            orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=order_ids) for o in page}
+            for item_id, payload in items:
+                order = orders.get(payload["mirakl_order_id"])
+                await _push_one(rt, report, item_id, payload, order, table, known_codes, current)

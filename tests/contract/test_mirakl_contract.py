@@ -67,7 +67,7 @@ def _order_body(commercial_id: str, offers: list[Any]) -> dict[str, Any]:
             "offer_price": str(offer.price),
             "price": str(offer.price),
             "shipping_price": "5.00",
-            "shipping_type_code": "STD",
+            "shipping_type_code": "EXP",  # every seeded shop ships EXP in the US, not all STD
             "taxes": [{"code": "SALES", "amount": "1.00", "rate": 8}],
             "shipping_taxes": [{"code": "SALES", "amount": "0.40", "rate": 8}],
         }
@@ -160,6 +160,21 @@ async def test_read_responses_match_the_spec(
     body = response.json()
     assert _rows(body), "an empty listing would validate nothing"
     assert_conforms(_spec_schema(spec_file, target), body, f"GET {path}")
+
+
+async def test_shipping_rates_match_sh02_with_orders_and_errors(
+    contract_sandbox: Sandbox, mirakl: httpx.AsyncClient
+) -> None:
+    catalog = contract_sandbox.mirakl.state.store.catalog
+    offers = [
+        next(o for o in catalog.offers.values() if o.shop_id == shop and catalog.is_orderable(o, 1))
+        for shop in (OPEN_SHOP, SECOND_SHOP)
+    ]
+    query = {"shipping_zone_code": "US", "offers": ",".join(f"{o.offer_id}|1" for o in offers) + ",999999|1"}
+    response = await mirakl.get("/api/shipping/rates", params=query)
+    body = response.json()
+    assert response.status_code == 200 and len(body["orders"]) == 2 and body["errors"]
+    assert_conforms(_spec_schema(FRONT, "SH02_Response_200"), body, "SH02")
 
 
 async def test_offer_export_status_and_chunk_match_of53_and_of54(mirakl: httpx.AsyncClient) -> None:

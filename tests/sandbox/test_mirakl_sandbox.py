@@ -89,7 +89,7 @@ def order_body(commercial_id: str, offers: list[Any], scored: bool = True) -> di
                 "offer_price": price,
                 "price": price,
                 "shipping_price": "5.00",
-                "shipping_type_code": "STD",
+                "shipping_type_code": "EXP",  # every seeded shop ships EXP in the US, not all STD
                 "taxes": [{"code": "SALES", "amount": "1.00", "rate": 8}],
                 "shipping_taxes": [{"code": "SALES", "amount": "0.40", "rate": 8}],
             }
@@ -250,6 +250,60 @@ async def test_or01_splits_by_shop_and_reports_the_zero_stock_offer(client: http
     assert Decimal(str(line["commission_fee"])) == ((a.price + 5) * Decimal("0.10")).quantize(Decimal("0.01"))
     assert line["commission_taxes"][0]["amount"] == pytest.approx(line["commission_fee"] * 0.2, abs=0.01)
     assert store(app).offer(a.offer_id).quantity == stock_before - 1
+
+
+async def test_or01_answers_a_shipping_type_the_shop_does_not_ship_in_the_zone_as_not_shippable(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    a, express_only = orderable(app, OPEN_SHOP), orderable(app, SECOND_SHOP)
+    body = order_body("BC210", [a, express_only])
+    for line in body["offers"]:
+        line["shipping_type_code"] = "STD"
+    answer = (await client.post("/api/orders", json=body)).json()
+
+    assert answer["offers_not_shippable"] == [
+        {"offer_id": express_only.offer_id, "error_code": "SHIPPING_TYPE_NOT_FOUND"}
+    ]
+    assert [(o["shop_id"], o["shipping_type_code"]) for o in answer["orders"]] == [(OPEN_SHOP, "STD")]
+
+
+async def test_or01_makes_one_logistic_order_per_shop_and_shipping_type(client: httpx.AsyncClient, app: Any) -> None:
+    catalog = store(app).catalog
+    first, second = [o for o in catalog.offers.values() if o.shop_id == OPEN_SHOP and catalog.is_orderable(o, 1)][:2]
+    body = order_body("BC220", [first, second])
+    body["offers"][0]["shipping_type_code"] = "STD"
+    answer = (await client.post("/api/orders", json=body)).json()
+
+    assert [(o["order_id"], o["shipping_type_code"]) for o in answer["orders"]] == [
+        ("BC220-A", "EXP"),
+        ("BC220-B", "STD"),
+    ]
+
+
+async def test_sh02_lists_the_types_each_offer_ships_in_the_zone_and_the_errors(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    a, express_only = orderable(app, OPEN_SHOP), orderable(app, SECOND_SHOP)
+    offers = f"{a.offer_id}|2,{express_only.offer_id}|1,999999|1,{express_only.offer_id}|1|STD"
+    us = (await client.get("/api/shipping/rates", params={"shipping_zone_code": "US", "offers": offers})).json()
+    nowhere = (await client.get("/api/shipping/rates", params={"shipping_zone_code": "MARS", "offers": offers})).json()
+    missing = await client.get("/api/shipping/rates", params={"shipping_zone_code": "US"})
+
+    allowed = {
+        o["offer_id"]: [t["code"] for t in o["allowed_shipping_types"]] for x in us["orders"] for o in x["offers"]
+    }
+    assert allowed == {a.offer_id: ["STD", "EXP", "NXT"], express_only.offer_id: ["EXP"]}
+    assert [(x["shop_id"], x["selected_shipping_type"]["code"]) for x in us["orders"]] == [
+        (OPEN_SHOP, "STD"),
+        (SECOND_SHOP, "EXP"),
+    ]
+    assert us["orders"][0]["offers"][0]["line_shipping_price"] == float(a.min_shipping_price * 2)
+    assert [(e["offer_id"], e["error_code"]) for e in us["errors"]] == [
+        (999999, "OFFER_NOT_FOUND"),
+        (express_only.offer_id, "SHIPPING_TYPE_NOT_ALLOWED"),
+    ]
+    assert {e["error_code"] for e in nowhere["errors"]} == {"OFFER_NOT_FOUND", "SHIPPING_ZONE_NOT_ALLOWED"}
+    assert missing.status_code == 400 and "offers" in missing.json()["message"]
 
 
 async def test_or01_rejects_a_reused_order_line_id_and_missing_fields(client: httpx.AsyncClient, app: Any) -> None:

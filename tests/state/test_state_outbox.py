@@ -157,3 +157,62 @@ def test_concurrent_postgres_claims_get_disjoint_rows(postgres_engine: Engine) -
         claimed_by = {item_id: worker for item_id, worker in rows}
     assert {claimed_by[i] for i in first_ids} == {"w1"}
     assert {claimed_by[i] for i in second_ids} == {"w2"}
+
+
+def test_a_newer_change_supersedes_a_held_item_and_the_same_change_stays_held(session: Session) -> None:
+    from connectors.state import supersede_held
+
+    enqueue_many(session, "offers", "variant", [("v:1", {"qty": 5}), ("v:2", {"qty": 7})], now=T0)
+    first, second = claim_batch(session, "offers", "variant", 2, "w", T0)
+    mark_quarantined(session, [first.id], "rejected by BigCommerce: 422", T0)
+    mark_failed(session, second.id, "refused for good", None, T0)
+    session.commit()
+
+    again = [("v:1", {"qty": 5}), ("v:2", {"qty": 0})]
+    assert supersede_held(session, "offers", "variant", again, now=T0 + timedelta(minutes=1)) == 1
+    enqueue_many(session, "offers", "variant", again, now=T0 + timedelta(minutes=1))
+    session.commit()
+    assert _item(session, "v:1").status == "quarantined"  # re-sending what was refused would be refused again
+    revived = _item(session, "v:2")
+    assert (revived.status, revived.payload, revived.next_attempt_at) == ("pending", {"qty": 0}, None)
+    assert [
+        i.idempotency_key for i in claim_batch(session, "offers", "variant", 5, "w2", T0 + timedelta(minutes=2))
+    ] == ["v:2"]
+
+
+def test_released_claims_go_back_due_now_and_only_the_named_workers_lose_theirs(session: Session) -> None:
+    from connectors.state import release_claims
+
+    _fill(session, 4)
+    dead = claim_batch(session, "offers", "price", 2, "dead", T0)
+    live = claim_batch(session, "offers", "price", 2, "live", T0)
+    session.commit()
+    assert release_claims(session, "offers", ["dead"], "taken over", T0 + timedelta(seconds=5)) == 2
+    session.commit()
+    assert {_item(session, i.idempotency_key).status for i in dead} == {"pending"}
+    assert {_item(session, i.idempotency_key).status for i in live} == {"in_flight"}
+    retaken = claim_batch(session, "offers", "price", 5, "next", T0 + timedelta(seconds=6))
+    assert sorted(i.id for i in retaken) == sorted(i.id for i in dead)
+    assert {i.attempts for i in retaken} == {2}  # the interrupted attempt still counts
+
+
+def test_a_beating_worker_renews_its_claims_and_a_silent_one_is_listed_as_stuck(session: Session) -> None:
+    from connectors.state import beat, claim_holders, register_worker, silent_holders
+
+    _fill(session, 3)
+    register_worker(session, "alive", "offers", flow_run_id=None, host="h", pid=1, now=T0)
+    register_worker(session, "silent", "offers", flow_run_id="run-1", host="h", pid=2, now=T0)
+    claim_batch(session, "offers", "price", 1, "alive", T0)
+    claim_batch(session, "offers", "price", 2, "silent", T0)
+    later = T0 + DEFAULT_LEASE + timedelta(minutes=1)
+    assert beat(session, "alive", later) == 1
+    session.commit()
+
+    holders = {h.worker: h for h in claim_holders(session, "offers")}
+    assert (holders["silent"].items, holders["silent"].flow_run_id, holders["silent"].registered) == (2, "run-1", True)
+    assert [h.worker for h in silent_holders(session, later + timedelta(seconds=5))] == ["silent"]
+    # The renewed lease holds past the ten minutes; the silent worker's claims are due again.
+    assert {i.claimed_by for i in claim_batch(session, "offers", "price", 5, "next", later + timedelta(seconds=5))} == {
+        "next"
+    }
+    assert _item(session, "offers:price:0").claimed_by == "alive"

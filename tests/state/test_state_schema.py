@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
-HEAD_REVISION = "0005_marketplace_lines"
+HEAD_REVISION = "0006_marketplace_lines"
 EXPECTED_TABLES = {
     "alembic_version",
     "carrier_override",
@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "order_line_map",
     "order_route",
     "outbox",
+    "outbox_worker",
     "quarantine",
     "reconciliation_line",
     "reconciliation_run",

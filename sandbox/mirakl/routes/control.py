@@ -141,6 +141,7 @@ async def seller_refunds(order_id: str, request: Request) -> Response:
         amount=money(body.amount if body.amount is not None else goods_left, order.currency_iso_code),
         shipping_amount=body.shipping_amount,
         reason_code=body.reason_code,
+        quantity=body.quantity,
     )
     refunds = store.orders.refund([entry], store.now())
     return MiraklJSONResponse({"refund_ids": [r.refund_id for r in refunds]}, status_code=201)

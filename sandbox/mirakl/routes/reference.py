@@ -79,8 +79,8 @@ def _shop_json(shop: Shop, offers_count: int, orders_count: int) -> dict[str, An
         "payment_method_mandatory": False,
         "pro_details": {},
         "shipping": {},
-        "shipping_types": ["STD"],
-        "shipping_zones": ["US"],
+        "shipping_types": sorted({code for codes in shop.shipping_types.values() for code in codes}),
+        "shipping_zones": sorted(zone for zone, codes in shop.shipping_types.items() if codes),
         "operator_internal_id": None,
     }
 

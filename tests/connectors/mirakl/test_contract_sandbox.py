@@ -108,7 +108,7 @@ def _order(commercial_id: str, offers: list[ExportedOffer], *, scored: bool = Tr
                 offer_price=offer.price or Decimal(0),
                 price=(offer.price or Decimal(0)) * quantity,
                 shipping_price=Decimal("4.99"),
-                shipping_type_code="STD",
+                shipping_type_code="EXP",  # every seeded shop ships express in the US, not all standard
             )
             for offer in offers
         ],

@@ -3,8 +3,8 @@
 A marketplace line whose offer is gone never reaches Mirakl nor the ERP; without this flag it would look like a
 native line (no offer, no Mirakl line) to the customer-service view.
 
-Revision ID: 0005_marketplace_lines
-Revises: 0004
+Revision ID: 0006_marketplace_lines
+Revises: 0005_outbox_workers
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_marketplace_lines"
-down_revision = "0004"
+revision = "0006_marketplace_lines"
+down_revision = "0005_outbox_workers"
 branch_labels = None
 depends_on = None
 
