@@ -39,6 +39,12 @@ class _Section(BaseModel):
 
 class OfferSyncConfig(_Section):
     export: Literal["OF52", "OF51"] = Field(default="OF52", description="offer export API; OF51 is the fallback")
+    models: tuple[Literal["MARKETPLACE", "DROPSHIP", "ONE_CREDITOR"], ...] = Field(
+        default=("MARKETPLACE",),
+        min_length=1,
+        description="platform models of the seller accounts whose offers are exported (OF51/OF52 `models`); a "
+        "DROPSHIP offer is sold at its retail price, never its purchase price",
+    )
     overlap_seconds: int = Field(default=60, ge=0, description="delta reads start this long before the cursor")
     price_ceiling: Decimal = Field(default=Decimal("100000"), gt=0, description="prices above are quarantined")
     max_price_drop: float = Field(default=0.9, gt=0, lt=1, description="a larger drop vs last push is a feed error")
@@ -50,6 +56,13 @@ class OfferSyncConfig(_Section):
     push_batch_size: int = Field(default=50, ge=1, le=50, description="variants per batch update")
     export_poll_seconds: float = Field(default=10.0, ge=0, description="first wait between OF53 polls (doubles)")
     feed_lookback_hours: float = Field(default=24, gt=0, description="OF04 imports read to judge seller feeds")
+    feed_failure_error_share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="an import whose lines in error reach this share of its lines read fails the seller's feed; "
+        "below it the import is partial: Mirakl kept the good lines, so only the lines in error are reported",
+    )
     max_push_failures: int = Field(default=5, ge=1, description="transient batch failures before a drain stops")
 
 

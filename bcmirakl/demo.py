@@ -59,6 +59,8 @@ async def run_demo(workdir: Path) -> int:
                     t0 = time.perf_counter()
                     state = await flow(**params, return_state=True)
                     report = await state.result(raise_on_failure=False) if state.is_completed() else None
+                    for line in _partial_imports(runtime, report):
+                        print(f"  offer sync: {line}")
                     rows.append(
                         {
                             "stream": stream + (f" ({params['mode']})" if "mode" in params else ""),
@@ -74,6 +76,27 @@ async def run_demo(workdir: Path) -> int:
     print(f"\nartifacts: {artifacts} (markdown summaries and JSON tables), and in Prefect under PREFECT_HOME")
     print(f"total {time.perf_counter() - started:.1f}s")
     return 0 if all(r["state"] == "COMPLETED" for r in rows) else 1
+
+
+def _partial_imports(runtime: Any, report: Any) -> list[str]:
+    """Each partial seller import of an offer-sync run, with how many of that seller's products stay on sale."""
+    from sqlalchemy import func, select
+
+    from connectors.state import OfferMapping
+
+    rows = (getattr(report, "tables", None) or {}).get("partial-imports") or []
+    lines = []
+    for row in rows:
+        with runtime.sessions() as session:
+            selling = session.scalar(
+                select(func.count()).where(OfferMapping.shop_id == row["shop_id"], OfferMapping.purchasable.is_(True))
+            )
+        lines.append(
+            f"shop {row['shop_id']}'s import {row['import_id']} is partial ({row['lines_in_error']} of "
+            f"{row['lines_read']} lines in error: {row['top_errors'] or row['note']}); "
+            f"{selling} of its products stay buyable"
+        )
+    return lines
 
 
 def _summarise(report: Any) -> str:

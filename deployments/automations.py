@@ -57,9 +57,10 @@ ALERT_RULES: tuple[AlertRule, ...] = (
     ),
     AlertRule(
         name="bcmirakl-circuit-breaker",
-        description="A data-quality gate stopped a push: too many rows of one batch failed their checks.",
+        description="A data-quality gate stopped a push (too many rows of one batch failed their checks), or a "
+        "stream started rejecting records that do not fit their model (quarantined, the rest flows).",
         expect=frozenset({"bcmirakl.gate.*"}),
-        subject="bcmirakl push stopped by a quality gate: {{ event.resource.id }}",
+        subject="bcmirakl data quality: {{ event.event }} on {{ event.resource.id }}",
         body=EVENT_BODY,
     ),
     AlertRule(

@@ -56,6 +56,7 @@ async def drift_monitor() -> RunReport:
                 "latency_p50_s": round(findings.latency_p50_s, 3),
                 "latency_p95_s": round(findings.latency_p95_s, 3),
                 "sellers_feed_failed": len(health.failed_feeds),
+                "sellers_feed_partial": len(health.partial_imports),
                 "mapping_errors": len(unmapped),
             }
         )

@@ -1,8 +1,9 @@
 """The offer sync stream: Mirakl offers become BigCommerce variant prices, stock and purchasability.
 
-Read the export since the cursor (less an overlap) -> refresh the ownership boundary -> gate each seller's
-offers -> choose the best offer per product -> diff against the last push -> queue and move the cursor ->
-drain the queue within the quota -> report. The first run, and `full` mode, read every offer and also make
+Judge each seller's feed (a failed import disables the seller, a partial one is only reported) -> read the
+export since the cursor (less an overlap) -> refresh the ownership boundary -> gate each seller's offers ->
+choose the best offer per product -> diff against the last push -> queue and move the cursor -> drain the
+queue within the quota -> report. The first run, and `full` mode, read every offer and also make
 unbuyable each Mirakl-owned variant that has no offer left.
 """
 
@@ -25,6 +26,7 @@ from tasks.offers import (
     refresh_ownership,
 )
 from tasks.offers.feed_alerts import alert_feed_failures
+from tasks.offers.partial_imports import describe_partial_imports, report_partial_imports
 from tasks.offers.summary import build_report
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport, emit_alert
@@ -50,6 +52,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             else cursor - timedelta(seconds=rt.config.offers.overlap_seconds)
         )
         health = await read_seller_health(rt, read_at)
+        partials = await describe_partial_imports(rt, health.partial_imports)
         read = await read_offer_export(rt, since)
         skus = set(read.offers["product_sku"].dropna()) | set(read.deleted_skus)
         ownership = await refresh_ownership(rt, skus, full=effective == "full", offers=read.offers)
@@ -63,6 +66,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         }
         push = await drain_outbox(rt, owned, run_id)
         report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
+        report_partial_imports(report, partials)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
         deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}

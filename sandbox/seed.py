@@ -72,6 +72,7 @@ class SeedConfig:
     unlisted_products: int = 2
     orders: int = 12
     currency: str = CURRENCY  # the store's (and every seller's) currency, ISO 4217
+    dropship_supplier: bool = True  # one DROPSHIP seller account with one offer (a hybrid tenant)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Seller:
     currency_iso_code: str = CURRENCY
     refuses_orders: bool = False  # the emulator's simulated seller refuses every order it gets
     shipping_types: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(SHIPPING_TYPES))
+    model: str = "MARKETPLACE"  # MARKETPLACE | DROPSHIP | ONE_CREDITOR (the seller account's platform model)
 
 
 @dataclass
@@ -97,6 +99,8 @@ class Offer:
     deleted: bool = False
     currency_iso_code: str = CURRENCY
     last_updated: datetime = SANDBOX_EPOCH
+    model: str = "MARKETPLACE"
+    retail_price: Decimal | None = None  # DROPSHIP only: the selling price; `price` is then the purchase price
 
 
 @dataclass(frozen=True)
@@ -262,7 +266,40 @@ def build_world(config: SeedConfig | None = None) -> World:
         )
 
     orders = _build_orders(config, rng, products, offers, natives, open_sellers)
+    if config.dropship_supplier:
+        _add_dropship_supplier(sellers, products, offers)
     return World(config, sellers, products, offers, natives, orders, collision_skus)
+
+
+def _add_dropship_supplier(sellers: list[Seller], products: list[MarketplaceProduct], offers: list[Offer]) -> None:
+    """A DROPSHIP seller account offering a listed product: a purchase price far below every seller's, and a retail
+    (selling) price just below the best marketplace price, so reading the wrong one would show at once.
+
+    Added after the orders, without drawing from the random generator, so the rest of the world is unchanged.
+    """
+    first_open = min((s.shop_id for s in sellers if s.shop_state == "OPEN"), default=None)
+    listed = [p.product_sku for p in products if p.listed]
+    live = [o for o in offers if o.shop_id == first_open and o.active and o.quantity > 0 and o.product_sku in listed]
+    if not live:
+        return
+    target = min(live, key=lambda o: (listed.index(o.product_sku), o.offer_id)).product_sku
+    best = min(o.price for o in offers if o.product_sku == target)
+    retail = max(best - Decimal("1.00"), Decimal("2.00"))
+    supplier = Seller(shop_id=2000 + len(sellers), shop_name="Dropship supplier", shop_state="OPEN", model="DROPSHIP")
+    sellers.append(supplier)
+    offers.append(
+        Offer(
+            offer_id=max(o.offer_id for o in offers) + 1,
+            shop_id=supplier.shop_id,
+            product_sku=target,
+            shop_sku=f"S{supplier.shop_id}-{target}",
+            price=(retail * Decimal("0.4")).quantize(Decimal("0.01")),
+            min_shipping_price=Decimal("0"),
+            quantity=25,
+            model="DROPSHIP",
+            retail_price=retail,
+        )
+    )
 
 
 def _build_orders(

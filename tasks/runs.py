@@ -1,4 +1,4 @@
-"""The end of a successful flow run: publish its report and mark the stream's last success.
+"""The end of a successful flow run: settle rejected records, publish its report and mark the stream's last success.
 
 `bcmirakl status` shows, per stream, when it last completed; streams that keep no read cursor (the acceptance
 guard, the drift monitor, reconciliation) would otherwise show nothing. The mark is a cursor named
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from prefect.runtime import flow_run
+
 from bcmirakl.runtime import Runtime
 from connectors.state import set_cursor
+from tasks.rejections import settle_rejections
 from tasks.reporting import RunReport, publish_report
 
 __all__ = ["complete_run", "last_success_cursor"]
@@ -21,7 +24,9 @@ def last_success_cursor(stream: str) -> str:
 
 
 async def complete_run(rt: Runtime, report: RunReport) -> RunReport:
-    """Publish `report` as the run's artifacts, then record that the stream completed now."""
+    """Quarantine the records the run's page readers set aside, publish `report` as the run's artifacts, then
+    record that the stream completed now."""
+    settle_rejections(rt, report, str(flow_run.get_id() or "") or None)
     await publish_report(report, rt.artifacts_dir)
     with rt.sessions() as session:
         set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())

@@ -51,7 +51,6 @@ from connectors.bigcommerce.models import (
     VariantUpdate,
     Webhook,
     validate_record,
-    validate_records,
 )
 
 __all__ = [
@@ -97,5 +96,4 @@ __all__ = [
     "Webhook",
     "map_bigcommerce_error",
     "validate_record",
-    "validate_records",
 ]

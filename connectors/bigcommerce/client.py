@@ -58,6 +58,7 @@ from connectors.http import (
     MalformedResponseError,
     QuotaLimiter,
     RetryPolicy,
+    parse_page,
 )
 from connectors.http.retry import Sleep
 
@@ -168,7 +169,8 @@ class BigCommerceClient:
             An async iterator of pages.
 
         Raises:
-            ApiError: a page could not be fetched; MalformedResponseError when a page does not match `Product`.
+            ApiError: a page could not be fetched. A product that does not match `Product` is set aside in the
+                page's `rejected` (see `connectors.http.records`).
         """
         return self._iter_v3(f"{settings.PRODUCTS}", "iter_products", filters, Product)
 
@@ -839,10 +841,14 @@ class BigCommerceClient:
                 "GET", path, operation=pager.operation, params=params | pager.params(), read=pager.update
             )
             if records:
-                yield self._page(model, records, pager.operation)
+                # A record that does not fit is set aside, never a reason to re-read the page (it would come back
+                # the same); orders carry customer data, so no raw copy of a BigCommerce record is kept.
+                page = parse_page(model, records, operation=pager.operation, key_of=lambda r: r.get("id", r.get("sku")))
+                self.transport.rejections.add(page.rejected)
+                yield page
 
     def _page(self, model: type[M], records: list[Any], operation: str) -> list[M]:
-        """A whole page as models; one record that does not fit means the page is not what the API documents."""
+        """Every record of a write's answer as models: one that does not fit means the answer is not readable."""
         try:
             return [model.model_validate(record) for record in records]
         except ValidationError as exc:

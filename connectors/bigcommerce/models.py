@@ -9,7 +9,7 @@ by accident.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from connectors.http import RecordRejectedError
+from connectors.http.records import describe_validation_error
 
 __all__ = [
     "BillingAddress",
@@ -57,7 +58,6 @@ __all__ = [
     "Webhook",
     "describe_validation_error",
     "validate_record",
-    "validate_records",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -610,15 +610,6 @@ class Webhook(_Response):
 # --- validation helpers ------------------------------------------------------------------------------------
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """Where and why a payload failed, without the offending values (they may be customer data)."""
-    parts = []
-    for error in exc.errors(include_input=False, include_url=False)[:5]:
-        location = ".".join(str(part) for part in error["loc"]) or "<root>"
-        parts.append(f"{location}: {error['msg']}")
-    return "; ".join(parts)
-
-
 def validate_record(model: type[M], raw: Mapping[str, Any]) -> M:
     """One raw record as `model`, or `RecordRejectedError` keyed by its `id` (else `sku`) for quarantine."""
     try:
@@ -626,15 +617,3 @@ def validate_record(model: type[M], raw: Mapping[str, Any]) -> M:
     except ValidationError as exc:
         key = raw.get("id", raw.get("sku", "?")) if isinstance(raw, Mapping) else "?"
         raise RecordRejectedError(str(key), describe_validation_error(exc)) from exc
-
-
-def validate_records(model: type[M], raws: Iterable[Mapping[str, Any]]) -> tuple[list[M], list[RecordRejectedError]]:
-    """Split raw records into valid models and rejections, so one bad record never blocks its page."""
-    valid: list[M] = []
-    rejected: list[RecordRejectedError] = []
-    for raw in raws:
-        try:
-            valid.append(validate_record(model, raw))
-        except RecordRejectedError as exc:
-            rejected.append(exc)
-    return valid, rejected

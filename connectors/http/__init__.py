@@ -16,8 +16,10 @@ from connectors.http.errors import (
     RateLimitError,
     RecordRejectedError,
     TransientApiError,
+    UnreadableResponseError,
 )
 from connectors.http.ratelimit import QuotaLimiter
+from connectors.http.records import Page, RejectedRecord, RejectionLog, parse_page
 from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, backoff_delay, call_with_retry
 
 __all__ = [
@@ -32,15 +34,20 @@ __all__ = [
     "ErrorMapper",
     "MalformedResponseError",
     "NotFoundError",
+    "Page",
     "PermanentApiError",
     "QuotaLimiter",
     "RateLimitError",
     "RecordRejectedError",
+    "RejectedRecord",
+    "RejectionLog",
     "ResponseReader",
     "RetryPolicy",
     "TransientApiError",
+    "UnreadableResponseError",
     "backoff_delay",
     "call_with_retry",
     "decode_json",
+    "parse_page",
     "retry_after_seconds",
 ]

@@ -5,7 +5,9 @@ one function that maps that system's error bodies to the taxonomy. Counting call
 lets artifacts and benchmarks report API-call efficiency.
 
 One attempt is "send, then read": the caller's `read` runs inside each attempt, so a truncated or garbled
-200 (`MalformedResponseError`) is repeated exactly like a 500, and no client needs a retry loop of its own.
+200 (`MalformedResponseError`) is repeated exactly like a 500, and no client needs a retry loop of its own; when
+the repeat is unreadable too, the body is broken at the source and `UnreadableResponseError` (permanent) ends
+the retries.
 Writes that are not safe to repeat (they create something and carry no idempotency key) pass
 `repeatable=False`: after a timeout, a reset, a 5xx or an unreadable answer such a write may have reached the
 server, so the failure is raised after the first attempt for the caller to reconcile. A 429 is still waited
@@ -29,8 +31,10 @@ from connectors.http.errors import (
     MalformedResponseError,
     RateLimitError,
     TransientApiError,
+    UnreadableResponseError,
 )
 from connectors.http.ratelimit import QuotaLimiter
+from connectors.http.records import RejectionLog
 from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, Sleep, call_with_retry
 
 __all__ = ["ApiTransport", "ErrorMapper", "ResponseReader", "decode_json", "retry_after_seconds"]
@@ -65,6 +69,7 @@ class ApiTransport:
         self.limiter = limiter
         self.retry_policy = retry_policy
         self.calls: Counter[str] = Counter()
+        self.rejections = RejectionLog()
         self._error_mapper = error_mapper
         self._retry_kwargs: dict[str, Any] = {"policy": retry_policy}
         if sleep is not None:
@@ -141,15 +146,31 @@ class ApiTransport:
 
         Raises:
             TransientApiError: attempts ran out, or the first one failed on a write that is not repeatable.
+            UnreadableResponseError: `read` found the body malformed on two attempts.
             PermanentApiError: the API refused the request.
             ConfigurationError: the very first connection of this transport failed (a wrong base URL).
         """
 
+        unreadable = 0
+
         async def attempt() -> Any:
+            nonlocal unreadable
             response = await self._send_once(method, url, operation, params, json_body, content, headers)
             if read is None:
                 return response
-            return read(response)
+            try:
+                return read(response)
+            except MalformedResponseError as exc:
+                unreadable += 1
+                if unreadable < 2:
+                    raise
+                raise UnreadableResponseError(
+                    f"{exc.api_message} (again on attempt {unreadable}: not retried)",
+                    system=exc.system,
+                    operation=exc.operation,
+                    status=exc.status,
+                    request_id=exc.request_id,
+                ) from exc
 
         if repeatable:
             return await call_with_retry(attempt, **self._retry_kwargs)
@@ -189,8 +210,8 @@ class ApiTransport:
         """`request` reading the body as JSON; a 204 reads as None, an unreadable body is retried.
 
         Raises:
-            MalformedResponseError: the body stayed unreadable on every attempt (or the one attempt of a write
-                that is not repeatable).
+            MalformedResponseError: the one attempt of a write that is not repeatable was unreadable.
+            UnreadableResponseError: the body was unreadable on two attempts.
         """
 
         def read(response: httpx.Response) -> Any:

@@ -7,6 +7,7 @@
     │   │   ├── RateLimitError       429, carries retry_after (seconds) when the API said how long
     │   │   └── MalformedResponseError  a 2xx whose body is not what the API documents
     │   └── PermanentApiError        4xx: never retried, the record is quarantined with the API's message
+    │       ├── UnreadableResponseError  the same request answered with an unreadable body twice running
     │       ├── AuthError            401/403: credentials or scopes
     │       ├── NotFoundError        404
     │       └── ConflictError        409 (and Mirakl's "already in that state" answers)
@@ -33,6 +34,7 @@ __all__ = [
     "RateLimitError",
     "RecordRejectedError",
     "TransientApiError",
+    "UnreadableResponseError",
     "error_for_status",
 ]
 
@@ -85,6 +87,15 @@ class MalformedResponseError(TransientApiError):
 
 class PermanentApiError(ApiError):
     """The API refused the request itself; repeating it cannot help."""
+
+
+class UnreadableResponseError(PermanentApiError):
+    """A body that stayed unreadable when the request was repeated: a broken export or envelope, not weather.
+
+    One garbled answer is repeated like any transient fault (a truncated transfer heals on the next attempt);
+    the same request garbled again is raised as permanent, so neither the transport nor the task retries a page
+    that will come back broken every time.
+    """
 
 
 class AuthError(PermanentApiError):

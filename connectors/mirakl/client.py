@@ -28,12 +28,14 @@ from connectors.http import (
     ApiTransport,
     ConfigurationError,
     MalformedResponseError,
+    Page,
     PermanentApiError,
     QuotaLimiter,
     RecordRejectedError,
     RetryPolicy,
     TransientApiError,
     decode_json,
+    parse_page,
 )
 from connectors.http.retry import Sleep
 from connectors.mirakl import settings as s
@@ -45,6 +47,7 @@ from connectors.mirakl.models import (
     Debit,
     DebitConfirmation,
     ExportedOffer,
+    ImportErrorReport,
     Invoice,
     LineCancelation,
     LineCancelationCreated,
@@ -150,7 +153,11 @@ class MiraklClient:
     # --- offers ----------------------------------------------------------------------------------------------
 
     async def start_offer_export(
-        self, last_request_date: datetime | None, *, items_per_chunk: int | None = None
+        self,
+        last_request_date: datetime | None,
+        *,
+        items_per_chunk: int | None = None,
+        models: Sequence[str] | None = None,
     ) -> str:
         """OF52: start an asynchronous JSON offer export (a delta when `last_request_date` is given).
 
@@ -158,6 +165,8 @@ class MiraklClient:
             last_request_date: export offers changed since then, deleted and inactive ones included; None
                 exports every active offer.
             items_per_chunk: cap on offers per chunk file.
+            models: only offers of seller accounts of these platform models (`MARKETPLACE`, `DROPSHIP`,
+                `ONE_CREDITOR`); all of them when None.
 
         Returns:
             The tracking id to poll with OF53 (Mirakl returns the running one for a duplicate request).
@@ -170,6 +179,9 @@ class MiraklClient:
             body["last_request_date"] = format_request_date(last_request_date)
         if items_per_chunk is not None:
             body["items_per_chunk"] = items_per_chunk
+        if models:
+            # mmp-front-openapi.yaml, OF52_Request.models: "List of platform models to filter with".
+            body["models"] = list(models)
         # Repeatable: Mirakl answers a duplicate export request with the running export's tracking id.
         raw = await self._send_json("POST", s.PATH_OFFERS_EXPORT_ASYNC, "OF52", body)
         tracking_id = raw.get("tracking_id") if isinstance(raw, dict) else None
@@ -192,7 +204,7 @@ class MiraklClient:
         path = s.PATH_OFFERS_EXPORT_STATUS.format(tracking_id=tracking_id)
         return await self._get(path, "OF53", lambda raw: self._parse_envelope(OfferExportStatus, raw, "OF53"))
 
-    async def iter_offer_export_chunk(self, url: str) -> AsyncIterator[list[ExportedOffer]]:
+    async def iter_offer_export_chunk(self, url: str) -> AsyncIterator[Page[ExportedOffer]]:
         """OF54: download one export chunk and yield its offers in pages.
 
         The chunk is parsed once; pages keep each downstream batch a manageable size.
@@ -205,7 +217,8 @@ class MiraklClient:
 
         Raises:
             PermanentApiError: the URL points at another host.
-            RecordRejectedError: an offer does not fit the model.
+            UnreadableResponseError: the chunk is not a JSON array, twice running. An offer that does not fit
+                the model is not raised: it is set aside in its page's `rejected` (see `connectors.http.records`).
         """
         target = self._http.base_url.join(url)
         if target.host != self._http.base_url.host:
@@ -225,7 +238,8 @@ class MiraklClient:
         poll_interval: float = s.OFFER_EXPORT_POLL_INTERVAL_S,
         max_polls: int = s.OFFER_EXPORT_MAX_POLLS,
         items_per_chunk: int | None = None,
-    ) -> AsyncIterator[list[ExportedOffer]]:
+        models: Sequence[str] | None = None,
+    ) -> AsyncIterator[Page[ExportedOffer]]:
         """OF52 → OF53 (polled with a doubling delay) → OF54 for every chunk, as pages of offers.
 
         Args:
@@ -233,6 +247,7 @@ class MiraklClient:
             poll_interval: first wait between OF53 polls; doubles after each pending answer, capped.
             max_polls: OF53 calls before giving up until the next run.
             items_per_chunk: see `start_offer_export`.
+            models: see `start_offer_export`.
 
         Returns:
             An async iterator of pages of offers across all chunks.
@@ -240,7 +255,7 @@ class MiraklClient:
         Raises:
             TransientApiError: the export FAILED or is still pending after `max_polls` polls.
         """
-        tracking_id = await self.start_offer_export(last_request_date, items_per_chunk=items_per_chunk)
+        tracking_id = await self.start_offer_export(last_request_date, items_per_chunk=items_per_chunk, models=models)
         delay = poll_interval
         for poll in range(1, max_polls + 1):
             status = await self.get_offer_export_status(tracking_id)
@@ -261,20 +276,25 @@ class MiraklClient:
             f"offer export {tracking_id} still pending after {max_polls} polls", system=s.SYSTEM, operation="OF53"
         )
 
-    async def iter_offers_delta_csv(self, last_request_date: datetime | None) -> AsyncIterator[list[ExportedOffer]]:
+    async def iter_offers_delta_csv(
+        self, last_request_date: datetime | None, *, models: Sequence[str] | None = None
+    ) -> AsyncIterator[Page[ExportedOffer]]:
         """OF51 (deprecated, kept as fallback): the semicolon CSV of offers changed since a date.
 
         Args:
             last_request_date: changes since then, deleted and inactive offers included (deleted rows carry
                 only ids and flags); None gives every active offer.
+            models: only offers of seller accounts of these platform models (OF51 `models`: "A comma separated
+                list of platform models to filter with"); all of them when None.
 
         Returns:
             An async iterator of pages of offers.
 
         Raises:
-            ApiError: classified by `map_mirakl_error`; RecordRejectedError for a row that does not fit.
+            ApiError: classified by `map_mirakl_error`. A row that does not fit the model is set aside in its
+                page's `rejected`, never raised.
         """
-        params = {"last_request_date": _date_param(last_request_date)}
+        params = {"last_request_date": _date_param(last_request_date), "models": _join(models)}
         rows = await self.transport.request(
             "GET", s.PATH_OFFERS_EXPORT_CSV, operation="OF51", params=params, read=_csv_rows
         )
@@ -295,6 +315,27 @@ class MiraklClient:
         """
         path = s.PATH_OFFER_IMPORT.format(import_id=import_id)
         return await self._get(path, "OF02", lambda raw: self._parse_envelope(OfferImport, raw, "OF02"))
+
+    async def get_offer_import_error_report(self, import_id: int) -> ImportErrorReport:
+        """OF03: the error report of an import (its lines in error, each with `error-line` and `error-message`).
+
+        Args:
+            import_id: an import whose OF02/OF04 `has_error_report` is true.
+
+        Returns:
+            The report, its lines read when the seller's file was CSV (semicolon-separated, as OF01 takes it).
+
+        Raises:
+            NotFoundError: no such import or report; other ApiError as classified.
+        """
+        path = s.PATH_OFFER_IMPORT_ERROR_REPORT.format(import_id=import_id)
+
+        def read(response: httpx.Response) -> ImportErrorReport:
+            media_type = response.headers.get("content-type", "").split(";")[0].strip() or None
+            lines = _csv_report_lines(response.content)
+            return ImportErrorReport(import_id=import_id, path=path, media_type=media_type, lines=lines)
+
+        return await self.transport.request("GET", path, operation="OF03", read=read)
 
     async def iter_offer_imports(
         self, *, shop_id: int | None = None, start_date: datetime | None = None, status: str | None = None
@@ -767,7 +808,7 @@ class MiraklClient:
             return await self._get(path, operation, shape, page_params)
 
         async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE, params=params):
-            yield self._parse_items(model, items, operation, id_field)
+            yield self._page(model, items, operation, id_field)
 
     async def _offset_xml(self, path: str, operation: str, model: type[M]) -> AsyncIterator[list[M]]:
         def shape(raw: Any) -> tuple[list[Any], int]:
@@ -779,7 +820,7 @@ class MiraklClient:
             return await self._get(path, operation, shape, page_params)
 
         async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE):
-            yield self._parse_items(model, items, operation, "order_id")
+            yield self._page(model, items, operation, "order_id")
 
     async def _seek(
         self, path: str, operation: str, model: type[M], limit: int, params: dict[str, Any], id_field: str
@@ -793,13 +834,36 @@ class MiraklClient:
             return await self._get(path, operation, shape, page_params)
 
         async for items in iter_seek_pages(fetch, limit=limit, operation=operation, params=params):
-            yield self._parse_items(model, items, operation, id_field)
+            yield self._page(model, items, operation, id_field)
 
-    def _offer_pages(self, rows: list[Any], operation: str) -> Iterable[list[ExportedOffer]]:
+    def _offer_pages(self, rows: list[Any], operation: str) -> Iterable[Page[ExportedOffer]]:
+        # Offers carry no customer data, so a rejected row keeps a bounded raw copy for the operator.
         context = {"now": self._clock()}
         for start in range(0, len(rows), s.OFFER_PAGE_SIZE):
             chunk = rows[start : start + s.OFFER_PAGE_SIZE]
-            yield self._parse_items(ExportedOffer, chunk, operation, "offer_id", context=context)
+            yield self._page(ExportedOffer, chunk, operation, "offer_id", keep_raw=True, context=context)
+
+    def _page(
+        self,
+        model: type[M],
+        items: list[Any],
+        operation: str,
+        id_field: str,
+        *,
+        keep_raw: bool = False,
+        context: dict[str, Any] | None = None,
+    ) -> Page[M]:
+        """One page's valid records; the rejected ones ride on the page and in the transport's rejection log."""
+        page = parse_page(
+            model,
+            items,
+            operation=operation,
+            key_of=lambda item: item.get(id_field),
+            keep_raw=keep_raw,
+            context=context,
+        )
+        self.transport.rejections.add(page.rejected)
+        return page
 
     @staticmethod
     def _parse_envelope(model: type[M], raw: Any, operation: str) -> M:
@@ -811,13 +875,13 @@ class MiraklClient:
             ) from exc
 
     @staticmethod
-    def _parse_items(
-        model: type[M], items: list[Any], operation: str, id_field: str, *, context: dict[str, Any] | None = None
-    ) -> list[M]:
+    def _parse_items(model: type[M], items: list[Any], operation: str, id_field: str) -> list[M]:
+        """Every item of a write's answer or a reference list, or `RecordRejectedError`: these are not pages,
+        and a created refund or cancellation the bridge cannot read must stop the caller, not vanish."""
         parsed: list[M] = []
         for item in items:
             try:
-                parsed.append(model.model_validate(item, context=context))
+                parsed.append(model.model_validate(item))
             except ValidationError as exc:
                 key = item.get(id_field) if isinstance(item, dict) else None
                 raise RecordRejectedError(f"{operation}:{key}", _first_error(exc)) from exc
@@ -870,6 +934,18 @@ def _chunk_rows(raw: Any) -> list[Any]:
 
 def _csv_rows(response: httpx.Response) -> list[dict[str, str]]:
     return [_csv_row(row) for row in csv.DictReader(io.StringIO(response.text), delimiter=";")]
+
+
+def _csv_report_lines(content: bytes) -> list[dict[str, str]] | None:
+    """The lines of an OF03 report when it is a semicolon CSV with an `error-message` column, else None."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None  # XLSX (a zip) or another encoding: left to the back-office
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    if not reader.fieldnames or "error-message" not in reader.fieldnames:
+        return None  # XML, or not a report we can read
+    return [{key: value or "" for key, value in row.items() if key} for row in reader]
 
 
 def _csv_row(row: dict[str | None, str | None]) -> dict[str, str]:

@@ -8,6 +8,7 @@ response dates are aware (Mirakl writes UTC; a date without zone is read as UTC)
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ __all__ = [
     "DebitEntity",
     "DebitLine",
     "ExportedOffer",
+    "ImportErrorReport",
     "Invoice",
     "LineCancelation",
     "LineCancelationCreated",
@@ -147,31 +149,83 @@ def select_price(prices: list[OfferPrice], now: datetime) -> Decimal | None:
     return default.origin_price
 
 
+# Offer values the bridge can carry to a storefront; a row outside them is rejected with its reason (and
+# quarantined by the offer sync) before it reaches the state store or a push batch.
+# mmp-front-openapi.yaml, OF54_Response_200_Ext_FileStructure.quantity and OF51 `quantity`:
+#   "type: integer, format: int32 ... Offer quantity available".
+# product-variants_catalog.v3.yml, variant `inventory_level`: "cannot exceed 2,147,483,647 ... maximum: 2147483647".
+INT32_MAX = 2**31 - 1
+# product-variants_catalog.v3.yml, variant `sku`: "maxLength: 255, minLength: 1". A Mirakl product SKU is the
+# SKU of its BigCommerce variant, so a longer one can never match one (the Mirakl spec gives no length).
+SKU_MAX_LENGTH = 255
+# The bridge's money columns are NUMERIC(18,4): 14 integer digits. No storefront price comes near it.
+AMOUNT_LIMIT = Decimal(10) ** 14
+# Control, format (zero-width), surrogate, private-use and unassigned code points, and line/paragraph
+# separators: a SKU holding one cannot be told apart from another on screen, and PostgreSQL refuses NUL.
+_ODD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _storefront_sku(value: str) -> str:
+    if not 1 <= len(value) <= SKU_MAX_LENGTH:
+        raise ValueError(f"SKU must be 1 to {SKU_MAX_LENGTH} characters, got {len(value)}")
+    if value != value.strip():
+        raise ValueError("SKU has leading or trailing whitespace")
+    odd = sorted({f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in _ODD_CATEGORIES})
+    if odd:
+        raise ValueError(f"SKU holds control or invisible characters ({', '.join(odd[:3])})")
+    if not unicodedata.is_normalized("NFC", value):
+        raise ValueError("SKU is not in Unicode composed form (NFC)")
+    return value
+
+
+StorefrontSku = Annotated[str, AfterValidator(_storefront_sku)]
+OfferQuantity = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+OfferAmount = Annotated[Decimal, Field(allow_inf_nan=False, gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)]
+
+
 class ExportedOffer(MiraklResponse):
     """An offer row of an export (OF54 JSON chunk or OF51 CSV); deleted rows carry only ids and flags.
 
-    Validate with `context={"now": ...}` to choose the OF54 discount price at a fixed instant.
+    Validate with `context={"now": ...}` to choose the OF54 discount price at a fixed instant. Quantities,
+    amounts and product SKUs are held to what a storefront can carry (see `INT32_MAX` and its neighbours).
     """
 
     offer_id: int
-    product_sku: str | None = None
+    product_sku: StorefrontSku | None = None
     shop_id: int | None = None
     shop_sku: str | None = None
-    quantity: int | None = None
+    quantity: OfferQuantity | None = None
     active: bool | None = None
     deleted: bool = False
     currency_iso_code: str | None = None
-    price: Decimal | None = None
-    min_shipping_price: Decimal | None = None
-    total_price: Decimal | None = None
+    price: OfferAmount | None = None
+    min_shipping_price: OfferAmount | None = None
+    total_price: OfferAmount | None = None
     last_updated: MiraklDatetime | None = None
     prices: list[OfferPrice] = Field(default_factory=list)
+
+    model: str | None = None
+    retail_price: OfferAmount | None = None
+    retail_prices: list[OfferPrice] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _price_from_prices(cls, data: Any, info: ValidationInfo) -> Any:
-        if isinstance(data, dict) and data.get("price") is None and data.get("prices"):
-            now = (info.context or {}).get("now") or datetime.now(UTC)
+        if not isinstance(data, dict):
+            return data
+        now = (info.context or {}).get("now") or datetime.now(UTC)
+        if data.get("model") == "DROPSHIP":
+            # mmp-front-openapi.yaml, OF54 `prices`: "For Dropship specifically: the list of purchasing prices of
+            # the offer, also referred to as costs or wholesale prices"; `retail_prices`: "List retail prices for
+            # the offer, also referred to as selling prices. Applicable only for Dropship offers". OF51 likewise:
+            # `price` is "For Dropship specifically: the purchasing price", `retail-price` the selling price.
+            # A purchase price must never become the storefront's price: only the retail price is read, and a
+            # dropship row without one has no price (the gate then refuses it).
+            retail = data.get("retail_price")
+            if retail is None and data.get("retail_prices"):
+                retail = select_price([OfferPrice.model_validate(item) for item in data["retail_prices"]], now)
+            return {**data, "price": retail, "total_price": None}
+        if data.get("price") is None and data.get("prices"):
             prices = [OfferPrice.model_validate(item) for item in data["prices"]]
             data = {**data, "price": select_price(prices, now)}
         return data
@@ -215,6 +269,20 @@ class OfferImport(MiraklResponse):
     offer_updated: int | None = None
     offer_deleted: int | None = None
     has_error_report: bool = False
+
+
+class ImportErrorReport(BaseModel):
+    """OF03: the lines of an import in error, as the seller sent them plus `error-line` and `error-message`.
+
+    mmp-operator-openapi.json, OF03: "This API returns a CSV, XLSX or XML file, depending on the file format
+    provided by the seller." Only a CSV report is read into `lines`; for the other formats `lines` is None and
+    the report is left to the operator's back-office (`path`).
+    """
+
+    import_id: int
+    path: str
+    media_type: str | None = None
+    lines: list[dict[str, str]] | None = None
 
 
 # --- shops (S20) -----------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ PATH_OFFERS_EXPORT_ASYNC = "/api/offers/export/async"  # OF52
 PATH_OFFERS_EXPORT_STATUS = "/api/offers/export/async/status/{tracking_id}"  # OF53
 PATH_OFFER_IMPORTS = "/api/offers/imports"  # OF04
 PATH_OFFER_IMPORT = "/api/offers/imports/{import_id}"  # OF02
+PATH_OFFER_IMPORT_ERROR_REPORT = "/api/offers/imports/{import_id}/error_report"  # OF03
 PATH_SHOPS = "/api/shops"  # S20
 PATH_ORDERS = "/api/orders"  # OR01 (POST), OR11 (GET)
 PATH_ORDER_VALID = "/api/orders/valid/{commercial_id}"  # OR02

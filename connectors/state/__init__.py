@@ -34,6 +34,7 @@ from connectors.state.models import (
     StreamCursor,
 )
 from connectors.state.offer_book import (
+    block_offers,
     block_offers_of_shops,
     delete_offers,
     iter_offer_book,
@@ -117,6 +118,7 @@ __all__ = [
     "QuarantineRecord",
     "StreamCursor",
     "beat",
+    "block_offers",
     "block_offers_of_shops",
     "claim_batch",
     "claim_holders",

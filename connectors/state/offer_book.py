@@ -20,6 +20,7 @@ from connectors.state.models import OfferBookEntry, OfferMetafieldState
 
 __all__ = [
     "BOOK_COLUMNS",
+    "block_offers",
     "block_offers_of_shops",
     "delete_offers",
     "iter_offer_book",
@@ -91,6 +92,15 @@ def block_offers_of_shops(session: Session, shop_ids: Iterable[int], reason: str
     if not shops:
         return 0
     return session.execute(update(_BOOK).where(_BOOK.c.shop_id.in_(shops)).values(blocked_reason=reason)).rowcount
+
+
+def block_offers(session: Session, offer_ids: Iterable[int], reason: str) -> set[str]:
+    """Mark these offers refused (`reason`) until a good update replaces them; returns the products they offer."""
+    products: set[str] = set()
+    for batch in chunks(sorted({int(offer_id) for offer_id in offer_ids}), IN_CHUNK_SIZE):
+        products.update(session.scalars(select(_BOOK.c.product_sku).where(_BOOK.c.offer_id.in_(batch))))
+        session.execute(update(_BOOK).where(_BOOK.c.offer_id.in_(batch)).values(blocked_reason=reason))
+    return products
 
 
 def upsert_offer_metafields(session: Session, rows: Iterable[Mapping[str, Any]], now: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ __all__ = [
     "ExportRequest",
     "ImportIn",
     "OfferChanges",
+    "OfferDefects",
     "RefundPaymentRequest",
     "RefundRequest",
     "SellerRefundIn",
@@ -193,6 +194,7 @@ class ExportRequest(_Body):
     include_inactive_offers: bool = False
     items_per_chunk: int | None = Field(default=None, ge=1)
     megabytes_per_chunk: int | None = Field(default=None, ge=1)
+    models: list[Literal["MARKETPLACE", "DROPSHIP", "ONE_CREDITOR"]] | None = None
 
 
 # --- control endpoints (the emulator's own, for tests and the demo) ---------------------------------------------
@@ -212,6 +214,15 @@ class OfferChange(_Body):
 
 class OfferChanges(_Body):
     offers: list[OfferChange] = Field(min_length=1)
+
+
+class OfferDefect(_Body):
+    offer_id: int
+    fields: dict[str, Any] = Field(description="raw export values planted over the row; {} removes the defect")
+
+
+class OfferDefects(_Body):
+    defects: list[OfferDefect] = Field(min_length=1)
 
 
 class ImportIn(_Body):

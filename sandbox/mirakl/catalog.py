@@ -16,7 +16,7 @@ from typing import Any
 
 from sandbox.mirakl.formats import iso, money, to_millis
 
-__all__ = ["CSV_COLUMNS", "MiraklOffer", "OfferBook", "Shop"]
+__all__ = ["CSV_COLUMNS", "MODELS", "MiraklOffer", "OfferBook", "Shop"]
 
 CSV_COLUMNS = (
     "offer-id", "product-sku", "min-shipping-price", "min-shipping-price-additional", "min-shipping-zone",
@@ -25,8 +25,11 @@ CSV_COLUMNS = (
     "deleted", "origin-price", "discount-start-date", "discount-end-date", "available-start-date",
     "available-end-date", "discount-price", "currency-iso-code", "discount-ranges", "leadtime-to-ship",
     "allow-quote-requests", "price-ranges", "fulfillment-center-code", "shop-sku", "date-created", "last-updated",
-    "model", "min-order-quantity", "max-order-quantity", "package-quantity",
+    "model", "min-order-quantity", "max-order-quantity", "package-quantity", "retail-price", "origin-retail-price",
 )  # fmt: skip
+# mmp-front-openapi.yaml, OF52_Request.models / OF51 `models`: "platform models to filter with. Accepted values
+# are MARKETPLACE, DROPSHIP, ONE_CREDITOR".
+MODELS = frozenset({"MARKETPLACE", "DROPSHIP", "ONE_CREDITOR"})
 
 
 @dataclass
@@ -66,6 +69,15 @@ class MiraklOffer:
     last_updated: datetime
     state_code: str = "11"  # "new" on most tenants
     leadtime_to_ship: int = 2
+    # OF54 `model`: "The platform model of the seller account providing the offer". For DROPSHIP, `price` is the
+    # purchase price (OF54 `prices[]`: "For Dropship specifically: the list of purchasing prices of the offer")
+    # and `retail_price` the selling price (OF54 `retail_prices[]`: "also referred to as selling prices").
+    model: str = "MARKETPLACE"
+    retail_price: Decimal | None = None
+    # Fault injection, not Mirakl behaviour: raw values a test plants over this offer's export row (JSON field
+    # names; the CSV row gets them under the kebab-case column), to play a seller feed that sends what the spec
+    # does not allow (a quantity beyond int32, a 300-character SKU, text where a number belongs).
+    export_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 def _millis(moment: datetime) -> int:
@@ -109,17 +121,31 @@ class OfferBook:
     def is_orderable(self, offer: MiraklOffer, quantity: int) -> bool:
         return self.is_active(offer) and 0 < quantity <= offer.quantity
 
-    def select(self, since: datetime | None, include_inactive: bool = False) -> list[MiraklOffer]:
-        """Offers for an export, sorted by offer id: the delta since `since`, or the full dump."""
+    def select(
+        self, since: datetime | None, include_inactive: bool = False, models: frozenset[str] | None = None
+    ) -> list[MiraklOffer]:
+        """Offers for an export, sorted by offer id: the delta since `since`, or the full dump; only the offers of
+        seller accounts of `models` when given (the OF51/OF52 `models` filter)."""
         if since is None:
             everything = (self.offers[offer_id] for offer_id in self._sorted_ids)
-            return [o for o in everything if not o.deleted and (include_inactive or self.is_active(o))]
-        start = bisect_left(self._by_updated, (_millis(since), -1))
-        ids = sorted(offer_id for _, offer_id in self._by_updated[start:])
-        return [self.offers[offer_id] for offer_id in ids]
+            chosen = [o for o in everything if not o.deleted and (include_inactive or self.is_active(o))]
+        else:
+            start = bisect_left(self._by_updated, (_millis(since), -1))
+            chosen = [
+                self.offers[offer_id] for offer_id in sorted(offer_id for _, offer_id in self._by_updated[start:])
+            ]
+        return chosen if models is None else [o for o in chosen if o.model in models]
 
     def to_json(self, offer: MiraklOffer) -> dict[str, Any]:
-        """One OF54 JSON export object; deleted offers carry only their identifiers."""
+        """One OF54 JSON export object (with any planted defect); deleted offers carry only their identifiers."""
+        return {**self._json(offer), **offer.export_overrides}
+
+    def to_csv_row(self, offer: MiraklOffer) -> dict[str, str]:
+        """One OF51 / OF52-CSV row (with any planted defect); deleted offers fill only the identifier columns."""
+        planted = {name.replace("_", "-"): str(value) for name, value in offer.export_overrides.items()}
+        return {**self._csv_row(offer), **planted}
+
+    def _json(self, offer: MiraklOffer) -> dict[str, Any]:
         if offer.deleted:
             return {
                 "offer_id": offer.offer_id,
@@ -163,7 +189,7 @@ class OfferBook:
             "leadtime_to_ship": offer.leadtime_to_ship,
             "logistic_class": {"code": "STANDARD"},
             "channels": [],
-            "model": "MARKETPLACE",
+            "model": offer.model,
             "is_professional": True,
             "premium": False,
             "favorite_rank": None,
@@ -175,10 +201,19 @@ class OfferBook:
             "last_updated": iso(offer.last_updated),
             "offer_additional_fields": [],
             "warehouses": [],
+            **self._retail_json(offer),
         }
 
-    def to_csv_row(self, offer: MiraklOffer) -> dict[str, str]:
-        """One OF51 / OF52-CSV row; deleted offers fill only the identifier columns."""
+    @staticmethod
+    def _retail_json(offer: MiraklOffer) -> dict[str, Any]:
+        """OF54 `retail_prices[]` ("Applicable only for Dropship offers"), shaped like its RetailPrices schema."""
+        if offer.model != "DROPSHIP" or offer.retail_price is None:
+            return {}
+        retail = money(offer.retail_price, offer.currency_iso_code)
+        entry = {"origin_price": retail, "discount_price": None, "discount_start_date": None, "discount_end_date": None}
+        return {"retail_prices": [entry]}
+
+    def _csv_row(self, offer: MiraklOffer) -> dict[str, str]:
         if offer.deleted:
             return {
                 "offer-id": str(offer.offer_id),
@@ -216,6 +251,15 @@ class OfferBook:
             "shop-sku": offer.shop_sku,
             "date-created": iso(offer.date_created) or "",
             "last-updated": iso(offer.last_updated) or "",
-            "model": "MARKETPLACE",
+            "model": offer.model,
             "package-quantity": "1",
+            # OF51 `retail-price`: "Offer current retail price ... Applicable only for Dropship offers".
+            **(
+                {
+                    "retail-price": str(money(offer.retail_price, offer.currency_iso_code)),
+                    "origin-retail-price": str(money(offer.retail_price, offer.currency_iso_code)),
+                }
+                if offer.model == "DROPSHIP" and offer.retail_price is not None
+                else {}
+            ),
         }

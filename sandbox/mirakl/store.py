@@ -94,6 +94,8 @@ class MiraklStore:
                     currency_iso_code=offer.currency_iso_code,
                     date_created=offer.last_updated - timedelta(days=30),
                     last_updated=offer.last_updated,
+                    model=offer.model,
+                    retail_price=offer.retail_price,
                 )
             )
         store._seed_imports(world, now)

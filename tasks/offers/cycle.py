@@ -4,6 +4,10 @@ Everything an export changes is recorded in one transaction (the offer book, the
 outbox items for variants and their offer metafields, and the stream cursor), so a crash either leaves the
 cursor where it was, and the next run reads the same offers again, or leaves the changes queued for the
 drain. Nothing here calls an API.
+
+An export row the reader rejected (it does not fit the offer model: a malformed field, a quantity beyond
+int32, an unusable SKU) is quarantined here with its reason and raw row, and the offer it names is blocked in
+the book: whatever it said, it no longer sells the product (fail safe), and every other row flows on.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from bcmirakl.runtime import Runtime
 from connectors.state import (
+    block_offers,
     enqueue_many,
     get_cursor,
     offer_metafields_for,
@@ -34,12 +39,14 @@ from tasks.offers.ownership import Ownership
 from tasks.offers.push import KIND, STREAM
 from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
+from tasks.rejections import quarantine_rows
 
-__all__ = ["COLLISION", "CURSOR", "TRIPPED", "CycleResult", "load_cursor", "record_cycle"]
+__all__ = ["COLLISION", "CURSOR", "REJECTED", "TRIPPED", "CycleResult", "load_cursor", "record_cycle"]
 
 CURSOR = "offer-sync"
 COLLISION = "SKU collision: a native product has this SKU"
 TRIPPED = "seller feed tripped the circuit breaker"
+REJECTED = "export row rejected: see the quarantine"
 Mode = Literal["delta", "full"]
 
 
@@ -95,14 +102,16 @@ def record_cycle(
     with rt.sessions() as session:
         write_book(session, offers, read.deleted_ids, full=mode == "full")
         block_shops(session, verdicts.tripped, TRIPPED)
+        blocked = block_offers(session, read.rejected_offer_ids(), REJECTED)
         if mode == "full":
             book = read_book(session)
         else:
-            mapping = mapping[mapping["product_sku"].isin(_delta_scope(offers, read, mapping, unusable))]
+            scope = _delta_scope(offers, read, mapping, unusable) | blocked
+            mapping = mapping[mapping["product_sku"].isin(scope)]
             book = read_book(session, mapping["product_sku"])
         winners = select_best(book, usable)
         changed_at = latest_update(offers, read_at)
-        for sku in read.deleted_skus:
+        for sku in [*read.deleted_skus, *sorted(read.rejected_skus() | blocked)]:
             changed_at.loc[sku] = pd.Timestamp(read_at)
         targets = target_states(mapping, winners, changed_at, read_at)
         if config.on_feed_failure == "hold":
@@ -126,8 +135,8 @@ def record_cycle(
         meta_items = metafield_items(meta_changes, metafields)
         result.superseded_held += supersede_held(session, STREAM, METAFIELD_KIND, meta_items)
         enqueue_many(session, STREAM, METAFIELD_KIND, meta_items)
-        if records:
-            quarantine_many(session, STREAM, records, run_id=run_id)
+        if records or read.rejected:
+            quarantine_many(session, STREAM, records + quarantine_rows(read.rejected), run_id=run_id)
         set_cursor(session, CURSOR, read_at.isoformat())
         session.commit()
     result.quarantined.update(str(r["reason"]) for r in records)
@@ -136,12 +145,13 @@ def record_cycle(
 
 
 def _delta_scope(offers: pd.DataFrame, read: OfferRead, mapping: pd.DataFrame, unusable: set[int]) -> set[str]:
-    """Products a delta re-decides: those it touched, those sold by a seller now unusable, and the unbuyable.
+    """Products a delta re-decides: those it touched (rejected rows included; the caller adds the products of
+    the offers it blocked), those sold by a seller now unusable, and the unbuyable.
 
     Unbuyable products are re-decided because a seller's recovered feed (a later clean import) lifts its
     offers back into play without any offer row changing.
     """
-    touched = set(offers["product_sku"]) | set(read.deleted_skus)
+    touched = set(offers["product_sku"]) | set(read.deleted_skus) | read.rejected_skus()
     failing = set(mapping.loc[mapping["shop_id"].isin(list(unusable)), "product_sku"])
     unbuyable = set(mapping.loc[mapping["purchasable"].ne(True), "product_sku"])
     return touched | failing | unbuyable

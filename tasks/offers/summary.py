@@ -13,6 +13,7 @@ from tasks.offers.cycle import CycleResult
 from tasks.offers.ownership import Ownership
 from tasks.offers.push import PushStats
 from tasks.offers.sources import OfferRead, SellerHealth
+from tasks.rejections import report_rejections
 from tasks.reporting import RunReport
 
 __all__ = ["build_report", "percentile"]
@@ -67,6 +68,7 @@ def build_report(
             "latency_p95_s": round(percentile(push.latencies_s, 95), 3),
         }
     )
+    report_rejections(report, read.rejected)
     report.quarantined.update(cycle.quarantined)
     report.quarantined.update(push.quarantined)
     report.tables["quarantined"] = [

@@ -97,7 +97,7 @@ def single_good_offer_product(sandbox: Sandbox) -> tuple[str, int]:
     raise AssertionError("the seeded world has no single-offer product from the good shop")
 
 
-async def test_full_run_pushes_best_offers_and_leaves_failed_sellers_unbuyable(
+async def test_full_run_pushes_best_offers_and_leaves_failed_sellers_unbuyable_but_not_partial_ones(
     runtime: Runtime, sandbox: Sandbox
 ) -> None:
     with use_runtime(runtime):
@@ -111,8 +111,9 @@ async def test_full_run_pushes_best_offers_and_leaves_failed_sellers_unbuyable(
     with runtime.sessions() as session:
         rows = {r.product_sku: r for r in session.scalars(select(OfferMapping))}
     sold_by = {r.shop_id for r in rows.values() if r.purchasable}
-    assert sold_by == {GOOD_SHOP}  # 2001 failed, 2002 has lines in error, 2003 is suspended
-    assert report.counts["sellers_failed"] == 2
+    assert sold_by == {GOOD_SHOP, PARTIAL_SHOP}  # 2001 failed, 2003 is suspended; 2002's import is only partial
+    assert report.counts["sellers_failed"] == 1
+    assert report.counts["sellers_partial"] == 1
     assert {a.event for a in report.alerts} == {"bcmirakl.feed.failed"}
 
 

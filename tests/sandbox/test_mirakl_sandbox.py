@@ -151,14 +151,14 @@ async def test_oauth_token_authorizes_as_bearer_until_it_expires(client: httpx.A
 async def test_shops_offset_paging_covers_every_shop_once_and_caps_max(client: httpx.AsyncClient) -> None:
     first = await client.get("/api/shops", params={"max": 3})
     second = await client.get("/api/shops", params={"max": 3, "offset": 3})
-    assert first.json()["total_count"] == 4
+    assert first.json()["total_count"] == 5
     assert 'rel="next"' in first.headers["Link"] and "Link" not in second.headers
     ids = [s["shop_id"] for s in first.json()["shops"] + second.json()["shops"]]
-    assert sorted(ids) == [2000, 2001, 2002, 2003]
+    assert sorted(ids) == [2000, 2001, 2002, 2003, 2004]  # 2004: the dropship supplier
     suspended = (await client.get("/api/shops", params={"state": "SUSPENDED"})).json()["shops"]
     assert [s["shop_id"] for s in suspended] == [2003]
     big = await client.get("/api/shops", params={"max": 500})
-    assert len(big.json()["shops"]) == 4
+    assert len(big.json()["shops"]) == 5
 
 
 async def test_offer_imports_seek_paging_lists_newest_first_with_planted_failures(client: httpx.AsyncClient) -> None:
@@ -171,7 +171,7 @@ async def test_offer_imports_seek_paging_lists_newest_first_with_planted_failure
         if not token:
             break
     rows = [row for page in pages for row in page]
-    assert [len(p) for p in pages] == [3, 1]
+    assert [len(p) for p in pages] == [3, 2]
     assert [r["date_created"] for r in rows] == sorted((r["date_created"] for r in rows), reverse=True)
     by_shop = {r["shop_id"]: r for r in rows}
     assert by_shop[2001]["status"] == "FAILED" and by_shop[2001]["has_error_report"]
@@ -230,6 +230,59 @@ async def test_csv_export_full_has_active_offers_and_delta_has_deleted_rows(
     delta = list(csv.DictReader(io.StringIO(delta_text), delimiter=";"))
     assert len(delta) == 1 and delta[0]["deleted"] == "true" and delta[0]["price"] == ""
     assert delta[0]["shop-sku"] == gone.shop_sku
+
+
+async def test_partial_import_serves_its_of03_error_report_as_csv_and_a_clean_one_has_none(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    imports = store(app).imports.imports.values()
+    partial = next(i for i in imports if i.shop_id == 2002)
+    clean = next(i for i in imports if i.shop_id == 2000)
+    answer = await client.get(f"/api/offers/imports/{partial.import_id}/error_report")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/octet-stream"
+    lines = list(csv.DictReader(io.StringIO(answer.text), delimiter=";"))
+    assert len(lines) == partial.lines_in_error
+    assert {"error-line", "error-message", "sku"} <= set(lines[0]) and lines[0]["error-message"]
+    assert (await client.get(f"/api/offers/imports/{clean.import_id}/error_report")).status_code == 404
+
+
+async def test_exports_honour_the_models_filter_and_carry_a_dropship_offers_retail_price(
+    client: httpx.AsyncClient,
+) -> None:
+    def models_of(rows: list[dict[str, Any]], key: str) -> set[str]:
+        return {row[key] for row in rows}
+
+    everything = list(csv.DictReader(io.StringIO((await client.get("/api/offers/export")).text), delimiter=";"))
+    marketplace_only = (await client.get("/api/offers/export", params={"models": "MARKETPLACE"})).text
+    assert models_of(everything, "model") == {"MARKETPLACE", "DROPSHIP"}
+    assert models_of(list(csv.DictReader(io.StringIO(marketplace_only), delimiter=";")), "model") == {"MARKETPLACE"}
+    [dropship] = [row for row in everything if row["model"] == "DROPSHIP"]
+    assert Decimal(dropship["price"]) < Decimal(dropship["retail-price"])  # purchase price, then selling price
+    assert (await client.get("/api/offers/export", params={"models": "RETAIL"})).status_code == 400
+
+    request = {"export_type": "application/json", "models": ["DROPSHIP"]}
+    tracking_id = (await client.post("/api/offers/export/async", json=request)).json()["tracking_id"]
+    await client.get(f"/api/offers/export/async/status/{tracking_id}")
+    done = (await client.get(f"/api/offers/export/async/status/{tracking_id}")).json()
+    [row] = [row for url in done["urls"] for row in (await client.get(url)).json()]
+    assert row["model"] == "DROPSHIP"
+    assert row["prices"][0]["origin_price"] < row["retail_prices"][0]["origin_price"]
+
+
+async def test_a_planted_defect_rides_on_the_offers_export_row_until_removed(
+    client: httpx.AsyncClient, app: Any, clock: Clock
+) -> None:
+    target = orderable(app, OPEN_SHOP)
+    watermark = clock().isoformat()
+    body = {"defects": [{"offer_id": target.offer_id, "fields": {"quantity": "lots"}}]}
+    assert (await client.post("/_sandbox/offers/defects", json=body)).status_code == 200
+    delta = (await client.get("/api/offers/export", params={"last_request_date": watermark})).text
+    [row] = list(csv.DictReader(io.StringIO(delta), delimiter=";"))
+    assert (int(row["offer-id"]), row["quantity"]) == (target.offer_id, "lots")
+    body["defects"][0]["fields"] = {}
+    await client.post("/_sandbox/offers/defects", json=body)
+    full = list(csv.DictReader(io.StringIO((await client.get("/api/offers/export")).text), delimiter=";"))
+    assert next(r for r in full if int(r["offer-id"]) == target.offer_id)["quantity"] == str(target.quantity)
 
 
 # --- orders -----------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from sandbox.mirakl.bodies import (
     ImportIn,
     OfferChanges,
+    OfferDefects,
     RefundIn,
     SellerRefundIn,
     ShipIn,
@@ -69,6 +70,22 @@ async def upsert_offers(request: Request) -> Response:
                 setattr(offer, name, value)
         store.catalog.touch(offer, now)
     return MiraklJSONResponse({"updated": [c.offer_id for c in body.offers], "last_updated": iso(now)})
+
+
+@router.post("/_sandbox/offers/defects")
+async def plant_offer_defects(request: Request) -> Response:
+    """Fault injection: plant raw values over offers' export rows (a malformed offer among good ones); the offers
+    count as changed, so the next delta export carries them. `fields: {}` removes an offer's defect."""
+    store = store_of(request)
+    body = await read_body(request, OfferDefects)
+    now = store.now()
+    for defect in body.defects:
+        offer = store.catalog.offers.get(defect.offer_id)
+        if offer is None:
+            raise MiraklError(404, f"Offer with id {defect.offer_id} not found")
+        offer.export_overrides = dict(defect.fields)
+        store.catalog.touch(offer, now)
+    return MiraklJSONResponse({"updated": [d.offer_id for d in body.defects], "last_updated": iso(now)})
 
 
 @router.post("/_sandbox/imports")

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sandbox.mirakl.bodies import ExportRequest
-from sandbox.mirakl.catalog import CSV_COLUMNS, MiraklOffer
+from sandbox.mirakl.catalog import CSV_COLUMNS, MODELS, MiraklOffer
 from sandbox.mirakl.errors import MiraklError, read_body
 from sandbox.mirakl.formats import MiraklJSONResponse, iso, parse_date, to_millis
 from sandbox.mirakl.routes.params import date_param, seek_page, store_of
@@ -32,6 +32,18 @@ def _csv(rows: list[dict[str, str]]) -> str:
     return buffer.getvalue()
 
 
+def _models_param(request: Request) -> frozenset[str] | None:
+    """OF51 `models`: "A comma separated list of platform models to filter with"."""
+    raw = request.query_params.get("models")
+    if not raw:
+        return None
+    models = frozenset(value.strip() for value in raw.split(",") if value.strip())
+    unknown = sorted(models - MODELS)
+    if unknown:
+        raise MiraklError(400, f"Error with field models. {unknown[0]} is not a valid platform model.")
+    return models
+
+
 @router.get("/api/offers/export")
 async def export_offers_csv(request: Request) -> Response:
     """OF51: a delta since `last_request_date` (deleted and inactive included), else every active offer."""
@@ -40,7 +52,7 @@ async def export_offers_csv(request: Request) -> Response:
     include_inactive = request.query_params.get("include_inactive_offers", "false").lower() == "true"
     if since is not None and "include_inactive_offers" in request.query_params:
         raise MiraklError(400, "include_inactive_offers cannot be used with last_request_date")
-    offers = store.catalog.select(since, include_inactive)
+    offers = store.catalog.select(since, include_inactive, _models_param(request))
     return Response(_csv([store.catalog.to_csv_row(o) for o in offers]), media_type="text/csv; charset=utf-8")
 
 
@@ -50,7 +62,8 @@ async def start_offer_export(request: Request) -> Response:
     store = store_of(request)
     body = await read_body(request, ExportRequest)
     since = to_millis(body.last_request_date) if body.last_request_date else None
-    offers: list[MiraklOffer] = store.catalog.select(since, body.include_inactive_offers)
+    models = frozenset(body.models) if body.models else None
+    offers: list[MiraklOffer] = store.catalog.select(since, body.include_inactive_offers, models)
     if body.export_type == "application/json":
         rows: list[Any] = [store.catalog.to_json(o) for o in offers]
     else:
@@ -96,6 +109,20 @@ async def get_offer_import(import_id: int, request: Request) -> Response:
     if offer_import is None:
         raise MiraklError(404, f"Import with id {import_id} not found")
     return MiraklJSONResponse(offer_import.to_json(with_shop=False))
+
+
+@router.get("/api/offers/imports/{import_id}/error_report")
+async def get_offer_import_error_report(import_id: int, request: Request) -> Response:
+    """OF03: the import's error report; the emulated sellers send CSV files, so the report is CSV.
+
+    mmp-operator-openapi.json, OF03 200: content `application/octet-stream`, "a CSV, XLSX or XML file, depending on
+    the file format provided by the seller". The spec does not say what an import without a report answers: the
+    emulator answers 404, as for an unknown import.
+    """
+    offer_import = store_of(request).imports.imports.get(import_id)
+    if offer_import is None or not offer_import.has_error_report:
+        raise MiraklError(404, f"Error report for import {import_id} not found")
+    return Response(offer_import.error_report_csv().encode("utf-8"), media_type="application/octet-stream")
 
 
 def _import_filters(request: Request) -> dict[str, Any]:

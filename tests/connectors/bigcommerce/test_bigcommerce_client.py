@@ -24,11 +24,11 @@ from connectors.bigcommerce import (
 )
 from connectors.http import (
     ConfigurationError,
-    MalformedResponseError,
     PermanentApiError,
     QuotaLimiter,
     RateLimitError,
     TransientApiError,
+    UnreadableResponseError,
 )
 from tests.connectors.bigcommerce.bc_doubles import STORE, load_fixture
 from tests.connectors.doubles import ScriptedServer
@@ -215,11 +215,25 @@ async def test_wrong_base_url_fails_fast_as_configuration_error(make_client, clo
     assert clock.waits == []
 
 
-async def test_page_not_matching_its_model_is_malformed(make_client):
-    server = ScriptedServer(ok([{"id": 1, "status_id": "not-a-status"}]))
+async def test_a_record_not_matching_its_model_is_set_aside_and_the_rest_of_its_page_flows(make_client):
+    server = ScriptedServer(ok([ORDER, {"id": 1, "status_id": "not-a-status"}]))
     async with make_client(server) as client:
-        with pytest.raises(MalformedResponseError, match="page does not match Order"):
+        page = await anext(aiter(client.iter_orders()))
+
+    assert [order.id for order in page] == [ORDER["id"]]
+    assert [(r.operation, r.key, r.raw) for r in page.rejected] == [("iter_orders", "1", None)]  # no customer data
+    assert "status_id" in page.rejected[0].reason
+    assert client.transport.rejections.take() == page.rejected
+    assert len(server.requests) == 1  # not re-read as if the network were at fault
+
+
+async def test_a_page_body_that_is_not_json_twice_is_not_retried_further(make_client, clock):
+    server = ScriptedServer(httpx.Response(200, content=b"<html>"), httpx.Response(200, content=b"<html>"), ok([]))
+    async with make_client(server) as client:
+        with pytest.raises(UnreadableResponseError, match="not valid JSON"):
             await anext(aiter(client.iter_orders()))
+
+    assert len(server.requests) == 2
 
 
 # --- pacing --------------------------------------------------------------------------------------------------

@@ -24,9 +24,8 @@ from connectors.bigcommerce import (
     Variant,
     VariantUpdate,
     validate_record,
-    validate_records,
 )
-from connectors.http import RecordRejectedError
+from connectors.http import RecordRejectedError, parse_page
 from tests.connectors.bigcommerce.bc_doubles import load_fixture
 
 
@@ -181,14 +180,16 @@ def test_shipment_create_sends_items_without_product_ids():
     }
 
 
-def test_validate_records_quarantines_bad_records_with_key_and_reason_but_no_values():
+def test_a_page_sets_bad_records_aside_with_key_and_reason_but_no_values():
     good = load_fixture("order_products_v2.json")[0]
     bad = {**good, "id": 999, "price_ex_tax": "not-money", "name": "Secret Name"}
 
-    valid, rejected = validate_records(OrderProduct, [good, bad])
+    page = parse_page(OrderProduct, [good, bad], operation="list_order_products", key_of=lambda r: r.get("id"))
 
-    assert [line.id for line in valid] == [194]
-    assert [(r.record_key, r.reason) for r in rejected] == [("999", "price_ex_tax: Input should be a valid decimal")]
-    assert "not-money" not in rejected[0].reason
+    assert [line.id for line in page] == [194]
+    assert [(r.key, r.reason, r.raw) for r in page.rejected] == [
+        ("999", "price_ex_tax: Input should be a valid decimal", None)
+    ]
+    assert "not-money" not in page.rejected[0].reason
     with pytest.raises(RecordRejectedError):
         validate_record(OrderProduct, bad)

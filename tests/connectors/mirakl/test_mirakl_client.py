@@ -15,10 +15,10 @@ import pytest
 from connectors.http import (
     ConfigurationError,
     ConflictError,
-    MalformedResponseError,
     PermanentApiError,
     RetryPolicy,
     TransientApiError,
+    UnreadableResponseError,
 )
 from connectors.mirakl import (
     DebitConfirmation,
@@ -98,7 +98,7 @@ async def test_timeouts_are_retried_until_attempts_run_out(make_client: MakeClie
     assert sleep.waits == [1.0, 2.0]
 
 
-async def test_malformed_json_on_every_attempt_is_retried_then_raised_as_malformed(
+async def test_malformed_json_is_read_again_once_then_raised_as_permanent_when_it_repeats(
     make_client: MakeClient, sleep: RecordingSleep
 ) -> None:
     client = make_client(
@@ -106,10 +106,11 @@ async def test_malformed_json_on_every_attempt_is_retried_then_raised_as_malform
         policy=RetryPolicy(max_attempts=3, base_delay=1.0),
     )
 
-    with pytest.raises(MalformedResponseError, match="not valid JSON"):
+    with pytest.raises(UnreadableResponseError, match="not valid JSON") as caught:
         await client.list_carriers()
-    assert client.transport.calls["SH21"] == 3
-    assert sleep.waits == [1.0, 2.0]
+    assert isinstance(caught.value, PermanentApiError) and not isinstance(caught.value, TransientApiError)
+    assert client.transport.calls["SH21"] == 2
+    assert sleep.waits == [1.0]
 
 
 async def test_400_is_permanent_after_exactly_one_call(make_client: MakeClient, sleep: RecordingSleep) -> None:
@@ -495,6 +496,24 @@ async def test_of54_chunk_is_yielded_in_pages_of_1000(make_client: MakeClient) -
     pages = [page async for page in client.iter_offer_export_chunk("https://acme.mirakl.net/f/1")]
 
     assert [len(page) for page in pages] == [1000, 1000, 500]
+
+
+async def test_an_offer_row_that_does_not_fit_is_set_aside_with_a_bounded_raw_copy_and_the_chunk_flows(
+    make_client: MakeClient,
+) -> None:
+    offers = [{"offer_id": n, "quantity": 1, "prices": [{"origin_price": 1}]} for n in range(1, 1500)]
+    offers[700] = {"offer_id": 701, "quantity": "lots", "description": "x" * 5000}
+    client = make_client(lambda request: httpx.Response(200, json=offers))
+
+    pages = [page async for page in client.iter_offer_export_chunk("https://acme.mirakl.net/f/1")]
+
+    assert sum(len(page) for page in pages) == 1498
+    [rejected] = [record for page in pages for record in page.rejected]
+    assert (rejected.operation, rejected.key) == ("OF54", "701")
+    assert rejected.reason.startswith("quantity:")
+    assert rejected.raw is not None and rejected.raw["quantity"] == "lots"
+    assert len(rejected.raw["description"]) < 250  # bounded, not the seller's 5,000 characters
+    assert client.transport.calls["OF54"] == 1
 
 
 async def test_of51_csv_delta_parses_active_and_deleted_rows(make_client: MakeClient) -> None:
