@@ -16,10 +16,14 @@ import os
 from typing import Any
 
 from bcmirakl.settings import ENV_PREFIX, BridgeSettings
+from connectors.mirakl.auth import CREDENTIAL_FIELDS
+from connectors.mirakl.roles import Role
 
 __all__ = ["CREDENTIAL_BLOCKS_ENV", "block_names", "credential_overrides", "save_credential_blocks"]
 
 CREDENTIAL_BLOCKS_ENV = f"{ENV_PREFIX}CREDENTIAL_BLOCKS"
+# The Mirakl Block's per-role fields; the settings carry the same names behind a `mirakl_` prefix.
+_MIRAKL_ROLE_FIELDS = tuple(f"{role.value}_{field}" for role in Role for field in CREDENTIAL_FIELDS)
 
 
 def block_names(prefix: str) -> dict[str, str]:
@@ -54,10 +58,9 @@ async def credential_overrides(prefix: str | None = None) -> dict[str, Any]:
         "bc_access_token": bigcommerce.access_token,
         "bc_reserve_share": bigcommerce.reserve_share,
         "mirakl_base_url": mirakl.base_url,
-        "mirakl_api_key": mirakl.api_key,
         "mirakl_oauth_token_url": mirakl.oauth_token_url,
-        "mirakl_oauth_client_id": mirakl.oauth_client_id,
-        "mirakl_oauth_client_secret": mirakl.oauth_client_secret,
+        "mirakl_chunk_hosts": mirakl.chunk_hosts,
+        **{f"mirakl_{name}": getattr(mirakl, name) for name in _MIRAKL_ROLE_FIELDS},
         "erp_base_url": erp["base_url"],
         "erp_token": erp["token"],
     }
@@ -83,10 +86,9 @@ async def save_credential_blocks(settings: BridgeSettings, prefix: str) -> list[
     ).asave(names["bigcommerce"], overwrite=True)
     await MiraklCredentials(
         base_url=settings.mirakl_base_url,
-        api_key=settings.mirakl_api_key,
         oauth_token_url=settings.mirakl_oauth_token_url,
-        oauth_client_id=settings.mirakl_oauth_client_id,
-        oauth_client_secret=settings.mirakl_oauth_client_secret,
+        chunk_hosts=settings.mirakl_chunk_hosts,
+        **{name: getattr(settings, f"mirakl_{name}") for name in _MIRAKL_ROLE_FIELDS},
     ).asave(names["mirakl"], overwrite=True)
     erp = {"base_url": settings.erp_base_url, "token": settings.erp_token.get_secret_value()}
     await Secret(value=erp).asave(names["erp"], overwrite=True)

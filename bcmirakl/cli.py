@@ -7,6 +7,7 @@
     bcmirakl db upgrade                 apply the state store migrations
     bcmirakl status                     last success, lag, queues, stuck items, quarantine, open cases, deadlines
     bcmirakl offers held|requeue        offer pushes BigCommerce refused, and queueing them again
+    bcmirakl doctor                     can the configured credentials make every call? (one cheap call each)
     bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
 
 Heavy imports (Prefect, pandas, Great Expectations) happen inside the command that needs them, so `--help`
@@ -65,6 +66,7 @@ def _build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations to BCMIRAKL_DATABASE_URL (SQLite file by default)")
 
     commands.add_parser("status", help="the bridge's health, read from the state store (BCMIRAKL_DATABASE_URL)")
+    commands.add_parser("doctor", help="check every credential and role with one cheap call each, before a first run")
 
     boot = commands.add_parser("bootstrap", help="credential blocks, variables, quota limit, work pool, automations")
     boot.add_argument("--bc-quota", type=int, default=150, help="BigCommerce requests per window for the store")
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "status":
             return _print_status()
+        if args.command == "doctor":
+            return asyncio.run(_doctor())
         if args.command == "carriers":
             from bcmirakl.carriers_cli import run_carrier_command
 
@@ -141,6 +145,21 @@ def _print_status() -> int:
     with _state_store() as session:
         print(render_status(collect_status(session, STREAMS)), end="")
     return 0
+
+
+async def _doctor() -> int:
+    from bcmirakl.blocks import credential_overrides
+    from bcmirakl.doctor import render_doctor, run_doctor
+    from bcmirakl.runtime import build_runtime
+    from bcmirakl.settings import load_settings
+
+    runtime = build_runtime(load_settings(**await credential_overrides()), migrate=False)
+    try:
+        report = await run_doctor(runtime)
+    finally:
+        await runtime.aclose()
+    print(render_doctor(report), end="")
+    return 0 if report.ok else 1
 
 
 @contextmanager

@@ -87,6 +87,11 @@ class OrderRoutingConfig(_Section):
     overlap_seconds: int = Field(default=120, ge=0, description="order sweeps start this long before the cursor")
     page_concurrency: int = Field(default=8, ge=1, le=32, description="orders of a page routed at once")
     cx_metafield_key: str = Field(default="fulfilment", description="order metafield (namespace bcmirakl) for CX")
+    # orders.v3.yml `permission_set`: `app_only` is "Private to the app that owns the field", `read` is "Visible
+    # to other API consumers": the helpdesk apps that show it to agents are other API consumers.
+    cx_metafield_permission_set: Literal["app_only", "read", "write", "read_and_sf_access", "write_and_sf_access"] = (
+        Field(default="read", description="who may read the CX metafield: read = other apps of the store")
+    )
 
     @field_validator("shipping_methods")
     @classmethod

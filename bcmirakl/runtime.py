@@ -18,11 +18,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.settings import BridgeSettings, load_settings
+from bcmirakl.settings import BridgeSettings, load_settings, mirakl_role_values
 from connectors.bigcommerce import BigCommerceClient
 from connectors.erp import ErpClient
 from connectors.http.ratelimit import QuotaLimiter, SharedGate
-from connectors.mirakl import MiraklClient, OAuthClientCredentials
+from connectors.mirakl import MiraklClient
+from connectors.mirakl.auth import role_credential_auth
+from connectors.mirakl.roles import Role
 from connectors.state import create_state_engine, session_factory, upgrade
 
 __all__ = ["Runtime", "build_runtime", "current_override", "runtime_scope", "use_runtime"]
@@ -61,21 +63,13 @@ def build_runtime(
     migrate: bool = True,
 ) -> Runtime:
     """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks)."""
-    oauth = None
-    if settings.mirakl_api_key is None:
-        assert settings.mirakl_oauth_token_url and settings.mirakl_oauth_client_id
-        assert settings.mirakl_oauth_client_secret is not None
-        oauth = OAuthClientCredentials(
-            settings.mirakl_oauth_token_url,
-            settings.mirakl_oauth_client_id,
-            settings.mirakl_oauth_client_secret.get_secret_value(),
-        )
     bigcommerce = BigCommerceClient.create(
         settings.bc_base_url,
         settings.bc_store_hash,
         settings.bc_access_token.get_secret_value(),
         transport=transport,
         reserve_share=settings.bc_reserve_share,
+        location_id=settings.bc_location_id,
         limiter=QuotaLimiter(
             reserve_share=settings.bc_reserve_share,
             shared_gate=_prefect_rate_limit(settings.bc_concurrency_limit) if settings.bc_concurrency_limit else None,
@@ -83,8 +77,9 @@ def build_runtime(
     )
     mirakl = MiraklClient.create(
         settings.mirakl_base_url,
-        api_key=settings.mirakl_api_key.get_secret_value() if settings.mirakl_api_key else None,
-        oauth=oauth,
+        front=_mirakl_auth(settings, Role.FRONT),
+        operator=_mirakl_auth(settings, Role.OPERATOR),
+        chunk_hosts=settings.mirakl_chunk_hosts,
         transport=transport,
     )
     erp = ErpClient.create(settings.erp_base_url, settings.erp_token.get_secret_value(), transport=transport)
@@ -133,6 +128,10 @@ async def runtime_scope() -> AsyncIterator[Runtime]:
         yield runtime
     finally:
         await runtime.aclose()
+
+
+def _mirakl_auth(settings: BridgeSettings, role: Role) -> httpx.Auth:
+    return role_credential_auth(oauth_token_url=settings.mirakl_oauth_token_url, **mirakl_role_values(settings, role))
 
 
 def _prefect_rate_limit(limit_name: str) -> SharedGate:

@@ -16,13 +16,15 @@ __all__ = [
     "SANDBOX_BC_ACCESS_TOKEN",
     "SANDBOX_ERP_TOKEN",
     "SANDBOX_MIRAKL_API_KEY",
+    "SANDBOX_MIRAKL_OPERATOR_API_KEY",
     "sandbox_environment",
     "sandbox_settings",
 ]
 
 # The sandbox accepts these and nothing else (its own defaults, kept apart on purpose: it imports no bridge code).
 SANDBOX_BC_ACCESS_TOKEN = "sandbox-token"
-SANDBOX_MIRAKL_API_KEY = "sandbox-mirakl-key"
+SANDBOX_MIRAKL_API_KEY = "sandbox-mirakl-key"  # the front role's key
+SANDBOX_MIRAKL_OPERATOR_API_KEY = "sandbox-mirakl-operator-key"
 SANDBOX_ERP_TOKEN = "sandbox-erp-token"
 
 
@@ -53,7 +55,8 @@ def _wiring(base_url: str, workdir: Path, database_url: str | None) -> dict[str,
         "bc_store_hash": "sandbox",
         "bc_access_token": SANDBOX_BC_ACCESS_TOKEN,
         "mirakl_base_url": f"{base_url}/mirakl",
-        "mirakl_api_key": SANDBOX_MIRAKL_API_KEY,
+        "mirakl_front_api_key": SANDBOX_MIRAKL_API_KEY,
+        "mirakl_operator_api_key": SANDBOX_MIRAKL_OPERATOR_API_KEY,
         "erp_base_url": f"{base_url}/erp",
         "erp_token": SANDBOX_ERP_TOKEN,
     }

@@ -7,6 +7,7 @@ module only says where the systems are and how to authenticate. Nothing is read 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.http.errors import ConfigurationError
+from connectors.mirakl.auth import CREDENTIAL_FIELDS, credential_problem
+from connectors.mirakl.roles import Role
 
-__all__ = ["BridgeSettings", "load_settings"]
+__all__ = ["BridgeSettings", "load_settings", "mirakl_role_values"]
 
 ENV_PREFIX = "BCMIRAKL_"
 
@@ -33,15 +36,29 @@ class BridgeSettings(BaseSettings):
     bc_store_hash: str = Field(description="BigCommerce store hash")
     bc_access_token: SecretStr = Field(description="BigCommerce API account access token")
     bc_reserve_share: float = Field(default=0.1, ge=0.0, lt=1.0, description="quota share left for other apps")
+    bc_location_id: int | None = Field(
+        default=None, description="inventory location the bridge writes stock to; the default location (1) when unset"
+    )
     bc_concurrency_limit: str | None = Field(
         default=None, description="Prefect global concurrency limit every BigCommerce request takes a slot of"
     )
 
+    # Mirakl's front and operator roles have separate credentials (connectors.mirakl.roles); each role takes
+    # exactly one of an API key, a generated access token or an OAuth client.
     mirakl_base_url: str = Field(description="Mirakl tenant base URL, e.g. https://acme.mirakl.net")
-    mirakl_api_key: SecretStr | None = Field(default=None, description="Mirakl front API key (raw header)")
-    mirakl_oauth_token_url: str | None = Field(default=None, description="Mirakl OAuth token endpoint")
-    mirakl_oauth_client_id: str | None = Field(default=None, description="Mirakl OAuth client id")
-    mirakl_oauth_client_secret: SecretStr | None = Field(default=None, description="Mirakl OAuth client secret")
+    mirakl_oauth_token_url: str | None = Field(default=None, description="Mirakl OAuth token endpoint (both roles)")
+    mirakl_front_api_key: SecretStr | None = Field(default=None, description="Mirakl front API key (raw header)")
+    mirakl_front_access_token: SecretStr | None = Field(default=None, description="Mirakl front access token")
+    mirakl_front_oauth_client_id: str | None = Field(default=None, description="Mirakl front OAuth client id")
+    mirakl_front_oauth_client_secret: SecretStr | None = Field(default=None, description="front OAuth secret")
+    mirakl_operator_api_key: SecretStr | None = Field(default=None, description="Mirakl operator API key")
+    mirakl_operator_access_token: SecretStr | None = Field(default=None, description="Mirakl operator token")
+    mirakl_operator_oauth_client_id: str | None = Field(default=None, description="operator OAuth client id")
+    mirakl_operator_oauth_client_secret: SecretStr | None = Field(default=None, description="operator OAuth secret")
+    mirakl_chunk_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts besides the tenant's that may serve OF54 export chunks (a CDN or custom domain)",
+    )
 
     erp_base_url: str = Field(description="ERP order sink base URL (native lines are POSTed to {base}/orders)")
     erp_token: SecretStr = Field(description="ERP sink bearer token")
@@ -59,11 +76,34 @@ def load_settings(**overrides: Any) -> BridgeSettings:
             f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigurationError(f"invalid or missing settings: {problems}") from None
-    oauth = (settings.mirakl_oauth_token_url, settings.mirakl_oauth_client_id, settings.mirakl_oauth_client_secret)
-    if settings.mirakl_api_key is None and not all(oauth):
-        raise ConfigurationError(
-            f"Mirakl credentials missing: set {ENV_PREFIX}MIRAKL_API_KEY, or all of "
-            f"{ENV_PREFIX}MIRAKL_OAUTH_TOKEN_URL, {ENV_PREFIX}MIRAKL_OAUTH_CLIENT_ID and "
-            f"{ENV_PREFIX}MIRAKL_OAUTH_CLIENT_SECRET"
+    # Both roles are required: Mirakl documents them as separate keys and no stored doc says one key may hold both.
+    problems = [
+        problem
+        for role in Role
+        if (
+            problem := credential_problem(
+                role, mirakl_role_values(settings, role), settings.mirakl_oauth_token_url, _env_name(role)
+            )
         )
+    ]
+    if problems:
+        raise ConfigurationError("; ".join(problems))
     return settings
+
+
+def mirakl_role_values(settings: BridgeSettings, role: Role) -> dict[str, str | None]:
+    """One role's credential settings, unwrapped, keyed by `CREDENTIAL_FIELDS`."""
+    values: dict[str, str | None] = {}
+    for field in CREDENTIAL_FIELDS:
+        value = getattr(settings, f"mirakl_{role.value}_{field}")
+        values[field] = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return values
+
+
+def _env_name(role: Role) -> Callable[[str], str]:
+    def name(field: str) -> str:
+        if field == "oauth_token_url":
+            return f"{ENV_PREFIX}MIRAKL_OAUTH_TOKEN_URL"
+        return f"{ENV_PREFIX}MIRAKL_{role.value.upper()}_{field.upper()}"
+
+    return name

@@ -110,6 +110,14 @@ class ErpClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    async def check_access(self) -> None:
+        """GET /orders: one read that needs the token, for `bcmirakl doctor` before the first run.
+
+        Raises:
+            AuthError: the token is refused; other ApiError as classified (a sink without that read answers 404/405).
+        """
+        await self.transport.request("GET", "/orders", operation="check_access")
+
     async def send_order(self, payload: dict[str, Any], idempotency_key: str) -> ErpReceipt:
         """Hand one order's native lines to the ERP; safe to repeat with the same key.
 

@@ -14,7 +14,8 @@ COMPLETE = {
     "BCMIRAKL_BC_STORE_HASH": "abc123",
     "BCMIRAKL_BC_ACCESS_TOKEN": "s3cr3t-bc",
     "BCMIRAKL_MIRAKL_BASE_URL": "https://acme.mirakl.net",
-    "BCMIRAKL_MIRAKL_API_KEY": "s3cr3t-mirakl",
+    "BCMIRAKL_MIRAKL_FRONT_API_KEY": "s3cr3t-mirakl",
+    "BCMIRAKL_MIRAKL_OPERATOR_API_KEY": "s3cr3t-mirakl-operator",
     "BCMIRAKL_ERP_BASE_URL": "https://erp.example",
     "BCMIRAKL_ERP_TOKEN": "s3cr3t-erp",
 }
@@ -24,12 +25,10 @@ COMPLETE = {
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in COMPLETE:
         monkeypatch.delenv(name, raising=False)
-    for name in (
-        "BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL",
-        "BCMIRAKL_MIRAKL_OAUTH_CLIENT_ID",
-        "BCMIRAKL_MIRAKL_OAUTH_CLIENT_SECRET",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for role in ("FRONT", "OPERATOR"):
+        for field in ("API_KEY", "ACCESS_TOKEN", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET"):
+            monkeypatch.delenv(f"BCMIRAKL_MIRAKL_{role}_{field}", raising=False)
+    monkeypatch.delenv("BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL", raising=False)
     for name, value in COMPLETE.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
@@ -48,10 +47,29 @@ def test_a_missing_variable_is_named(environment: pytest.MonkeyPatch) -> None:
 
 
 def test_mirakl_needs_a_key_or_the_whole_oauth_client(environment: pytest.MonkeyPatch) -> None:
-    environment.delenv("BCMIRAKL_MIRAKL_API_KEY")
-    environment.setenv("BCMIRAKL_MIRAKL_OAUTH_CLIENT_ID", "client")
+    environment.delenv("BCMIRAKL_MIRAKL_FRONT_API_KEY")
+    environment.setenv("BCMIRAKL_MIRAKL_FRONT_OAUTH_CLIENT_ID", "client")
+    environment.setenv("BCMIRAKL_MIRAKL_FRONT_OAUTH_CLIENT_SECRET", "secret")
     with pytest.raises(ConfigurationError, match="BCMIRAKL_MIRAKL_OAUTH_TOKEN_URL"):
         load_settings()
+
+
+def test_mirakl_without_the_operator_credential_names_the_missing_setting(environment: pytest.MonkeyPatch) -> None:
+    environment.delenv("BCMIRAKL_MIRAKL_OPERATOR_API_KEY")
+    with pytest.raises(
+        ConfigurationError, match="Mirakl operator credential missing: set BCMIRAKL_MIRAKL_OPERATOR_API_KEY"
+    ):
+        load_settings()
+
+
+def test_an_access_token_per_role_is_a_complete_mirakl_setup(environment: pytest.MonkeyPatch) -> None:
+    environment.delenv("BCMIRAKL_MIRAKL_FRONT_API_KEY")
+    environment.delenv("BCMIRAKL_MIRAKL_OPERATOR_API_KEY")
+    environment.setenv("BCMIRAKL_MIRAKL_FRONT_ACCESS_TOKEN", "front-token")
+    environment.setenv("BCMIRAKL_MIRAKL_OPERATOR_ACCESS_TOKEN", "operator-token")
+    settings = load_settings()
+    assert settings.mirakl_front_access_token is not None
+    assert "front-token" not in repr(settings)
 
 
 def test_the_packaged_business_config_is_valid() -> None:
@@ -108,3 +126,8 @@ def test_a_shipping_method_without_types_names_the_field(tmp_path: Path) -> None
     path.write_text("orders:\n  shipping_methods: {Express: []}\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="shipping_methods"):
         load_config(path)
+
+
+def test_export_chunk_hosts_are_a_json_list_of_hosts(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("BCMIRAKL_MIRAKL_CHUNK_HOSTS", '["exports.acme-cdn.example"]')
+    assert load_settings().mirakl_chunk_hosts == ["exports.acme-cdn.example"]

@@ -9,7 +9,7 @@ happened, so the caller must reconcile before trying again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 from connectors.bigcommerce import settings
 from connectors.bigcommerce.batches import locate_rejected_variants, unsaved_metafields
 from connectors.bigcommerce.errors import BatchRejectedError, map_bigcommerce_error
+from connectors.bigcommerce.matching import iter_matching
 from connectors.bigcommerce.models import (
     InventoryAdjustment,
     InventoryItem,
@@ -81,6 +82,7 @@ class BigCommerceClient:
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         sleep: Sleep | None = None,
         rand: Callable[[], float] | None = None,
+        location_id: int | None = None,
     ) -> None:
         if not store_hash or "/" in store_hash:
             raise ConfigurationError("BigCommerce store_hash is missing or malformed")
@@ -98,6 +100,7 @@ class BigCommerceClient:
         self._v2 = settings.V2.format(store_hash=quote(store_hash, safe=""))
         self._v3 = settings.V3.format(store_hash=quote(store_hash, safe=""))
         self._owns_http = False
+        self._location_id = location_id  # configured stock location; None: the store's default location
         self._default_location_id: int | None = None
 
     @classmethod
@@ -121,7 +124,7 @@ class BigCommerceClient:
             transport: an httpx transport to use instead of the network (tests, the in-process sandbox).
             timeout: seconds for connect, read, write and pool waits.
             reserve_share: share of the store quota left for the store's other apps.
-            **kwargs: passed to `__init__` (`limiter`, `retry_policy`, `sleep`, `rand`).
+            **kwargs: passed to `__init__` (`limiter`, `retry_policy`, `sleep`, `rand`, `location_id`).
 
         Raises:
             ConfigurationError: a setting is missing or malformed.
@@ -205,6 +208,26 @@ class BigCommerceClient:
         """
         return self._iter_v3(settings.VARIANTS, "iter_variants", filters, Variant)
 
+    def iter_variants_by_id(self, variant_ids: Iterable[int]) -> AsyncIterator[list[Variant]]:
+        """Pages of exactly these variants (`id:in`, undocumented: every row checked, see `matching`)."""
+        return iter_matching(
+            lambda chunk: self.iter_variants(**{"id:in": chunk}),
+            (int(v) for v in variant_ids),
+            lambda variant: variant.id,
+            settings.IDS_PER_FILTER,
+            operation="iter_variants",
+        )
+
+    def iter_variants_by_sku(self, skus: Iterable[str]) -> AsyncIterator[list[Variant]]:
+        """Pages of the variants with these SKUs (`sku:in`, undocumented: every row checked, see `matching`)."""
+        return iter_matching(
+            lambda chunk: self.iter_variants(**{"sku:in": chunk}),
+            skus,
+            lambda variant: variant.sku,
+            settings.SKUS_PER_FILTER,
+            operation="iter_variants",
+        )
+
     async def update_variants(self, items: Sequence[VariantUpdate]) -> VariantBatchResult:
         """Update up to 50 variants in one batch (PUT /v3/catalog/variants).
 
@@ -271,6 +294,25 @@ class BigCommerceClient:
         limit = int(params.pop("limit", settings.PAGE_SIZE))
         pager = CursorPaginator("iter_variant_metafields", limit)
         return self._iter(f"{self._v3}/{settings.VARIANT_METAFIELDS}", pager, params, Metafield)
+
+    def iter_variant_metafields_of(
+        self, variant_ids: Iterable[int], *, namespace: str, key: str
+    ) -> AsyncIterator[list[Metafield]]:
+        """Pages of the `namespace.key` metafields of these variants.
+
+        `namespace` and `key` are documented filters; `resource_id:in` is not, so every row is checked (`matching`).
+        """
+
+        def key_of(metafield: Metafield) -> int | None:
+            return metafield.resource_id if (metafield.namespace, metafield.key) == (namespace, key) else None
+
+        return iter_matching(
+            lambda chunk: self.iter_variant_metafields(namespace=namespace, key=key, **{"resource_id:in": chunk}),
+            (int(v) for v in variant_ids),
+            key_of,
+            settings.IDS_PER_FILTER,
+            operation="iter_variant_metafields",
+        )
 
     async def create_variant_metafields(self, items: Sequence[MetafieldCreate]) -> MetafieldBatchResult:
         """Create up to 50 variant metafields (POST /v3/catalog/variants/metafields).
@@ -379,26 +421,28 @@ class BigCommerceClient:
         return await _flatten(self._iter_v3(settings.INVENTORY_LOCATIONS, "list_locations", {}, Location))
 
     async def default_location_id(self) -> int:
-        """The location whose stock the storefront shows: flagged default, else id 1, else the lowest enabled.
+        """The location the bridge writes stock to: the configured one, else the store's default location (id 1).
+
+        A Location has no "default" field (the Locations API returns id, code, label, enabled, type_id, ...), so
+        it is not read from one: the Catalog API's `inventory_level` is the default location's stock, and the
+        inventory docs address it as `location_id: 1` (`../shared/api/bigcommerce.md` §2.3). Either way the
+        location must be listed and enabled; no other location is guessed.
 
         Returns:
             The location id (looked up once per client).
 
         Raises:
-            ConfigurationError: the store has no enabled location.
+            ConfigurationError: that location is missing or disabled; configure the one to write to.
         """
         if self._default_location_id is None:
-            locations = await self.list_locations()
-            flagged = [loc.id for loc in locations if loc.is_default]
-            enabled = sorted(loc.id for loc in locations if loc.enabled)
-            if flagged:
-                self._default_location_id = flagged[0]
-            elif settings.DEFAULT_LOCATION_ID in enabled:
-                self._default_location_id = settings.DEFAULT_LOCATION_ID
-            elif enabled:
-                self._default_location_id = enabled[0]
-            else:
-                raise ConfigurationError("the BigCommerce store has no enabled inventory location")
+            wanted = self._location_id if self._location_id is not None else settings.DEFAULT_LOCATION_ID
+            enabled = {loc.id for loc in await self.list_locations() if loc.enabled}
+            if wanted not in enabled:
+                raise ConfigurationError(
+                    f"BigCommerce inventory location {wanted} is missing or disabled: set the location to write "
+                    "stock to (BCMIRAKL_BC_LOCATION_ID)"
+                )
+            self._default_location_id = wanted
         return self._default_location_id
 
     # --- orders v2 -------------------------------------------------------------------------------------------
@@ -603,7 +647,7 @@ class BigCommerceClient:
         key: str,
         value: str,
         *,
-        permission_set: str = "app_only",
+        permission_set: str,
         description: str | None = None,
     ) -> Metafield:
         """Create one order metafield (POST /v3/orders/{order_id}/metafields).
@@ -634,17 +678,24 @@ class BigCommerceClient:
         order_id: int,
         metafield_id: int,
         *,
+        namespace: str,
+        key: str,
         value: str,
-        permission_set: str | None = None,
+        permission_set: str,
         description: str | None = None,
     ) -> Metafield:
         """Change one order metafield (PUT /v3/orders/{order_id}/metafields/{metafield_id}).
 
+        orders.v3.yml: the body is `MetafieldPut` (allOf `MetafieldBase_Post`), whose `required` is
+        `permission_set`, `namespace`, `key` and `value`, so all four are sent, not only the value.
+
         Args:
             order_id: the BigCommerce order id.
             metafield_id: the metafield id.
+            namespace: the metafield's namespace.
+            key: the metafield's key.
             value: the new text.
-            permission_set: a new permission set, if it changes.
+            permission_set: who may read it (`app_only`, `read`, ...).
             description: a new note, if it changes.
 
         Returns:
@@ -653,16 +704,16 @@ class BigCommerceClient:
         Raises:
             NotFoundError: no such metafield on the order.
         """
-        fields = {"id": int(metafield_id), "value": value, "permission_set": permission_set, "description": description}
-        update = MetafieldUpdate(**{name: v for name, v in fields.items() if v is not None})
-        body_json = update.to_api()
-        body_json.pop("id")
+        item = MetafieldCreate(
+            namespace=namespace, key=key, value=value, permission_set=permission_set, description=description
+        )
+        body_json = item.to_api()
         path = f"{self._v3}/{settings.ORDER_METAFIELDS.format(order_id=int(order_id))}/{int(metafield_id)}"
         body = await self._json("PUT", path, "update_order_metafield", json_body=body_json)
         return self._one(Metafield, _v3_object(body, "update_order_metafield"), "update_order_metafield")
 
     async def upsert_order_metafield(
-        self, order_id: int, namespace: str, key: str, value: str, *, permission_set: str = "app_only"
+        self, order_id: int, namespace: str, key: str, value: str, *, permission_set: str
     ) -> Metafield:
         """Make sure an order metafield holds `value`: read, then create, update or leave it as it is.
 
@@ -671,7 +722,7 @@ class BigCommerceClient:
             namespace: the metafield namespace.
             key: the metafield key.
             value: the text it must hold.
-            permission_set: used when the metafield is created.
+            permission_set: who may read it; an existing metafield with another permission set is updated.
 
         Returns:
             The metafield as stored.
@@ -683,9 +734,11 @@ class BigCommerceClient:
         match = next((m for m in existing if m.namespace == namespace and m.key == key), None)
         if match is None:
             return await self.create_order_metafield(order_id, namespace, key, value, permission_set=permission_set)
-        if match.value == value:
+        if match.value == value and match.permission_set == permission_set:
             return match
-        return await self.update_order_metafield(order_id, match.id, value=value)
+        return await self.update_order_metafield(
+            order_id, match.id, namespace=namespace, key=key, value=value, permission_set=permission_set
+        )
 
     async def create_refund_quote(self, order_id: int, items: Sequence[RefundItem]) -> RefundQuote:
         """Price a refund and list the ways to pay it (POST /v3/orders/{order_id}/payment_actions/refund_quotes).

@@ -278,7 +278,6 @@ class Location(_Response):
     label: str | None = None
     enabled: bool = True
     type_id: str | None = None
-    is_default: bool | None = None
 
 
 # --- orders v2 ---------------------------------------------------------------------------------------------

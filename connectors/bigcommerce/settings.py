@@ -7,6 +7,7 @@ __all__ = [
     "API_BASE_URL",
     "DEFAULT_LOCATION_ID",
     "HOOKS",
+    "IDS_PER_FILTER",
     "INVENTORY_ABSOLUTE",
     "INVENTORY_ADJUSTMENT_BATCH_LIMIT",
     "INVENTORY_ITEMS",
@@ -22,6 +23,7 @@ __all__ = [
     "PAGE_SIZE",
     "PRODUCTS",
     "REFUND_QUOTES",
+    "SKUS_PER_FILTER",
     "SYSTEM",
     "USER_AGENT",
     "V2",
@@ -65,8 +67,12 @@ VARIANT_BATCH_LIMIT = 50
 METAFIELD_BATCH_LIMIT = 50
 INVENTORY_ADJUSTMENT_BATCH_LIMIT = 2000
 
-# The default storefront location is id 1 on every store we know of; used only when the location list
-# does not say otherwise.
+# Values per undocumented list filter (`id:in`, `sku:in`, `resource_id:in`), so no URL carries every value.
+IDS_PER_FILTER = 200
+SKUS_PER_FILTER = 50
+
+# The store's default location (the one the Catalog API's stock reads and writes): id 1, as the inventory
+# docs address it; used unless a location is configured.
 DEFAULT_LOCATION_ID = 1
 
 # Error messages are cut here so that a huge error body can never flood a log line or an artifact.

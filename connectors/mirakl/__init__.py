@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.mirakl.auth import ApiKeyAuth, OAuthClientCredentials
+from connectors.mirakl.auth import AccessTokenAuth, ApiKeyAuth, OAuthClientCredentials, RoleAuth
 from connectors.mirakl.client import MiraklClient
 from connectors.mirakl.errors import PaginationLoopError, map_mirakl_error
 from connectors.mirakl.models import (
@@ -44,6 +44,7 @@ from connectors.mirakl.models import (
 )
 
 __all__ = [
+    "AccessTokenAuth",
     "ApiKeyAuth",
     "BillingAddress",
     "BillingCycle",
@@ -77,6 +78,7 @@ __all__ = [
     "RefundConfirmation",
     "RefundCreate",
     "RefundCreated",
+    "RoleAuth",
     "ShippingAddress",
     "Shop",
     "TaxAmount",

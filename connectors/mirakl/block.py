@@ -1,55 +1,81 @@
 """Mirakl connection settings as a Prefect credentials Block, so tasks receive a ready client, never a secret.
 
-The sandbox is just another `base_url`. Exactly one way to authenticate must be configured; a half-filled
-OAuth setup fails when the block is loaded, before any call.
+The sandbox is just another `base_url`. Mirakl's front and operator roles have separate credentials
+(`connectors.mirakl.roles`); each role needs exactly one complete way to authenticate, checked when the block
+is loaded, before any call.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr, model_validator
 
-from connectors.http import ConfigurationError
-from connectors.mirakl.auth import OAuthClientCredentials
+from connectors.mirakl.auth import CREDENTIAL_FIELDS, credential_problem, role_credential_auth
 from connectors.mirakl.client import MiraklClient
+from connectors.mirakl.roles import Role
 
 __all__ = ["MiraklCredentials"]
 
 
 class MiraklCredentials(Block):
-    """Where the Mirakl tenant is and how to authenticate: a front API key or OAuth client credentials."""
+    """Where the Mirakl tenant is and the front and operator credentials (API key, access token or OAuth each)."""
 
     _block_type_name = "Mirakl Credentials"
-    _description = "Base URL and credentials of a Mirakl tenant (or the bridge's Mirakl sandbox)."
+    _description = "Base URL and front/operator credentials of a Mirakl tenant (or the bridge's Mirakl sandbox)."
 
     base_url: str = Field(
         description="Tenant root, e.g. https://acme.mirakl.net, or http://localhost:8000/mirakl for the sandbox."
     )
-    api_key: SecretStr | None = Field(default=None, description="Front API key, sent raw in Authorization.")
     oauth_token_url: str | None = Field(
-        default=None, description="OAuth 2 token endpoint, e.g. https://auth.mirakl.net/oauth/token."
+        default=None, description="OAuth 2 token endpoint of both roles, e.g. https://auth.mirakl.net/oauth/token."
     )
-    oauth_client_id: str | None = Field(default=None, description="OAuth 2 client id.")
-    oauth_client_secret: SecretStr | None = Field(default=None, description="OAuth 2 client secret.")
+    front_api_key: SecretStr | None = Field(default=None, description="Front API key, sent raw in Authorization.")
+    front_access_token: SecretStr | None = Field(default=None, description="Front generated access token (Bearer).")
+    front_oauth_client_id: str | None = Field(default=None, description="Front OAuth 2 client id.")
+    front_oauth_client_secret: SecretStr | None = Field(default=None, description="Front OAuth 2 client secret.")
+    operator_api_key: SecretStr | None = Field(default=None, description="Operator API key, sent raw.")
+    operator_access_token: SecretStr | None = Field(default=None, description="Operator access token (Bearer).")
+    operator_oauth_client_id: str | None = Field(default=None, description="Operator OAuth 2 client id.")
+    operator_oauth_client_secret: SecretStr | None = Field(default=None, description="Operator OAuth 2 secret.")
+    chunk_hosts: list[str] = Field(
+        default_factory=list, description="Hosts besides the tenant's that may serve OF54 export chunks."
+    )
 
     @model_validator(mode="after")
-    def _one_complete_auth_method(self) -> MiraklCredentials:
-        oauth_parts = (self.oauth_token_url, self.oauth_client_id, self.oauth_client_secret)
-        has_oauth = all(part is not None for part in oauth_parts)
-        if any(part is not None for part in oauth_parts) and not has_oauth:
-            raise ValueError("Mirakl OAuth needs all of oauth_token_url, oauth_client_id and oauth_client_secret")
-        if (self.api_key is None) == (not has_oauth):
-            raise ValueError("configure exactly one Mirakl authentication: api_key, or the OAuth trio")
+    def _each_role_has_one_complete_credential(self) -> MiraklCredentials:
+        problems = [
+            problem
+            for role in Role
+            if (problem := credential_problem(role, self.role_values(role), self.oauth_token_url, _field_name(role)))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def role_values(self, role: Role) -> dict[str, str | None]:
+        """One role's credential fields, unwrapped, keyed by `CREDENTIAL_FIELDS`."""
+        values: dict[str, str | None] = {}
+        for field in CREDENTIAL_FIELDS:
+            value = getattr(self, f"{role.value}_{field}")
+            values[field] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return values
 
     def get_client(self, transport: httpx.AsyncBaseTransport | None = None) -> MiraklClient:
         """A ready client; `transport` lets tests route it to the in-process sandbox."""
-        if self.api_key is not None:
-            return MiraklClient.create(self.base_url, api_key=self.api_key.get_secret_value(), transport=transport)
-        if self.oauth_token_url and self.oauth_client_id and self.oauth_client_secret:
-            oauth = OAuthClientCredentials(
-                self.oauth_token_url, self.oauth_client_id, self.oauth_client_secret.get_secret_value()
-            )
-            return MiraklClient.create(self.base_url, oauth=oauth, transport=transport)
-        raise ConfigurationError("Mirakl credentials carry neither an API key nor OAuth client credentials")
+        return MiraklClient.create(
+            self.base_url,
+            front=role_credential_auth(oauth_token_url=self.oauth_token_url, **self.role_values(Role.FRONT)),
+            operator=role_credential_auth(oauth_token_url=self.oauth_token_url, **self.role_values(Role.OPERATOR)),
+            chunk_hosts=self.chunk_hosts,
+            transport=transport,
+        )
+
+
+def _field_name(role: Role) -> Callable[[str], str]:
+    def name(field: str) -> str:
+        return field if field == "oauth_token_url" else f"{role.value}_{field}"
+
+    return name

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from connectors.http import (
     DEFAULT_RETRY_POLICY,
     ApiTransport,
+    AuthError,
     ConfigurationError,
     MalformedResponseError,
     Page,
@@ -39,7 +40,7 @@ from connectors.http import (
 )
 from connectors.http.retry import Sleep
 from connectors.mirakl import settings as s
-from connectors.mirakl.auth import ApiKeyAuth, OAuthClientCredentials
+from connectors.mirakl.auth import RoleAuth
 from connectors.mirakl.errors import map_mirakl_error
 from connectors.mirakl.models import (
     BillingCycle,
@@ -69,6 +70,7 @@ from connectors.mirakl.models import (
     Transaction,
 )
 from connectors.mirakl.pagination import iter_offset_pages, iter_seek_pages
+from connectors.mirakl.roles import ROLE_HEADER, Role, role_for
 from connectors.mirakl.serialization import encode_json, format_request_date
 
 __all__ = ["MiraklClient"]
@@ -81,8 +83,9 @@ _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class MiraklClient:
-    """Async client for the Mirakl front (and operator) API over one `httpx.AsyncClient`.
+    """Async client for the Mirakl front and operator APIs over one `httpx.AsyncClient`.
 
+    Each request is sent with the credential of its operation's role (`connectors.mirakl.roles`).
     `transport.calls` counts calls per operation code, for artifacts and benchmarks.
     """
 
@@ -95,8 +98,12 @@ class MiraklClient:
         sleep: Sleep | None = None,
         rand: Callable[[], float] | None = None,
         clock: Clock | None = None,
+        chunk_hosts: Iterable[str] = (),
     ) -> None:
         self._http = http
+        # OF54 chunks may come from a tenant-specific host (a CDN or custom domain); our credentials go only to
+        # the tenant's own host and to these.
+        self._chunk_hosts = frozenset(host.lower() for host in chunk_hosts) | {http.base_url.host}
         self._sleep: Sleep = sleep or asyncio.sleep
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self.transport = ApiTransport(
@@ -114,25 +121,26 @@ class MiraklClient:
         cls,
         base_url: str,
         *,
-        api_key: str | None = None,
-        oauth: OAuthClientCredentials | None = None,
+        front: httpx.Auth,
+        operator: httpx.Auth,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         **kw: Any,
     ) -> MiraklClient:
         """A client for `https://<tenant>.mirakl.net` (or any base URL, path prefix included).
 
+        Args:
+            front: the front role's credential (`ApiKeyAuth`, `AccessTokenAuth` or `OAuthClientCredentials`).
+            operator: the operator role's credential, for the operations only the operator spec declares.
+
         Raises:
-            ConfigurationError: no base URL, or not exactly one of `api_key` and `oauth`.
+            ConfigurationError: no base URL.
         """
         if not base_url:
             raise ConfigurationError("Mirakl base_url is empty")
-        if (api_key is None) == (oauth is None):
-            raise ConfigurationError("Mirakl needs exactly one of an API key or OAuth client credentials")
-        auth: httpx.Auth = oauth if oauth is not None else ApiKeyAuth(api_key or "")
         http = httpx.AsyncClient(
             base_url=base_url,
-            auth=auth,
+            auth=RoleAuth({Role.FRONT: front, Role.OPERATOR: operator}),
             transport=transport,
             timeout=timeout,
             headers={"Accept": "application/json"},
@@ -210,20 +218,29 @@ class MiraklClient:
         The chunk is parsed once; pages keep each downstream batch a manageable size.
 
         Args:
-            url: a chunk URL from OF53; it must be on the tenant's host, since our credentials go with it.
+            url: a chunk URL from OF53; its host must be the tenant's or one listed in `chunk_hosts`, and it must
+                not downgrade an https tenant to http, since our credentials go with it.
 
         Returns:
             An async iterator of pages of offers.
 
         Raises:
-            PermanentApiError: the URL points at another host.
+            PermanentApiError: the URL points at a host not listed, or at plain http; nothing was sent.
             UnreadableResponseError: the chunk is not a JSON array, twice running. An offer that does not fit
                 the model is not raised: it is set aside in its page's `rejected` (see `connectors.http.records`).
         """
-        target = self._http.base_url.join(url)
-        if target.host != self._http.base_url.host:
+        base = self._http.base_url
+        target = base.join(url)
+        if target.host.lower() not in self._chunk_hosts:
             raise PermanentApiError(
-                f"OF54 chunk URL is on host {target.host!r}, not the tenant's; refusing to send credentials",
+                f"OF54 chunk URL is on host {target.host!r}, neither the tenant's nor a listed chunk host; "
+                "refusing to send credentials (list it in the Mirakl chunk hosts setting to allow it)",
+                system=s.SYSTEM,
+                operation="OF54",
+            )
+        if target.scheme != base.scheme and target.scheme != "https":
+            raise PermanentApiError(
+                f"OF54 chunk URL uses {target.scheme}, not {base.scheme}; refusing to send credentials",
                 system=s.SYSTEM,
                 operation="OF54",
             )
@@ -296,7 +313,7 @@ class MiraklClient:
         """
         params = {"last_request_date": _date_param(last_request_date), "models": _join(models)}
         rows = await self.transport.request(
-            "GET", s.PATH_OFFERS_EXPORT_CSV, operation="OF51", params=params, read=_csv_rows
+            "GET", s.PATH_OFFERS_EXPORT_CSV, operation="OF51", params=params, headers=_role("OF51"), read=_csv_rows
         )
         for page in self._offer_pages(rows, "OF51"):
             yield page
@@ -335,7 +352,7 @@ class MiraklClient:
             lines = _csv_report_lines(response.content)
             return ImportErrorReport(import_id=import_id, path=path, media_type=media_type, lines=lines)
 
-        return await self.transport.request("GET", path, operation="OF03", read=read)
+        return await self.transport.request("GET", path, operation="OF03", headers=_role("OF03"), read=read)
 
     async def iter_offer_imports(
         self, *, shop_id: int | None = None, start_date: datetime | None = None, status: str | None = None
@@ -420,6 +437,25 @@ class MiraklClient:
         return await self._get(
             s.PATH_SHIPPING_RATES, "SH02", lambda raw: self._parse_envelope(ShippingRates, raw, "SH02"), params
         )
+
+    async def probe_order_creation(self) -> None:
+        """OR01 with an empty order, to learn whether the credential may create orders without creating one.
+
+        Mirakl refuses an order without `commercial_id`, `customer` and `offers` (`OR01_Request` requires them)
+        as invalid input, a 400, once the credential may call OR01; a credential of the wrong role is refused
+        before the body is read (401/403). Used by `bcmirakl doctor`, since OR01 has no read to probe.
+
+        Raises:
+            AuthError: the credential may not call OR01.
+            ApiError: any other answer than the 400, classified.
+        """
+        try:
+            await self._send_json("POST", s.PATH_ORDERS, "OR01", {}, repeatable=False)
+        except PermanentApiError as exc:
+            if exc.status == 400 and not isinstance(exc, AuthError):
+                return
+            raise
+        raise MalformedResponseError("OR01 accepted an empty order", system=s.SYSTEM, operation="OR01")
 
     async def iter_orders(
         self,
@@ -765,7 +801,9 @@ class MiraklClient:
         def read(response: httpx.Response) -> R:
             return shape(decode_json(response, system=s.SYSTEM, operation=operation))
 
-        return await self.transport.request("GET", path, operation=operation, params=params, read=read)
+        return await self.transport.request(
+            "GET", path, operation=operation, params=params, headers=_role(operation), read=read
+        )
 
     async def _send_json(
         self,
@@ -789,14 +827,14 @@ class MiraklClient:
             path,
             operation=operation,
             content=encode_json(payload),
-            headers=_JSON_HEADERS,
+            headers={**_JSON_HEADERS, **_role(operation)},
             read=read,
             repeatable=repeatable,
         )
 
     async def _put_empty(self, path: str, operation: str) -> None:
         # An empty `content` makes httpx send `Content-Length: 0`, which Mirakl requires on bodyless PUTs.
-        await self.transport.request("PUT", path, operation=operation, content=b"")
+        await self.transport.request("PUT", path, operation=operation, content=b"", headers=_role(operation))
 
     async def _offset(
         self, path: str, operation: str, key: str, model: type[M], params: dict[str, Any], id_field: str
@@ -886,6 +924,11 @@ class MiraklClient:
                 key = item.get(id_field) if isinstance(item, dict) else None
                 raise RecordRejectedError(f"{operation}:{key}", _first_error(exc)) from exc
         return parsed
+
+
+def _role(operation: str) -> dict[str, str]:
+    """The marker `RoleAuth` turns into the credential of the operation's role (and removes before sending)."""
+    return {ROLE_HEADER: role_for(operation).value}
 
 
 def _date_param(value: datetime | None) -> str | None:

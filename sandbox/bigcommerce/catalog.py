@@ -21,6 +21,7 @@ from sandbox.bigcommerce.errors import ApiError
 from sandbox.bigcommerce.metafield_api import (
     batch_create,
     batch_update,
+    caller_client,
     create_metafield,
     list_metafields,
 )
@@ -254,12 +255,13 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
             nonlocal filtered
             filtered = ids if filtered is None else filtered & ids
 
-        for name in ("id", "id:in"):
-            if (raw := query.get(name)) is not None:
-                narrow({i for i in parse_int_list(raw, field=name, version="v3") or [] if i in store.variants})
-        for name in ("sku", "sku:in"):
-            if (raw := query.get(name)) is not None:
-                narrow({store.variant_id_by_sku[s] for s in raw.split(",") if s in store.variant_id_by_sku})
+        # product-variants_catalog.v3.yml, GET /catalog/variants documents only `id` ("Filter items by variant
+        # ID", integer), `sku` ("Filter items by variant SKU", string), `upc` and `product_id:in`. `id:in` and
+        # `sku:in` are not documented, so they are ignored here, as by an API that does not know them.
+        if (raw := query.get("id")) is not None:
+            narrow({i for i in parse_int_list(raw, field="id", version="v3") or [] if i in store.variants})
+        if (raw := query.get("sku")) is not None:
+            narrow({store.variant_id_by_sku[raw]} if raw in store.variant_id_by_sku else set())
         if (raw := query.get("product_id:in")) is not None:
             products = parse_int_list(raw, field="product_id:in", version="v3") or []
             narrow({v for p in products for v in store.variant_ids_by_product.get(p, ())})
@@ -309,12 +311,13 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
 
     @router.post("/variants/metafields")
     async def create_variant_metafields(request: Request) -> ApiJSONResponse:
-        status, body = batch_create(store, "variant", await read_json(request, "v3"), lambda i: i in store.variants)
+        items = await read_json(request, "v3")
+        status, body = batch_create(store, "variant", items, lambda i: i in store.variants, caller_client(request))
         return ApiJSONResponse(body, status_code=status)
 
     @router.put("/variants/metafields")
     async def update_variant_metafields(request: Request) -> ApiJSONResponse:
-        status, body = batch_update(store, "variant", await read_json(request, "v3"))
+        status, body = batch_update(store, "variant", await read_json(request, "v3"), caller_client(request))
         return ApiJSONResponse(body, status_code=status)
 
     def variant_of(product_id: int, variant_id: int) -> dict[str, Any]:
@@ -333,7 +336,8 @@ def catalog_router(store: BigCommerceStore, faults: FaultInjector) -> APIRouter:
     @router.post("/products/{product_id}/variants/{variant_id}/metafields")
     async def create_one_variant_metafield(request: Request, product_id: int, variant_id: int) -> ApiJSONResponse:
         variant = variant_of(product_id, variant_id)
-        record = create_metafield(store, "variant", variant["id"], await read_json(request, "v3"))
+        body = await read_json(request, "v3")
+        record = create_metafield(store, "variant", variant["id"], body, caller_client(request))
         return ApiJSONResponse({"data": record, "meta": {}})
 
     return router

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.bigcommerce.errors import ApiError
-from sandbox.bigcommerce.settings import ERROR_TYPE, BigCommerceSandboxSettings
+from sandbox.bigcommerce.settings import CLIENT_ID, CLIENT_STATE_KEY, ERROR_TYPE, BigCommerceSandboxSettings
 
 __all__ = ["GatewayMiddleware", "RateWindow", "route_path"]
 
@@ -111,9 +111,11 @@ class GatewayMiddleware:
             if token is None:
                 await self._reject(send, ApiError(version, 401, "Unauthorized: missing X-Auth-Token header"))
                 return
-            if token != self.settings.access_token:
+            client_id = CLIENT_ID if token == self.settings.access_token else self.settings.other_app_tokens.get(token)
+            if client_id is None:
                 await self._reject(send, ApiError(version, 401, "Unauthorized: invalid X-Auth-Token"))
                 return
+            scope.setdefault("state", {})[CLIENT_STATE_KEY] = client_id  # whose metafields this caller may see
             if not self.window.take():
                 await self._send(send, 429, too_many_requests_body(), self.window.headers(exhausted=True))
                 return

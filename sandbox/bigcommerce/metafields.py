@@ -15,7 +15,16 @@ from typing import Any
 
 from sandbox.bigcommerce.settings import CLIENT_ID
 
-__all__ = ["PERMISSION_SETS", "MetafieldIndex", "after_cursor", "decode_cursor", "encode_cursor", "metafield_errors"]
+__all__ = [
+    "PERMISSION_SETS",
+    "MetafieldIndex",
+    "after_cursor",
+    "decode_cursor",
+    "encode_cursor",
+    "metafield_errors",
+    "visible_to",
+    "writable_by",
+]
 
 PERMISSION_SETS = frozenset({"app_only", "read", "write", "read_and_sf_access", "write_and_sf_access"})
 _LIMITS = {"namespace": 64, "key": 64, "value": 65_535, "description": 255}
@@ -40,6 +49,16 @@ def metafield_errors(item: Any, *, creating: bool) -> dict[str, str]:
     if "permission_set" in item and item["permission_set"] not in PERMISSION_SETS:
         errors["permission_set"] = f"must be one of {', '.join(sorted(PERMISSION_SETS))}"
     return errors
+
+
+def visible_to(record: dict[str, Any], client_id: str) -> bool:
+    """orders.v3.yml / catalog `permission_set`: `app_only` is "Private to the app that owns the field"."""
+    return record["permission_set"] != "app_only" or record["owner_client_id"] == client_id
+
+
+def writable_by(record: dict[str, Any], client_id: str) -> bool:
+    """Only `write` and `write_and_sf_access` are "Open for reading and writing by other API consumers"."""
+    return record["owner_client_id"] == client_id or record["permission_set"] in ("write", "write_and_sf_access")
 
 
 def encode_cursor(metafield_id: int) -> str:
@@ -70,8 +89,10 @@ class MetafieldIndex:
         metafield_id = self._unique.get((resource_type, resource_id, namespace, key))
         return None if metafield_id is None else self.records[metafield_id]
 
-    def create(self, resource_type: str, resource_id: int, item: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """Store a validated body; the caller has checked that the unique key is free."""
+    def create(
+        self, resource_type: str, resource_id: int, item: dict[str, Any], now: datetime, owner: str = CLIENT_ID
+    ) -> dict[str, Any]:
+        """Store a validated body for the API account `owner`; the caller has checked that the unique key is free."""
         metafield_id = self._next_id
         self._next_id += 1
         record = {
@@ -85,7 +106,7 @@ class MetafieldIndex:
             "resource_id": resource_id,
             "date_created": now,
             "date_modified": now,
-            "owner_client_id": CLIENT_ID,
+            "owner_client_id": owner,
         }
         self.records[metafield_id] = record
         self._by_type.setdefault(resource_type, []).append(metafield_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from sandbox.bigcommerce.errors import ApiError
-from sandbox.bigcommerce.metafield_api import create_metafield, list_metafields, update_metafield
+from sandbox.bigcommerce.metafield_api import caller_client, create_metafield, list_metafields, update_metafield
 from sandbox.bigcommerce.paging import page_request
 from sandbox.bigcommerce.refunds import create_refund, plan_refund, quote, transactions
 from sandbox.bigcommerce.store import BigCommerceStore, Order
@@ -81,7 +81,7 @@ def orders_v3_router(store: BigCommerceStore) -> APIRouter:
     @router.post("/{order_id}/metafields")
     async def create_order_metafield(request: Request, order_id: int) -> ApiJSONResponse:
         order_of(order_id)
-        record = create_metafield(store, "order", order_id, await read_json(request, "v3"))
+        record = create_metafield(store, "order", order_id, await read_json(request, "v3"), caller_client(request))
         return ApiJSONResponse({"data": record, "meta": {}})
 
     @router.put("/{order_id}/metafields/{metafield_id}")
@@ -90,7 +90,10 @@ def orders_v3_router(store: BigCommerceStore) -> APIRouter:
         record = store.metafields.records.get(metafield_id)
         if record is None or record["resource_type"] != "order" or record["resource_id"] != order_id:
             raise ApiError("v3", 404, f"Metafield {metafield_id} not found on order {order_id}")
-        updated = update_metafield(store, record, await read_json(request, "v3"))
+        # orders.v3.yml, PUT /orders/{order_id}/metafields/{metafield_id}: body `MetafieldPut` = allOf
+        # `MetafieldBase_Post`, required [permission_set, namespace, key, value]; a value-only body is refused.
+        body = await read_json(request, "v3")
+        updated = update_metafield(store, record, body, caller_client(request), complete=True)
         return ApiJSONResponse({"data": updated, "meta": {}})
 
     return router

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "CLIENT_ID",
+    "CLIENT_STATE_KEY",
     "DEFAULT_LIMIT",
     "DEFAULT_LOCATION_ID",
     "ERROR_TYPE",
@@ -37,7 +38,8 @@ MAX_ABSOLUTE_ADJUSTMENT_ITEMS = 2000  # PUT /v3/inventory/adjustments/absolute
 MAX_INVENTORY_LEVEL = 2_147_483_647
 DEFAULT_LIMIT = 50
 DEFAULT_LOCATION_ID = 1
-CLIENT_ID = "sandbox-client"  # the one API account of the emulated store; owns every hook and metafield
+CLIENT_ID = "sandbox-client"  # the bridge's API account; owns every hook and the metafields it creates
+CLIENT_STATE_KEY = "bc_client_id"  # where the gateway leaves the calling API account in the request state
 
 OWNER_NAMESPACE = "bcmirakl"
 OWNER_KEY = "owner"
@@ -91,7 +93,11 @@ class BigCommerceSandboxSettings:
     """What differs between emulated stores; the clock is injected so tests advance rate-limit windows."""
 
     store_hash: str = "sandbox"
-    access_token: str = "sandbox-token"
+    access_token: str = "sandbox-token"  # the bridge's API account, client CLIENT_ID
+    # Other API accounts (apps) of the same store, token -> client id: what they may see of the bridge's
+    # metafields is decided by `permission_set` (orders.v3.yml: `app_only` is "Private to the app that owns the
+    # field", `read` is "Visible to other API consumers").
+    other_app_tokens: dict[str, str] = field(default_factory=lambda: {"sandbox-other-app-token": "other-app"})
     quota: int = 150
     window_ms: int = 30_000
     clock: Callable[[], float] = time.monotonic

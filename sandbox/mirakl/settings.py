@@ -1,4 +1,4 @@
-"""Knobs of the Mirakl emulator: credentials it accepts, the public URL it advertises, chunking, the clock.
+"""Knobs of the Mirakl emulator: each role's credentials, the public URL it advertises, chunking, the clock.
 
 The clock is injectable so tests and benchmarks control `last_updated`, watermarks and token expiry without
 sleeping.
@@ -19,10 +19,20 @@ def _utc_now() -> datetime:
 
 @dataclass
 class MiraklSandboxSettings:
-    api_key: str = "sandbox-mirakl-key"  # raw key in `Authorization`
-    oauth_client_id: str = "sandbox-client"
-    oauth_client_secret: str = "sandbox-secret"
+    # One credential of each kind per role (see `sandbox.mirakl.roles`): a raw API key in `Authorization`, a
+    # generated access token sent as `Bearer`, and an OAuth client whose tokens carry its role.
+    front_api_key: str = "sandbox-mirakl-key"
+    operator_api_key: str = "sandbox-mirakl-operator-key"
+    front_access_token: str = "sandbox-mirakl-front-token"
+    operator_access_token: str = "sandbox-mirakl-operator-token"
+    front_oauth_client_id: str = "sandbox-client"
+    front_oauth_client_secret: str = "sandbox-secret"
+    operator_oauth_client_id: str = "sandbox-operator-client"
+    operator_oauth_client_secret: str = "sandbox-operator-secret"
     base_url: str = "http://sandbox/mirakl"  # absolute OF54 chunk URLs are built on it
+    # OF53 `urls[]` on another host, as a tenant whose exports a CDN or custom domain serves (the specs do not
+    # say on which host the OF54 URLs are); None: the tenant's own base URL.
+    chunk_base_url: str | None = None
     items_per_chunk: int = 5000
     now: Callable[[], datetime] = field(default=_utc_now)
     fault_seed: int = 11

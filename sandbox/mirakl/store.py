@@ -50,7 +50,7 @@ class MiraklStore:
     settings: MiraklSandboxSettings
     shops: dict[int, Shop] = field(default_factory=dict)
     exports: dict[str, OfferExport] = field(default_factory=dict)
-    tokens: dict[str, datetime] = field(default_factory=dict)
+    tokens: dict[str, tuple[datetime, str]] = field(default_factory=dict)  # token -> (expiry, role)
 
     def __post_init__(self) -> None:
         self.catalog = OfferBook(self.shops)
@@ -131,14 +131,17 @@ class MiraklStore:
 
     # --- OAuth tokens --------------------------------------------------------------------------------------------
 
-    def issue_token(self) -> str:
+    def issue_token(self, role: str) -> str:
         token = secrets.token_urlsafe(24)
-        self.tokens[token] = self.now() + TOKEN_LIFETIME
+        self.tokens[token] = (self.now() + TOKEN_LIFETIME, role)
         return token
 
-    def token_valid(self, token: str) -> bool:
-        expiry = self.tokens.get(token)
-        return expiry is not None and self.now() < expiry
+    def token_role(self, token: str) -> str | None:
+        """The role of a live token, None when unknown or expired."""
+        issued = self.tokens.get(token)
+        if issued is None or self.now() >= issued[0]:
+            return None
+        return issued[1]
 
     # --- async offer exports (OF52/OF53/OF54) --------------------------------------------------------------------
 

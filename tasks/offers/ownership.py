@@ -27,8 +27,6 @@ __all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "marked_variants", "read_off
 
 OWNER_KEY = "owner"
 OWNER_VALUE = "mirakl"
-_IDS_PER_CALL = 200
-_SKUS_PER_CALL = 100
 
 
 @dataclass
@@ -65,10 +63,9 @@ async def refresh_ownership(
         with rt.sessions() as session:
             unmapped &= changed_skus(session, offers[offers["product_sku"].isin(unmapped)])
     unknown = sorted(unmapped)
-    for start in range(0, len(unknown), _SKUS_PER_CALL):
-        variants = []
-        async for page in rt.bigcommerce.iter_variants(**{"sku:in": unknown[start : start + _SKUS_PER_CALL]}):
-            variants.extend(v for v in page if v.sku)
+    if unknown:
+        # Only the variants whose SKU was asked for: a store that ignores `sku:in` must not map unrelated ones.
+        variants = [v async for page in rt.bigcommerce.iter_variants_by_sku(unknown) for v in page if v.sku]
         owned = await marked_variants(rt, [v.id for v in variants]) if variants else set()
         for variant in variants:
             owner = "mirakl" if variant.id in owned else "native"
@@ -97,20 +94,19 @@ async def _refresh_marks(rt: Runtime, mapping: pd.DataFrame) -> list[dict[str, o
         if owner != expected:
             rows.append({"product_sku": sku, "owner": expected})
     missing = sorted(owned - set(int(v) for v in known["bc_variant_id"]))
-    for start in range(0, len(missing), _IDS_PER_CALL):
-        async for page in rt.bigcommerce.iter_variants(**{"id:in": missing[start : start + _IDS_PER_CALL]}):
+    if missing:
+        async for page in rt.bigcommerce.iter_variants_by_id(missing):
             rows.extend(_mapping_row(v.sku, v.product_id, v.id, "mirakl") for v in page if v.sku)
     return rows
 
 
 async def marked_variants(rt: Runtime, variant_ids: list[int]) -> set[int]:
-    """Which of these variants carry the Mirakl ownership mark (one metafield read for the lot).
+    """Which of these variants carry the Mirakl ownership mark (one metafield read per chunk of variants).
 
     Shared with order routing, which asks the mark itself for variants the offer map does not know."""
     owned: set[int] = set()
-    filters = {"resource_id:in": ",".join(str(v) for v in variant_ids)}
     namespace = rt.config.offers.metafield_namespace
-    async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY, **filters):
+    async for page in rt.bigcommerce.iter_variant_metafields_of(variant_ids, namespace=namespace, key=OWNER_KEY):
         owned.update(m.resource_id for m in page if m.resource_id is not None and m.value == OWNER_VALUE)
     return owned
 

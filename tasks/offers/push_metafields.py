@@ -98,9 +98,8 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
 async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
     """The offer metafield ids BigCommerce already holds for these variants (recovering an unrecorded create)."""
     found: dict[int, int] = {}
-    filters = {"resource_id:in": ",".join(str(v) for v in variants)}
     namespace = rt.config.offers.metafield_namespace
-    async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=METAFIELD_KEY, **filters):
+    async for page in rt.bigcommerce.iter_variant_metafields_of(variants, namespace=namespace, key=METAFIELD_KEY):
         found.update({m.resource_id: m.id for m in page if m.resource_id is not None})
     return found
 

@@ -78,24 +78,31 @@ async def write_cx_metafield(rt: Runtime, bc_order_id: int, document: Mapping[st
     """Create the order's CX metafield once, then update it in place; returns the metafield id."""
     value = json.dumps(document, sort_keys=True, separators=(",", ":"))
     key = rt.config.orders.cx_metafield_key
+    # Helpdesk apps read it, so it is `read` by default: `app_only` is "Private to the app that owns the field".
+    permission = rt.config.orders.cx_metafield_permission_set
+    fields = {"namespace": CX_NAMESPACE, "key": key, "value": value, "permission_set": permission}
     with rt.sessions() as session:
         entry = ledger_get(session, "bigcommerce", _OPERATION, str(bc_order_id))
         known = entry.external_id if entry is not None and entry.outcome == "succeeded" else None
     if known is not None:
-        await rt.bigcommerce.update_order_metafield(bc_order_id, int(known), value=value)
+        await rt.bigcommerce.update_order_metafield(bc_order_id, int(known), **fields)
         return known
 
     async def create() -> Metafield:
         try:
-            return await rt.bigcommerce.create_order_metafield(bc_order_id, CX_NAMESPACE, key, value)
+            return await rt.bigcommerce.create_order_metafield(
+                bc_order_id, CX_NAMESPACE, key, value, permission_set=permission
+            )
         except ConflictError:  # created by an earlier run whose record was lost: take it over
-            return await rt.bigcommerce.upsert_order_metafield(bc_order_id, CX_NAMESPACE, key, value)
+            return await rt.bigcommerce.upsert_order_metafield(
+                bc_order_id, CX_NAMESPACE, key, value, permission_set=permission
+            )
 
     async def find() -> str | None:
         found = await rt.bigcommerce.list_order_metafields(bc_order_id, namespace=CX_NAMESPACE, key=key)
         if not found:
             return None
-        await rt.bigcommerce.update_order_metafield(bc_order_id, found[0].id, value=value)
+        await rt.bigcommerce.update_order_metafield(bc_order_id, found[0].id, **fields)
         return str(found[0].id)
 
     outcome = await write_once(

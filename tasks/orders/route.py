@@ -52,7 +52,6 @@ __all__ = ["PageResult", "changed_orders", "load_order_cursor", "route_order_pag
 
 FINAL_ROUTES = frozenset({"routed", "exception", "cancelled"})
 EXCEPTION_EVENT = "bcmirakl.orders.exception"
-MARK_LOOKUP_BATCH = 200  # variant ids per ownership-mark read (`resource_id:in`)
 UNEXPECTED_ERROR = "routing_error"
 
 _log = logging.getLogger("bcmirakl.orders")
@@ -166,8 +165,8 @@ async def _plans(
     # Variants the offer map does not know (a fresh or restored state store): their ownership mark decides, so a
     # Mirakl-owned line is never sent to the ERP as a native one.
     unknown = sorted(variant_ids - set(owned) - native)
-    for start in range(0, len(unknown), MARK_LOOKUP_BATCH):
-        owned.update(dict.fromkeys(await marked_variants(rt, unknown[start : start + MARK_LOOKUP_BATCH])))
+    if unknown:
+        owned.update(dict.fromkeys(await marked_variants(rt, unknown)))
     plans = []
     for order in orders:
         try:

@@ -39,7 +39,8 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
     values = await credential_overrides("bcmirakl")
     assert values["bc_store_hash"] == "sandbox"
     assert values["bc_access_token"].get_secret_value() == "sandbox-token"
-    assert values["mirakl_api_key"].get_secret_value() == "sandbox-mirakl-key"
+    assert values["mirakl_front_api_key"].get_secret_value() == "sandbox-mirakl-key"
+    assert values["mirakl_operator_api_key"].get_secret_value() == "sandbox-mirakl-operator-key"
     assert (values["erp_base_url"], values["erp_token"]) == (sandbox.erp_url, "sandbox-erp-token")
     assert values["database_url"] == settings.database_url
     assert all("sandbox-token" not in line for line in said)  # progress lines never carry a secret

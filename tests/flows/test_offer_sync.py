@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from bcmirakl.config import BridgeConfig, load_config
 from bcmirakl.runtime import Runtime, build_runtime, use_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
+from bcmirakl.sandbox_settings import SANDBOX_MIRAKL_API_KEY, sandbox_settings
 from connectors.bigcommerce import BigCommerceClient
 from connectors.state import OfferMapping, OutboxItem, queue_depth
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox, create_sandbox
 from sandbox.faults import FaultRule
+from sandbox.mirakl import MiraklSandboxSettings
 from sandbox.seed import SeedConfig
 
 FAILED_SHOP = 2001  # the seeded FAILED import
@@ -115,6 +116,58 @@ async def test_full_run_pushes_best_offers_and_leaves_failed_sellers_unbuyable_b
     assert report.counts["sellers_failed"] == 1
     assert report.counts["sellers_partial"] == 1
     assert {a.event for a in report.alerts} == {"bcmirakl.feed.failed"}
+
+
+async def test_a_store_ignoring_undocumented_filters_maps_only_the_skus_mirakl_offers(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    # The sandbox ignores `sku:in`, `id:in` and `resource_id:in` (not in the catalog spec), so every listing
+    # answers with unrelated variants and marks: only rows for the SKUs asked about may reach the offer map.
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+    with runtime.sessions() as session:
+        mapped = {row.product_sku: row for row in session.scalars(select(OfferMapping))}
+    offered = {offer.product_sku for offer in mirakl_store(sandbox).catalog.offers.values()}
+    store = bc_store(sandbox)
+    assert mapped and set(mapped) <= offered
+    assert any(variant["sku"] not in offered for variant in store.variants.values())  # there were unrelated ones
+    for sku, row in mapped.items():
+        if row.bc_variant_id is not None:
+            assert store.variants[row.bc_variant_id]["sku"] == sku
+
+
+class _RecordingTransport(httpx.AsyncBaseTransport):
+    """The sandbox's transport, remembering the host and `Authorization` of every request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.url.host, request.headers.get("Authorization")))
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["cdn_not_listed", "cdn_listed"])
+async def test_export_chunks_on_another_host_are_fetched_only_when_that_host_is_listed(
+    tmp_path: Path, bridge_config: BridgeConfig, listed: bool
+) -> None:
+    sandbox = create_sandbox(mirakl=MiraklSandboxSettings(chunk_base_url="http://exports-cdn.example/mirakl"))
+    transport = _RecordingTransport(httpx.ASGITransport(app=sandbox.app))
+    hosts = ["exports-cdn.example"] if listed else []
+    settings = sandbox_settings(sandbox.base_url, tmp_path, mirakl_chunk_hosts=hosts)
+    runtime = build_runtime(settings, config=bridge_config, transport=transport)
+    try:
+        with use_runtime(runtime):
+            state = await offer_sync(mode="full", return_state=True)
+    finally:
+        await runtime.aclose()
+
+    to_cdn = [auth for host, auth in transport.seen if host == "exports-cdn.example"]
+    if listed:
+        assert state.is_completed() and to_cdn and set(to_cdn) == {SANDBOX_MIRAKL_API_KEY}
+    else:
+        assert state.is_failed() and to_cdn == []  # refused before any request: the key never left
 
 
 async def test_stock_out_in_mirakl_makes_variant_unbuyable_after_one_delta(runtime: Runtime, sandbox: Sandbox) -> None:

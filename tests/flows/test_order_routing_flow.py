@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -24,11 +25,19 @@ from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
 MIXED = 100  # native line + MKP-000005 (shop 2000) + MKP-000002 (shop 2001), Awaiting Fulfillment
 CANCELLED = 104  # Cancelled in the seed, never routed
+OTHER_APP_TOKEN = "sandbox-other-app-token"  # another API account of the sandbox store
 
 
-def cx_metafield(sandbox: Sandbox, order_id: int) -> dict[str, Any]:
-    record = sandbox.bigcommerce.state.store.metafields.find("order", order_id, "bcmirakl", "fulfilment")
-    assert record is not None
+async def cx_metafield(sandbox: Sandbox, order_id: int) -> dict[str, Any]:
+    """The CX metafield as another app of the store (a helpdesk) reads it: through the API, with its own token."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app),
+        base_url=f"{sandbox.bigcommerce_url}/stores/sandbox/v3",
+        headers={"X-Auth-Token": OTHER_APP_TOKEN},
+    ) as other_app:
+        response = await other_app.get(f"/orders/{order_id}/metafields", params={"namespace": "bcmirakl"})
+    [record] = [m for m in response.json()["data"] if m["key"] == "fulfilment"]
+    assert record["permission_set"] == "read"
     return json.loads(record["value"])
 
 
@@ -63,7 +72,7 @@ async def test_mixed_basket_goes_native_to_erp_once_and_marketplace_to_one_split
         lines = order_lines_for(session, bc_order_id=MIXED)
     assert len(lines) == 3
     assert sorted(str(x.mirakl_order_id) for x in lines) == ["100-A", "100-B", "None"]
-    document = cx_metafield(sandbox, MIXED)
+    document = await cx_metafield(sandbox, MIXED)
     assert [x["fulfilled_by"] for x in document["lines"]] == ["native", "Seller 1", "Seller 2"]
     assert [x["state"] for x in document["lines"]] == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
     assert "@" not in json.dumps(document)
@@ -138,7 +147,7 @@ async def test_an_unshippable_offer_becomes_an_exception_shown_on_the_order_and_
         cases = open_exceptions(session, "order_routing")
     assert [(c.kind, c.detail["reason"]) for c in cases] == [("offers_not_shippable", "OFFER_NOT_FOUND")]
     assert [a.event for a in report.alerts] == ["bcmirakl.orders.exception"]
-    states = [x["state"] for x in cx_metafield(sandbox, MIXED)["lines"]]
+    states = [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]]
     assert states == ["NATIVE", "WAITING_ACCEPTANCE", "EXCEPTION"]
 
 
@@ -169,7 +178,7 @@ async def test_an_order_cancelled_after_routing_cancels_its_mirakl_orders(
         assert get_order_route(session, MIXED).status == "cancelled"
         kinds = [c.kind for c in open_exceptions(session, "order_routing")]
     assert kinds == ["native_cancel"]  # the ERP holds the native line: operations cancel it there
-    assert [x["state"] for x in cx_metafield(sandbox, MIXED)["lines"]] == ["NATIVE", "CANCELED", "CANCELED"]
+    assert [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]] == ["NATIVE", "CANCELED", "CANCELED"]
 
 
 async def test_a_shipped_order_cancelled_in_bigcommerce_becomes_an_exception(

@@ -95,10 +95,10 @@ async def test_seeding_marks_marketplace_variants_as_mirakl_owned_and_leaves_nat
 ) -> None:
     marketplace = _marketplace_variant_ids(bc_world)
     natives = [n.bc_variant_id for n in bc_world.natives]
-    ids = ",".join(str(i) for i in marketplace + natives)
-    response = await bc_client.get(f"{V3}/catalog/variants/metafields", params={"resource_id:in": ids, "limit": 250})
+    params = {"namespace": "bcmirakl", "key": "owner", "limit": 250}
+    response = await bc_client.get(f"{V3}/catalog/variants/metafields", params=params)
     owned = {m["resource_id"]: m for m in response.json()["data"]}
-    assert set(owned) == set(marketplace)
+    assert set(owned) == set(marketplace) and not set(owned) & set(natives)
     sample = owned[marketplace[0]]
     assert (sample["namespace"], sample["key"], sample["value"], sample["permission_set"]) == (
         "bcmirakl",
@@ -108,9 +108,21 @@ async def test_seeding_marks_marketplace_variants_as_mirakl_owned_and_leaves_nat
     )
     variant = (await bc_client.get(f"{V3}/catalog/variants", params={"id": marketplace[0]})).json()["data"][0]
     assert (variant["price"], variant["inventory_level"]) == (0, 0)
-    unlisted = [p.product_sku for p in bc_world.products if not p.listed]
-    absent = await bc_client.get(f"{V3}/catalog/variants", params={"sku:in": ",".join(unlisted)})
+    unlisted = next(p.product_sku for p in bc_world.products if not p.listed)
+    absent = await bc_client.get(f"{V3}/catalog/variants", params={"sku": unlisted})
     assert absent.json()["data"] == []
+
+
+async def test_undocumented_list_filters_on_variants_and_their_metafields_are_ignored(
+    bc_client: httpx.AsyncClient, bc_world: World
+) -> None:
+    first = _marketplace_variant_ids(bc_world)[0]
+    everything = (await bc_client.get(f"{V3}/catalog/variants", params={"limit": 250})).json()["meta"]
+    for name in ("id:in", "sku:in"):
+        listed = await bc_client.get(f"{V3}/catalog/variants", params={name: str(first), "limit": 250})
+        assert listed.json()["meta"]["pagination"]["total"] == everything["pagination"]["total"] > 1
+    marks = await bc_client.get(f"{V3}/catalog/variants/metafields", params={"resource_id:in": str(first)})
+    assert {m["resource_id"] for m in marks.json()["data"]} > {first}
 
 
 # -- paging --------------------------------------------------------------------------------------------------
@@ -272,7 +284,9 @@ async def test_variant_batch_update_applies_price_and_purchasability(
     assert bc_store.variant(first)["price"] == Decimal("19.99")
     assert bc_store.variant(first)["calculated_price"] == Decimal("19.99")
     assert bc_store.variant(second)["purchasing_disabled"] is True
-    listed = (await bc_client.get(f"{V3}/catalog/variants", params={"id:in": f"{first},{second}"})).json()["data"]
+    listed = [
+        (await bc_client.get(f"{V3}/catalog/variants", params={"id": i})).json()["data"][0] for i in (first, second)
+    ]
     assert [(v["price"], v["purchasing_disabled"]) for v in listed] == [(19.99, False), (0, True)]
 
 
@@ -326,7 +340,10 @@ async def test_absolute_adjustment_sets_variant_inventory_level_by_variant_id_or
     response = await bc_client.put(f"{V3}/inventory/adjustments/absolute", json=body)
     assert response.status_code == 200 and response.json()["transaction_id"]
     ids = f"{mkp[0].bc_variant_id},{mkp[1].bc_variant_id}"
-    variants = (await bc_client.get(f"{V3}/catalog/variants", params={"id:in": ids})).json()["data"]
+    variants = [
+        (await bc_client.get(f"{V3}/catalog/variants", params={"id": m.bc_variant_id})).json()["data"][0]
+        for m in mkp[:2]
+    ]
     assert [v["inventory_level"] for v in variants] == [12, 7]
     items = (await bc_client.get(f"{V3}/inventory/items", params={"variant_id:in": ids})).json()["data"]
     assert [i["locations"][0]["available_to_sell"] for i in items] == [12, 7]
@@ -486,10 +503,31 @@ async def test_order_metafields_are_created_once_and_updated_in_place(bc_client:
     assert created.status_code == 200
     assert (await bc_client.post(f"{V3}/orders/100/metafields", json=body)).status_code == 409
     metafield_id = created.json()["data"]["id"]
-    updated = await bc_client.put(f"{V3}/orders/100/metafields/{metafield_id}", json={"value": "M-2"})
+    # orders.v3.yml MetafieldPut (allOf MetafieldBase_Post): permission_set, namespace, key and value required.
+    value_only = await bc_client.put(f"{V3}/orders/100/metafields/{metafield_id}", json={"value": "M-2"})
+    assert value_only.status_code == 422 and set(value_only.json()["errors"]) == {"namespace", "key", "permission_set"}
+    updated = await bc_client.put(f"{V3}/orders/100/metafields/{metafield_id}", json={**body, "value": "M-2"})
     assert updated.json()["data"]["value"] == "M-2"
     listed = (await bc_client.get(f"{V3}/orders/100/metafields")).json()["data"]
     assert [(m["key"], m["value"]) for m in listed] == [("mirakl_order_id", "M-2")]
+
+
+async def test_app_only_metafields_are_hidden_from_other_apps_of_the_store(
+    bc_client: httpx.AsyncClient, bc_app: FastAPI
+) -> None:
+    private = {"namespace": "bcmirakl", "key": "private", "value": "p", "permission_set": "app_only"}
+    shared = {"namespace": "bcmirakl", "key": "shared", "value": "s", "permission_set": "read"}
+    for body in (private, shared):
+        assert (await bc_client.post(f"{V3}/orders/100/metafields", json=body)).status_code == 200
+    own = (await bc_client.get(f"{V3}/orders/100/metafields")).json()["data"]
+    async with _client_for(bc_app, {"X-Auth-Token": "sandbox-other-app-token"}) as other_app:
+        seen = (await other_app.get(f"{V3}/orders/100/metafields")).json()["data"]
+        shared_id = next(m["id"] for m in seen if m["key"] == "shared")
+        change = {**shared, "value": "changed by another app"}
+        refused = await other_app.put(f"{V3}/orders/100/metafields/{shared_id}", json=change)
+    assert {m["key"] for m in own} >= {"private", "shared"}
+    assert "private" not in {m["key"] for m in seen} and "shared" in {m["key"] for m in seen}
+    assert refused.status_code == 403  # `read` is visible to other API consumers, not writable by them
 
 
 async def test_webhooks_require_an_https_destination_and_are_listed(bc_client: httpx.AsyncClient) -> None:
@@ -550,7 +588,7 @@ async def test_created_product_is_found_by_variant_sku_with_only_the_requested_f
     assert [v["sku"] for v in product["variants"]] == ["MKP-NEW-1"]
     duplicate = await bc_client.post(f"{V3}/catalog/products", json={**body, "name": "Other"})
     assert duplicate.status_code == 409 and "variants.0.sku" in duplicate.json()["errors"]
-    params = {"sku:in": "MKP-NEW-1", "include_fields": "sku,price"}
+    params = {"sku": "MKP-NEW-1", "include_fields": "sku,price"}
     found = (await bc_client.get(f"{V3}/catalog/variants", params=params)).json()["data"]
     assert found == [{"id": product["variants"][0]["id"], "sku": "MKP-NEW-1", "price": 12.5}]
 

@@ -12,11 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
 from sandbox.mirakl import MiraklSandboxSettings, MiraklStore, create_mirakl_app
+from sandbox.mirakl import routes as api_routes
+from sandbox.mirakl.roles import ROUTE_ROLES
 from sandbox.seed import World, build_world
 
 KEY = {"Authorization": "sandbox-mirakl-key"}
+OPERATOR_KEY = {"Authorization": "sandbox-mirakl-operator-key"}
 OPEN_SHOP, SECOND_SHOP, REFUSING_SHOP = 2000, 2001, 2002
 
 
@@ -145,6 +149,50 @@ async def test_oauth_token_authorizes_as_bearer_until_it_expires(client: httpx.A
     assert bad.status_code == 401 and bad.json()["status"] == 401
 
 
+def test_every_api_route_declares_the_roles_the_specs_allow() -> None:
+    routes = {
+        (method, route.path)
+        for module in (
+            api_routes.offers,
+            api_routes.orders,
+            api_routes.payments,
+            api_routes.reference,
+            api_routes.shipping,
+            api_routes.finance,
+        )
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert routes == set(ROUTE_ROLES)
+
+
+async def test_a_front_key_on_an_operator_only_operation_is_forbidden(client: httpx.AsyncClient) -> None:
+    refused = await client.get("/api/offers/imports")  # OF04: operator spec only
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden", "status": 403})
+    assert (await client.get("/api/offers/imports", headers=OPERATOR_KEY)).status_code == 200
+
+
+async def test_an_operator_key_on_a_front_only_operation_is_forbidden(client: httpx.AsyncClient) -> None:
+    refused = await client.post("/api/orders", json={}, headers=OPERATOR_KEY)  # OR01: front spec only
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden", "status": 403})
+    assert (await client.get("/api/shops", headers=OPERATOR_KEY)).status_code == 200  # S20: both specs
+
+
+async def test_oauth_tokens_and_generated_tokens_carry_their_clients_role(client: httpx.AsyncClient) -> None:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "sandbox-operator-client",
+        "client_secret": "sandbox-operator-secret",
+    }
+    operator = {"Authorization": f"Bearer {(await client.post('/oauth/token', data=form)).json()['access_token']}"}
+    assert (await client.get("/api/offers/imports", headers=operator)).status_code == 200
+    assert (await client.post("/api/orders", json={}, headers=operator)).status_code == 403
+    front_token = {"Authorization": "Bearer sandbox-mirakl-front-token"}
+    assert (await client.get("/api/payment/debit", headers=front_token)).status_code == 200
+    assert (await client.get("/api/offers/imports", headers=front_token)).status_code == 403
+
+
 # --- paging -----------------------------------------------------------------------------------------------------
 
 
@@ -165,7 +213,7 @@ async def test_offer_imports_seek_paging_lists_newest_first_with_planted_failure
     pages, token = [], None
     while True:
         params = {"limit": 3} | ({"page_token": token} if token else {})
-        body = (await client.get("/api/offers/imports", params=params)).json()
+        body = (await client.get("/api/offers/imports", params=params, headers=OPERATOR_KEY)).json()
         pages.append(body["data"])
         token = body.get("next_page_token")
         if not token:
@@ -176,9 +224,9 @@ async def test_offer_imports_seek_paging_lists_newest_first_with_planted_failure
     by_shop = {r["shop_id"]: r for r in rows}
     assert by_shop[2001]["status"] == "FAILED" and by_shop[2001]["has_error_report"]
     assert by_shop[2002]["status"] == "COMPLETE" and by_shop[2002]["lines_in_error"] > 0
-    failed = (await client.get("/api/offers/imports", params={"status": "FAILED"})).json()["data"]
+    failed = (await client.get("/api/offers/imports", params={"status": "FAILED"}, headers=OPERATOR_KEY)).json()["data"]
     assert [r["shop_id"] for r in failed] == [2001]
-    one = await client.get(f"/api/offers/imports/{by_shop[2001]['import_id']}")
+    one = await client.get(f"/api/offers/imports/{by_shop[2001]['import_id']}", headers=OPERATOR_KEY)
     assert one.json()["status"] == "FAILED"
 
 
@@ -238,12 +286,13 @@ async def test_partial_import_serves_its_of03_error_report_as_csv_and_a_clean_on
     imports = store(app).imports.imports.values()
     partial = next(i for i in imports if i.shop_id == 2002)
     clean = next(i for i in imports if i.shop_id == 2000)
-    answer = await client.get(f"/api/offers/imports/{partial.import_id}/error_report")
+    answer = await client.get(f"/api/offers/imports/{partial.import_id}/error_report", headers=OPERATOR_KEY)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/octet-stream"
     lines = list(csv.DictReader(io.StringIO(answer.text), delimiter=";"))
     assert len(lines) == partial.lines_in_error
     assert {"error-line", "error-message", "sku"} <= set(lines[0]) and lines[0]["error-message"]
-    assert (await client.get(f"/api/offers/imports/{clean.import_id}/error_report")).status_code == 404
+    no_report = await client.get(f"/api/offers/imports/{clean.import_id}/error_report", headers=OPERATOR_KEY)
+    assert no_report.status_code == 404
 
 
 async def test_exports_honour_the_models_filter_and_carry_a_dropship_offers_retail_price(
@@ -483,9 +532,10 @@ async def test_refund_over_the_line_is_400_and_a_valid_one_loops_through_pa12_an
         "shipping_amount": "0",
         "reason_code": "11",
     }
-    assert (await client.put("/api/orders/refund", json={"refunds": [too_much]})).status_code == 400
+    refund = "/api/orders/refund"
+    assert (await client.put(refund, json={"refunds": [too_much]}, headers=OPERATOR_KEY)).status_code == 400
     partial = too_much | {"amount": "2.00"}
-    created = (await client.put("/api/orders/refund", json={"refunds": [partial]})).json()["refunds"]
+    created = (await client.put(refund, json={"refunds": [partial]}, headers=OPERATOR_KEY)).json()["refunds"]
     refund_id = created[0]["refund_id"]
     pending = (await client.get("/api/payment/refund")).json()
     refund = pending["orders"]["order"][0]["order_lines"]["order_line"][0]["refunds"]["refund"][0]

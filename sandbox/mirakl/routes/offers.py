@@ -85,7 +85,7 @@ async def poll_offer_export(tracking_id: str, request: Request) -> Response:
         export.status = "COMPLETED"
     body: dict[str, Any] = {"status": export.status, "last_updated": iso(export.created)}
     if export.status == "COMPLETED":
-        base = store.settings.base_url.rstrip("/")
+        base = (store.settings.chunk_base_url or store.settings.base_url).rstrip("/")
         body["urls"] = [f"{base}/api/offers/export/async/file/{tracking_id}/{n}" for n in range(len(export.chunks))]
     return MiraklJSONResponse(body)
 

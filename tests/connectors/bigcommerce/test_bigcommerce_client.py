@@ -166,7 +166,7 @@ UNSAFE_WRITES = [
         id="variant_metafields",
     ),
     pytest.param(
-        lambda c: c.create_order_metafield(218, "mirakl", "commercial_id", "C-1"),
+        lambda c: c.create_order_metafield(218, "mirakl", "commercial_id", "C-1", permission_set="read"),
         "create_order_metafield",
         id="order_metafield",
     ),
@@ -455,13 +455,20 @@ async def test_adjust_inventory_absolute_returns_the_transaction_id(make_client)
 # --- orders v3 -------------------------------------------------------------------------------------------------
 
 
-async def test_upsert_order_metafield_updates_only_when_the_value_changed(make_client):
-    existing = {"id": 44, "namespace": "mirakl", "key": "commercial_id", "value": "OLD", "resource_id": 218}
+async def test_upsert_order_metafield_puts_every_field_the_spec_requires_when_the_value_changed(make_client):
+    existing = {
+        "id": 44,
+        "namespace": "mirakl",
+        "key": "commercial_id",
+        "value": "OLD",
+        "permission_set": "read",
+        "resource_id": 218,
+    }
     listing = ok({"data": [existing], "meta": {"pagination": {"current_page": 1, "total_pages": 1}}})
     updated = ok({"data": dict(existing, value="NEW"), "meta": {}})
     server = ScriptedServer(listing, updated)
     async with make_client(server) as client:
-        result = await client.upsert_order_metafield(218, "mirakl", "commercial_id", "NEW")
+        result = await client.upsert_order_metafield(218, "mirakl", "commercial_id", "NEW", permission_set="read")
 
     assert result.value == "NEW"
     assert [(r.method, r.url.path) for r in server.requests] == [
@@ -469,14 +476,20 @@ async def test_upsert_order_metafield_updates_only_when_the_value_changed(make_c
         ("PUT", f"/stores/{STORE}/v3/orders/218/metafields/44"),
     ]
     assert server.requests[0].url.params["namespace"] == "mirakl"
-    assert server.bodies()[1] == {"value": "NEW"}
+    # orders.v3.yml MetafieldPut: permission_set, namespace, key and value are required.
+    assert server.bodies()[1] == {
+        "namespace": "mirakl",
+        "key": "commercial_id",
+        "value": "NEW",
+        "permission_set": "read",
+    }
 
 
 async def test_upsert_order_metafield_creates_when_missing(make_client):
     created = {"id": 45, "namespace": "mirakl", "key": "commercial_id", "value": "C-1", "resource_id": 218}
     server = ScriptedServer(ok({"data": [], "meta": {}}), ok({"data": created, "meta": {}}))
     async with make_client(server) as client:
-        result = await client.upsert_order_metafield(218, "mirakl", "commercial_id", "C-1")
+        result = await client.upsert_order_metafield(218, "mirakl", "commercial_id", "C-1", permission_set="read")
 
     assert result.id == 45
     assert server.requests[1].method == "POST"
@@ -484,7 +497,7 @@ async def test_upsert_order_metafield_creates_when_missing(make_client):
         "namespace": "mirakl",
         "key": "commercial_id",
         "value": "C-1",
-        "permission_set": "app_only",
+        "permission_set": "read",
     }
 
 
@@ -540,7 +553,7 @@ async def test_create_webhook_keeps_its_secret_header_out_of_repr(make_client):
     assert json.loads(server.requests[0].content)["headers"] == {"X-Bridge-Secret": "s"}
 
 
-async def test_default_location_prefers_id_1_then_lowest_enabled(make_client):
+async def test_default_location_is_id_1_read_once(make_client):
     locations = {"data": [{"id": 3, "enabled": True}, {"id": 1, "enabled": True}], "meta": {}}
     server = ScriptedServer(ok(locations))
     async with make_client(server) as client:
@@ -548,6 +561,15 @@ async def test_default_location_prefers_id_1_then_lowest_enabled(make_client):
         assert await client.default_location_id() == 1
 
     assert len(server.requests) == 1
+
+
+async def test_a_configured_location_is_used_and_a_disabled_one_is_refused_not_guessed(make_client):
+    locations = {"data": [{"id": 1, "enabled": False}, {"id": 3, "enabled": True}], "meta": {}}
+    async with make_client(ScriptedServer(ok(locations)), location_id=3) as client:
+        assert await client.default_location_id() == 3
+    async with make_client(ScriptedServer(ok(locations))) as client:
+        with pytest.raises(ConfigurationError, match="BCMIRAKL_BC_LOCATION_ID"):
+            await client.default_location_id()
 
 
 async def test_rate_limit_error_surfaces_after_attempts_with_retry_after(make_client):

@@ -196,9 +196,10 @@ async def test_update_order_and_shipments(store):
 
 
 async def test_order_metafield_upsert_creates_then_updates(store):
-    created = await store.client.upsert_order_metafield(PAID_ORDER, "mirakl", "commercial_id", "C-1")
-    same = await store.client.upsert_order_metafield(PAID_ORDER, "mirakl", "commercial_id", "C-1")
-    changed = await store.client.upsert_order_metafield(PAID_ORDER, "mirakl", "commercial_id", "C-2")
+    upsert = store.client.upsert_order_metafield
+    created = await upsert(PAID_ORDER, "mirakl", "commercial_id", "C-1", permission_set="read")
+    same = await upsert(PAID_ORDER, "mirakl", "commercial_id", "C-1", permission_set="read")
+    changed = await upsert(PAID_ORDER, "mirakl", "commercial_id", "C-2", permission_set="read")
     listed = await store.client.list_order_metafields(PAID_ORDER, namespace="mirakl")
 
     assert created.id == same.id == changed.id

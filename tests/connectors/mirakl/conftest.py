@@ -10,8 +10,10 @@ import pytest
 
 from connectors.http import RetryPolicy
 from connectors.mirakl import ApiKeyAuth, MiraklClient
+from connectors.mirakl.auth import RoleAuth
+from connectors.mirakl.roles import Role
 from tests.connectors.doubles import RecordingSleep
-from tests.connectors.mirakl.mirakl_fakes import API_KEY, BASE_URL
+from tests.connectors.mirakl.mirakl_fakes import API_KEY, BASE_URL, OPERATOR_KEY
 
 
 @pytest.fixture
@@ -30,7 +32,8 @@ def make_client(sleep: RecordingSleep) -> Callable[..., MiraklClient]:
         policy: RetryPolicy | None = None,
         **kw: Any,
     ) -> MiraklClient:
-        http = httpx.AsyncClient(base_url=base_url, transport=httpx.MockTransport(handler), auth=ApiKeyAuth(API_KEY))
+        auth = RoleAuth({Role.FRONT: ApiKeyAuth(API_KEY), Role.OPERATOR: ApiKeyAuth(OPERATOR_KEY)})
+        http = httpx.AsyncClient(base_url=base_url, transport=httpx.MockTransport(handler), auth=auth)
         return MiraklClient(http, sleep=sleep, rand=lambda: 0.0, retry_policy=policy or RetryPolicy(), **kw)
 
     return build

@@ -19,6 +19,7 @@ from connectors.mirakl import (
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mirakl"
 BASE_URL = "https://acme.mirakl.net"
 API_KEY = "test-front-key"
+OPERATOR_KEY = "test-operator-key"
 
 
 def load_fixture(name: str) -> Any:

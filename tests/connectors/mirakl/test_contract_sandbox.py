@@ -16,6 +16,8 @@ import pytest
 
 from connectors.http import AuthError, ConflictError, NotFoundError
 from connectors.mirakl import (
+    AccessTokenAuth,
+    ApiKeyAuth,
     BillingAddress,
     DebitConfirmation,
     ExportedOffer,
@@ -38,6 +40,7 @@ sandbox_seed = pytest.importorskip("sandbox.seed", reason="sandbox/seed is not i
 
 BASE_URL = "http://sandbox/mirakl"
 API_KEY = "sandbox-mirakl-key"
+OPERATOR_KEY = "sandbox-mirakl-operator-key"
 
 
 def _outer_app() -> Any:
@@ -55,7 +58,9 @@ def asgi() -> httpx.ASGITransport:
 
 @pytest.fixture
 async def client(asgi: httpx.ASGITransport) -> AsyncIterator[MiraklClient]:
-    async with MiraklClient.create(BASE_URL, api_key=API_KEY, transport=asgi, sleep=RecordingSleep()) as mirakl:
+    async with MiraklClient.create(
+        BASE_URL, front=ApiKeyAuth(API_KEY), operator=ApiKeyAuth(OPERATOR_KEY), transport=asgi, sleep=RecordingSleep()
+    ) as mirakl:
         yield mirakl
 
 
@@ -129,19 +134,52 @@ async def test_reference_data_and_shops(client: MiraklClient) -> None:
     assert dict(client.transport.calls) == {"SH21": 1, "RE01": 1, "S20": 1}
 
 
-async def test_oauth_client_credentials_against_the_sandbox_token_endpoint(asgi: httpx.ASGITransport) -> None:
-    oauth = OAuthClientCredentials(f"{BASE_URL}/oauth/token", "sandbox-client", "sandbox-secret")
-    async with MiraklClient.create(BASE_URL, oauth=oauth, transport=asgi, sleep=RecordingSleep()) as mirakl:
+async def test_oauth_client_credentials_of_each_role_against_the_sandbox_token_endpoint(
+    asgi: httpx.ASGITransport,
+) -> None:
+    front = OAuthClientCredentials(f"{BASE_URL}/oauth/token", "sandbox-client", "sandbox-secret")
+    operator = OAuthClientCredentials(f"{BASE_URL}/oauth/token", "sandbox-operator-client", "sandbox-operator-secret")
+    async with MiraklClient.create(
+        BASE_URL, front=front, operator=operator, transport=asgi, sleep=RecordingSleep()
+    ) as mirakl:
         await mirakl.list_carriers()
         await mirakl.list_reasons()
+        await _all(mirakl.iter_offer_imports())
 
-    assert oauth.tokens_fetched == 1
+    assert (front.tokens_fetched, operator.tokens_fetched) == (1, 1)
+
+
+async def test_generated_access_tokens_are_sent_as_bearer_per_role(asgi: httpx.ASGITransport) -> None:
+    async with MiraklClient.create(
+        BASE_URL,
+        front=AccessTokenAuth("sandbox-mirakl-front-token"),
+        operator=AccessTokenAuth("sandbox-mirakl-operator-token"),
+        transport=asgi,
+        sleep=RecordingSleep(),
+    ) as mirakl:
+        assert await mirakl.list_carriers()
+        assert await _all(mirakl.iter_offer_imports())
 
 
 async def test_wrong_api_key_is_an_auth_error(asgi: httpx.ASGITransport) -> None:
-    async with MiraklClient.create(BASE_URL, api_key="wrong", transport=asgi, sleep=RecordingSleep()) as mirakl:
+    async with MiraklClient.create(
+        BASE_URL, front=ApiKeyAuth("wrong"), operator=ApiKeyAuth(OPERATOR_KEY), transport=asgi, sleep=RecordingSleep()
+    ) as mirakl:
         with pytest.raises(AuthError):
             await mirakl.list_carriers()
+
+
+async def test_swapped_keys_are_refused_on_the_operations_of_the_other_role(asgi: httpx.ASGITransport) -> None:
+    async with MiraklClient.create(
+        BASE_URL, front=ApiKeyAuth(OPERATOR_KEY), operator=ApiKeyAuth(API_KEY), transport=asgi, sleep=RecordingSleep()
+    ) as mirakl:
+        assert await mirakl.list_carriers()  # SH21 is in both specs: either role may call it
+        with pytest.raises(AuthError) as refused_operator_only:
+            await _all(mirakl.iter_offer_imports())  # OF04: operator spec only
+        with pytest.raises(AuthError) as refused_front_only:
+            await mirakl.create_order(_order("CT-SWAPPED", (await _orderable_offers(mirakl))[:1]))  # OR01: front only
+
+    assert refused_operator_only.value.status == refused_front_only.value.status == 403
 
 
 async def test_offer_exports_full_and_delta_async_and_csv(client: MiraklClient, control: httpx.AsyncClient) -> None:

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from connectors.http import AuthError, TransientApiError
-from connectors.mirakl import ApiKeyAuth, MiraklClient, OAuthClientCredentials
+from connectors.mirakl import AccessTokenAuth, ApiKeyAuth, MiraklClient, OAuthClientCredentials, RoleAuth
+from connectors.mirakl.roles import Role
 from tests.connectors.doubles import RecordingSleep
 from tests.connectors.mirakl.mirakl_fakes import BASE_URL
 
@@ -51,7 +52,13 @@ class FakeClock:
 
 
 def _client(idp: FakeIdentityProvider, oauth: OAuthClientCredentials) -> MiraklClient:
-    return MiraklClient.create(BASE_URL, oauth=oauth, transport=httpx.MockTransport(idp), sleep=RecordingSleep())
+    return MiraklClient.create(
+        BASE_URL,
+        front=oauth,
+        operator=ApiKeyAuth("operator"),
+        transport=httpx.MockTransport(idp),
+        sleep=RecordingSleep(),
+    )
 
 
 async def test_token_is_fetched_once_and_reused_until_shortly_before_expiry() -> None:
@@ -106,7 +113,8 @@ async def test_token_endpoint_errors_are_classified(status: int, expected: type[
 
     client = MiraklClient.create(
         BASE_URL,
-        oauth=OAuthClientCredentials(TOKEN_URL, "client-1", "s3cret"),
+        front=OAuthClientCredentials(TOKEN_URL, "client-1", "s3cret"),
+        operator=ApiKeyAuth("operator"),
         transport=httpx.MockTransport(handler),
         sleep=RecordingSleep(),
     )
@@ -118,3 +126,7 @@ async def test_token_endpoint_errors_are_classified(status: int, expected: type[
 def test_credentials_never_appear_in_reprs() -> None:
     assert "s3cret" not in repr(OAuthClientCredentials(TOKEN_URL, "client-1", "s3cret"))
     assert "key-123" not in repr(ApiKeyAuth("key-123"))
+    assert "tok-123" not in repr(AccessTokenAuth("tok-123"))
+    assert "key-123" not in repr(
+        RoleAuth({Role.FRONT: ApiKeyAuth("key-123"), Role.OPERATOR: AccessTokenAuth("tok-123")})
+    )

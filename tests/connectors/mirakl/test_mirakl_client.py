@@ -21,6 +21,7 @@ from connectors.http import (
     UnreadableResponseError,
 )
 from connectors.mirakl import (
+    ApiKeyAuth,
     DebitConfirmation,
     MiraklClient,
     PaginationLoopError,
@@ -28,8 +29,9 @@ from connectors.mirakl import (
     RefundCreate,
     Tracking,
 )
+from connectors.mirakl.roles import ROLE_HEADER
 from tests.connectors.doubles import RecordingSleep
-from tests.connectors.mirakl.mirakl_fakes import API_KEY, load_fixture, order_create
+from tests.connectors.mirakl.mirakl_fakes import API_KEY, OPERATOR_KEY, load_fixture, order_create
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MakeClient = Callable[..., MiraklClient]
@@ -123,11 +125,28 @@ async def test_400_is_permanent_after_exactly_one_call(make_client: MakeClient, 
     assert sleep.waits == []
 
 
-def test_create_requires_exactly_one_authentication() -> None:
+def test_create_requires_a_base_url() -> None:
     with pytest.raises(ConfigurationError):
-        MiraklClient.create("https://acme.mirakl.net")
-    with pytest.raises(ConfigurationError):
-        MiraklClient.create("", api_key="k")
+        MiraklClient.create("", front=ApiKeyAuth("k"), operator=ApiKeyAuth("o"))
+
+
+async def test_each_operation_goes_with_its_roles_credential_and_the_role_marker_never_leaves(
+    make_client: MakeClient,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/api/orders/refund":
+            return httpx.Response(200, json={"refunds": []})
+        return httpx.Response(200, json={"carriers": []})
+
+    client = make_client(handler)
+    await client.list_carriers()
+    await client.create_refunds([])
+
+    assert [request.headers["Authorization"] for request in seen] == [API_KEY, OPERATOR_KEY]
+    assert all(ROLE_HEADER not in request.headers for request in seen)
 
 
 # --- orders ------------------------------------------------------------------------------------------------------
@@ -464,12 +483,30 @@ async def test_offer_export_still_pending_gives_up_after_max_polls(
 
 async def test_offer_chunk_on_another_host_is_refused_without_sending_credentials(make_client: MakeClient) -> None:
     seen: list[httpx.Request] = []
-    client = make_client(lambda request: seen.append(request) or httpx.Response(200, json=[]))
+    client = make_client(lambda request: seen.append(request) or httpx.Response(200, json=[]), chunk_hosts=["cdn.acme"])
 
-    with pytest.raises(PermanentApiError, match="refusing to send credentials"):
-        async for _ in client.iter_offer_export_chunk("https://evil.example/chunk/1"):
-            pass
+    for url in ("https://evil.example/chunk/1", "https://cdn.acme.evil.example/chunk/1", "http://cdn.acme/chunk/1"):
+        with pytest.raises(PermanentApiError, match="refusing to send credentials"):
+            async for _ in client.iter_offer_export_chunk(url):
+                pass
     assert seen == []
+
+
+async def test_offer_chunk_on_a_listed_host_is_downloaded_with_the_front_key(make_client: MakeClient) -> None:
+    seen: list[httpx.Request] = []
+    chunk = load_fixture("of54_chunk.json")
+    client = make_client(
+        lambda request: seen.append(request) or httpx.Response(200, json=chunk),
+        chunk_hosts=["CDN.acme-exports.example"],
+        clock=lambda: NOW,
+    )
+
+    pages = [page async for page in client.iter_offer_export_chunk("https://cdn.acme-exports.example/trk/0")]
+
+    assert sum(len(page) for page in pages) == len(chunk)
+    assert [(request.url.host, request.headers["Authorization"]) for request in seen] == [
+        ("cdn.acme-exports.example", API_KEY)
+    ]
 
 
 async def test_of54_price_is_the_default_price_discounted_only_inside_its_window(make_client: MakeClient) -> None:

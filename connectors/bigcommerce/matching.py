@@ -1,0 +1,65 @@
+"""Listings narrowed by filters the catalog spec does not document, with every returned row checked.
+
+`product-variants_catalog.v3.yml` documents for `GET /catalog/variants` only `id` ("Filter items by variant ID",
+one integer), `sku` (one string), `upc` and `product_id:in`, and for `GET /catalog/variants/metafields` only
+`key`, `key:in`, `namespace`, `namespace:in`, dates and paging: no `id:in`, `sku:in` or `resource_id:in`. Stores
+accept those list filters in practice, and one call per chunk is far cheaper than one per value, so the bridge
+still sends them, in chunks that keep every URL short, but trusts no row: a row that was not asked for means
+the store ignored the filter. That listing is then the whole collection, so it is read to its end once, keeping
+only the rows of every value asked for (whatever the chunk), and no further chunk is requested. A store that
+ignores the filter thus costs one full sweep, never one per chunk, and never makes an unrelated row a match.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
+from typing import TypeVar
+
+__all__ = ["iter_matching"]
+
+R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
+
+_log = logging.getLogger(__name__)
+
+
+async def iter_matching(
+    list_chunk: Callable[[list[K]], AsyncIterator[list[R]]],
+    wanted: Iterable[K],
+    key_of: Callable[[R], K | None],
+    chunk_size: int,
+    *,
+    operation: str,
+) -> AsyncIterator[list[R]]:
+    """Pages of the rows whose key is one of `wanted`, each row once.
+
+    Args:
+        list_chunk: lists the collection narrowed to a chunk of keys (the undocumented list filter).
+        wanted: the keys asked for.
+        key_of: a row's key, or None for a row that fails the documented filters sent with it.
+        chunk_size: keys per call, so no URL carries every key.
+        operation: named in the warning when the store ignores the filter.
+    """
+    values = list(dict.fromkeys(wanted))
+    everything = set(values)
+    seen: set[K] = set()
+    for start in range(0, len(values), chunk_size):
+        chunk = values[start : start + chunk_size]
+        asked = set(chunk)
+        ignored = False
+        async for page in list_chunk(chunk):
+            keys = [key_of(row) for row in page]
+            if not ignored and any(key not in asked for key in keys):
+                ignored = True
+                _log.warning("%s: the store ignores the list filter; reading the listing once to its end", operation)
+            accept = everything if ignored else asked
+            kept = []
+            for row, key in zip(page, keys, strict=True):
+                if key is not None and key in accept and key not in seen:
+                    seen.add(key)
+                    kept.append(row)
+            if kept:
+                yield kept
+        if ignored:
+            return
