@@ -218,7 +218,7 @@ async def test_a_line_whose_offer_vanished_is_an_exception_on_the_order_and_neve
         assert get_order_route(session, MIXED).status == "exception"
         assert [c.kind for c in open_exceptions(session, "order_routing")] == ["offer_gone"]
     assert [a.event for a in report.alerts] == ["bcmirakl.orders.exception"]
-    lines = cx_metafield(sandbox, MIXED)["lines"]
+    lines = (await cx_metafield(sandbox, MIXED))["lines"]
     assert [(x["fulfilled_by"] == "native", x["state"]) for x in lines] == [
         (True, "NATIVE"),
         (False, "WAITING_ACCEPTANCE"),
@@ -238,4 +238,4 @@ async def test_with_a_fresh_state_store_a_marked_variant_is_an_exception_not_an_
     assert mirakl_orders(sandbox, str(MIXED)) == []
     with runtime.sessions() as session:
         assert sorted(c.kind for c in open_exceptions(session, "order_routing")) == ["offer_gone", "offer_gone"]
-    assert [x["state"] for x in cx_metafield(sandbox, MIXED)["lines"]] == ["NATIVE", "EXCEPTION", "EXCEPTION"]
+    assert [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]] == ["NATIVE", "EXCEPTION", "EXCEPTION"]
