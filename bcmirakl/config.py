@@ -92,6 +92,11 @@ class OrderRoutingConfig(_Section):
     cx_metafield_permission_set: Literal["app_only", "read", "write", "read_and_sf_access", "write_and_sf_access"] = (
         Field(default="read", description="who may read the CX metafield: read = other apps of the store")
     )
+    embed_lines: bool = Field(
+        default=True,
+        description="ask the order list for every order's lines and addresses (include=consignments.line_items); "
+        "false: read them one order at a time",
+    )
 
     @field_validator("shipping_methods")
     @classmethod

@@ -329,7 +329,7 @@ class BigCommerceClient:
         """
         if any(item.resource_id is None for item in items):
             raise ValueError("variant metafields need resource_id (the variant id)")
-        return await self._metafield_batch("POST", items, "create_variant_metafields")
+        return await self._metafield_batch("POST", settings.VARIANT_METAFIELDS, items, "create_variant_metafields")
 
     async def update_variant_metafields(self, items: Sequence[MetafieldUpdate]) -> MetafieldBatchResult:
         """Update up to 50 variant metafields by id (PUT /v3/catalog/variants/metafields).
@@ -344,16 +344,16 @@ class BigCommerceClient:
             ValueError: more than 50 items.
             ApiError: the batch failed as a whole.
         """
-        return await self._metafield_batch("PUT", items, "update_variant_metafields")
+        return await self._metafield_batch("PUT", settings.VARIANT_METAFIELDS, items, "update_variant_metafields")
 
     async def _metafield_batch(
-        self, method: str, items: Sequence[MetafieldCreate | MetafieldUpdate], operation: str
+        self, method: str, resource: str, items: Sequence[MetafieldCreate | MetafieldUpdate], operation: str
     ) -> MetafieldBatchResult:
         if len(items) > settings.METAFIELD_BATCH_LIMIT:
             raise ValueError(f"at most {settings.METAFIELD_BATCH_LIMIT} metafields per batch, got {len(items)}")
         if not items:
             return MetafieldBatchResult()
-        path = f"{self._v3}/{settings.VARIANT_METAFIELDS}"
+        path = f"{self._v3}/{resource}"
         try:
             body = await self._json(
                 method, path, operation, json_body=[i.to_api() for i in items], repeatable=method == "PUT"
@@ -455,6 +455,7 @@ class BigCommerceClient:
         status_id: int | None = None,
         sort: str = "date_modified:asc",
         limit: int = settings.ORDER_PAGE_SIZE,
+        with_lines: bool = False,
     ) -> AsyncIterator[list[Order]]:
         """Pages of orders (GET /v2/orders), oldest modification first so a saved cursor only moves forward.
 
@@ -464,6 +465,9 @@ class BigCommerceClient:
             status_id: only this status (the API takes one value).
             sort: `field:asc|desc`.
             limit: page size, at most 250.
+            with_lines: ask for every order's lines and shipping addresses in `consignments`
+                (`include=consignments.line_items&consignment_structure=object`); read them with
+                `connectors.bigcommerce.consignments.embedded_lines_and_addresses`.
 
         Returns:
             An async iterator of pages; 204 or a short page ends it.
@@ -477,6 +481,7 @@ class BigCommerceClient:
             "max_date_modified": _api_datetime(max_date_modified),
             "status_id": status_id,
             "sort": sort,
+            **(settings.ORDER_LINES_INCLUDE if with_lines else {}),
         }
         pager = V2PagePaginator("iter_orders", limit)
         return self._iter(f"{self._v2}/{settings.ORDERS}", pager, params, Order)
@@ -739,6 +744,48 @@ class BigCommerceClient:
         return await self.update_order_metafield(
             order_id, match.id, namespace=namespace, key=key, value=value, permission_set=permission_set
         )
+
+    async def create_order_metafields(self, items: Sequence[MetafieldCreate]) -> MetafieldBatchResult:
+        """Create up to 50 order metafields in one call (POST /v3/orders/metafields).
+
+        orders.v3.yml, createOrdersMetafields: items are MetafieldBase_Post (permission_set, namespace, key and
+        value required) plus `resource_id`, "The ID for the order with which the metafield is associated"
+        (required); 200 lists the created metafields, 422 "metafields creation with partial success".
+
+        Args:
+            items: metafields, each with `resource_id` = the order id.
+
+        Returns:
+            Saved metafields, and each refused item with the API's message (422 partial success).
+
+        Raises:
+            ValueError: more than 50 items, or an item without `resource_id`.
+            ApiError: the batch failed as a whole. Not repeated after a timeout or 5xx.
+        """
+        if any(item.resource_id is None for item in items):
+            raise ValueError("order metafields need resource_id (the order id)")
+        return await self._metafield_batch("POST", settings.ORDER_METAFIELDS_BATCH, items, "create_order_metafields")
+
+    async def update_order_metafields(self, items: Sequence[MetafieldUpdate]) -> MetafieldBatchResult:
+        """Update up to 50 order metafields by id in one call (PUT /v3/orders/metafields).
+
+        orders.v3.yml, updateOrdersMetafields: items are MetafieldBase_Post plus the required `id`, so each item
+        must carry namespace, key, value and permission_set, not only the changed value.
+
+        Args:
+            items: whole metafields, each with its `id`.
+
+        Returns:
+            Saved metafields, and each refused item with the API's message (422 partial success).
+
+        Raises:
+            ValueError: more than 50 items, or an item missing a field the spec requires.
+            ApiError: the batch failed as a whole.
+        """
+        required = ("namespace", "key", "value", "permission_set")
+        if any(getattr(item, name) is None for item in items for name in required):
+            raise ValueError("order metafield updates need namespace, key, value and permission_set")
+        return await self._metafield_batch("PUT", settings.ORDER_METAFIELDS_BATCH, items, "update_order_metafields")
 
     async def create_refund_quote(self, order_id: int, items: Sequence[RefundItem]) -> RefundQuote:
         """Price a refund and list the ways to pay it (POST /v3/orders/{order_id}/payment_actions/refund_quotes).

@@ -34,6 +34,7 @@ __all__ = [
     "MetafieldCreate",
     "MetafieldUpdate",
     "Order",
+    "OrderConsignments",
     "OrderProduct",
     "OrderStatus",
     "PaymentOption",
@@ -52,6 +53,7 @@ __all__ = [
     "ShipmentCreate",
     "ShipmentItem",
     "ShippingAddress",
+    "ShippingConsignment",
     "Variant",
     "VariantBatchResult",
     "VariantUpdate",
@@ -346,6 +348,9 @@ class Order(_Response):
     order_source: str | None = None
     is_deleted: bool | None = None
     billing_address: BillingAddress | None = Field(default=None, repr=False)
+    consignments: Annotated[OrderConsignments | None, BeforeValidator(_object_structure)] = Field(
+        default=None, repr=False
+    )
 
 
 class OrderProduct(_Response):
@@ -397,6 +402,66 @@ class ShippingAddress(_Response):
     cost_ex_tax: Decimal | None = None
     cost_inc_tax: Decimal | None = None
     shipping_zone_id: int | None = None
+
+
+def _full_lines(value: Any) -> Any:
+    """orders.v2.oas2.yml, shippingConsignment_Get `line_items`: oneOf products_Resource[] (links, with
+    `include=consignments`) or orderProducts[] (with `include=consignments.line_items`). Links carry nothing to
+    route from, so they read as None."""
+    if isinstance(value, list) and all(isinstance(x, dict) and "id" in x and "quantity" in x for x in value):
+        return value
+    return None
+
+
+class ShippingConsignment(_Response):
+    """orders.v2.oas2.yml shippingConsignment_Get: a shipping address with its lines. Personal fields stay out of repr.
+
+    Its `id` is "ID of the shipping consignment"; the spec does not say it equals the shipping address id, so the
+    address id is read from the lines' `order_address_id` (see `connectors.bigcommerce.consignments`).
+    """
+
+    id: int | None = None
+    first_name: str | None = Field(default=None, repr=False)
+    last_name: str | None = Field(default=None, repr=False)
+    company: str | None = Field(default=None, repr=False)
+    street_1: str | None = Field(default=None, repr=False)
+    street_2: str | None = Field(default=None, repr=False)
+    city: str | None = Field(default=None, repr=False)
+    zip: str | None = Field(default=None, repr=False)
+    state: str | None = Field(default=None, repr=False)
+    email: str | None = Field(default=None, repr=False)
+    phone: str | None = Field(default=None, repr=False)
+    country: str | None = None
+    country_iso2: str | None = None
+    shipping_method: str | None = None
+    items_total: int | None = None
+    items_shipped: int | None = None
+    cost_ex_tax: Decimal | None = None
+    cost_inc_tax: Decimal | None = None
+    shipping_zone_id: int | None = None
+    line_items: Annotated[list[OrderProduct] | None, BeforeValidator(_full_lines)] = None
+
+
+class OrderConsignments(_Response):
+    """orders.v2.oas2.yml orderConsignment_Get, the `consignment_structure=object` form of an order's consignments."""
+
+    pickups: list[dict[str, Any]] = Field(default_factory=list)
+    shipping: list[ShippingConsignment] = Field(default_factory=list)
+    downloads: list[dict[str, Any]] = Field(default_factory=list)
+    email: dict[str, Any] = Field(default_factory=dict)
+
+
+def _object_structure(value: Any) -> OrderConsignments | None:
+    """orders.v2.oas2.yml order_Resp `consignments`: oneOf orderConsignments_Resource (a link) or
+    orderConsignment_Get (the object structure). Only a well-formed object structure is kept; a link, an older
+    array structure or a consignment that does not parse is None, and the order's lines are then read one order
+    at a time, so an odd embedded line can never sink the whole order-list page."""
+    if not isinstance(value, dict) or not value.keys() & {"pickups", "shipping", "downloads", "email"}:
+        return None
+    try:
+        return OrderConsignments.model_validate(value)
+    except ValidationError:
+        return None
 
 
 class ShipmentItem(BaseModel):

@@ -15,7 +15,9 @@ __all__ = [
     "MAX_ERROR_MESSAGE_CHARS",
     "METAFIELD_BATCH_LIMIT",
     "ORDERS",
+    "ORDER_LINES_INCLUDE",
     "ORDER_METAFIELDS",
+    "ORDER_METAFIELDS_BATCH",
     "ORDER_PAGE_SIZE",
     "ORDER_REFUNDS",
     "ORDER_STATUSES",
@@ -51,18 +53,24 @@ INVENTORY_LOCATIONS = "inventory/locations"
 ORDERS = "orders"
 ORDER_STATUSES = "order_statuses"
 ORDER_METAFIELDS = "orders/{order_id}/metafields"
+ORDER_METAFIELDS_BATCH = "orders/metafields"
 REFUND_QUOTES = "orders/{order_id}/payment_actions/refund_quotes"
 ORDER_REFUNDS = "orders/{order_id}/payment_actions/refunds"
 ORDER_TRANSACTIONS = "orders/{order_id}/transactions"
 ALL_REFUNDS = "orders/payment_actions/refunds"
 HOOKS = "hooks"
 
+# orders.v2.oas2.yml, parameter `order_includes`: "`consignments.line_items&consignment_structure=object` - include
+# the response returned from the request to the `/orders/{order_id}/products` endpoint in consignments".
+ORDER_LINES_INCLUDE = {"include": "consignments.line_items", "consignment_structure": "object"}
+
 # Page sizes: 250 is the documented maximum for v3 collections and v2 order lists (413 above it).
 PAGE_SIZE = 250
 ORDER_PAGE_SIZE = 250
 
 # Batch limits: PUT /v3/catalog/variants takes 50 items, the batch metafield endpoints 50, inventory
-# adjustments 2000; above them the API answers 413 and saves nothing.
+# adjustments 2000; above them the API answers 413 and saves nothing. orders.v3.yml states no limit for the
+# batch order metafield endpoints (/orders/metafields), so they are held to the same 50.
 VARIANT_BATCH_LIMIT = 50
 METAFIELD_BATCH_LIMIT = 50
 INVENTORY_ADJUSTMENT_BATCH_LIMIT = 2000

@@ -180,13 +180,17 @@ def batch_create(
     return _batch(items, apply)
 
 
-def batch_update(store: BigCommerceStore, resource_type: str, items: Any, caller: str) -> tuple[int, dict[str, Any]]:
+def batch_update(
+    store: BigCommerceStore, resource_type: str, items: Any, caller: str, *, complete: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """Update by `id`; `complete` where the spec's item schema requires the whole metafield, not a patch."""
+
     def apply(item: dict[str, Any]) -> dict[str, Any]:
         metafield_id = item.get("id")
         record = store.metafields.records.get(metafield_id) if isinstance(metafield_id, int) else None
         if record is None or record["resource_type"] != resource_type:
             raise ApiError("v3", 404, "Metafield not found", errors={"id": f"no metafield {item.get('id')}"})
         body = {k: v for k, v in item.items() if k not in ("id", "resource_id")}
-        return update_metafield(store, record, body, caller)
+        return update_metafield(store, record, body, caller, complete=complete)
 
     return _batch(items, apply)

@@ -13,7 +13,15 @@ from sandbox.bigcommerce.settings import ORDER_STATUSES
 from sandbox.bigcommerce.store import Order, OrderLine, ShippingAddress
 from sandbox.bigcommerce.wire import money_v2, rfc2822
 
-__all__ = ["billing_address", "country_name", "render_address", "render_line", "render_order", "render_status"]
+__all__ = [
+    "billing_address",
+    "country_name",
+    "render_address",
+    "render_consignments",
+    "render_line",
+    "render_order",
+    "render_status",
+]
 
 _COUNTRIES = {"US": "United States", "FR": "France", "DE": "Germany", "GB": "United Kingdom"}
 _ZERO = money_v2(Decimal("0"))
@@ -149,12 +157,82 @@ def render_address(address: ShippingAddress, order: Order) -> dict[str, Any]:
     }
 
 
-def render_order(order: Order, store_hash: str) -> dict[str, Any]:
+def _number(value: Decimal) -> float:
+    """Consignment money is `type: number` in orders.v2.oas2.yml (shippingConsignment_Get), not a v2 string."""
+    return float(value)
+
+
+def _shipping_consignment(address: ShippingAddress, order: Order, base: str, with_lines: bool) -> dict[str, Any]:
+    """orders.v2.oas2.yml, shippingConsignment_Get: the address fields, `line_items` and the shipping costs.
+
+    The spec gives the consignment its own `id` ("ID of the shipping consignment") and says nothing of how it
+    relates to the shipping address id; the sandbox numbers them alike, and the lines carry `order_address_id`.
+    """
+    lines = [line for line in order.lines if line.order_address_id == address.id]
+    cost_tax = address.cost_inc_tax - address.cost_ex_tax
+    return {
+        "id": address.id,
+        **_address_fields(
+            address.first_name,
+            address.last_name,
+            address.street_1,
+            address.city,
+            address.state,
+            address.zip,
+            address.country_iso2,
+        ),
+        "email": address.email,
+        "phone": "",
+        "form_fields": [],
+        # `line_items`: oneOf products_Resource[] (include=consignments) or orderProducts[]
+        # (include=consignments.line_items: "include the response returned from the request to the
+        # `/orders/{order_id}/products` endpoint in consignments").
+        "line_items": [render_line(line) for line in lines]
+        if with_lines
+        else [
+            {"url": f"{base}/products/{line.id}", "resource": f"/orders/{order.id}/products/{line.id}"}
+            for line in lines
+        ],
+        "items_total": sum(line.quantity for line in lines),
+        "items_shipped": sum(line.quantity_shipped for line in lines),
+        "shipping_method": "Flat Rate",
+        "base_cost": _number(address.cost_ex_tax),
+        "cost_ex_tax": _number(address.cost_ex_tax),
+        "cost_inc_tax": _number(address.cost_inc_tax),
+        "cost_tax": _number(cost_tax),
+        "cost_tax_class_id": 0,
+        "base_handling_cost": 0.0,
+        "handling_cost_ex_tax": 0.0,
+        "handling_cost_inc_tax": 0.0,
+        "handling_cost_tax": 0.0,
+        "handling_cost_tax_class_id": 0,
+        "shipping_zone_id": 1,
+        "shipping_zone_name": "Default",
+        "shipping_quotes": {
+            "url": f"{base}/consignments/shipping/{address.id}/shipping_quotes",
+            "resource": f"/orders/{order.id}/consignments/shipping/{address.id}/shipping_quotes",
+        },
+    }
+
+
+def render_consignments(order: Order, store_hash: str, *, with_lines: bool) -> dict[str, Any]:
+    """orders.v2.oas2.yml, orderConsignment_Get (`consignment_structure=object`): pickups, shipping, downloads,
+    email gift certificates. Every sandbox line ships to an address, so only `shipping` is ever filled."""
+    base = f"https://api.bigcommerce.com/stores/{store_hash}/v2/orders/{order.id}"
+    return {
+        "pickups": [],
+        "shipping": [_shipping_consignment(a, order, base, with_lines) for a in order.addresses],
+        "downloads": [],
+        "email": {"gift_certificates": []},
+    }
+
+
+def render_order(order: Order, store_hash: str, include: frozenset[str] = frozenset()) -> dict[str, Any]:
     base = f"https://api.bigcommerce.com/stores/{store_hash}/v2/orders/{order.id}"
     subtotal_tax = order.subtotal_inc_tax - order.subtotal_ex_tax
     shipping_tax = order.shipping_cost_inc_tax - order.shipping_cost_ex_tax
     name = ORDER_STATUSES[order.status_id][0]
-    return {
+    rendered = {
         "id": order.id,
         "customer_id": order.customer_id,
         "date_created": rfc2822(order.date_created),
@@ -232,6 +310,14 @@ def render_order(order: Order, store_hash: str) -> dict[str, Any]:
         },
         "coupons": {"url": f"{base}/coupons", "resource": f"/orders/{order.id}/coupons"},
     }
+    if include & {"consignments", "consignments.line_items"}:
+        # order_Resp `consignments`: oneOf orderConsignments_Resource (a link) or orderConsignment_Get, the object
+        # structure answered for `include=consignments[.line_items]&consignment_structure=object`. The link is
+        # left out otherwise: neither schema requires a property, so a link would match both and break the oneOf.
+        rendered["consignments"] = render_consignments(
+            order, store_hash, with_lines="consignments.line_items" in include
+        )
+    return rendered
 
 
 def billing_address(

@@ -10,7 +10,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from sandbox.bigcommerce.errors import ApiError
-from sandbox.bigcommerce.metafield_api import caller_client, create_metafield, list_metafields, update_metafield
+from sandbox.bigcommerce.metafield_api import (
+    batch_create,
+    batch_update,
+    caller_client,
+    create_metafield,
+    list_metafields,
+    update_metafield,
+)
 from sandbox.bigcommerce.paging import page_request
 from sandbox.bigcommerce.refunds import create_refund, plan_refund, quote, transactions
 from sandbox.bigcommerce.store import BigCommerceStore, Order
@@ -72,6 +79,29 @@ def orders_v3_router(store: BigCommerceStore) -> APIRouter:
     async def list_transactions(order_id: int) -> ApiJSONResponse:
         """orders.v3.yml getOrderTransactions: `{data: [Transaction], meta}`."""
         return ApiJSONResponse({"data": transactions(store, order_of(order_id)), "meta": {}})
+
+    # orders.v3.yml, tag "Batch metafields", path `/orders/metafields`: GET "Get All Order Metafields"
+    # (getOrdersMetafields, MetaFieldCollectionResponse), POST "Create multiple Metafields" (items
+    # MetafieldBase_Post + required `resource_id`, "The ID for the order with which the metafield is
+    # associated"), PUT "Update multiple Metafields" (items MetafieldBase_Post + required `id`; MetafieldBase_Post
+    # requires permission_set, namespace, key and value). Both writes answer 200
+    # MetaFieldCollectionResponse_POST_PUT, or 422 MetaFieldCollectionResponsePartialSuccess_POST_PUT
+    # ("Response object for metafields creation with partial success"). The spec states no item limit.
+    @router.get("/metafields")
+    async def list_all_order_metafields(request: Request) -> ApiJSONResponse:
+        return ApiJSONResponse(list_metafields(request, store, "order", resource_ids=None))
+
+    @router.post("/metafields")
+    async def create_order_metafields(request: Request) -> ApiJSONResponse:
+        items = await read_json(request, "v3")
+        status, body = batch_create(store, "order", items, store.orders.__contains__, caller_client(request))
+        return ApiJSONResponse(body, status_code=status)
+
+    @router.put("/metafields")
+    async def update_order_metafields(request: Request) -> ApiJSONResponse:
+        items = await read_json(request, "v3")
+        status, body = batch_update(store, "order", items, caller_client(request), complete=True)
+        return ApiJSONResponse(body, status_code=status)
 
     @router.get("/{order_id}/metafields")
     async def list_order_metafields(request: Request, order_id: int) -> ApiJSONResponse:

@@ -33,7 +33,7 @@ from tasks.acceptance.outcomes import OUTCOME_OPERATION, mark_once, outcome_rows
 from tasks.acceptance.prepaid_refunds import cancel_refunded_lines, refunded_before_debit
 from tasks.acceptance.refusals import GUARD_STREAM, settle_refusal
 from tasks.effects import write_once
-from tasks.orders.cx import cx_document, write_cx_metafield
+from tasks.orders.cx import cx_document, write_cx_metafields
 from tasks.orders.records import record_logistic_orders
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
@@ -277,14 +277,20 @@ async def record_progress(rt: Runtime, orders: list[MiraklOrder], report: RunRep
         for bc_order_id, group in by_bc.items():
             record_logistic_orders(session, bc_order_id, group)
         session.commit()
+    documents = {}
     for bc_order_id in sorted(changed):
         with rt.sessions() as session:
             lines = order_lines_for(session, bc_order_id=bc_order_id)
             route = get_order_route(session, bc_order_id)
             commercial_id, status = (route.commercial_id, route.status) if route else (None, "routed")
-        document = cx_document(commercial_id, lines, {o.order_id: o for o in by_bc[bc_order_id]}, status)
-        await write_cx_metafield(rt, bc_order_id, document)
-    report.add("cx_metafields_updated", len(changed))
+        documents[bc_order_id] = cx_document(commercial_id, lines, {o.order_id: o for o in by_bc[bc_order_id]}, status)
+    writes = await write_cx_metafields(rt, documents)  # batches of 50 orders a call
+    if writes.deferred:  # a transient error: the task's retry writes them again (states are re-read)
+        raise next(iter(writes.deferred.values()))
+    for bc_order_id, message in writes.failed.items():
+        report.add("cx_metafields_failed")
+        report.notes.append(f"order {bc_order_id}: CX metafield refused: {message}")
+    report.add("cx_metafields_updated", len(writes.written))
     return len(changed)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from tasks.orders.cancel import cancel_routed_order
-from tasks.orders.cx import cx_document, write_cx_metafield
+from tasks.orders.cx import CxWrites, cx_document, write_cx_metafield, write_cx_metafields
 from tasks.orders.lookup import mirakl_orders_of
 from tasks.orders.plan import LinePlan, LineProblem, OfferRef, OrderPlan, build_plan, mirakl_line_id
 from tasks.orders.route import PageResult, changed_orders, load_order_cursor, route_order_page
 
 __all__ = [
+    "CxWrites",
     "LinePlan",
     "LineProblem",
     "OfferRef",
@@ -23,4 +24,5 @@ __all__ = [
     "mirakl_orders_of",
     "route_order_page",
     "write_cx_metafield",
+    "write_cx_metafields",
 ]

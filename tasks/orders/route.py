@@ -1,8 +1,10 @@
 """Route one page of changed BigCommerce orders: paid ones are split and sent, cancelled ones are unwound.
 
-A page is worked in three steps so the expensive parts run once per page: fetch every order's lines and
-addresses (two BigCommerce calls an order, concurrently), plan and gate all marketplace lines in one frame,
-then send order by order under a bounded concurrency. Each order is anchored in the state store before any
+A page is worked in four steps so the expensive parts run once per page: take every order's lines and
+addresses from the consignments the list page embedded (read one order at a time, two calls, only where the
+page did not bring them whole), plan and gate all marketplace lines in one frame, send order by order under a
+bounded concurrency, then write the page's customer-service metafields in batches. A page of 50 orders so costs
+about two BigCommerce calls: the list page and one metafield batch. Each order is anchored in the state store before any
 call and every write goes through the ledger (`write_once`), so a rerun, a Prefect retry or a crash at any
 point never sends a line twice. The cursor moves only when the whole page is recorded.
 """
@@ -16,6 +18,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from prefect import task
@@ -31,8 +34,8 @@ from tasks.cursors import resume_from
 from tasks.effects import write_once
 from tasks.offers.ownership import marked_variants
 from tasks.orders.cancel import cancel_routed_order
-from tasks.orders.cx import cx_document, write_cx_metafield
-from tasks.orders.lookup import mirakl_orders_of
+from tasks.orders.cx import cx_document, write_cx_metafields
+from tasks.orders.lookup import lines_and_addresses, mirakl_orders_of
 from tasks.orders.plan import LinePlan, LineProblem, OrderPlan, build_plan, erp_payload, gate_rows
 from tasks.orders.records import (
     ROUTING_STREAM,
@@ -79,8 +82,12 @@ async def load_order_cursor(rt: Runtime) -> datetime | None:
 
 
 async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[Order]]:
-    """Pages of orders modified since `since`, oldest change first, every status (cancellations matter too)."""
-    async for page in rt.bigcommerce.iter_orders(min_date_modified=since, sort="date_modified:asc"):
+    """Pages of orders modified since `since`, oldest change first, every status (cancellations matter too),
+    each order with its lines and shipping addresses embedded unless `orders.embed_lines` is off."""
+    pages = rt.bigcommerce.iter_orders(
+        min_date_modified=since, sort="date_modified:asc", with_lines=rt.config.orders.embed_lines
+    )
+    async for page in pages:
         yield page
 
 
@@ -123,15 +130,22 @@ async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) 
     details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]] = {}
 
     async def fetch(order: Order) -> None:
-        details[order.id] = await _details(rt, order)
+        products, addresses, read_alone = await lines_and_addresses(rt, order)
+        details[order.id] = products, addresses
+        report.add("orders_read_one_by_one" if read_alone else "orders_read_from_page")
 
     await asyncio.gather(*(guarded(o.id, "fetching", fetch(o)) for o in to_route))
     plans = await _plans(rt, [o for o in to_route if o.id in details], details, report)
     failed = await _gate(rt, plans, report)
+    documents: dict[int, dict[str, Any]] = {}
     await asyncio.gather(
-        *(guarded(p.order.id, "routing", _route(rt, p, details[p.order.id][1], failed, report)) for p in plans),
+        *(
+            guarded(p.order.id, "routing", _route(rt, p, details[p.order.id][1], failed, report, documents))
+            for p in plans
+        ),
         *(guarded(o.id, "cancelling", _cancel(rt, o, routes.get(o.id), report)) for o in to_cancel),
     )
+    await _write_cx(rt, documents, result, report)
     if not result.deferred and orders:
         newest = max((o.date_modified for o in orders if o.date_modified), default=None)
         if newest is not None:
@@ -145,11 +159,21 @@ async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) 
 # --- steps -------------------------------------------------------------------------------------------------
 
 
-async def _details(rt: Runtime, order: Order) -> tuple[list[OrderProduct], list[ShippingAddress]]:
-    products, addresses = await asyncio.gather(
-        rt.bigcommerce.list_order_products(order.id), rt.bigcommerce.list_shipping_addresses(order.id)
-    )
-    return products, addresses
+async def _write_cx(rt: Runtime, documents: dict[int, dict[str, Any]], result: PageResult, report: RunReport) -> None:
+    """The page's CX metafields in batches; an order whose write met a transient error is deferred, so the
+    cursor stays before it, as when each order wrote its own."""
+    if not documents:
+        return
+    writes = await write_cx_metafields(rt, documents)
+    report.add("cx_metafields_written", len(writes.written))
+    for order_id, exc in writes.deferred.items():
+        result.deferred.append(order_id)
+        result.deferred_by_system[exc.system or "unknown"] += 1
+        report.add("orders_deferred")
+        report.notes.append(f"order {order_id} deferred: {exc.operation} {exc.status}")
+    for order_id, message in writes.failed.items():
+        report.add("cx_metafields_failed")
+        report.notes.append(f"order {order_id}: CX metafield refused: {message}")
 
 
 async def _plans(
@@ -213,8 +237,14 @@ async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: RunReport) -> d
 
 
 async def _route(
-    rt: Runtime, plan: OrderPlan, addresses: list[ShippingAddress], gate_failed: dict[str, str], report: RunReport
+    rt: Runtime,
+    plan: OrderPlan,
+    addresses: list[ShippingAddress],
+    gate_failed: dict[str, str],
+    report: RunReport,
+    documents: dict[int, dict[str, Any]],
 ) -> None:
+    """Send one planned order; its CX document is left in `documents` for the page's batch write."""
     order_id = plan.order.id
     problems = list(plan.problems)
     to_send = []
@@ -270,8 +300,7 @@ async def _route(
     if problems:
         _report_problems(report, order_id, problems)
     if to_send or problems:
-        document = cx_document(plan.commercial_id, lines, {o.order_id: o for o in created}, status)
-        await write_cx_metafield(rt, order_id, document)
+        documents[order_id] = cx_document(plan.commercial_id, lines, {o.order_id: o for o in created}, status)
 
 
 def _report_problems(report: RunReport, order_id: int, problems: Sequence[LineProblem]) -> None:

@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from bcmirakl.runtime import Runtime
 from connectors.bigcommerce import Order as BcOrder
 from connectors.bigcommerce import OrderProduct, Shipment
+from connectors.bigcommerce.consignments import embedded_lines_and_addresses
 from connectors.http.errors import ConflictError
 from connectors.mirakl import Order as MiraklOrder
 from connectors.state import (
@@ -57,23 +58,28 @@ def logistic_orders_shipped(
         products: the order's products, with their shipped quantities.
         shipments: the order's shipments, oldest first.
     """
-    products_of: dict[str, list[OrderProduct]] = defaultdict(list)
-    for product in products:
-        if product.id in lines:
-            products_of[lines[product.id]].append(product)
     last_shipment: dict[str, Shipment] = {}
     for shipment in sorted(shipments, key=lambda s: s.id):
         for item in shipment.items:
             if item.order_product_id in lines:
                 last_shipment[lines[item.order_product_id]] = shipment
     return {
-        order_id: last_shipment[order_id]
-        for order_id, owned in products_of.items()
-        if order_id in last_shipment and all(p.quantity_shipped >= p.quantity for p in owned)
+        order_id: last_shipment[order_id] for order_id in _fully_shipped(lines, products) if order_id in last_shipment
     }
 
 
+def _fully_shipped(lines: dict[int, str], products: list[OrderProduct]) -> list[str]:
+    """Logistic orders whose every BigCommerce order product is shipped in full."""
+    products_of: dict[str, list[OrderProduct]] = defaultdict(list)
+    for product in products:
+        if product.id in lines:
+            products_of[lines[product.id]].append(product)
+    return [order_id for order_id, owned in products_of.items() if all(p.quantity_shipped >= p.quantity for p in owned)]
+
+
 async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None:
+    """An order's lines come from the list page when it embedded them whole (then an order none of whose logistic
+    orders is fully shipped costs no call at all), else from GET /orders/{id}/products after its shipments."""
     with rt.sessions() as session:
         if not logistic_orders_for(session, bc_order_id=order.id):
             return
@@ -82,10 +88,13 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
             for line in order_lines_for(session, bc_order_id=order.id)
             if line.mirakl_order_id
         }
+    embedded = embedded_lines_and_addresses(order)
+    if embedded is not None and not _fully_shipped(lines, embedded[0]):
+        return
     shipments = await rt.bigcommerce.list_shipments(order.id)
     if not shipments:
         return
-    products = await rt.bigcommerce.list_order_products(order.id)
+    products = embedded[0] if embedded is not None else await rt.bigcommerce.list_order_products(order.id)
     for mirakl_order_id, shipment in logistic_orders_shipped(lines, products, shipments).items():
         if is_recorded(rt.sessions, "mirakl", "OR24", f"or24:{mirakl_order_id}"):
             continue
@@ -109,7 +118,8 @@ async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime |
     """Queue OR23/OR24 for marketplace lines shipped in BigCommerce since the cursor; the cursor follows each page."""
     since = resume_from(rt.sessions, BC_CURSOR, rt.config.shipments.overlap_seconds, since)
     shipped = set(rt.config.shipments.bc_shipped_status_ids)
-    async for page in rt.bigcommerce.iter_orders(min_date_modified=since):
+    pages = rt.bigcommerce.iter_orders(min_date_modified=since, with_lines=rt.config.orders.embed_lines)
+    async for page in pages:
         for order in page:
             if order.status_id in shipped:
                 await _enqueue_order(rt, order, report)

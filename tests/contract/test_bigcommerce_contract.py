@@ -22,6 +22,10 @@ ORDERS_V2 = "bigcommerce/orders.v2.oas2.yml"
 ORDERS_V3 = "bigcommerce/orders.v3.yml"
 AWAITING_FULFILLMENT, SHIPPED = 11, 2
 
+# orders.v2.oas2.yml, parameter `order_includes`: "`consignments.line_items&consignment_structure=object` - include
+# the response returned from the request to the `/orders/{order_id}/products` endpoint in consignments".
+CONSIGNMENT_LINES = {"include": "consignments.line_items", "consignment_structure": "object"}
+
 # (sandbox path, query, spec file, spec path); every one answers 200 with application/json.
 READS = [
     pytest.param("/v3/catalog/products", {"include": "variants"}, PRODUCTS, "/catalog/products", id="products"),
@@ -43,7 +47,11 @@ READS = [
     ),
     pytest.param("/v3/inventory/items", {}, INVENTORY, "/inventory/items", id="inventory-items"),
     pytest.param("/v2/orders", {"limit": 250}, ORDERS_V2, "/orders", id="orders"),
+    pytest.param("/v2/orders", CONSIGNMENT_LINES, ORDERS_V2, "/orders", id="orders-with-consignment-lines"),
     pytest.param("/v2/orders/{order_id}", {}, ORDERS_V2, "/orders/{order_id}", id="order"),
+    pytest.param(
+        "/v2/orders/{order_id}", CONSIGNMENT_LINES, ORDERS_V2, "/orders/{order_id}", id="order-with-consignment-lines"
+    ),
     pytest.param("/v2/orders/{order_id}/products", {}, ORDERS_V2, "/orders/{order_id}/products", id="order-products"),
     pytest.param(
         "/v2/orders/{order_id}/shipping_addresses",
@@ -173,6 +181,54 @@ async def test_refund_quote_and_refund_answers_match_the_spec(
     assert refunded.json()["data"]["order_id"] == order_id
     assert refunded.json()["data"]["items"][0]["adjustments"] == [adjustment]
     assert_conforms(refund_schema, refunded.json(), "POST refunds")
+
+
+async def test_order_list_embeds_every_line_and_address_in_consignments(bigcommerce: httpx.AsyncClient) -> None:
+    """The object structure's shipping consignments carry full order products (not links), the same lines as
+    GET /orders/{order_id}/products, each consignment one shipping address."""
+    orders = (await bigcommerce.get("/v2/orders", params={"limit": 5, **CONSIGNMENT_LINES})).json()
+    assert orders
+    for order in orders:
+        shipping = order["consignments"]["shipping"]
+        embedded = sorted(line["id"] for c in shipping for line in c["line_items"])
+        listed = sorted(line["id"] for line in (await bigcommerce.get(f"/v2/orders/{order['id']}/products")).json())
+        assert embedded == listed
+        assert all(line["order_address_id"] == c["id"] for c in shipping for line in c["line_items"])
+    plain = (await bigcommerce.get("/v2/orders", params={"limit": 1})).json()[0]
+    assert "consignments" not in plain
+
+
+async def test_order_metafield_batch_answers_match_the_spec(
+    bigcommerce: httpx.AsyncClient, ids: dict[str, int]
+) -> None:
+    spec = load_spec(ORDERS_V3)
+    created_schema = response_schema(spec, "/orders/metafields", "post", 200)
+    updated_schema = response_schema(spec, "/orders/metafields", "put", 200)
+    partial_schema = response_schema(spec, "/orders/metafields", "post", 422)
+    listed_schema = response_schema(spec, "/orders/metafields", "get", 200)
+    schemas = (created_schema, updated_schema, partial_schema, listed_schema)
+    assert all(schema is not None for schema in schemas)
+    item = {"namespace": "contract", "key": "batch", "value": "1", "permission_set": "app_only"}
+
+    created = await bigcommerce.post("/v3/orders/metafields", json=[{**item, "resource_id": ids["order_id"]}])
+    assert created.status_code == 200, created.text
+    assert_conforms(created_schema, created.json(), "POST /v3/orders/metafields")
+    metafield = created.json()["data"][0]
+    assert (metafield["resource_type"], metafield["resource_id"]) == ("order", ids["order_id"])
+
+    updated = await bigcommerce.put("/v3/orders/metafields", json=[{**item, "id": metafield["id"], "value": "2"}])
+    assert updated.status_code == 200, updated.text
+    assert_conforms(updated_schema, updated.json(), "PUT /v3/orders/metafields")
+    assert updated.json()["data"][0]["value"] == "2"
+    listed = await bigcommerce.get("/v3/orders/metafields", params={"namespace": "contract"})
+    assert [m["value"] for m in listed.json()["data"]] == ["2"]
+    assert_conforms(listed_schema, listed.json(), "GET /v3/orders/metafields")
+
+    again = [{**item, "resource_id": ids["order_id"]}, {**item, "key": "other", "resource_id": ids["order_id"]}]
+    partial = await bigcommerce.post("/v3/orders/metafields", json=again)
+    assert partial.status_code == 422, partial.text
+    assert_conforms(partial_schema, partial.json(), "POST /v3/orders/metafields 422")
+    assert partial.json()["meta"] == {"total": 2, "success": 1, "failed": 1}
 
 
 async def _missing_product_variants(client: httpx.AsyncClient, ids: dict[str, int]) -> httpx.Response:

@@ -6,13 +6,15 @@ Shared by the order routing and acceptance guard flow tests, which both start fr
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from bcmirakl.runtime import Runtime
 from connectors.state import upsert_offer_map
 from sandbox.app import Sandbox
 
-__all__ = ["mirakl_orders", "seed_offer_map"]
+__all__ = ["clone_order", "mirakl_orders", "seed_offer_map"]
 
 
 def seed_offer_map(rt: Runtime, sandbox: Sandbox, order_ids: Iterable[int]) -> None:
@@ -41,3 +43,33 @@ def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[Any]:
     """The Mirakl orders created for one commercial order (the BigCommerce order id), in creation order."""
     book = sandbox.mirakl.state.store.orders
     return [book.orders[i] for i in book.by_commercial.get(commercial_id, [])]
+
+
+def clone_order(sandbox: Sandbox, template_id: int, count: int) -> list[int]:
+    """`count` copies of a seeded order (new order, line and address ids, changed a second apart), with Mirakl stock
+    for all of them; returns the new order ids."""
+    store = sandbox.bigcommerce.state.store
+    template = store.orders[template_id]
+    first = max(store.orders) + 1
+    for n in range(count):
+        order_id = first + n
+        address_ids = {a.id: store.next_id("order_address") for a in template.addresses}
+        order = replace(
+            template,
+            id=order_id,
+            date_modified=template.date_modified + timedelta(seconds=n + 1),
+            lines=[
+                replace(
+                    x,
+                    id=store.next_id("order_product"),
+                    order_id=order_id,
+                    order_address_id=address_ids[x.order_address_id],
+                )
+                for x in template.lines
+            ],
+            addresses=[replace(a, id=address_ids[a.id], order_id=order_id) for a in template.addresses],
+        )
+        store.add_order(order)
+    for offer in sandbox.mirakl.state.store.catalog.offers.values():
+        offer.quantity = max(offer.quantity, 10 * (count + 1))
+    return list(range(first, first + count))

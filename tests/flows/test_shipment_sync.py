@@ -12,6 +12,8 @@ from connectors.bigcommerce import ShipmentCreate, ShipmentItem
 from connectors.state import ledger_get, open_exceptions, quarantine_counts, queue_depth, upsert_carrier_overrides
 from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
+from tasks.reporting import RunReport
+from tasks.shipments.outbound import enqueue_bc_shipments
 from tests.tasks.shipments.order_world import RoutedOrder, SandboxControl, route_world_order
 
 
@@ -117,6 +119,31 @@ async def test_a_bigcommerce_shipment_of_marketplace_lines_becomes_or23_and_or24
     assert len(_bc_shipments(sandbox, routed.bc_order_id)) == 1
     with runtime.sessions() as session:
         assert ledger_get(session, "mirakl", "OR24", f"or24:{first}").outcome == "succeeded"
+
+
+async def test_a_shipment_of_native_lines_only_costs_no_bigcommerce_call_beyond_the_order_list(
+    runtime: Runtime, sandbox: Sandbox, routed: RoutedOrder
+) -> None:
+    """The order list embeds each order's lines (include=consignments.line_items): no marketplace line is shipped
+    in full, so neither the order's shipments nor its products are read."""
+    marketplace = {product_id for product_id, _ in routed.lines.values()}
+    products = await runtime.bigcommerce.list_order_products(routed.bc_order_id)
+    native = next(p for p in products if p.id not in marketplace)
+    shipment = ShipmentCreate(
+        order_address_id=native.order_address_id,
+        items=[ShipmentItem(order_product_id=native.id, quantity=native.quantity)],
+        tracking_number="NAT1",
+        shipping_provider="fedex",
+    )
+    await runtime.bigcommerce.create_shipment(routed.bc_order_id, shipment)
+    assert sandbox.bigcommerce.state.store.orders[routed.bc_order_id].status_id in (2, 3)
+    before = runtime.api_calls()["bigcommerce"]
+    report = RunReport(stream="shipment-sync", title="test")
+
+    await enqueue_bc_shipments.fn(runtime, report)
+
+    assert runtime.api_calls()["bigcommerce"] - before == 1  # the one order-list page
+    assert "bigcommerce_shipments_queued" not in report.counts
 
 
 async def test_an_unmapped_carrier_is_quarantined_with_its_name_and_an_alert_and_nothing_is_sent(
