@@ -120,6 +120,12 @@ class AcceptanceConfig(_Section):
     warn_share: float = Field(default=0.75, gt=0, lt=1, description="warn at this share of the window")
     refused_lines: Literal["refund", "queue"] = Field(default="refund", description="money for refused lines")
     refund_reason: str = Field(default="Refused by the marketplace seller", max_length=1000)
+    debit_entity: Literal["ORDER", "SHIPMENT"] = Field(
+        default="ORDER", description="the tenant debits customers per logistic order or per shipment (PA11/PA01)"
+    )
+    cancel_reason_code: str | None = Field(
+        default=None, description="RE01 CANCELATION code for OR30 on lines BigCommerce refunded before the debit"
+    )
 
 
 class ShipmentConfig(_Section):
@@ -138,6 +144,12 @@ class RefundConfig(_Section):
     reason_codes: dict[str, str] = Field(default_factory=dict, description="BigCommerce reason -> RE01 code")
     default_reason_code: str | None = Field(default=None, description="RE01 code when no mapping matches")
     overlap_seconds: int = Field(default=300, ge=0, description="refund reads start this long before the cursor")
+    refund_confirmation: Literal["refunds", "order_lines"] = Field(
+        default="refunds", description="PA02 form: order_lines where partial refunds are disabled on the platform"
+    )
+    fallback_refund_providers: tuple[str, ...] = Field(
+        default=(), description="refund providers allowed when no method pays back the way the customer paid"
+    )
 
 
 class ReconciliationConfig(_Section):

@@ -71,6 +71,7 @@ class SeedConfig:
     native_products: int = 10
     unlisted_products: int = 2
     orders: int = 12
+    currency: str = CURRENCY  # the store's (and every seller's) currency, ISO 4217
     dropship_supplier: bool = True  # one DROPSHIP seller account with one offer (a hybrid tenant)
     currency: str = CURRENCY  # the store's (and every seller's) currency, ISO 4217
 

@@ -101,6 +101,19 @@ def test_broken_yaml_and_a_missing_file_are_configuration_errors(tmp_path: Path)
         load_config(tmp_path / "absent.yaml")
 
 
+def test_the_debit_and_refund_confirmation_forms_are_checked_at_start_up(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.yaml"
+    path.write_text("acceptance: {debit_entity: SHIPMENT}\nrefunds: {refund_confirmation: order_lines}\n")
+    config = load_config(path)
+    assert (config.acceptance.debit_entity, config.refunds.refund_confirmation) == ("SHIPMENT", "order_lines")
+    path.write_text("acceptance: {debit_entity: PARCEL}\n")
+    with pytest.raises(ConfigurationError, match=r"acceptance\.debit_entity"):
+        load_config(path)
+    path.write_text("refunds: {refund_confirmation: lines}\n")
+    with pytest.raises(ConfigurationError, match=r"refunds\.refund_confirmation"):
+        load_config(path)
+
+
 def test_shipping_methods_match_the_bigcommerce_method_case_blind_and_fall_back_to_the_default_type() -> None:
     orders = load_config().orders
     assert orders.shipping_types_for(" flat RATE ") == ("STD", "EXP")

@@ -44,6 +44,7 @@ from connectors.bigcommerce.models import (
     Shipment,
     ShipmentCreate,
     ShippingAddress,
+    Transaction,
     Variant,
     VariantBatchResult,
     VariantUpdate,
@@ -865,6 +866,21 @@ class BigCommerceClient:
         """
         path = settings.ORDER_REFUNDS.format(order_id=int(order_id))
         return await _flatten(self._iter_v3(path, "list_order_refunds", {}, Refund))
+
+    async def list_order_transactions(self, order_id: int) -> list[Transaction]:
+        """The order's payment transactions (GET /v3/orders/{order_id}/transactions; 204 when there are none).
+
+        Args:
+            order_id: the BigCommerce order id.
+
+        Returns:
+            The transactions: which gateway took the payment, and each refund payment's settlement.
+
+        Raises:
+            ApiError: the list could not be fetched.
+        """
+        path = settings.ORDER_TRANSACTIONS.format(order_id=int(order_id))
+        return await _flatten(self._iter_v3(path, "list_order_transactions", {}, Transaction))
 
     # --- webhooks --------------------------------------------------------------------------------------------
 

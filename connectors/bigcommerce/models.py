@@ -625,6 +625,20 @@ class RefundPayment(_Response):
     transaction_id: str | None = None
 
 
+class Transaction(_Response):
+    """GET /v3/orders/{id}/transactions item: one payment event (`purchase`, `capture`, `refund`, `pending` ...)
+    at a `gateway` with a `status` of `ok` or `error` (orders.v3.yml `Transaction`)."""
+
+    id: int | None = None
+    order_id: str | None = None
+    event: str
+    method: str | None = None
+    amount: Decimal
+    currency: str | None = None
+    gateway: str
+    status: str | None = None
+
+
 class Refund(_Response):
     """A refund (v3 payment actions); `created` is ISO-8601."""
 

@@ -21,6 +21,7 @@ __all__ = [
     "ORDER_PAGE_SIZE",
     "ORDER_REFUNDS",
     "ORDER_STATUSES",
+    "ORDER_TRANSACTIONS",
     "PAGE_SIZE",
     "PRODUCTS",
     "REFUND_QUOTES",
@@ -55,6 +56,7 @@ ORDER_METAFIELDS = "orders/{order_id}/metafields"
 ORDER_METAFIELDS_BATCH = "orders/metafields"
 REFUND_QUOTES = "orders/{order_id}/payment_actions/refund_quotes"
 ORDER_REFUNDS = "orders/{order_id}/payment_actions/refunds"
+ORDER_TRANSACTIONS = "orders/{order_id}/transactions"
 ALL_REFUNDS = "orders/payment_actions/refunds"
 HOOKS = "hooks"
 

@@ -53,6 +53,7 @@ from connectors.mirakl.models import (
     Invoice,
     LineCancelation,
     LineCancelationCreated,
+    LineRefundConfirmation,
     MiraklRequest,
     OfferExportStatus,
     OfferImport,
@@ -677,6 +678,20 @@ class MiraklClient:
         """
         body = {"refunds": [item.to_payload() for item in confirmations]}
         # Repeatable: it reports a refund's outcome by refund id, like PA01.
+        await self._send_json("PUT", s.PATH_PAYMENT_REFUND, "PA02", body)
+
+    async def confirm_line_refunds(self, confirmations: Sequence[LineRefundConfirmation]) -> None:
+        """PA02 in the per-order-line form, mandatory where partial refunds are deactivated on the platform.
+
+        Args:
+            confirmations: one entry per order line, covering every refund waiting on it.
+
+        Raises:
+            ApiError: classified by `map_mirakl_error`.
+        """
+        # PA02_Request lists both arrays as required: the per-refund one is sent empty.
+        body = {"order_lines": [item.to_payload() for item in confirmations], "refunds": []}
+        # Repeatable: it reports the line's refunds' outcome, like the per-refund form.
         await self._send_json("PUT", s.PATH_PAYMENT_REFUND, "PA02", body)
 
     # --- reference data --------------------------------------------------------------------------------------

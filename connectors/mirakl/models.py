@@ -699,6 +699,28 @@ class RefundConfirmation(MiraklRequest):
         return self
 
 
+class LineRefundConfirmation(MiraklRequest):
+    """One PA02 entry in the per-line form (`PA02_Request_OrderLines`): every refund waiting on the line at once.
+
+    Deprecated, "In case partial refunds are deactivated on your platform, this field is not deprecated but
+    mandatory" (PA02_Request.order_lines).
+    """
+
+    order_id: str
+    order_line_id: str
+    customer_id: str
+    payment_status: Literal["OK", "REFUSED"]
+    amount: Decimal | None = None
+    transaction_number: str | None = None
+    transaction_date: datetime | None = None
+
+    @model_validator(mode="after")
+    def _amount_when_ok(self) -> LineRefundConfirmation:
+        if self.payment_status == "OK" and self.amount is None:
+            raise ValueError("amount is required when payment_status is OK")
+        return self
+
+
 # --- reference data (SH21, RE01) -------------------------------------------------------------------------------
 
 

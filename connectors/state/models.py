@@ -262,6 +262,8 @@ class OrderLineMapping(Base):
     shop_id: Mapped[int | None] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal | None] = mapped_column(Money)
+    # On a Mirakl-owned variant (never the ERP's), even when it never reached Mirakl; None on rows before 0005.
+    marketplace: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class CarrierOverride(Base):

@@ -8,6 +8,8 @@ requests it served.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -29,6 +31,10 @@ class WindowChange(BaseModel):
     window_ms: int = Field(ge=1, description="the window's length")
 
 
+class RefundPayments(BaseModel):
+    outcome: Literal["settled", "pending", "declined"] = Field(description="how the provider answers refunds")
+
+
 def control_router(store: BigCommerceStore) -> APIRouter:
     router = APIRouter(prefix="/_sandbox")
 
@@ -40,6 +46,12 @@ def control_router(store: BigCommerceStore) -> APIRouter:
         if change.status_id not in ORDER_STATUSES:
             raise ApiError("v2", 400, f"{change.status_id} is not an order status.")
         store.set_order_status(order, change.status_id)
+        return Response(status_code=204)
+
+    @router.post("/refund-payments", status_code=204)
+    async def set_refund_payments(change: RefundPayments) -> Response:
+        """The payment provider declines, delays or settles the refund payments that follow."""
+        store.refund_payment_outcome = change.outcome
         return Response(status_code=204)
 
     return router

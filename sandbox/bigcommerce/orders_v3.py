@@ -1,4 +1,4 @@
-"""Orders v3 routes: order metafields and payment actions (refund quotes, refunds, refund listings).
+"""Orders v3 routes: order metafields, transactions and payment actions (refund quotes, refunds, listings).
 
 Refund listings answer `{data, meta: {}}` as `metaEmpty_Full` in orders.v3.yml says, although they take
 `page`/`limit`: a client has to page until a short page, exactly as against a real store (bigcommerce.md §5.3).
@@ -19,7 +19,7 @@ from sandbox.bigcommerce.metafield_api import (
     update_metafield,
 )
 from sandbox.bigcommerce.paging import page_request
-from sandbox.bigcommerce.refunds import create_refund, plan_refund, quote
+from sandbox.bigcommerce.refunds import create_refund, plan_refund, quote, transactions
 from sandbox.bigcommerce.store import BigCommerceStore, Order
 from sandbox.bigcommerce.wire import ApiJSONResponse, parse_datetime, parse_int_list, read_json
 
@@ -74,6 +74,11 @@ def orders_v3_router(store: BigCommerceStore) -> APIRouter:
         order = order_of(order_id)
         refund = create_refund(store, order, await read_json(request, "v3"))
         return ApiJSONResponse({"data": refund, "meta": {}}, status_code=201)
+
+    @router.get("/{order_id}/transactions")
+    async def list_transactions(order_id: int) -> ApiJSONResponse:
+        """orders.v3.yml getOrderTransactions: `{data: [Transaction], meta}`."""
+        return ApiJSONResponse({"data": transactions(store, order_of(order_id)), "meta": {}})
 
     # orders.v3.yml, tag "Batch metafields", path `/orders/metafields`: GET "Get All Order Metafields"
     # (getOrdersMetafields, MetaFieldCollectionResponse), POST "Create multiple Metafields" (items

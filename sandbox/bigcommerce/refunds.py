@@ -26,7 +26,7 @@ from sandbox.bigcommerce.store import BigCommerceStore, Order
 from sandbox.bigcommerce.wire import parse_money
 from sandbox.minor_units import round_to
 
-__all__ = ["RefundPlan", "create_refund", "plan_refund", "quote"]
+__all__ = ["RefundPlan", "create_refund", "plan_refund", "quote", "transactions"]
 
 _ZERO = Decimal("0")
 
@@ -195,13 +195,14 @@ def plan_refund(order: Order, body: Any) -> RefundPlan:
 
 
 def refund_methods(order: Order, amount: Decimal) -> list[list[dict[str, Any]]]:
-    """The card that paid, store credit for registered customers, and an offline "custom" record."""
-    methods = [
-        [_option(order.payment_provider_id, order.payment_provider_id.title(), amount, offline=False)],
-        [_option("custom", "Custom", amount, offline=True)],
-    ]
+    """In the order of orders.v3.yml's `refund_methods` example: store credit first (registered customers only:
+    "Unable to provide store credit for a guest customer"), then the offline "custom" record, then the method
+    that took the payment. Nothing in the spec says the paying method comes first."""
+    methods = [[_option("custom", "Custom", amount, offline=True)]]
+    if order.gateway_refunds:
+        methods.append([_option(order.payment_provider_id, order.payment_provider_id.title(), amount, offline=False)])
     if order.customer_id:
-        methods.insert(1, [_option("storecredit", "Store Credit", amount, offline=False)])
+        methods.insert(0, [_option("storecredit", "Store Credit", amount, offline=False)])
     return methods
 
 
@@ -302,17 +303,62 @@ def create_refund(store: BigCommerceStore, order: Order, body: Any) -> dict[str,
         "total_tax": plan.tax,
         "uses_merchant_override_values": overridden,
         "items": plan.items,
-        "payments": [
-            {
-                "id": store.next_id("refund_payment"),
-                "provider_id": payment["provider_id"],
-                "amount": _money(order, parse_money(payment["amount"], allow_string=False) or _ZERO),
-                "offline": bool(payment.get("offline", False)),
-                "is_declined": False,
-                "declined_message": "",
-            }
-            for payment in payments
-        ],
+        "payments": [_refund_payment(store, order, payment) for payment in payments],
     }
     store.refunds.append(refund)
     return refund
+
+
+def _refund_payment(store: BigCommerceStore, order: Order, payment: dict[str, Any]) -> dict[str, Any]:
+    """One `RefundPayment`. "The payment request itself occurs asynchronously" (orders.v3.yml, Create a Refund):
+    an online payment gets a `Transaction` of event `refund` once settled (status `error` and `is_declined` when
+    the provider declines it), of event `pending` while it waits; an offline one only records the refund."""
+    amount = _money(order, parse_money(payment["amount"], allow_string=False) or _ZERO)
+    offline = bool(payment.get("offline", False))
+    outcome = "settled" if offline else store.refund_payment_outcome
+    record: dict[str, Any] = {
+        "id": store.next_id("refund_payment"),
+        "provider_id": payment["provider_id"],
+        "amount": amount,
+        "offline": offline,
+        "is_declined": outcome == "declined",
+        "declined_message": "The card issuer declined the refund" if outcome == "declined" else "",
+    }
+    if not offline:
+        transaction_id = store.next_id("transaction")
+        store.refund_transactions.setdefault(order.id, []).append(
+            {
+                "id": transaction_id,
+                "order_id": str(order.id),
+                "event": "pending" if outcome == "pending" else "refund",
+                "method": "store_credit" if payment["provider_id"] == "storecredit" else "credit_card",
+                "amount": amount,
+                "currency": order.default_currency_code,
+                "gateway": payment["provider_id"],
+                "status": "error" if outcome == "declined" else "ok",
+                "test": True,
+                "fraud_review": False,
+                "date_created": store.now().isoformat(),
+            }
+        )
+        record["transaction_id"] = str(transaction_id)
+    return record
+
+
+def transactions(store: BigCommerceStore, order: Order) -> list[dict[str, Any]]:
+    """GET /v3/orders/{id}/transactions: the payment that took the order's money, then its refund payments."""
+    taken = order.payment_status not in ("", "pending", "declined", "void")
+    purchase = {
+        "id": order.id * 1000,
+        "order_id": str(order.id),
+        "event": "purchase",
+        "method": "credit_card",
+        "amount": order.total_inc_tax,
+        "currency": order.default_currency_code,
+        "gateway": order.payment_provider_id,
+        "status": "ok",
+        "test": True,
+        "fraud_review": False,
+        "date_created": order.date_created.isoformat(),
+    }
+    return ([purchase] if taken else []) + store.refund_transactions.get(order.id, [])

@@ -97,6 +97,8 @@ class Order:
     refunded_total: Decimal = ZERO
     payment_method: str = "Credit Card"
     payment_provider_id: str = "braintree"
+    # "the gateway must support refunds" (bigcommerce.md §5.2): when it does not, quotes offer no refund to it.
+    gateway_refunds: bool = True
     # `orders.v2.oas2.yml` Currency Fields: `default_currency_code` is "the transactional currency the shopper
     # pays in"; `currency_code` is "the display currency used to present prices to the shopper on the storefront".
     default_currency_code: str = "USD"
@@ -171,6 +173,11 @@ class BigCommerceStore:
         self.orders: dict[int, Order] = {}
         self.shipments: list[dict[str, Any]] = []
         self.refunds: list[dict[str, Any]] = []
+        # Refund payment transactions by order id (orders.v3.yml `Transaction`, event "refund" or "pending").
+        self.refund_transactions: dict[int, list[dict[str, Any]]] = {}
+        # How the provider answers the next refund payments: "settled", "pending" (the asynchronous payment
+        # request has not run yet) or "declined" (`is_declined`); a test switch, as a gateway outage would be.
+        self.refund_payment_outcome = "settled"
         self.hooks: list[dict[str, Any]] = []
         self.inventory_transactions: list[dict[str, Any]] = []
         self.request_count = 0
@@ -184,6 +191,7 @@ class BigCommerceStore:
             "shipment": 1,
             "refund": 1,
             "refund_payment": 1,
+            "transaction": 70_001,
             "hook": 1001,
         }
         self._latest_order_change = datetime.min.replace(tzinfo=UTC)

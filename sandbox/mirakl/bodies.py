@@ -144,6 +144,11 @@ class CancelRequest(_Body):
     order_tax_mode: Literal["TAX_INCLUDED", "TAX_EXCLUDED"] | None = None
 
 
+class DebitEntityIn(_Body):
+    id: str
+    type: Literal["ORDER", "SHIPMENT"]
+
+
 class DebitIn(_Body):
     order_id: str
     customer_id: str
@@ -152,6 +157,7 @@ class DebitIn(_Body):
     currency_iso_code: str | None = None
     transaction_number: str | None = None
     transaction_date: datetime | None = None
+    debit_entity: DebitEntityIn | None = None
 
 
 class DebitRequest(_Body):

@@ -41,3 +41,8 @@ class MiraklSandboxSettings:
     enforce_call_budgets: bool = True
     call_budget_scale: float = 1.0  # multiplies every allowance (benchmarks); 1.0 is Mirakl's maximum
     budget_clock: Callable[[], datetime] | None = None  # the clock budgets are counted on; `now` when unset
+    # How the tenant debits customers (PA11/PA01 `debit_entity.type`, "varies if the customer is debited per order
+    # or per shipment"): "ORDER" or "SHIPMENT".
+    debit_entity: str = "ORDER"
+    # Platform setting: with partial refunds deactivated, PA02's `order_lines` "is not deprecated but mandatory".
+    partial_refunds: bool = True

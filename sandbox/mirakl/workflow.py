@@ -44,7 +44,7 @@ from sandbox.mirakl.orders import (
 )
 from sandbox.mirakl.reference import CARRIERS, PLATFORM_TAX_MODE, REASONS, SHIPPING_TYPES
 
-__all__ = ["OrderBook"]
+__all__ = ["OrderBook", "debit_entity"]
 
 _NAMESPACE = uuid.UUID("0f8e3c1a-5d2b-4c7e-8a9f-1b2c3d4e5f60")
 SHIPPING_DELAY = timedelta(days=3)
@@ -64,6 +64,13 @@ def _share(taxes: list[Tax], part: Decimal, whole: Decimal, currency: str) -> li
     if whole == 0:
         return [{**t, "amount": money(0, currency)} for t in taxes]
     return [{**t, "amount": money(Decimal(t["amount"]) * part / whole, currency)} for t in taxes]
+
+
+def debit_entity(order: Order, kind: str) -> dict[str, str]:
+    """PA11's `debit_entity` ("Debit information that varies if the customer is debited per order or per
+    shipment"). Per shipment, the emulator ships each logistic order as one shipment, `<order_id>-S1`: the spec
+    says nothing of how PA11 splits an order's lines into shipments."""
+    return {"id": order.order_id if kind == "ORDER" else f"{order.order_id}-S1", "type": kind}
 
 
 def _reason_codes(reason_type: str) -> set[str]:
@@ -373,11 +380,20 @@ class OrderBook:
 
     # --- PA01 ----------------------------------------------------------------------------------------------------
 
-    def debit(self, items: list[DebitIn], now: datetime) -> None:
-        """PA01: every item is checked before any is applied, so a bad batch changes nothing."""
+    def debit(self, items: list[DebitIn], now: datetime, entity_kind: str = "ORDER") -> None:
+        """PA01: every item is checked before any is applied, so a bad batch changes nothing.
+
+        Per shipment, each item must name the debit it confirms (`debit_entity`, PA01_Request_Orders_DebitEntity).
+        """
         orders = [self.get(item.order_id) for item in items]
         for item, order in zip(items, orders, strict=True):
             self._require_state(order, {"WAITING_DEBIT_PAYMENT"}, "confirm the debit of")
+            listed = debit_entity(order, entity_kind)
+            given = item.debit_entity.model_dump() if item.debit_entity else None
+            if (given is None and entity_kind == "SHIPMENT") or (given is not None and given != listed):
+                raise MiraklError(
+                    400, f"Error with field orders.debit_entity. The order {order.order_id} is debited as {listed}."
+                )
             if item.customer_id != order.customer.get("customer_id"):
                 raise MiraklError(400, f"The customer {item.customer_id} does not match order {order.order_id}")
             if item.currency_iso_code and item.currency_iso_code != order.currency_iso_code:
@@ -569,10 +585,18 @@ class OrderBook:
             created.append(refund)
         return created
 
-    def pay_refunds(self, request: RefundPaymentRequest, now: datetime) -> None:
-        """PA02: confirm (OK → REFUNDED, ledger lines) or refuse each refund; all checked before any applies."""
+    def pay_refunds(self, request: RefundPaymentRequest, now: datetime, partial_refunds: bool = True) -> None:
+        """PA02: confirm (OK → REFUNDED, ledger lines) or refuse each refund; all checked before any applies.
+
+        With partial refunds deactivated, `order_lines` "is not deprecated but mandatory" (PA02_Request): the
+        per-refund form is refused.
+        """
         if not request.refunds and not request.order_lines:
             raise MiraklError(400, "Error with field refunds. This field is required.")
+        if request.refunds and not partial_refunds:
+            raise MiraklError(
+                400, "Error with field order_lines. Partial refunds are deactivated: it is mandatory, not refunds."
+            )
         plan: list[tuple[Refund, str, Any]] = []
         for item in request.refunds:
             refund = self.refunds.get(item.refund_id)

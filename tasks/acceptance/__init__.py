@@ -17,7 +17,7 @@ from tasks.acceptance.guard import (
     watch_deadlines,
 )
 from tasks.acceptance.outcomes import acceptance_outcome, scorecard
-from tasks.acceptance.refusals import REFUSED_EVENT, choose_refund_method, settle_refusal
+from tasks.acceptance.refusals import REFUSED_EVENT, settle_refusal
 
 __all__ = [
     "AT_RISK_EVENT",
@@ -27,7 +27,6 @@ __all__ = [
     "Deadline",
     "DebitDecision",
     "acceptance_outcome",
-    "choose_refund_method",
     "deadline_for",
     "decide_debit",
     "expected_amount",

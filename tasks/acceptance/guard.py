@@ -30,6 +30,7 @@ from connectors.state import (
 from tasks.acceptance.clock import ACCEPTANCE_STATES, DEBIT_STATES, deadline_for
 from tasks.acceptance.debits import decide_debit, expected_amount
 from tasks.acceptance.outcomes import OUTCOME_OPERATION, mark_once, outcome_rows, record_outcome, scorecard
+from tasks.acceptance.prepaid_refunds import cancel_refunded_lines, refunded_before_debit
 from tasks.acceptance.refusals import GUARD_STREAM, settle_refusal
 from tasks.effects import write_once
 from tasks.orders.cx import cx_document, write_cx_metafields
@@ -99,27 +100,65 @@ async def release_staging(rt: Runtime, orders: list[MiraklOrder], report: RunRep
     return acted
 
 
-@task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def settle_debits(rt: Runtime, report: RunReport) -> int:
-    """PA11 -> PA01: OK when BigCommerce's payment covers the map's amount, REFUSED when cancelled or refunded."""
+async def _pending_debits(rt: Runtime) -> list[Debit]:
     debits: list[Debit] = []
     async for page in rt.mirakl.iter_pending_debits():  # read every page first: confirming shifts offsets
         debits.extend(page)
+    return debits
+
+
+def _debit_key(debit: Debit) -> str:
+    """One PA01 per debit: the logistic order, or per shipment the order and its shipment's debit id."""
+    entity = debit.debit_entity
+    if entity is None or entity.type == "ORDER":
+        return debit.order_id
+    return f"{debit.order_id}:{entity.type.lower()}:{entity.id}"
+
+
+def _commercial_id(debit: Debit) -> str:
+    return debit.order_commercial_id or debit.order_id.rsplit("-", 1)[0]
+
+
+def _ours(debits: list[Debit], amounts: dict[str, Decimal | None]) -> dict[str, list[Debit]]:
+    """The debits of orders the bridge routed, by commercial id (= BigCommerce order id)."""
+    grouped: dict[str, list[Debit]] = defaultdict(list)
+    for debit in debits:
+        if any(line.order_line_id in amounts for line in debit.order_lines):
+            grouped[_commercial_id(debit)].append(debit)
+    return grouped
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def settle_debits(rt: Runtime, report: RunReport) -> int:
+    """PA11 -> PA01: lines BigCommerce refunded before the debit are cancelled first (OR30); then OK for what the
+    customer still owes, REFUSED when the order was cancelled or refunded."""
+    debits = await _pending_debits(rt)
     line_ids = [line.order_line_id for d in debits for line in d.order_lines]
     with rt.sessions() as session:
-        query = select(OrderLineMapping.mirakl_order_line_id, OrderLineMapping.amount).where(
+        query = select(OrderLineMapping.mirakl_order_line_id, OrderLineMapping.amount, OrderLineMapping.quantity).where(
             OrderLineMapping.mirakl_order_line_id.in_(line_ids)
         )
-        amounts: dict[str, Decimal | None] = {k: v for k, v in session.execute(query) if k is not None}
+        mapped = [(k, amount, quantity) for k, amount, quantity in session.execute(query) if k is not None]
+    amounts: dict[str, Decimal | None] = {k: amount for k, amount, _ in mapped}
+    entity_kind = rt.config.acceptance.debit_entity
+    # Per shipment, a debit may cover part of a line: its units' share is expected.
+    quantities = {k: quantity for k, _, quantity in mapped} if entity_kind == "SHIPMENT" else None
+    grouped = _ours(debits, amounts)
+    reason = rt.config.acceptance.cancel_reason_code
+    refunded = {cid: await refunded_before_debit(rt, int(cid), group, reason) for cid, group in grouped.items()}
+    if await cancel_refunded_lines(rt, [row for r in refunded.values() for row in r.rows], report):
+        grouped = _ours(await _pending_debits(rt), amounts)  # PA11 now asks less for the cancelled lines
     bc_orders: dict[str, BcOrder] = {}
     confirmed = 0
-    for debit in debits:
-        commercial_id = debit.order_commercial_id or debit.order_id.rsplit("-", 1)[0]
-        if not any(line.order_line_id in amounts for line in debit.order_lines):
-            continue  # not an order the bridge routed
+    for commercial_id, debit in [(cid, d) for cid, group in grouped.items() for d in group]:
         if commercial_id not in bc_orders:
             bc_orders[commercial_id] = await rt.bigcommerce.get_order(int(commercial_id))
-        decision = decide_debit(debit, expected_amount(debit, amounts), bc_orders[commercial_id], rt.config.orders)
+        paid_back = refunded[commercial_id]
+        currency = debit.currency_iso_code or rt.config.currency
+        expected = expected_amount(debit, amounts, paid_back.gross_by_line(), quantities, currency)
+        decision = decide_debit(
+            debit, expected, bc_orders[commercial_id], rt.config.orders, paid_back.paid_back, entity_kind
+        )
         report.tables.setdefault("debits", []).append(
             {
                 "mirakl_order_id": debit.order_id,
@@ -136,7 +175,7 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
                 new = open_exception(
                     session,
                     GUARD_STREAM,
-                    debit.order_id,
+                    _debit_key(debit),
                     "debit_amount_mismatch",
                     _jsonable(detail | {"reason": decision.reason}),
                 )
@@ -154,12 +193,15 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
             payment_status=decision.verdict,
             amount=debit.amount if decision.verdict == "OK" else None,
             currency_iso_code=debit.currency_iso_code,
+            # PA01_Request_Orders.debit_entity: "Debit information that varies if the customer is debited per order
+            # or per shipment": echoed as PA11 gave it, so Mirakl knows which debit this settles.
+            debit_entity=debit.debit_entity.model_dump() if debit.debit_entity else None,
         )
         outcome = await write_once(
             rt.sessions,
             system="mirakl",
             operation="PA01",
-            key=debit.order_id,
+            key=_debit_key(debit),
             send=lambda confirmation=confirmation: rt.mirakl.confirm_debits([confirmation]),
             external_id=lambda _none, verdict=decision.verdict: verdict,
             detail={"verdict": decision.verdict, "amount": str(debit.amount)},

@@ -3,8 +3,8 @@
 A seller refusal and an automatic one (the seller never answered) are handled alike. With `refused_lines:
 refund` the bridge refunds exactly the refused order products and the shipping the customer paid for them
 (the lines' shipping price and shipping taxes as sent to Mirakl, per shipping address), with a quote then a
-refund through the card that paid, once per logistic order through the ledger; with `queue` it opens a case for
-customer service.
+refund back through the gateway that took the payment (`tasks.payments`), once per logistic order through the
+ledger; with `queue` it opens a case for customer service.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from bcmirakl.runtime import Runtime
-from connectors.bigcommerce.models import PaymentOption, Refund, RefundItem, RefundPaymentRequest
+from connectors.bigcommerce.models import Refund, RefundItem, RefundPaymentRequest
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.money import round_money
 from connectors.state import OrderLineMapping, get_order_line_by_mirakl_line, open_exception
 from tasks.effects import write_once
+from tasks.payments import choose_refund_method, paying_gateways
 from tasks.reporting import RunReport, emit_alert
 
-__all__ = ["GUARD_STREAM", "REFUSED_EVENT", "choose_refund_method", "refused_lines", "settle_refusal"]
+__all__ = ["GUARD_STREAM", "REFUSED_EVENT", "NoRefundMethod", "refused_lines", "settle_refusal"]
 
 GUARD_STREAM = "acceptance_guard"
 REFUSED_EVENT = "bcmirakl.acceptance.refused"
@@ -30,12 +31,8 @@ def refused_lines(order: MiraklOrder) -> list[str]:
     return [line.order_line_id for line in order.order_lines if line.order_line_state == "REFUSED"]
 
 
-def choose_refund_method(methods: Sequence[Sequence[PaymentOption]]) -> Sequence[PaymentOption]:
-    """Back to what the customer paid with: the first method that is neither store credit nor offline."""
-    for method in methods:
-        if method and all(o.provider_id != "storecredit" and not o.offline for o in method):
-            return method
-    return methods[0] if methods else []
+class NoRefundMethod(Exception):
+    """No refund method of the quote pays back through the gateway that took the payment (none configured)."""
 
 
 async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> str | None:
@@ -64,18 +61,30 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
             report.add("refusals_queued")
             emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "queued"})
         return "queued"
-    outcome = await write_once(
-        rt.sessions,
-        system="bigcommerce",
-        operation="refund_refused_lines",
-        key=order.order_id,
-        send=lambda: _refund(
-            rt, bc_order_id, lines, _shipping_paid(order, line_ids), order.currency_iso_code or rt.config.currency
-        ),
-        external_id=lambda refund: str(refund.id),
-        recover=lambda: _find_refund(rt, bc_order_id, {m.bc_order_product_id for m in lines}),
-        detail=detail,
-    )
+    try:
+        outcome = await write_once(
+            rt.sessions,
+            system="bigcommerce",
+            operation="refund_refused_lines",
+            key=order.order_id,
+            send=lambda: _refund(
+                rt, bc_order_id, lines, _shipping_paid(order, line_ids), order.currency_iso_code or rt.config.currency
+            ),
+            external_id=lambda refund: str(refund.id),
+            recover=lambda: _find_refund(rt, bc_order_id, {m.bc_order_product_id for m in lines}),
+            detail=detail,
+        )
+    except NoRefundMethod as exc:
+        # Nothing was sent: the ledger row stays `started` and the next run tries again (and recovers first).
+        with rt.sessions() as session:
+            new = open_exception(
+                session, GUARD_STREAM, order.order_id, "refund_method_missing", {**detail, "error": str(exc)}
+            )
+            session.commit()
+        report.add("refusal_refund_no_method")
+        if new:
+            emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "no_refund_method"})
+        return "refund_failed"
     report.add(f"refusal_refund_{outcome.status}")
     if outcome.status in ("sent", "recovered"):
         emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "refunded"})
@@ -123,9 +132,12 @@ async def _refund(
             for address, amount in sorted(per_address.items())
         ]
     quote = await rt.bigcommerce.create_refund_quote(bc_order_id, items)
+    paid_with = await paying_gateways(rt, bc_order_id)
+    method = choose_refund_method(quote.refund_methods, paid_with, rt.config.refunds.fallback_refund_providers)
+    if method is None:
+        raise NoRefundMethod(f"no refund method of order {bc_order_id} goes back to {sorted(paid_with)}")
     payments = [
-        RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount, offline=bool(o.offline))
-        for o in choose_refund_method(quote.refund_methods)
+        RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount, offline=bool(o.offline)) for o in method
     ]
     return await rt.bigcommerce.create_refund(bc_order_id, items, payments)
 

@@ -23,7 +23,7 @@ from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS
 from tasks.retry import TASK_RETRY
 
-__all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "read_offer_map", "refresh_ownership"]
+__all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "marked_variants", "read_offer_map", "refresh_ownership"]
 
 OWNER_KEY = "owner"
 OWNER_VALUE = "mirakl"
@@ -66,7 +66,7 @@ async def refresh_ownership(
     if unknown:
         # Only the variants whose SKU was asked for: a store that ignores `sku:in` must not map unrelated ones.
         variants = [v async for page in rt.bigcommerce.iter_variants_by_sku(unknown) for v in page if v.sku]
-        owned = await _marked(rt, [v.id for v in variants]) if variants else set()
+        owned = await marked_variants(rt, [v.id for v in variants]) if variants else set()
         for variant in variants:
             owner = "mirakl" if variant.id in owned else "native"
             rows.append(_mapping_row(str(variant.sku), variant.product_id, variant.id, owner))
@@ -100,8 +100,10 @@ async def _refresh_marks(rt: Runtime, mapping: pd.DataFrame) -> list[dict[str, o
     return rows
 
 
-async def _marked(rt: Runtime, variant_ids: list[int]) -> set[int]:
-    """Which of these variants carry the Mirakl ownership mark (one metafield read per chunk of variants)."""
+async def marked_variants(rt: Runtime, variant_ids: list[int]) -> set[int]:
+    """Which of these variants carry the Mirakl ownership mark (one metafield read per chunk of variants).
+
+    Shared with order routing, which asks the mark itself for variants the offer map does not know."""
     owned: set[int] = set()
     namespace = rt.config.offers.metafield_namespace
     async for page in rt.bigcommerce.iter_variant_metafields_of(variant_ids, namespace=namespace, key=OWNER_KEY):

@@ -47,7 +47,8 @@ def cx_document(
     names.update({o.shop_id: o.shop_name for o in orders.values() if o.shop_id is not None and o.shop_name})
     rendered = []
     for line in sorted(lines, key=lambda row: row.bc_order_product_id):
-        if line.offer_id is None and line.mirakl_order_line_id is None:
+        unrouted = line.offer_id is None and line.mirakl_order_line_id is None
+        if line.marketplace is False or (line.marketplace is None and unrouted):
             rendered.append({"order_product_id": line.bc_order_product_id, "fulfilled_by": "native", "state": "NATIVE"})
             continue
         order = orders.get(line.mirakl_order_id or "")

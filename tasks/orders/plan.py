@@ -124,12 +124,16 @@ def build_plan(
     order: Order,
     products: Sequence[OrderProduct],
     addresses: Sequence[ShippingAddress],
-    owned: Mapping[int, OfferRef],
+    owned: Mapping[int, OfferRef | None],
     config: BridgeConfig,
 ) -> OrderPlan:
-    """Split the order's lines (Mirakl-owned variant = marketplace) and price each marketplace line for OR01."""
+    """Split the order's lines (Mirakl-owned variant = marketplace) and price each marketplace line for OR01.
+
+    A Mirakl-owned variant with no live offer (`None`: sold out, blocked feed, or unknown to a fresh state store)
+    is a problem line, never a native one: its goods are a seller's, so the ERP must not ship them.
+    """
     native = [p for p in products if p.variant_id is None or p.variant_id not in owned]
-    candidates = [p for p in products if p.variant_id is not None and p.variant_id in owned]
+    owned_lines = [p for p in products if p.variant_id is not None and p.variant_id in owned]
     plan = OrderPlan(
         order=order, products=list(products), native=[p for p in native if p.quantity >= 1], marketplace=[]
     )
@@ -137,6 +141,13 @@ def build_plan(
     plan.problems += [
         LineProblem(p.id, "zero_quantity", "the line's quantity is below 1") for p in native if p.quantity < 1
     ]
+    plan.problems += [
+        LineProblem(p.id, "offer_gone", "Mirakl-owned variant with no live offer (sold out or feed blocked)")
+        for p in owned_lines
+        if owned[_vid(p)] is None
+    ]
+    offers = {_vid(p): offer for p in owned_lines if (offer := owned[_vid(p)]) is not None}
+    candidates = [p for p in owned_lines if _vid(p) in offers]
     if not candidates:
         return plan
     address_ids = {p.order_address_id for p in candidates}
@@ -146,13 +157,13 @@ def build_plan(
     )
     if whole_order_problem is not None:
         plan.problems += [
-            LineProblem(p.id, whole_order_problem.kind, whole_order_problem.reason, owned[_vid(p)].offer_id)
+            LineProblem(p.id, whole_order_problem.kind, whole_order_problem.reason, offers[_vid(p)].offer_id)
             for p in candidates
         ]
         return plan
     shipping, shipping_tax = _shipping_shares(products, addresses, config.currency)
     for product in candidates:
-        offer = owned[_vid(product)]
+        offer = offers[_vid(product)]
         line = _line_plan(order, product, offer, shipping[product.id], shipping_tax[product.id], config)
         if isinstance(line, LineProblem):
             plan.problems.append(line)

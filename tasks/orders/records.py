@@ -40,18 +40,22 @@ ROUTING_STREAM = "order_routing"
 MIRAKL_OWNER = "mirakl"
 
 
-def owned_offers(session: Session, variant_ids: Iterable[int]) -> dict[int, OfferRef]:
-    """Mirakl-owned variants among `variant_ids`, with the offer that sells each; others are native."""
-    found: dict[int, OfferRef] = {}
+def owned_offers(session: Session, variant_ids: Iterable[int]) -> tuple[dict[int, OfferRef | None], set[int]]:
+    """What the offer map knows of `variant_ids`: the Mirakl-owned ones with the offer that sells each (None when
+    no offer is live: sold out, blocked feed), and the variants it maps as native. Variants in neither are unknown
+    to it (a fresh or restored state store): their ownership mark decides."""
+    owned: dict[int, OfferRef | None] = {}
+    native: set[int] = set()
     for batch in chunks(dict.fromkeys(variant_ids), IN_CHUNK_SIZE):
-        query = select(OfferMapping.bc_variant_id, OfferMapping.offer_id, OfferMapping.shop_id).where(
-            OfferMapping.bc_variant_id.in_(batch),
-            OfferMapping.owner == MIRAKL_OWNER,
-            OfferMapping.offer_id.is_not(None),
-        )
-        for variant_id, offer_id, shop_id in session.execute(query):
-            found[int(variant_id)] = OfferRef(int(offer_id), shop_id)
-    return found
+        query = select(
+            OfferMapping.bc_variant_id, OfferMapping.owner, OfferMapping.offer_id, OfferMapping.shop_id
+        ).where(OfferMapping.bc_variant_id.in_(batch))
+        for variant_id, owner, offer_id, shop_id in session.execute(query):
+            if owner != MIRAKL_OWNER:
+                native.add(int(variant_id))
+            else:
+                owned[int(variant_id)] = OfferRef(int(offer_id), shop_id) if offer_id is not None else None
+    return owned, native
 
 
 def routes_for(session: Session, bc_order_ids: Iterable[int]) -> dict[int, OrderRoute]:
@@ -75,7 +79,10 @@ def anchor_route(session: Session, plan: OrderPlan, problems: Sequence[LineProbl
             }
         ],
     )
-    rows = [{"bc_order_id": plan.order.id, "bc_order_product_id": p.id, "quantity": p.quantity} for p in plan.native]
+    rows = [
+        {"bc_order_id": plan.order.id, "bc_order_product_id": p.id, "quantity": p.quantity, "marketplace": False}
+        for p in plan.native
+    ]
     rows += [
         {
             "bc_order_id": plan.order.id,
@@ -85,6 +92,7 @@ def anchor_route(session: Session, plan: OrderPlan, problems: Sequence[LineProbl
             "shop_id": line.offer.shop_id,
             "quantity": line.offer_line.quantity,
             "amount": line.expected_debit,
+            "marketplace": True,
         }
         for line in plan.marketplace
     ]
@@ -96,6 +104,7 @@ def anchor_route(session: Session, plan: OrderPlan, problems: Sequence[LineProbl
             "bc_order_product_id": problem.order_product_id,
             "offer_id": problem.offer_id,
             "quantity": quantities.get(problem.order_product_id, 0),
+            "marketplace": True,
         }
         for problem in problems
         if problem.order_product_id is not None and problem.order_product_id not in listed

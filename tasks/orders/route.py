@@ -32,6 +32,7 @@ from connectors.mirakl.models import OrderCreated
 from connectors.state import order_lines_for, set_cursor
 from tasks.cursors import resume_from
 from tasks.effects import write_once
+from tasks.offers.ownership import marked_variants
 from tasks.orders.cancel import cancel_routed_order
 from tasks.orders.cx import cx_document, write_cx_metafields
 from tasks.orders.lookup import lines_and_addresses, mirakl_orders_of
@@ -184,7 +185,12 @@ async def _plans(
     """Plan each order on its own: one that cannot be planned becomes an exception, the others go on."""
     variant_ids = {p.variant_id for products, _ in details.values() for p in products if p.variant_id is not None}
     with rt.sessions() as session:
-        owned = owned_offers(session, variant_ids)
+        owned, native = owned_offers(session, variant_ids)
+    # Variants the offer map does not know (a fresh or restored state store): their ownership mark decides, so a
+    # Mirakl-owned line is never sent to the ERP as a native one.
+    unknown = sorted(variant_ids - set(owned) - native)
+    if unknown:
+        owned.update(dict.fromkeys(await marked_variants(rt, unknown)))
     plans = []
     for order in orders:
         try:

@@ -32,6 +32,7 @@ from connectors.state import (
     set_cursor,
 )
 from expectations import CircuitBreakerTripped
+from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
 from tasks.cursors import resume_from
 from tasks.effects import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
@@ -56,13 +57,18 @@ async def _valid_reason_codes(rt: Runtime) -> set[str]:
 
 async def _rows_for_page(
     rt: Runtime, page: list[BcRefund], valid_reasons: set[str], report: RunReport
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], datetime | None]:
+    """OR28 rows of the page, and the creation time of the first refund left to the guard (the cursor holds there)."""
     config = rt.config.refunds
     pending: dict[str, tuple[Decimal, Decimal]] = {}
     rows: list[dict[str, Any]] = []
+    held: datetime | None = None
     for refund in page:
         if (refund.reason or "").startswith(MIRAKL_REFUND_MARKER):
             continue  # the bridge paid a Mirakl refund with it: Mirakl already has it
+        if not money_moved(refund):
+            report.add("bigcommerce_refunds_declined")  # the provider declined it: the customer got nothing back
+            continue
         with rt.sessions() as session:
             mappings = {
                 m.bc_order_product_id: m
@@ -75,13 +81,20 @@ async def _rows_for_page(
         report.add("bigcommerce_refunds_touching_marketplace")
         products = {p.id: p for p in await rt.bigcommerce.list_order_products(refund.order_id)}
         lines = await _mirakl_lines(rt, {mappings[i.item_id].mirakl_order_id for i in touched})
+        before_debit = {k for k, (order, _line) in lines.items() if order.order_state in PRE_DEBIT_STATES}
+        if before_debit:
+            # OR28 refunds debited lines only; the acceptance guard cancels these (OR30) before the debit.
+            report.add("lines_left_to_debit_guard", len(before_debit))
+            lines = {k: v for k, v in lines.items() if k not in before_debit}
+            if refund.created is not None and (held is None or refund.created < held):
+                held = refund.created
         code = reason_code_for(refund.reason, config.reason_codes, config.default_reason_code, valid_reasons)
         new_rows, skipped = or28_rows(refund, products, mappings, lines, code, pending, partial(_outcome, rt))
         report.add("lines_not_refundable_in_mirakl", skipped)
         rows += new_rows
         if any(i.item_type == "ORDER" for i in refund.items):
             _order_level_refund_case(rt, refund)
-    return rows
+    return rows, held
 
 
 async def _mirakl_lines(rt: Runtime, order_ids: set[str | None]) -> dict[str, tuple[MiraklOrder, MiraklLine]]:
@@ -243,7 +256,7 @@ async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: date
         filters["created:min"] = start
     valid_reasons = await _valid_reason_codes(rt)
     async for page in rt.bigcommerce.iter_refunds(**filters):
-        rows = await _rows_for_page(rt, page, valid_reasons, report)
+        rows, held = await _rows_for_page(rt, page, valid_reasons, report)
         rows = _quarantine_unreasoned(rt, rows, report)
         if rows and not await _gate_and_send(rt, rows, report):
             # The breaker stopped this page: its good rows are sent by the next run, which re-reads the page
@@ -251,6 +264,10 @@ async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: date
             report.notes.append("refunds_out gate tripped: push stopped, cursor held at this page")
             return
         latest = max((r.created for r in page if r.created is not None), default=None)
+        if held is not None:
+            # Re-read from the held refund until its lines are debited (then OR28) or cancelled by the guard.
+            latest = held if latest is None else min(latest, held)
+            report.notes.append("cursor held at a refund of lines not debited yet")
         if latest is not None:
             with rt.sessions() as session:
                 set_cursor(session, BC_CURSOR, latest.astimezone(UTC).isoformat())

@@ -65,6 +65,9 @@ READS = [
         "/v2/orders/{shipped_order_id}/shipments", {}, ORDERS_V2, "/orders/{order_id}/shipments", id="shipments"
     ),
     pytest.param("/v3/orders/payment_actions/refunds", {}, ORDERS_V3, "/orders/payment_actions/refunds", id="refunds"),
+    pytest.param(
+        "/v3/orders/{order_id}/transactions", {}, ORDERS_V3, "/orders/{order_id}/transactions", id="transactions"
+    ),
 ]
 
 # Where a spec contradicts itself, the schema is loosened at one pointer, and only for that response.

@@ -8,9 +8,11 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from bcmirakl.runtime import Runtime, use_runtime
-from connectors.state import OrderLineMapping, open_exceptions
+from connectors.bigcommerce import RefundItem, RefundPaymentRequest
+from connectors.state import OrderLineMapping, ledger_get, open_exceptions
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
+from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
@@ -168,3 +170,83 @@ async def test_staged_orders_are_released_when_paid_and_invalidated_when_cancell
     assert {o.state for o in mirakl_orders(sandbox, str(REFUSING))} == {"CANCELED"}
     assert report.counts["or02_sent"] == 1 and report.counts["or03_sent"] == 1
     assert "or02_sent" not in rerun.counts
+
+
+async def _merchant_refunds(runtime: Runtime, bc_order_id: int, quantities: dict[int, int]) -> None:
+    """A merchant refunds order products in the BigCommerce control panel, back to the card."""
+    items = [RefundItem(item_type="PRODUCT", item_id=pid, quantity=qty) for pid, qty in quantities.items()]
+    quote = await runtime.bigcommerce.create_refund_quote(bc_order_id, items)
+    [card] = [m for m in quote.refund_methods if m[0].provider_id == "braintree"]
+    payments = [RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount) for o in card]
+    await runtime.bigcommerce.create_refund(bc_order_id, items, payments)
+
+
+async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_mirakl_and_only_the_rest_debited(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    store = sandbox.bigcommerce.state.store
+    two_units, whole = store.orders[MIXED].lines[1], store.orders[MIXED].lines[2]  # shop 2000 (100-A), 2001 (100-B)
+    two_units.quantity = 2
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    book = sandbox.mirakl.state.store.orders
+    before = book.orders["100-A"].debitable()
+    await _merchant_refunds(runtime, MIXED, {two_units.id: 1, whole.id: 1})
+    assert store.orders[MIXED].payment_status == "partially refunded"
+    with use_runtime(runtime):
+        early = await refund_mirror()  # the refund mirror meets the refund first: not debited, left to the guard
+        report = await acceptance_guard()
+        mirror = await refund_mirror()
+
+    line_a = book.orders["100-A"].lines[0]
+    assert [(c.quantity, c.amount) for c in line_a.cancelations] == [(1, Decimal("27.79"))]
+    assert book.orders["100-A"].state == "SHIPPING"  # PA01 OK, for exactly what Mirakl still asked
+    [debit] = [row for row in report.tables["debits"] if row["mirakl_order_id"] == "100-A"]
+    assert debit["amount"] == debit["expected"] == before - Decimal("27.79") - Decimal("2.22")  # one unit, tax incl.
+    assert book.orders["100-B"].state == "CANCELED"  # nothing left to debit, never shipped
+    assert report.counts["or30_sent"] == 2 and report.counts["pa01_sent"] == 1
+    assert "debits_mismatch" not in report.counts
+    # The refund mirror never refunds the cancelled shares, before or after 100-A is debited.
+    assert early.counts["lines_left_to_debit_guard"] == 2 and "refunds_refused_by_mirakl" not in early.counts
+    assert "refunds_to_mirakl" not in mirror.counts and line_a.refunds == []
+    with runtime.sessions() as session:
+        assert open_exceptions(session, "refund_mirror") == []
+
+
+def _debit_per_shipment(runtime: Runtime, sandbox: Sandbox, configured: str) -> None:
+    sandbox.mirakl.state.store.settings.debit_entity = "SHIPMENT"  # the tenant debits per shipment
+    runtime.config = runtime.config.model_copy(
+        update={"acceptance": runtime.config.acceptance.model_copy(update={"debit_entity": configured})}
+    )
+
+
+async def test_a_tenant_debiting_per_shipment_gets_pa01_per_debit_entity_once(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    _debit_per_shipment(runtime, sandbox, "SHIPMENT")
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        first = await acceptance_guard()
+        second = await acceptance_guard()
+
+    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["SHIPPING", "SHIPPING"]
+    assert first.counts["pa01_sent"] == 2 and "pa01_sent" not in second.counts
+    with runtime.sessions() as session:
+        assert ledger_get(session, "mirakl", "PA01", "100-A:shipment:100-A-S1") is not None
+
+
+async def test_a_debit_entity_other_than_configured_is_an_exception_and_not_confirmed(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    _debit_per_shipment(runtime, sandbox, "ORDER")
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+
+    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["WAITING_DEBIT_PAYMENT"] * 2
+    assert report.counts["debits_mismatch"] == 2 and "pa01_sent" not in report.counts
+    with runtime.sessions() as session:
+        kinds = {c.kind for c in open_exceptions(session, "acceptance_guard")}
+    assert kinds == {"debit_amount_mismatch"}

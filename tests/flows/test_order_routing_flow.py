@@ -7,10 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from bcmirakl.runtime import Runtime, use_runtime
 from connectors.http.errors import TransientApiError
 from connectors.state import (
+    OfferMapping,
     get_order_route,
     logistic_orders_for,
     open_exceptions,
@@ -197,3 +199,43 @@ async def test_a_shipped_order_cancelled_in_bigcommerce_becomes_an_exception(
         kinds = sorted(c.kind for c in open_exceptions(session, "order_routing"))
     assert kinds == ["cancel_not_allowed", "native_cancel"]
     assert "bcmirakl.orders.cancel-failed" in [a.event for a in report.alerts]
+
+
+async def test_a_line_whose_offer_vanished_is_an_exception_on_the_order_and_never_goes_to_the_erp(
+    runtime: Runtime, sandbox: Sandbox, only_mixed_basket_paid: None
+) -> None:
+    seed_offer_map(runtime, sandbox, [MIXED])
+    with runtime.sessions() as session:  # offer sync saw the seller's offer sell out: no offer wins the variant
+        session.execute(update(OfferMapping).where(OfferMapping.product_sku == "MKP-000002").values(offer_id=None))
+        session.commit()
+    with use_runtime(runtime):
+        report = await order_routing()
+
+    [erp] = sandbox.erp.state.store.orders
+    assert [line["sku"] for line in erp["order"]["lines"]] == ["NAT-00001"]
+    assert [o.order_id for o in mirakl_orders(sandbox, str(MIXED))] == ["100-A"]
+    with runtime.sessions() as session:
+        assert get_order_route(session, MIXED).status == "exception"
+        assert [c.kind for c in open_exceptions(session, "order_routing")] == ["offer_gone"]
+    assert [a.event for a in report.alerts] == ["bcmirakl.orders.exception"]
+    lines = (await cx_metafield(sandbox, MIXED))["lines"]
+    assert [(x["fulfilled_by"] == "native", x["state"]) for x in lines] == [
+        (True, "NATIVE"),
+        (False, "WAITING_ACCEPTANCE"),
+        (False, "EXCEPTION"),
+    ]
+
+
+async def test_with_a_fresh_state_store_a_marked_variant_is_an_exception_not_an_erp_line(
+    runtime: Runtime, sandbox: Sandbox, only_mixed_basket_paid: None
+) -> None:
+    # No offer map at all (first deployment, restored database): the variants' ownership marks decide.
+    with use_runtime(runtime):
+        await order_routing()
+
+    [erp] = sandbox.erp.state.store.orders
+    assert [line["sku"] for line in erp["order"]["lines"]] == ["NAT-00001"]
+    assert mirakl_orders(sandbox, str(MIXED)) == []
+    with runtime.sessions() as session:
+        assert sorted(c.kind for c in open_exceptions(session, "order_routing")) == ["offer_gone", "offer_gone"]
+    assert [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]] == ["NATIVE", "EXCEPTION", "EXCEPTION"]

@@ -15,6 +15,8 @@ from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.tasks.shipments.order_world import SandboxControl, route_world_order
 
+REGISTERED = 109  # a registered customer's card order: its quotes offer store credit first, as the spec's example
+
 
 @pytest.fixture
 async def control(sandbox: Sandbox) -> AsyncIterator[SandboxControl]:
@@ -217,3 +219,85 @@ async def test_rerun_after_a_crash_mid_batch_makes_no_duplicate_refund_either_wa
     assert len(_bc_refunds(sandbox, 100)) == 2  # the operator's refund and one payment of the seller's refund
     assert all(r.state == "REFUNDED" for line in (line_a, line_b) for r in _mirakl_line(sandbox, line).refunds)
     assert report.counts["refunds_confirmed_to_mirakl"] == 2
+
+
+async def test_a_seller_refund_on_a_card_order_is_paid_back_to_the_card_not_the_store_credit_listed_first(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, REGISTERED)
+    line = routed.line_of(routed.logistic_order_ids[0])
+    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[0], line, Decimal("10.00"))
+    with use_runtime(runtime):
+        report = await refund_mirror()
+
+    [refund] = _bc_refunds(sandbox, REGISTERED)
+    assert [(p["provider_id"], p["offline"]) for p in refund["payments"]] == [("braintree", False)]
+    assert _mirakl_line(sandbox, line).refunds[0].state == "REFUNDED"
+    assert report.counts["refunds_confirmed_to_mirakl"] == 1
+    with runtime.sessions() as session:
+        assert ledger_get(session, "mirakl", "PA02", f"pa02:{refund_id}") is not None
+
+
+async def test_a_quote_offering_only_store_credit_or_an_offline_record_is_refused_with_an_exception_and_no_pa02(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, REGISTERED)
+    line = routed.line_of(routed.logistic_order_ids[0])
+    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[0], line, Decimal("10.00"))
+    sandbox.bigcommerce.state.store.orders[REGISTERED].gateway_refunds = False  # quote: store credit, custom
+    with use_runtime(runtime):
+        report = await refund_mirror()
+
+    assert _bc_refunds(sandbox, REGISTERED) == []
+    assert _mirakl_line(sandbox, line).refunds[0].state == "WAITING_REFUND_PAYMENT"
+    assert report.counts["refunds_refused_by_bigcommerce"] == 1
+    with runtime.sessions() as session:
+        [case] = open_exceptions(session, "refund_mirror")
+        assert case.kind == "refund-not-paid" and "gateway" in case.detail["error"]
+        assert ledger_get(session, "mirakl", "PA02", f"pa02:{refund_id}") is None
+
+
+@pytest.mark.parametrize("outcome", ["declined", "pending"])
+async def test_a_declined_or_pending_refund_payment_gets_no_pa02(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl, outcome: str
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, REGISTERED)
+    line = routed.line_of(routed.logistic_order_ids[0])
+    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[0], line, Decimal("10.00"))
+    await control.post("/bigcommerce/_sandbox/refund-payments", {"outcome": outcome})
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    assert len(_bc_refunds(sandbox, REGISTERED)) == 1  # made once, never again
+    assert _mirakl_line(sandbox, line).refunds[0].state == "WAITING_REFUND_PAYMENT"  # no PA02
+    assert "refunds_confirmed_to_mirakl" not in report.counts and "refunds_confirmed_to_mirakl" not in again.counts
+    with runtime.sessions() as session:
+        cases = [(c.key, c.kind) for c in open_exceptions(session, "refund_mirror")]
+    if outcome == "declined":
+        assert cases == [(f"mirakl-refund:{refund_id}", "refund-not-paid")]
+    else:
+        assert cases == [] and again.counts["refunds_payment_pending"] == 1
+
+
+async def test_where_partial_refunds_are_disabled_seller_refunds_are_confirmed_per_order_line(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    sandbox.mirakl.state.store.settings.partial_refunds = False
+    runtime.config = runtime.config.model_copy(
+        update={"refunds": runtime.config.refunds.model_copy(update={"refund_confirmation": "order_lines"})}
+    )
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_b = routed.line_of(routed.logistic_order_ids[1])
+    first = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    second = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("2.50"))
+    with use_runtime(runtime):
+        report = await refund_mirror()
+        again = await refund_mirror()
+
+    assert [r.state for r in _mirakl_line(sandbox, line_b).refunds] == ["REFUNDED", "REFUNDED"]
+    assert report.counts["refunds_confirmed_to_mirakl"] == 2 and report.counts["confirmed_to_mirakl_amount"] == "13.50"
+    assert "refunds_confirmed_to_mirakl" not in again.counts and len(_bc_refunds(sandbox, 100)) == 2
+    with runtime.sessions() as session:
+        key = f"pa02:line:{line_b}:{'+'.join(sorted(first + second))}"
+        assert ledger_get(session, "mirakl", "PA02", key) is not None

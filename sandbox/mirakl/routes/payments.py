@@ -16,6 +16,7 @@ from sandbox.mirakl.formats import MiraklJSONResponse, money
 from sandbox.mirakl.orders import Order
 from sandbox.mirakl.paging import OffsetPage, OffsetParams
 from sandbox.mirakl.routes.params import store_of
+from sandbox.mirakl.workflow import debit_entity
 
 __all__ = ["router"]
 
@@ -37,7 +38,7 @@ def _payment_base(order: Order) -> dict[str, Any]:
     }
 
 
-def _debit_json(order: Order) -> dict[str, Any]:
+def _debit_json(order: Order, entity_kind: str) -> dict[str, Any]:
     lines = [
         {
             "order_line_id": line.order_line_id,
@@ -50,7 +51,7 @@ def _debit_json(order: Order) -> dict[str, Any]:
     return {
         **_payment_base(order),
         "amount": order.debitable(),
-        "debit_entity": {"id": order.order_id, "type": "ORDER"},
+        "debit_entity": debit_entity(order, entity_kind),
         "order_lines": {"order_line": lines},
     }
 
@@ -63,9 +64,10 @@ def _xml_page(items: Iterable[Any], total: int, page: OffsetParams, render: Any)
 @router.get("/api/payment/debit")
 async def list_debits(request: Request, page: OffsetPage) -> Response:
     """PA11: orders in WAITING_DEBIT_PAYMENT; `amount` is what PA01 must confirm (taxes included)."""
-    book = store_of(request).orders
+    store = store_of(request)
+    book, kind = store.orders, store.settings.debit_entity
     waiting = book.by_state.get("WAITING_DEBIT_PAYMENT", {})
-    return _xml_page(waiting, len(waiting), page, lambda order_id: _debit_json(book.orders[order_id]))
+    return _xml_page(waiting, len(waiting), page, lambda order_id: _debit_json(book.orders[order_id], kind))
 
 
 @router.put("/api/payment/debit")
@@ -73,7 +75,7 @@ async def confirm_debits(request: Request) -> Response:
     """PA01: OK moves the order to SHIPPING, REFUSED cancels it; a wrong amount is a 400."""
     store = store_of(request)
     body = await read_body(request, DebitRequest)
-    store.orders.debit(body.orders, store.now())
+    store.orders.debit(body.orders, store.now(), store.settings.debit_entity)
     return Response(status_code=204)
 
 
@@ -118,5 +120,5 @@ async def confirm_refunds(request: Request) -> Response:
     """PA02: OK marks the refund REFUNDED (and books the REFUND_* transaction lines)."""
     store = store_of(request)
     body = await read_body(request, RefundPaymentRequest)
-    store.orders.pay_refunds(body, store.now())
+    store.orders.pay_refunds(body, store.now(), store.settings.partial_refunds)
     return Response(status_code=204)

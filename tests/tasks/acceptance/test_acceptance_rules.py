@@ -63,13 +63,27 @@ def test_a_staged_order_clock_starts_at_its_release_and_shipping_orders_have_non
 def test_debit_is_confirmed_only_when_paid_and_equal_to_the_order_map() -> None:
     cfg = OrderRoutingConfig()
     expected = expected_amount(debit("40.00"), {"1-5": Decimal("40.00")})
-    assert decide_debit(debit("40.00"), expected, bc(), cfg).verdict == "OK"
-    assert decide_debit(debit("41.00"), expected, bc(), cfg).verdict == "MISMATCH"
-    assert decide_debit(debit("40.00"), None, bc(), cfg).verdict == "MISMATCH"
-    assert decide_debit(debit("40.00"), expected, bc(status_id=7, payment_status="pending"), cfg).verdict == "WAIT"
-    assert decide_debit(debit("40.00"), expected, bc(status_id=5), cfg).verdict == "REFUSED"
-    assert decide_debit(debit("40.00"), expected, bc(status_id=4), cfg).verdict == "REFUSED"
-    assert decide_debit(debit("40.00"), expected, bc(total="30.00"), cfg).verdict == "MISMATCH"
+    none = Decimal("0")
+    assert decide_debit(debit("40.00"), expected, bc(), cfg, none).verdict == "OK"
+    assert decide_debit(debit("41.00"), expected, bc(), cfg, none).verdict == "MISMATCH"
+    assert decide_debit(debit("40.00"), None, bc(), cfg, none).verdict == "MISMATCH"
+    pending = bc(status_id=7, payment_status="pending")
+    assert decide_debit(debit("40.00"), expected, pending, cfg, none).verdict == "WAIT"
+    assert decide_debit(debit("40.00"), expected, bc(status_id=5), cfg, none).verdict == "REFUSED"
+    assert decide_debit(debit("40.00"), expected, bc(status_id=4), cfg, none).verdict == "REFUSED"
+    assert decide_debit(debit("40.00"), expected, bc(total="30.00"), cfg, none).verdict == "MISMATCH"
+
+
+def test_a_debit_is_expected_less_what_bigcommerce_refunded_and_must_be_covered_by_what_is_left_paid() -> None:
+    cfg = OrderRoutingConfig()
+    expected = expected_amount(debit("30.00"), {"1-5": Decimal("40.00")}, {"1-5": Decimal("10.00")})
+    assert expected == Decimal("30.00")
+    partly = bc(payment_status="partially refunded")
+    assert decide_debit(debit("30.00"), expected, partly, cfg, Decimal("10.00")).verdict == "OK"
+    # Mirakl still asks the full line although BigCommerce paid 10.00 back: never confirmed.
+    assert decide_debit(debit("40.00"), expected, partly, cfg, Decimal("10.00")).verdict == "MISMATCH"
+    # Refunds elsewhere on the order left less paid than the debit asks.
+    assert decide_debit(debit("30.00"), expected, bc(total="50.00"), cfg, Decimal("25.00")).verdict == "MISMATCH"
 
 
 def test_a_refusal_without_decision_date_is_automatic() -> None:
@@ -101,3 +115,22 @@ def test_scorecard_counts_outcomes_refusal_rate_median_time_and_breaches() -> No
         "breaches": 0,
     }
     assert table[2002]["refused_automatically"] == 1 and table[2002]["breaches"] == 1
+
+
+def test_a_debit_per_shipment_expects_the_shipped_units_share_of_each_line() -> None:
+    shipped_one_of_two = Debit.model_validate(
+        {
+            "order_id": "1-A",
+            "customer_id": "7",
+            "amount": "20.00",
+            "debit_entity": {"id": "SH-1", "type": "SHIPMENT"},
+            "order_lines": {
+                "order_line": [{"order_line_id": "1-5", "order_line_amount": "20.00", "order_line_quantity": 1}]
+            },
+        }
+    )
+    expected = expected_amount(shipped_one_of_two, {"1-5": Decimal("40.00")}, {}, {"1-5": 2})
+    assert expected == Decimal("20.00")
+    cfg, none = OrderRoutingConfig(), Decimal("0")
+    assert decide_debit(shipped_one_of_two, expected, bc(), cfg, none, "SHIPMENT").verdict == "OK"
+    assert decide_debit(shipped_one_of_two, expected, bc(), cfg, none, "ORDER").verdict == "MISMATCH"
