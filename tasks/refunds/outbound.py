@@ -63,6 +63,7 @@ async def _rows_for_page(
     pending: dict[str, tuple[Decimal, Decimal]] = {}
     rows: list[dict[str, Any]] = []
     held: datetime | None = None
+    relevant: list[tuple[BcRefund, dict[int, Any]]] = []
     for refund in page:
         if (refund.reason or "").startswith(MIRAKL_REFUND_MARKER):
             continue  # the bridge paid a Mirakl refund with it: Mirakl already has it
@@ -75,12 +76,20 @@ async def _rows_for_page(
                 for m in order_lines_for(session, bc_order_id=refund.order_id)
                 if m.mirakl_order_line_id
             }
+        if mappings and any(i.item_type == "ORDER" for i in refund.items):
+            _order_level_refund_case(rt, refund)  # an order with marketplace lines: finance decides who bears it
+        if any(i.item_type == "PRODUCT" and i.item_id in mappings for i in refund.items):
+            relevant.append((refund, mappings))
+    # One OR11 read for every Mirakl order the page touches: OR11's budget is one call a minute.
+    all_lines = await _mirakl_lines(
+        rt, {m.mirakl_order_id for _, mappings in relevant for m in mappings.values() if m.mirakl_order_id}
+    )
+    for refund, mappings in relevant:
         touched = [i for i in refund.items if i.item_type == "PRODUCT" and i.item_id in mappings]
-        if not touched:
-            continue
         report.add("bigcommerce_refunds_touching_marketplace")
         products = {p.id: p for p in await rt.bigcommerce.list_order_products(refund.order_id)}
-        lines = await _mirakl_lines(rt, {mappings[i.item_id].mirakl_order_id for i in touched})
+        orders = {mappings[i.item_id].mirakl_order_id for i in touched}
+        lines = {k: v for k, v in all_lines.items() if v[0].order_id in orders}
         before_debit = {k for k, (order, _line) in lines.items() if order.order_state in PRE_DEBIT_STATES}
         if before_debit:
             # OR28 refunds debited lines only; the acceptance guard cancels these (OR30) before the debit.
@@ -92,13 +101,13 @@ async def _rows_for_page(
         new_rows, skipped = or28_rows(refund, products, mappings, lines, code, pending, partial(_outcome, rt))
         report.add("lines_not_refundable_in_mirakl", skipped)
         rows += new_rows
-        if any(i.item_type == "ORDER" for i in refund.items):
-            _order_level_refund_case(rt, refund)
     return rows, held
 
 
 async def _mirakl_lines(rt: Runtime, order_ids: set[str | None]) -> dict[str, tuple[MiraklOrder, MiraklLine]]:
     wanted = sorted(o for o in order_ids if o)
+    if not wanted:
+        return {}
     return {
         line.order_line_id: (order, line)
         async for page in rt.mirakl.iter_orders(order_ids=wanted)

@@ -97,6 +97,22 @@ async def test_a_refund_with_a_goodwill_adjustment_debits_the_seller_only_what_t
     assert len(_bc_refunds(sandbox, 100)) == 1
 
 
+async def test_customer_refunds_on_two_orders_are_mirrored_to_mirakl_after_one_or11_read(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+) -> None:
+    for order_id in (100, 109):
+        routed = await route_world_order(runtime, sandbox, control, order_id)
+        line = routed.line_of(routed.logistic_order_ids[0])
+        await _refund_in_bigcommerce(runtime, order_id, routed.lines[line][0], 1)
+    with use_runtime(runtime):
+        report = await refund_mirror()
+
+    assert report.counts["refunds_to_mirakl"] == 2
+    # OR11's budget is one call a minute: one read for every Mirakl order the page of BigCommerce refunds touches,
+    # one for the PA12 queue their OR28s filled, however many orders there are.
+    assert {row["operation"]: row["calls"] for row in report.budget}["OR11"] == 2
+
+
 async def test_two_refunds_on_one_line_are_both_mirrored_within_what_was_paid(
     runtime: Runtime, sandbox: Sandbox, control: SandboxControl
 ) -> None:
