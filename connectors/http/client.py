@@ -20,8 +20,8 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar, overload
 
 import httpx
 
@@ -42,8 +42,18 @@ __all__ = ["ApiTransport", "ErrorMapper", "OperationGate", "ResponseReader", "de
 T = TypeVar("T")
 ErrorMapper = Callable[[httpx.Response, str], ApiError]
 ResponseReader = Callable[[httpx.Response], T]
-# Awaited before every call with its operation and query: where a per-operation call budget waits its turn.
-OperationGate = Callable[[str, Mapping[str, Any] | None], Awaitable[None]]
+
+
+class OperationGate(Protocol):
+    """Awaited before every call with its operation and query: where a per-operation call budget waits its turn.
+
+    `release` gives the slot back when the platform refused the call unserved (429).
+    """
+
+    async def __call__(self, operation: str, params: Mapping[str, Any] | None) -> None: ...
+
+    def release(self, operation: str) -> None: ...
+
 
 # Failures raised before a connection existed: the request never left this process, so even a write that is
 # not safe to repeat may be sent again.
@@ -286,8 +296,11 @@ class ApiTransport:
             self.limiter.update(response.headers)
         if response.status_code >= 400:
             error = self._error_mapper(response, operation)
-            if isinstance(error, RateLimitError) and self.limiter is not None:
-                self.limiter.exhaust(error.retry_after or 0.0)
+            if isinstance(error, RateLimitError):
+                if self.limiter is not None:
+                    self.limiter.exhaust(error.retry_after or 0.0)
+                if self.gate is not None:
+                    self.gate.release(operation)
             raise error
         return response
 

@@ -22,7 +22,14 @@ from connectors.http.errors import ApiError
 from connectors.state._sql import insert_for
 from connectors.state.models import CallBudget, CallBudgetUse
 
-__all__ = ["CallBudgetExhaustedError", "CallBudgetGate", "Limit", "calls_in_window", "take_call_slot"]
+__all__ = [
+    "CallBudgetExhaustedError",
+    "CallBudgetGate",
+    "Limit",
+    "calls_in_window",
+    "give_back_call_slot",
+    "take_call_slot",
+]
 
 _log = logging.getLogger("bcmirakl.budgets")
 
@@ -72,6 +79,15 @@ def take_call_slot(session: Session, operation: str, limits: Sequence[Limit], no
     )
     session.flush()
     return 0.0
+
+
+def give_back_call_slot(session: Session, operation: str, used_at: datetime) -> None:
+    """Forget one call of `operation` recorded at `used_at`: the platform refused it unserved (429)."""
+    slot = session.scalar(
+        select(CallBudgetUse.id).where(CallBudgetUse.operation == operation, CallBudgetUse.used_at == used_at).limit(1)
+    )
+    if slot is not None:
+        session.execute(delete(CallBudgetUse).where(CallBudgetUse.id == slot))
 
 
 def calls_in_window(session: Session, operation: str, seconds: float, now: datetime) -> int:
@@ -128,6 +144,7 @@ class CallBudgetGate:
         self._clock = clock
         self._sleep = sleep
         self._counts = counts
+        self._taken: dict[str, list[datetime]] = {}
 
     async def __call__(self, operation: str, params: Mapping[str, Any] | None) -> None:
         limits = self.budgets.get(operation)
@@ -135,11 +152,13 @@ class CallBudgetGate:
             return
         waited = 0.0
         while True:
+            now = self._clock()
             with self._sessions() as session:
-                wait = take_call_slot(session, operation, limits, self._clock())
+                wait = take_call_slot(session, operation, limits, now)
                 session.commit()
             if wait <= 0:
                 self.admitted[operation] += 1
+                self._taken.setdefault(operation, []).append(now)
                 return
             if waited + wait > self.max_wait_s:
                 raise CallBudgetExhaustedError(
@@ -153,6 +172,18 @@ class CallBudgetGate:
             self.waited_s[operation] += wait
             waited += wait
             await self._sleep(wait)
+
+    def release(self, operation: str) -> None:
+        """Give back the latest slot this gate took for `operation`: the platform answered 429, so the call was not
+        served. Without this, a refused once-a-day read (SH21) would block its stream for a day."""
+        taken = self._taken.get(operation)
+        if not taken:
+            return
+        used_at = taken.pop()
+        with self._sessions() as session:
+            give_back_call_slot(session, operation, used_at)
+            session.commit()
+        self.admitted[operation] -= 1
 
     def usage(self, now: datetime | None = None) -> dict[str, list[tuple[Limit, int]]]:
         """Per budgeted operation, each limit with the calls every worker made inside its window until `now`."""

@@ -21,14 +21,12 @@ from tests.chaos.schedule import ALL_KINDS
 SMOKE_SCHEDULES = 50
 FIRST_SEED = 1
 KNOWN_HOLES: dict[str, str] = {
-    "marketplace_line_to_erp": "issue #13 hole 3: marketplace lines routed to the ERP when no winning offer is known",
-    "marketplace_line_to_erp_and_mirakl": "issue #13 hole 3, then the same line routed to its seller as well",
-    "outbox_in_flight": "issue #13 hole 1: an outbox lease held by a dead run is not taken over",
-    "ledger_started_offer_push": "issue #13 hole 1: the dead run's push ledger rows stay `started`",
-    "stockout_buyable_in_flight": "issue #13 hole 1: the stock-out's push is stuck under the dead run's lease",
-    "stockout_buyable_quarantined": "issue #13 hole 4: a quarantined variant row is never superseded",
-    "ledger_started": "found by this suite: a keyed write (PA01, OR01, CX metafield) killed mid-way stays `started`",
+    "ledger_started": "found by this suite: a keyed write (PA01, OR01, OR24, CX metafield) killed mid-way stays open",
     "bc_refund_not_mirrored": "found by this suite (seed 36): a customer refund that never reached OR28",
+    "reconciliation_unexplained": "found by this suite after the money fixes: a refund run killed mid-way leaves one "
+    "`refund_not_mirrored` line in the day's reconciliation (seeds 10, 14, 19; not yet diagnosed)",
+    "clean_run_failed": "found by this suite: a failed SH21 read (unreadable body) spends the day's SH21 budget, "
+    "and the shipment sync fails every run until the next day (seeds 21, 31, 43)",
 }
 
 

@@ -188,7 +188,9 @@ class ChaosWorld:
 
         sandbox = create_sandbox(
             bigcommerce=BigCommerceSandboxSettings(clock=clock.monotonic),
-            mirakl=MiraklSandboxSettings(now=mirakl_now),
+            # The call budgets are enforced by the bridge on the virtual clock (the day test in tests/flows proves the
+            # sandbox's enforcement); the sandbox's own would count real seconds while the virtual clock runs ahead.
+            mirakl=MiraklSandboxSettings(now=mirakl_now, enforce_call_budgets=False),
         )
         world = cls(sandbox=sandbox, clock=clock, workdir=workdir, config=config)
         world.seeded_refund_ids = frozenset(str(r["id"]) for r in sandbox.bigcommerce.state.store.refunds)
@@ -205,7 +207,11 @@ class ChaosWorld:
 
         with mock.patch.object(db, "SQLITE_BUSY_TIMEOUT_S", 2):
             rt = build_runtime(
-                sandbox_settings(self.sandbox.base_url, self.workdir), config=self.config, transport=transport
+                sandbox_settings(self.sandbox.base_url, self.workdir),
+                config=self.config,
+                transport=transport,
+                budget_clock=lambda: datetime.fromtimestamp(self.clock.now_s, UTC),
+                budget_sleep=self.clock.sleep,
             )
         for client in (rt.bigcommerce, rt.mirakl, rt.erp):
             client.transport._retry_kwargs["sleep"] = self.clock.sleep

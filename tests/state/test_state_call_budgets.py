@@ -111,6 +111,18 @@ async def test_a_wait_past_the_bound_stops_the_call_with_a_clear_error(sessions:
     assert clock.now() == T0  # it did not wait at all: the slot was too far
 
 
+async def test_a_call_the_platform_refused_with_429_gives_its_slot_back(sessions: sessionmaker[Session]) -> None:
+    clock = SimulatedClock(T0)
+    once_a_day = {"SH21": (CallLimit(1, 86400.0),)}
+    gate = CallBudgetGate(sessions, once_a_day, system="mirakl", clock=clock.now, sleep=clock.sleep, max_wait_s=900)
+    await gate("SH21", None)
+    gate.release("SH21")  # answered 429: not served, so the day's one read is still to come
+    await gate("SH21", None)
+    assert gate.admitted == {"SH21": 1}
+    with pytest.raises(CallBudgetExhaustedError):
+        await gate("SH21", None)
+
+
 async def test_unbudgeted_operations_and_further_pages_cost_nothing(sessions: sessionmaker[Session]) -> None:
     clock = SimulatedClock(T0)
     gate = CallBudgetGate(
