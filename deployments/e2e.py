@@ -263,11 +263,14 @@ async def _assert_schedules_from_variables(deployments: list[Any]) -> None:
 
 
 async def _failed_run_alerts(sandbox_url: str, deadline: float) -> None:
-    """A smoke run made to fail (Mirakl answers 403) must reach the alert receiver through the automation."""
+    """A smoke run made to fail (Mirakl answers 403 to its OF52) must reach the alert receiver through the automation.
+
+    OF52, not SH21: SH21 is read once a day and shared through the state store, so a later smoke run may not call it.
+    """
     from prefect import get_client
 
-    fail_carriers = {"rules": [{"path": "carriers", "error_rate": 1.0, "status": 403}]}
-    _http_json("PUT", f"{sandbox_url}/mirakl/_sandbox/faults", fail_carriers)
+    fail_export = {"rules": [{"path": "offers/export/async", "error_rate": 1.0, "status": 403}]}
+    _http_json("PUT", f"{sandbox_url}/mirakl/_sandbox/faults", fail_export)
     try:
         async with get_client() as client:
             deployment = await _deployment(client, "smoke")
