@@ -379,11 +379,10 @@ class OrderProduct(_Response):
     applied_discounts: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class ShippingAddress(_Response):
-    """GET /v2/orders/{id}/shipping_addresses item; `id` is the `order_address_id`. Personal fields stay out of repr."""
+class _ShippingFields(_Response):
+    """The fields a shipping address and a shipping consignment share (orders.v2.oas2.yml). Personal fields stay out
+    of repr."""
 
-    id: int
-    order_id: int
     first_name: str | None = Field(default=None, repr=False)
     last_name: str | None = Field(default=None, repr=False)
     company: str | None = Field(default=None, repr=False)
@@ -402,6 +401,13 @@ class ShippingAddress(_Response):
     cost_ex_tax: Decimal | None = None
     cost_inc_tax: Decimal | None = None
     shipping_zone_id: int | None = None
+
+
+class ShippingAddress(_ShippingFields):
+    """GET /v2/orders/{id}/shipping_addresses item; `id` is the `order_address_id`."""
+
+    id: int
+    order_id: int
 
 
 def _full_lines(value: Any) -> Any:
@@ -413,7 +419,7 @@ def _full_lines(value: Any) -> Any:
     return None
 
 
-class ShippingConsignment(_Response):
+class ShippingConsignment(_ShippingFields):
     """orders.v2.oas2.yml shippingConsignment_Get: a shipping address with its lines. Personal fields stay out of repr.
 
     Its `id` is "ID of the shipping consignment"; the spec does not say it equals the shipping address id, so the
@@ -421,24 +427,6 @@ class ShippingConsignment(_Response):
     """
 
     id: int | None = None
-    first_name: str | None = Field(default=None, repr=False)
-    last_name: str | None = Field(default=None, repr=False)
-    company: str | None = Field(default=None, repr=False)
-    street_1: str | None = Field(default=None, repr=False)
-    street_2: str | None = Field(default=None, repr=False)
-    city: str | None = Field(default=None, repr=False)
-    zip: str | None = Field(default=None, repr=False)
-    state: str | None = Field(default=None, repr=False)
-    email: str | None = Field(default=None, repr=False)
-    phone: str | None = Field(default=None, repr=False)
-    country: str | None = None
-    country_iso2: str | None = None
-    shipping_method: str | None = None
-    items_total: int | None = None
-    items_shipped: int | None = None
-    cost_ex_tax: Decimal | None = None
-    cost_inc_tax: Decimal | None = None
-    shipping_zone_id: int | None = None
     line_items: Annotated[list[OrderProduct] | None, BeforeValidator(_full_lines)] = None
 
 
