@@ -29,8 +29,8 @@ from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
 from connectors.http.errors import TransientApiError
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.mirakl.models import OrderCreated
-from connectors.state import order_lines_for, set_cursor
-from tasks.cursors import resume_from
+from connectors.state import order_lines_for
+from tasks.cursors import Cursor
 from tasks.effects import write_once
 from tasks.offers.ownership import marked_variants
 from tasks.orders.cancel import cancel_routed_order
@@ -78,7 +78,12 @@ class PageResult:
 @task(cache_policy=NO_CACHE)
 async def load_order_cursor(rt: Runtime) -> datetime | None:
     """Where the sweep starts: the saved cursor minus the overlap window (pages shift while orders change)."""
-    return resume_from(rt.sessions, ROUTING_STREAM, rt.config.orders.overlap_seconds)
+    with rt.sessions() as session:
+        return _cursor(rt).start(session)
+
+
+def _cursor(rt: Runtime) -> Cursor:
+    return Cursor.with_overlap(ROUTING_STREAM, rt.config.orders.overlap_seconds)
 
 
 async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[Order]]:
@@ -149,9 +154,8 @@ async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) 
     if not result.deferred and orders:
         newest = max((o.date_modified for o in orders if o.date_modified), default=None)
         if newest is not None:
-            result.cursor = newest.astimezone(UTC).isoformat()
             with rt.sessions() as session:
-                set_cursor(session, ROUTING_STREAM, result.cursor)
+                result.cursor = _cursor(rt).advance(session, newest)
                 session.commit()
     return result
 

@@ -10,7 +10,7 @@ single out the bridge's refund, finance gets a case and the look-alikes are held
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -29,11 +29,10 @@ from connectors.state import (
     ledger_get,
     open_exception,
     order_lines_for,
-    set_cursor,
 )
 from expectations import CircuitBreakerTripped
 from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
-from tasks.cursors import resume_from
+from tasks.cursors import Cursor
 from tasks.effects import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
@@ -259,7 +258,9 @@ def _record_decided(rt: Runtime, keys: set[str], reason: str) -> None:
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
     """Read BigCommerce refunds since the cursor (with overlap), gate them, send OR28 per line, move the cursor."""
-    start = resume_from(rt.sessions, BC_CURSOR, rt.config.refunds.overlap_seconds, since)
+    cursor = Cursor.with_overlap(BC_CURSOR, rt.config.refunds.overlap_seconds)
+    with rt.sessions() as session:
+        start = cursor.start(session, since)
     filters: dict[str, Any] = {}
     if start is not None:
         filters["created:min"] = start
@@ -279,7 +280,7 @@ async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: date
             report.notes.append("cursor held at a refund of lines not debited yet")
         if latest is not None:
             with rt.sessions() as session:
-                set_cursor(session, BC_CURSOR, latest.astimezone(UTC).isoformat())
+                cursor.advance(session, latest)
                 session.commit()
 
 

@@ -23,9 +23,8 @@ from connectors.state import (
     ledger_get,
     open_exception,
     order_lines_for,
-    set_cursor,
 )
-from tasks.cursors import resume_from
+from tasks.cursors import Cursor
 from tasks.effects import mark_done_elsewhere, write_once
 from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY
@@ -174,7 +173,9 @@ async def mirror_mirakl_shipments(
     rt: Runtime, report: RunReport, table: CarrierTable, until: datetime, since: datetime | None = None
 ) -> None:
     """Create BigCommerce shipments for logistic orders shipped in Mirakl since the cursor, then move it."""
-    since = resume_from(rt.sessions, MIRAKL_CURSOR, rt.config.shipments.overlap_seconds, since)
+    cursor = Cursor.with_overlap(MIRAKL_CURSOR, rt.config.shipments.overlap_seconds)
+    with rt.sessions() as session:
+        since = cursor.start(session, since)
     states = list(rt.config.shipments.mirakl_shipped_states)
     # No end bound: Mirakl dates are compared to the second, and the overlap makes a later re-read harmless.
     async for page in rt.mirakl.iter_orders(order_state_codes=states, start_update_date=since):
@@ -189,5 +190,5 @@ async def mirror_mirakl_shipments(
             for plan in plan_bc_shipments(order, logistic.bc_order_id, lines, products, table):
                 await _create(rt, plan, report)
     with rt.sessions() as session:
-        set_cursor(session, MIRAKL_CURSOR, until.isoformat())
+        cursor.advance(session, until)
         session.commit()

@@ -30,9 +30,8 @@ from connectors.state import (
     mark_quarantined,
     open_exception,
     order_lines_for,
-    set_cursor,
 )
-from tasks.cursors import resume_from
+from tasks.cursors import Cursor
 from tasks.effects import is_recorded, mark_done_elsewhere, write_once
 from tasks.leases import outbox_worker
 from tasks.quality import quarantine_records
@@ -116,7 +115,9 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
     """Queue OR23/OR24 for marketplace lines shipped in BigCommerce since the cursor; the cursor follows each page."""
-    since = resume_from(rt.sessions, BC_CURSOR, rt.config.shipments.overlap_seconds, since)
+    cursor = Cursor.with_overlap(BC_CURSOR, rt.config.shipments.overlap_seconds)
+    with rt.sessions() as session:
+        since = cursor.start(session, since)
     shipped = set(rt.config.shipments.bc_shipped_status_ids)
     pages = rt.bigcommerce.iter_orders(min_date_modified=since, with_lines=rt.config.orders.embed_lines)
     async for page in pages:
@@ -126,7 +127,7 @@ async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime |
         latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
         if latest is not None:
             with rt.sessions() as session:
-                set_cursor(session, BC_CURSOR, latest.isoformat())
+                cursor.advance(session, latest)
                 session.commit()
 
 
