@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import or_, select
 
 from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.mirakl.models import Debit, DebitConfirmation
 from connectors.mirakl.models import Order as MiraklOrder
@@ -174,6 +175,7 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
             with rt.sessions() as session:
                 new = open_cs_case(
                     session,
+                    Stream.ACCEPTANCE_GUARD,
                     _debit_key(debit),
                     "debit_amount_mismatch",
                     _jsonable(detail | {"reason": decision.reason}),

@@ -160,6 +160,7 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
         with rt.sessions() as session:
             open_cs_case(
                 session,
+                Stream.SHIPMENT_SYNC,
                 plan.key,
                 "bigcommerce-shipment-refused",
                 {"bc_order_id": plan.bc_order_id, "mirakl_order_id": plan.mirakl_order_id, "error": outcome.error},

@@ -163,6 +163,7 @@ def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: d
         session.commit()
     quarantine_records(
         rt.sessions,
+        Stream.SHIPMENT_SYNC,
         [
             {
                 "record_key": order_id,
