@@ -13,6 +13,8 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY bcmirakl bcmirakl
+COPY bridge bridge
+COPY common common
 COPY connectors connectors
 COPY tasks tasks
 COPY flows flows
@@ -36,6 +38,8 @@ WORKDIR /opt/prefect
 # The deployments' entrypoints are file paths (flows/<stream>.py:<flow>), loaded from the working directory.
 COPY --chown=bcmirakl pyproject.toml prefect.yaml ./
 COPY --chown=bcmirakl bcmirakl bcmirakl
+COPY --chown=bcmirakl bridge bridge
+COPY --chown=bcmirakl common common
 COPY --chown=bcmirakl connectors connectors
 COPY --chown=bcmirakl tasks tasks
 COPY --chown=bcmirakl flows flows

@@ -1,1 +1,1 @@
-"""The bridge's application wiring: settings, runtime (clients and state), the CLI and the demo."""
+"""The bridge's entry points: the `bcmirakl` CLI, the demo, `doctor` and `status`; nothing else imports it."""

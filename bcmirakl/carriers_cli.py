@@ -1,6 +1,6 @@
 """`bcmirakl carriers`: the carrier overrides operations edit without a release.
 
-The versioned table (`bcmirakl/defaults/carriers.yaml`) is reviewed with the code; an override row in the state
+The versioned table (`bridge/defaults/carriers.yaml`) is reviewed with the code; an override row in the state
 store adds or replaces one Mirakl code's mapping at once. Setting one also requeues the shipments held back for
 an unmapped carrier, so the next shipment sync sends them (or holds them again, with the reason, if the mapping
 still does not fit).
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
+
+from bridge.streams import Stream
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,7 +42,7 @@ def run_carrier_command(args: argparse.Namespace, session: Session) -> int:
         upsert_carrier_overrides,
     )
     from tasks.shipments.carriers import load_carrier_file
-    from tasks.shipments.outbound import KIND, STREAM
+    from tasks.shipments.outbound import KIND
 
     if args.carriers_command == "list":
         overrides = {o.mirakl_code: o for o in list_carrier_overrides(session)}
@@ -64,7 +66,7 @@ def run_carrier_command(args: argparse.Namespace, session: Session) -> int:
             "note": args.note,
         }
         upsert_carrier_overrides(session, [row])
-        held = quarantined_ids(session, STREAM, KIND)
+        held = quarantined_ids(session, Stream.SHIPMENT_SYNC, KIND)
         requeue(session, held)
         session.commit()
         print(f"override for {args.mirakl_code} saved; {len(held)} held shipment update(s) requeued")

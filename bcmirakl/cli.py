@@ -85,7 +85,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    from connectors.http.errors import ConfigurationError
+    from common.errors import ConfigurationError
 
     try:
         if args.command == "demo":
@@ -134,7 +134,7 @@ def _checked_flow(stream: str, params: dict[str, Any]) -> Any:
     """
     from pydantic import TypeAdapter, ValidationError
 
-    from connectors.http.errors import ConfigurationError
+    from common.errors import ConfigurationError
     from flows.registry import STREAMS, load_flow
 
     if stream not in STREAMS:
@@ -179,10 +179,10 @@ def _print_status() -> int:
 
 
 async def _doctor() -> int:
-    from bcmirakl.blocks import credential_overrides
     from bcmirakl.doctor import render_doctor, run_doctor
-    from bcmirakl.runtime import build_runtime
-    from bcmirakl.settings import load_settings
+    from bridge.blocks import credential_overrides
+    from bridge.runtime import build_runtime
+    from bridge.settings import load_settings
 
     runtime = build_runtime(load_settings(**await credential_overrides()), migrate=False, hold_budgets=False)
     try:
@@ -196,8 +196,8 @@ async def _doctor() -> int:
 @contextmanager
 def _state_store() -> Iterator[Session]:
     """A session on the migrated state store named by BCMIRAKL_DATABASE_URL (the SQLite file by default)."""
-    from bcmirakl.settings import ENV_PREFIX, BridgeSettings, check_database_url
-    from connectors.http.errors import ConfigurationError
+    from bridge.settings import ENV_PREFIX, BridgeSettings, check_database_url
+    from common.errors import ConfigurationError
     from connectors.state import create_state_engine, session_factory, upgrade
 
     try:
@@ -215,7 +215,7 @@ def _state_store() -> Iterator[Session]:
 
 
 async def _bootstrap(args: argparse.Namespace) -> int:
-    from bcmirakl.settings import load_settings
+    from bridge.settings import load_settings
     from deployments.bootstrap import BootstrapOptions, bootstrap
 
     options = BootstrapOptions(

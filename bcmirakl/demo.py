@@ -34,10 +34,10 @@ async def run_demo(workdir: Path) -> int:
     import httpx
 
     from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
-    from bcmirakl.runtime import build_runtime, use_runtime
-    from bcmirakl.sandbox_settings import sandbox_environment
-    from bcmirakl.settings import load_settings
-    from bcmirakl.simclock import SimulatedClock
+    from bridge.runtime import build_runtime, use_runtime
+    from bridge.sandbox_settings import sandbox_environment
+    from bridge.settings import load_settings
+    from bridge.simclock import SimulatedClock
     from flows.registry import DEMO_SEQUENCE, load_flow
     from sandbox.mirakl import MiraklSandboxSettings
     from sandbox.server import BackgroundSandbox

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from bridge.streams import Stream
 from sandbox.app import Sandbox
 
 __all__ = ["BEFORE_STREAM", "demo_parameters"]
@@ -62,16 +63,16 @@ async def seller_refunds(http: httpx.AsyncClient, sandbox: Sandbox) -> str:
 
 
 BEFORE_STREAM: dict[tuple[str, str | None], Event] = {
-    ("offer_sync", "delta"): stock_runs_out,
-    ("acceptance_guard", None): sellers_decide,
-    ("shipment_sync", None): sellers_ship,
-    ("refund_mirror", None): seller_refunds,
+    (Stream.OFFER_SYNC, "delta"): stock_runs_out,
+    (Stream.ACCEPTANCE_GUARD, None): sellers_decide,
+    (Stream.SHIPMENT_SYNC, None): sellers_ship,
+    (Stream.REFUND_MIRROR, None): seller_refunds,
 }
 
 
 def demo_parameters(stream: str, params: dict[str, Any]) -> dict[str, Any]:
     """Reconciliation in the demo covers today, the only day the freshly seeded sandbox has money movements."""
-    if stream == "commission_reconciliation":
+    if stream == Stream.COMMISSION_RECONCILIATION:
         today = datetime.now(UTC).date()
         return {**params, "start": today, "end": today}
     return params

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bcmirakl.runtime import Runtime
-from connectors.http import ApiError, AuthError, ConfigurationError
+from bridge.runtime import Runtime
+from common.errors import ApiError, AuthError, ConfigurationError
 from connectors.mirakl.roles import OPERATION_ROLES, Role
 
 __all__ = ["Check", "DoctorReport", "render_doctor", "run_doctor"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from bridge.streams import Stream
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -29,9 +31,8 @@ def add_offer_commands(commands: argparse._SubParsersAction) -> None:  # type: i
 
 def run_offer_command(args: argparse.Namespace, session: Session) -> int:
     from connectors.state import held_items, requeue
-    from tasks.offers.push import STREAM
 
-    held = held_items(session, STREAM)
+    held = held_items(session, Stream.OFFER_SYNC)
     if args.offers_command == "held":
         print(f"{'product_sku':<32}{'kind':<11}{'status':<13}{'variant':<10}message")
         for item in held:

@@ -13,7 +13,7 @@ is known to have completed work. A stream that never completed a run shows a das
 plus any open exception case whose kind mentions a deadline; soonest deadline first.
 "Stuck" counts items in flight whose worker has been silent past `SILENCE_LIMIT` (no heartbeat, no claim
 renewal): a drain died holding them and no run has taken them over yet; the section below names the workers.
-Stream names are compared with `-` and `_` as the same character (`offer-sync` is `offer_sync`).
+Streams are named by `bridge.streams.Stream`, one spelling in every table (migration `0008` rewrote older rows).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridge.streams import Stream
 from connectors.state import (
     ClaimHolder,
     ExceptionCase,
@@ -52,7 +53,7 @@ class StreamStatus:
     lag: timedelta | None
     queue: dict[str, int]
     quarantined: int
-    open_exceptions: int
+    unresolved_cs_cases: int
     stuck: int = 0
 
 
@@ -80,14 +81,11 @@ def collect_status(
 ) -> StatusReport:
     """Read everything the status table shows; `known_streams` are listed even when they left no trace yet."""
     stamp = now or datetime.now(UTC)
-    cursors = [
-        (_canonical(name), _aware(at))
-        for name, at in session.execute(select(StreamCursor.stream, StreamCursor.updated_at))
-    ]
+    cursors = [(name, _aware(at)) for name, at in session.execute(select(StreamCursor.stream, StreamCursor.updated_at))]
     queues = _queue_by_stream(session)
     stuck = silent_holders(session, stamp)
     quarantine_rows = [
-        (_canonical(stream), reason, count)
+        (stream, reason, count)
         for stream, reason, count in session.execute(
             select(QuarantineRecord.stream, QuarantineRecord.reason, func.count())
             .where(QuarantineRecord.resolved_at.is_(None))
@@ -95,13 +93,13 @@ def collect_status(
         ).tuples()
     ]
     open_cases = [
-        _Case(_canonical(c.stream), c.key, c.kind, c.detail or {}, _aware(c.opened_at))
+        _Case(c.stream, c.key, c.kind, c.detail or {}, _aware(c.opened_at))
         for c in session.scalars(
             select(ExceptionCase).where(ExceptionCase.resolved_at.is_(None)).order_by(ExceptionCase.opened_at)
         )
     ]
     names = (
-        {_canonical(name) for name in known_streams}
+        {name for name in known_streams}
         | set(queues)
         | {s for s, _, _ in quarantine_rows}
         | {c.stream for c in open_cases}
@@ -118,8 +116,8 @@ def collect_status(
                 lag=stamp - last if last else None,
                 queue=queues.get(name, {}),
                 quarantined=sum(count for s, _, count in quarantine_rows if s == name),
-                open_exceptions=sum(1 for case in open_cases if case.stream == name),
-                stuck=sum(holder.items for holder in stuck if _canonical(holder.stream) == name),
+                unresolved_cs_cases=sum(1 for case in open_cases if case.stream == name),
+                stuck=sum(holder.items for holder in stuck if holder.stream == name),
             )
         )
     return StatusReport(
@@ -146,7 +144,7 @@ def render_status(report: StatusReport) -> str:
                     "stuck": s.stuck,
                     "failed": s.queue.get("failed", 0),
                     "quarantined": s.quarantined,
-                    "open cases": s.open_exceptions,
+                    "open cases": s.unresolved_cs_cases,
                 }
                 for s in report.streams
             ]
@@ -157,7 +155,7 @@ def render_status(report: StatusReport) -> str:
             "stuck in flight (worker silent; the stream's next run takes them over)",
             [
                 {
-                    "stream": _canonical(h.stream),
+                    "stream": h.stream,
                     "worker": h.worker,
                     "items": h.items,
                     "silent": _duration(report.generated_at - h.last_sign_of_life()),
@@ -202,7 +200,7 @@ def _queue_by_stream(session: Session) -> dict[str, dict[str, int]]:
     queues: dict[str, dict[str, int]] = {}
     query = select(OutboxItem.stream, OutboxItem.status, func.count()).group_by(OutboxItem.stream, OutboxItem.status)
     for stream, status, count in session.execute(query).tuples():
-        per_status = queues.setdefault(_canonical(stream), {})
+        per_status = queues.setdefault(stream, {})
         per_status[status] = per_status.get(status, 0) + count
     return queues
 
@@ -236,7 +234,12 @@ def _deadlines(session: Session, cases: list[_Case]) -> list[tuple[str, str, str
         info = detail or {}
         level = operation.rsplit(".", 1)[-1]
         order = str(info.get("mirakl_order_id") or key)
-        latest[key] = ("acceptance_guard", order, f"{info.get('phase', '?')} {level}", str(info.get("deadline") or "-"))
+        latest[key] = (
+            Stream.ACCEPTANCE_GUARD,
+            order,
+            f"{info.get('phase', '?')} {level}",
+            str(info.get("deadline") or "-"),
+        )
     rows = list(latest.values())
     rows += [
         (case.stream, case.key, case.kind, str(case.detail.get("deadline") or "-"))
@@ -245,10 +248,6 @@ def _deadlines(session: Session, cases: list[_Case]) -> list[tuple[str, str, str
     ]
     # ISO timestamps sort chronologically as text; rows without a deadline go last.
     return sorted(rows, key=lambda row: (row[3] == "-", row[3]))
-
-
-def _canonical(stream: str) -> str:
-    return stream.replace("-", "_")
 
 
 def _aware(value: datetime) -> datetime:

@@ -169,10 +169,10 @@ def bound_of(walk: Walk, wait: dict[str, float], to_ack: dict[str, float]) -> st
 async def run(
     offers: int, stock_outs: int, minutes: float, interval_s: float, seed: int, workdir: Path
 ) -> dict[str, Any]:
-    from bcmirakl.config import load_config
     from bcmirakl.prefect_api import prefect_api
-    from bcmirakl.runtime import use_runtime
-    from bcmirakl.simclock import SimulatedClock
+    from bridge.config import load_config
+    from bridge.runtime import use_runtime
+    from bridge.simclock import SimulatedClock
     from flows.offer_sync import offer_sync
 
     rng = random.Random(seed)

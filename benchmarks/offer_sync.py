@@ -30,10 +30,10 @@ __all__ = ["main", "run"]
 
 
 async def run(offers: int, changed: float, quota: int, window_ms: int, workdir: Path) -> dict[str, Any]:
-    from bcmirakl.config import load_config
     from bcmirakl.prefect_api import prefect_api
-    from bcmirakl.runtime import use_runtime
-    from bcmirakl.simclock import SimulatedClock
+    from bridge.config import load_config
+    from bridge.runtime import use_runtime
+    from bridge.simclock import SimulatedClock
     from flows.drift_monitor import drift_monitor
     from flows.offer_sync import offer_sync
 

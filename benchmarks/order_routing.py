@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.process import SandboxProcess, bridge_runtime, bridge_usage, prefect_environment, write_figures
+from bridge.streams import Stream
 
 __all__ = ["main", "run"]
 
@@ -40,7 +41,7 @@ async def route_everything(rt: Any) -> Any:
     from tasks.orders import changed_orders, load_order_cursor, route_order_page
     from tasks.reporting import RunReport
 
-    report = RunReport(stream="order-routing", title="benchmark")
+    report = RunReport(stream=Stream.ORDER_ROUTING, title="benchmark")
     since = await load_order_cursor.fn(rt)
     async for page in changed_orders(rt, since):
         await route_order_page.fn(rt, page, report)
@@ -50,9 +51,9 @@ async def route_everything(rt: Any) -> Any:
 async def run(orders: int, quota: int, window_ms: int, workdir: Path) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from bcmirakl.config import load_config
     from bcmirakl.prefect_api import prefect_api
-    from bcmirakl.simclock import SimulatedClock
+    from bridge.config import load_config
+    from bridge.simclock import SimulatedClock
     from connectors.state import logistic_orders_for, upsert_offer_map
     from connectors.state.models import LogisticOrder
 

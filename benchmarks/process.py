@@ -137,8 +137,8 @@ def bridge_runtime(sandbox: SandboxProcess, workdir: Path, config: Any, clock: A
     benchmark time; the sandbox, in another process, cannot share that clock and does not enforce them
     (`benchmarks.worlds`).
     """
-    from bcmirakl.runtime import build_runtime
-    from bcmirakl.sandbox_settings import sandbox_settings
+    from bridge.runtime import build_runtime
+    from bridge.sandbox_settings import sandbox_settings
 
     return build_runtime(
         sandbox_settings(sandbox.base_url, workdir, **settings),

@@ -24,8 +24,8 @@ from connectors.http import (
     decode_json,
     retry_after_seconds,
 )
-from connectors.http.errors import error_for_status
 from connectors.http.retry import Sleep
+from connectors.http.statuses import error_for_status
 
 __all__ = ["ErpClient", "ErpReceipt", "map_erp_error"]
 

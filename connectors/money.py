@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from connectors.http.errors import DataError
+from common.errors import DataError
 
 __all__ = [
     "UnknownCurrencyError",

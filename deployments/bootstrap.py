@@ -1,6 +1,6 @@
 """`bcmirakl bootstrap`: make a Prefect server ready for `prefect deploy --all`, idempotently.
 
-It writes, from the environment: the credential Blocks workers read (`bcmirakl.blocks`), the schedule
+It writes, from the environment: the credential Blocks workers read (`bridge.blocks`), the schedule
 Variables prefect.yaml reads, the global concurrency limit that carries the BigCommerce quota for every
 worker, the process work pool with one queue per stream (concurrency 1: a stream never runs twice at once),
 and the alert automations with their notification Block. Running it again updates everything in place, except
@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bcmirakl.blocks import save_credential_blocks
-from bcmirakl.settings import BridgeSettings
+from bridge.blocks import save_credential_blocks
+from bridge.settings import BridgeSettings
 from deployments.automations import apply_automations, notification_block_id
 from deployments.plan import PoolSpec, load_deployments, load_pool, quota_gate, schedule_variables
 

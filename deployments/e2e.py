@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from bcmirakl.sandbox_settings import sandbox_environment
+from bridge.sandbox_settings import sandbox_environment
 from deployments.plan import ENV_PREFIX, SCHEDULE_DEFAULTS, load_deployments, load_pool
 
 __all__ = ["main"]

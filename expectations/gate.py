@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from connectors.http.errors import ConfigurationError, DataError
+from common.errors import ConfigurationError, DataError
 from expectations.context import VALIDATION_LOCK, frame_batch_definition
 from expectations.suites.loader import SUITES_DIR, Suite, load_suite
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.acceptance import (
     fetch_watched_orders,
     publish_scorecard,
@@ -36,7 +37,9 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
             past run or to test a deadline without waiting.
     """
     async with runtime_scope() as rt:
-        report = RunReport(stream="acceptance-guard", title="Accept-order SLA guard", calls_baseline=rt.api_calls())
+        report = RunReport(
+            stream=Stream.ACCEPTANCE_GUARD, title="Accept-order SLA guard", calls_baseline=rt.api_calls()
+        )
         clock = now or datetime.now(UTC)
         orders = await fetch_watched_orders(rt)
         report.counts["orders_watched"] = len(orders)

@@ -16,7 +16,8 @@ from typing import Literal
 from prefect import flow
 from prefect.runtime import flow_run
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from connectors.money import from_minor
 from expectations import CircuitBreakerTripped
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
@@ -24,7 +25,6 @@ from tasks.reconciliation.frames import frame, gate_frame
 from tasks.reconciliation.money import rate_table
 from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS, ReconciliationInputs, reconcile
 from tasks.reconciliation.record import (
-    STREAM,
     check_inputs,
     export_for_finance,
     record_run,
@@ -57,7 +57,10 @@ async def commission_reconciliation(
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
     async with runtime_scope() as rt:
-        report = RunReport(stream=STREAM, title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})")
+        report = RunReport(
+            stream=Stream.COMMISSION_RECONCILIATION,
+            title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
+        )
         fetched = await asyncio.gather(
             *(fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days)
         )
@@ -108,7 +111,10 @@ async def commission_reconciliation(
         gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
         if gaps or not result.balanced:
             emit_alert(
-                report, "bcmirakl.reconciliation.gaps", f"bcmirakl.stream.{STREAM}", {"gaps": gaps, "label": label}
+                report,
+                "bcmirakl.reconciliation.gaps",
+                f"bcmirakl.stream.{Stream.COMMISSION_RECONCILIATION}",
+                {"gaps": gaps, "label": label},
             )
         return await complete_run(rt, report)
 

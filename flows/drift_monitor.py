@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import flow
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.drift import measure_drift, read_owned_variants
 from tasks.leases import stuck_in_flight
 from tasks.offers import read_offer_export, read_seller_health
@@ -23,8 +24,6 @@ from tasks.reporting import RunReport, emit_alert
 from tasks.runs import complete_run
 
 __all__ = ["drift_monitor"]
-
-STREAM = "drift-monitor"
 
 
 @flow(name="drift_monitor")
@@ -45,7 +44,7 @@ async def drift_monitor() -> RunReport:
         )
         known = set(mapping["product_sku"])
         unmapped = read.offers[~read.offers["product_sku"].isin(known)]
-        report = RunReport(stream=STREAM, title="Marketplace drift health")
+        report = RunReport(stream=Stream.DRIFT_MONITOR, title="Marketplace drift health")
         report.counts.update(
             {
                 "variants_checked": len(variants),
@@ -80,10 +79,10 @@ async def drift_monitor() -> RunReport:
         ]
         if len(findings.oos_buyable) >= config.oos_buyable_alert_count:
             payload = {"count": len(findings.oos_buyable), "value_at_risk": findings.value_at_risk}
-            emit_alert(report, "bcmirakl.drift.oos-buyable", "bcmirakl.stream.offer-sync", payload)
+            emit_alert(report, "bcmirakl.drift.oos-buyable", f"bcmirakl.stream.{Stream.OFFER_SYNC}", payload)
         if findings.latency_p95_s > config.latency_p95_seconds:
             payload = {"p95_s": findings.latency_p95_s, "bound_s": config.latency_p95_seconds}
-            emit_alert(report, "bcmirakl.offer-sync.latency-breach", "bcmirakl.stream.offer-sync", payload)
+            emit_alert(report, "bcmirakl.offer-sync.latency-breach", f"bcmirakl.stream.{Stream.OFFER_SYNC}", payload)
         if stuck:
             payload = {"items": report.counts["outbox_stuck_in_flight"], "workers": len(stuck)}
             emit_alert(report, "bcmirakl.drift.stuck-in-flight", "bcmirakl.outbox", payload)

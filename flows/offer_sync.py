@@ -15,7 +15,8 @@ from typing import Literal
 from prefect import flow
 from prefect.runtime import flow_run
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.offers import (
     create_draft_listings,
     drain_outbox,
@@ -33,8 +34,6 @@ from tasks.reporting import RunReport, emit_alert
 from tasks.runs import complete_run
 
 __all__ = ["offer_sync"]
-
-STREAM = "offer-sync"
 
 
 @flow(name="offer_sync")
@@ -70,7 +69,9 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
         deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}
-        report_deferrals(rt.sessions, report, STREAM, push.pushed + push.left, deferred, rt.config.outages.alert_share)
+        report_deferrals(
+            rt.sessions, report, Stream.OFFER_SYNC, push.pushed + push.left, deferred, rt.config.outages.alert_share
+        )
         for shop_id, (failed, total) in sorted(cycle.tripped.items()):
             emit_alert(
                 report,

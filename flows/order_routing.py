@@ -10,9 +10,9 @@ from collections import Counter
 
 from prefect import flow
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
-from tasks.orders.records import ROUTING_STREAM
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
@@ -28,7 +28,7 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
         max_pages: stop after this many pages (a backlog is then finished by the next runs).
     """
     async with runtime_scope() as rt:
-        report = RunReport(stream="order-routing", title="Order split-and-route", calls_baseline=rt.api_calls())
+        report = RunReport(stream=Stream.ORDER_ROUTING, title="Order split-and-route", calls_baseline=rt.api_calls())
         since = await load_order_cursor(rt)
         pages, attempted, deferred = 0, 0, Counter[str]()
         async for page in changed_orders(rt, since):
@@ -39,6 +39,6 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
             if result.deferred or (max_pages is not None and pages >= max_pages):
                 break
         report.counts["pages"] = pages
-        report_deferrals(rt.sessions, report, ROUTING_STREAM, attempted, deferred, rt.config.outages.alert_share)
+        report_deferrals(rt.sessions, report, Stream.ORDER_ROUTING, attempted, deferred, rt.config.outages.alert_share)
         report.record_api_calls(rt.api_calls())
         return await complete_run(rt, report)

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from prefect import flow
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.refunds.inbound import pay_mirakl_refunds
 from tasks.refunds.outbound import mirror_bigcommerce_refunds
 from tasks.reporting import RunReport
@@ -24,7 +25,7 @@ __all__ = ["refund_mirror"]
 async def refund_mirror(since: datetime | None = None) -> RunReport:
     """Mirror refunds both ways; `since` re-reads BigCommerce refunds created from then instead of the cursor."""
     async with runtime_scope() as rt:
-        report = RunReport(stream="refund_mirror", title="Refund mirror", calls_baseline=rt.api_calls())
+        report = RunReport(stream=Stream.REFUND_MIRROR, title="Refund mirror", calls_baseline=rt.api_calls())
         await mirror_bigcommerce_refunds(rt, report, since)
         await pay_mirakl_refunds(rt, report)
         report.record_api_calls(rt.api_calls())

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
 from tasks.shipments.deadlines import report_overdue_shipments
@@ -26,7 +27,7 @@ __all__ = ["shipment_sync"]
 async def shipment_sync(since: datetime | None = None) -> RunReport:
     """Mirror shipments both ways; `since` re-reads both sides from that time instead of the cursors."""
     async with runtime_scope() as rt:
-        report = RunReport(stream="shipment_sync", title="Shipment sync", calls_baseline=rt.api_calls())
+        report = RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
         now = datetime.now(UTC)
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from bcmirakl.runtime import runtime_scope
+from bridge.runtime import runtime_scope
+from bridge.streams import Stream
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
 from tasks.smoke import count_bigcommerce_orders, count_mirakl_carriers, count_mirakl_offers
@@ -19,7 +20,7 @@ __all__ = ["smoke"]
 async def smoke() -> RunReport:
     """Read offers, orders and carriers through the connectors and publish what was seen."""
     async with runtime_scope() as rt:
-        report = RunReport(stream="smoke", title="Connector smoke test", calls_baseline=rt.api_calls())
+        report = RunReport(stream=Stream.SMOKE, title="Connector smoke test", calls_baseline=rt.api_calls())
         report.counts["mirakl_offers_read"] = await count_mirakl_offers(rt)
         report.counts["bigcommerce_orders_read"] = await count_bigcommerce_orders(rt)
         report.counts["mirakl_carriers"] = await count_mirakl_carriers(rt)

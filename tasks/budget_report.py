@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcmirakl.runtime import Runtime, mirakl_usage_this_run
+from bridge.runtime import Runtime, mirakl_usage_this_run
 from connectors.mirakl.budgets import PAGES_FREE
 from connectors.state.budgets import Limit
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.state import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,

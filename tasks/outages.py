@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.state import open_exception, open_exceptions, resolve_exception
+from connectors.state import open_cs_case, resolve_cs_case, unresolved_cs_cases
 from tasks.reporting import RunReport, emit_alert
 
 __all__ = ["OUTAGE_EVENT", "OUTAGE_KIND", "report_deferrals"]
@@ -49,12 +49,12 @@ def report_deferrals(
         if deferred and share >= alert_share:
             for system, count in sorted(deferred_by_system.items()):
                 detail = {"system": system, "deferred": count, "attempted": attempted}
-                if count and open_exception(session, stream, system, OUTAGE_KIND, detail):
+                if count and open_cs_case(session, stream, system, OUTAGE_KIND, detail):
                     opened.append((system, count))
         elif not deferred:
-            for case in open_exceptions(session, stream):
+            for case in unresolved_cs_cases(session, stream):
                 if case.kind == OUTAGE_KIND:
-                    resolve_exception(session, stream, case.key, OUTAGE_KIND)
+                    resolve_cs_case(session, stream, case.key, OUTAGE_KIND)
                     report.notes.append(f"{case.key} is back: nothing was deferred")
         session.commit()
     for system, count in opened:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Literal
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.bigcommerce import Refund, Transaction
 from connectors.bigcommerce.models import PaymentOption
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.http import RejectedRecord
-from connectors.state import open_exception, quarantine_many, resolve_exception
+from connectors.state import open_cs_case, quarantine_many, resolve_cs_case
 from tasks.reporting import RunReport, emit_alert
 
 __all__ = [
@@ -63,10 +63,10 @@ def alert_rejections(sessions: sessionmaker[Session], report: RunReport) -> None
     key = f"stream:{report.stream}"
     with sessions() as session:
         if rejected:
-            opened = open_exception(session, report.stream, key, CASE_KIND, {"records_rejected": rejected})
+            opened = open_cs_case(session, report.stream, key, CASE_KIND, {"records_rejected": rejected})
         else:
             opened = False
-            if resolve_exception(session, report.stream, key, CASE_KIND):
+            if resolve_cs_case(session, report.stream, key, CASE_KIND):
                 report.notes.append("no record rejected any more: the rejected-records case is closed")
         session.commit()
     if opened:

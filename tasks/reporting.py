@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bridge.streams import Stream
+
 __all__ = ["Alert", "RunReport", "artifact_key", "emit_alert", "publish_report", "redact"]
 
 _log = logging.getLogger("bcmirakl.reporting")
@@ -36,7 +38,7 @@ class Alert:
 class RunReport:
     """What one flow run did, in numbers; `tables` hold row-level detail (ids and reasons, never PII)."""
 
-    stream: str
+    stream: Stream
     title: str
     counts: dict[str, int | float | str] = field(default_factory=dict)
     quarantined: Counter[str] = field(default_factory=Counter)

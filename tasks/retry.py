@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.http.errors import TransientApiError
+from common.errors import TransientApiError
 
 __all__ = ["TASK_RETRY", "retry_on_transient"]
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from prefect.runtime import flow_run
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.state import set_cursor
 from tasks.budget_report import mirakl_budget_rows
 from tasks.rejections import settle_rejections
@@ -20,8 +21,8 @@ from tasks.reporting import RunReport, publish_report
 __all__ = ["complete_run", "last_success_cursor"]
 
 
-def last_success_cursor(stream: str) -> str:
-    return f"{stream.replace('-', '_')}.last_success"
+def last_success_cursor(stream: Stream) -> str:
+    return Stream(stream).cursor("last_success")
 
 
 async def complete_run(rt: Runtime, report: RunReport) -> RunReport:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from tasks.shipments.reference import mirakl_carriers
 
 __all__ = ["count_bigcommerce_orders", "count_mirakl_carriers", "count_mirakl_offers"]

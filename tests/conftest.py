@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, build_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
-from bcmirakl.simclock import SimulatedClock
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, build_runtime
+from bridge.sandbox_settings import sandbox_settings
+from bridge.simclock import SimulatedClock
 from sandbox.app import Sandbox
 from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
 

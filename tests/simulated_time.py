@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bcmirakl.simclock import SimulatedClock
+from bridge.simclock import SimulatedClock
 from sandbox.app import Sandbox, create_sandbox
 from sandbox.mirakl import MiraklSandboxSettings
 

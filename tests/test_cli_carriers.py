@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bcmirakl.cli import main
+from bridge.streams import Stream
 from connectors.state import (
     OutboxItem,
     claim_batch,
@@ -17,7 +18,7 @@ from connectors.state import (
     session_factory,
     upgrade,
 )
-from tasks.shipments.outbound import KIND, STREAM
+from tasks.shipments.outbound import KIND
 
 
 @pytest.fixture
@@ -34,9 +35,9 @@ def test_setting_an_override_saves_it_and_requeues_shipments_held_for_a_carrier(
     upgrade(engine)
     sessions = session_factory(engine)
     with sessions() as session:
-        enqueue(session, STREAM, KIND, "ship:100-A", {"mirakl_order_id": "100-A"})
+        enqueue(session, Stream.SHIPMENT_SYNC, KIND, "ship:100-A", {"mirakl_order_id": "100-A"})
         enqueue(session, "offer_sync", "variant", "v:1", {"id": 1})
-        held = claim_batch(session, STREAM, KIND, 10, "test")
+        held = claim_batch(session, Stream.SHIPMENT_SYNC, KIND, 10, "test")
         mark_quarantined(session, [item.id for item in held], "carrier 'gls' is not mapped")
         session.commit()
 

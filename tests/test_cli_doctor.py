@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from bcmirakl.doctor import render_doctor, run_doctor
-from bcmirakl.runtime import build_runtime
-from bcmirakl.sandbox_settings import SANDBOX_MIRAKL_API_KEY, SANDBOX_MIRAKL_OPERATOR_API_KEY, sandbox_settings
+from bridge.runtime import build_runtime
+from bridge.sandbox_settings import SANDBOX_MIRAKL_API_KEY, SANDBOX_MIRAKL_OPERATOR_API_KEY, sandbox_settings
 from connectors.mirakl.roles import Role
 from sandbox.app import create_sandbox
 

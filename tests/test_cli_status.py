@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bcmirakl.cli import main
 from bcmirakl.progress import ticking
 from bcmirakl.status import collect_status, render_status
+from bridge.streams import Stream
 from connectors.state import (
     LogisticOrder,
     claim_batch,
@@ -21,9 +22,9 @@ from connectors.state import (
     ledger_begin,
     ledger_finish,
     mark_failed,
-    open_exception,
+    open_cs_case,
     quarantine_many,
-    resolve_exception,
+    resolve_cs_case,
     session_factory,
     set_cursor,
     upgrade,
@@ -33,11 +34,11 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def _seed(session: Session) -> None:
-    set_cursor(session, "offer-sync", "2026-03-02T11:50:00Z", now=NOW - timedelta(minutes=3))  # dash: same stream
+    set_cursor(session, Stream.OFFER_SYNC, "2026-03-02T11:50:00Z", now=NOW - timedelta(minutes=3))
     set_cursor(session, "offer_sync:full", "2026-03-02T02:00:00Z", now=NOW - timedelta(hours=10))
     set_cursor(session, "order_routing", "2026-03-02T11:58:00Z", now=NOW - timedelta(seconds=45))
-    enqueue_many(session, "offer-sync", "variant", [(f"v:{n}", {"variant_id": n}) for n in range(5)], now=NOW)
-    claimed = claim_batch(session, "offer-sync", "variant", 2, "worker-a", NOW)
+    enqueue_many(session, Stream.OFFER_SYNC, "variant", [(f"v:{n}", {"variant_id": n}) for n in range(5)], now=NOW)
+    claimed = claim_batch(session, Stream.OFFER_SYNC, "variant", 2, "worker-a", NOW)
     mark_failed(session, claimed[0].id, "422 variant not found", None, NOW)
     quarantine_many(
         session,
@@ -46,8 +47,8 @@ def _seed(session: Session) -> None:
         + [{"record_key": "sku-9", "reason": "unmapped SKU", "payload": None}],
         now=NOW,
     )
-    open_exception(session, "acceptance_guard", "ORD-1-A", "deadline_at_risk", {"deadline": "2026-03-02T18:00:00Z"})
-    open_exception(session, "acceptance_guard", "ORD-2-A", "deadline_at_risk", {"deadline": "2026-03-02T13:00:00Z"})
+    open_cs_case(session, "acceptance_guard", "ORD-1-A", "deadline_at_risk", {"deadline": "2026-03-02T18:00:00Z"})
+    open_cs_case(session, "acceptance_guard", "ORD-2-A", "deadline_at_risk", {"deadline": "2026-03-02T13:00:00Z"})
     warned = (("M-7-A", "2026-03-02T12:30:00Z", "WAITING_ACCEPTANCE"), ("M-8-A", "2026-03-02T12:10:00Z", "SHIPPING"))
     for order, deadline, state in warned:
         entry = ledger_begin(
@@ -59,9 +60,9 @@ def _seed(session: Session) -> None:
         )
         ledger_finish(session, entry, "succeeded")
         session.add(LogisticOrder(mirakl_order_id=order, commercial_id=order[:-2], state=state))
-    open_exception(session, "shipment_sync", "ORD-3-A", "unknown_carrier", {"carrier": "ZZ"})
-    open_exception(session, "shipment_sync", "ORD-4-A", "unknown_carrier", {"carrier": "YY"})
-    resolve_exception(session, "shipment_sync", "ORD-4-A", "unknown_carrier")
+    open_cs_case(session, "shipment_sync", "ORD-3-A", "unknown_carrier", {"carrier": "ZZ"})
+    open_cs_case(session, "shipment_sync", "ORD-4-A", "unknown_carrier", {"carrier": "YY"})
+    resolve_cs_case(session, "shipment_sync", "ORD-4-A", "unknown_carrier")
     session.commit()
 
 

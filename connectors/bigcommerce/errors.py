@@ -22,7 +22,7 @@ import httpx
 
 from connectors.bigcommerce.settings import MAX_ERROR_MESSAGE_CHARS, SYSTEM
 from connectors.http import ApiError, PermanentApiError, retry_after_seconds
-from connectors.http.errors import error_for_status
+from connectors.http.statuses import error_for_status
 
 __all__ = ["BatchItemError", "BatchRejectedError", "PaginationLoopError", "map_bigcommerce_error"]
 

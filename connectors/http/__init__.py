@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.http.client import ApiTransport, ErrorMapper, ResponseReader, decode_json, retry_after_seconds
-from connectors.http.errors import (
+from common.errors import (
     ApiError,
     AuthError,
     BridgeError,
@@ -18,6 +17,7 @@ from connectors.http.errors import (
     TransientApiError,
     UnreadableResponseError,
 )
+from connectors.http.client import ApiTransport, ErrorMapper, ResponseReader, decode_json, retry_after_seconds
 from connectors.http.ratelimit import QuotaLimiter
 from connectors.http.records import Page, RejectedRecord, RejectionLog, parse_page
 from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, backoff_delay, call_with_retry

@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar, overload
 
 import httpx
 
-from connectors.http.errors import (
+from common.errors import (
     ApiError,
     ConfigurationError,
     MalformedResponseError,

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from connectors.http.errors import RateLimitError, TransientApiError
+from common.errors import RateLimitError, TransientApiError
 
 __all__ = ["DEFAULT_RETRY_POLICY", "RetryPolicy", "Sleep", "backoff_delay", "call_with_retry"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from connectors.http import ApiError, ConflictError, PermanentApiError, retry_after_seconds
-from connectors.http.errors import error_for_status
+from connectors.http.statuses import error_for_status
 from connectors.mirakl.settings import ALREADY_IN_STATE_MARKER, SYSTEM
 
 __all__ = ["PaginationLoopError", "error_message", "map_mirakl_error"]

@@ -7,7 +7,7 @@ task groups its writes (effects, ledger, cursor) in one transaction it commits i
 from __future__ import annotations
 
 from connectors.state.carriers import delete_carrier_override, list_carrier_overrides, upsert_carrier_overrides
-from connectors.state.cases import open_exception, open_exceptions, resolve_exception
+from connectors.state.cases import open_cs_case, resolve_cs_case, unresolved_cs_cases
 from connectors.state.cursors import get_cursor, set_cursor
 from connectors.state.db import (
     DEFAULT_SQLITE_URL,
@@ -150,8 +150,7 @@ __all__ = [
     "mark_quarantined",
     "offer_metafields_for",
     "offers_for_products",
-    "open_exception",
-    "open_exceptions",
+    "open_cs_case",
     "order_lines_for",
     "order_lines_for_reconciliation",
     "quarantine",
@@ -164,7 +163,7 @@ __all__ = [
     "release_claims",
     "replace_reconciliation_run",
     "requeue",
-    "resolve_exception",
+    "resolve_cs_case",
     "resolve_quarantine",
     "resolve_rejections",
     "session_factory",
@@ -172,6 +171,7 @@ __all__ = [
     "silent_holders",
     "supersede_held",
     "superseded",
+    "unresolved_cs_cases",
     "upgrade",
     "upsert_carrier_overrides",
     "upsert_logistic_orders",

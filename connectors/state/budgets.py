@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.http.errors import ApiError
+from common.errors import ApiError
 from connectors.state._sql import insert_for
 from connectors.state.models import CallBudget, CallBudgetUse
 

@@ -1,4 +1,4 @@
-"""Exception cases: problems that need a person (customer service or operations), one open case per cause.
+"""Customer-service cases: problems that need a person (customer service or operations), one open case per cause.
 
 Flows raise a case every run while the cause persists; opening is idempotent, so the list stays one row
 per (stream, key, kind) and shows when the problem was first seen.
@@ -17,10 +17,10 @@ from connectors.state._sql import insert_for
 from connectors.state.models import ExceptionCase
 from connectors.state.types import utcnow
 
-__all__ = ["open_exception", "open_exceptions", "resolve_exception"]
+__all__ = ["open_cs_case", "resolve_cs_case", "unresolved_cs_cases"]
 
 
-def open_exception(
+def open_cs_case(
     session: Session,
     stream: str,
     key: str,
@@ -49,7 +49,7 @@ def open_exception(
     return session.execute(statement).first() is not None
 
 
-def resolve_exception(session: Session, stream: str, key: str, kind: str, now: datetime | None = None) -> bool:
+def resolve_cs_case(session: Session, stream: str, key: str, kind: str, now: datetime | None = None) -> bool:
     """Close an open case; returns whether one was open."""
     result = session.execute(
         update(ExceptionCase)
@@ -65,7 +65,7 @@ def resolve_exception(session: Session, stream: str, key: str, kind: str, now: d
     return result.rowcount > 0
 
 
-def open_exceptions(session: Session, stream: str | None = None) -> list[ExceptionCase]:
+def unresolved_cs_cases(session: Session, stream: str | None = None) -> list[ExceptionCase]:
     """Unresolved cases, oldest first."""
     query = (
         select(ExceptionCase)

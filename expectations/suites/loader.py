@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from connectors.http.errors import ConfigurationError
+from common.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bcmirakl.config import AcceptanceConfig
+from bridge.config import AcceptanceConfig
 from connectors.mirakl.models import Order as MiraklOrder
 
 __all__ = ["ACCEPTANCE_STATES", "DEBIT_STATES", "Deadline", "deadline_for"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from bcmirakl.config import OrderRoutingConfig
+from bridge.config import OrderRoutingConfig
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.mirakl.models import Debit
 from connectors.money import round_money

@@ -15,7 +15,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import or_, select
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.mirakl.models import Debit, DebitConfirmation
 from connectors.mirakl.models import Order as MiraklOrder
@@ -24,15 +25,15 @@ from connectors.state import (
     OrderLineMapping,
     get_order_route,
     ledger_get,
-    open_exception,
+    open_cs_case,
     order_lines_for,
 )
 from tasks.acceptance.clock import ACCEPTANCE_STATES, DEBIT_STATES, deadline_for
 from tasks.acceptance.debits import decide_debit, expected_amount
 from tasks.acceptance.outcomes import OUTCOME_OPERATION, mark_once, outcome_rows, record_outcome, scorecard
 from tasks.acceptance.prepaid_refunds import cancel_refunded_lines, refunded_before_debit
-from tasks.acceptance.refusals import GUARD_STREAM, settle_refusal
-from tasks.effects import write_once
+from tasks.acceptance.refusals import settle_refusal
+from tasks.exactly_once import write_once
 from tasks.orders.cx import cx_document, write_cx_metafields
 from tasks.orders.records import record_logistic_orders
 from tasks.reporting import RunReport, emit_alert
@@ -172,9 +173,9 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
         if decision.verdict == "MISMATCH":
             detail = {"mirakl_order_id": debit.order_id, "amount": debit.amount, "expected": decision.expected}
             with rt.sessions() as session:
-                new = open_exception(
+                new = open_cs_case(
                     session,
-                    GUARD_STREAM,
+                    Stream.ACCEPTANCE_GUARD,
                     _debit_key(debit),
                     "debit_amount_mismatch",
                     _jsonable(detail | {"reason": decision.reason}),

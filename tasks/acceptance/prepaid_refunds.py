@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import LineCancelation, TaxAmount
 from connectors.mirakl.models import Debit
 from connectors.state import ledger_get, order_lines_for
-from tasks.effects import mark_done_elsewhere, write_once
+from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.refunds.amounts import or28_rows
 from tasks.reporting import RunReport
 

@@ -12,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.bigcommerce.models import Refund, RefundItem, RefundPaymentRequest
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.money import round_money
-from connectors.state import OrderLineMapping, get_order_line_by_mirakl_line, open_exception
-from tasks.effects import write_once
+from connectors.state import OrderLineMapping, get_order_line_by_mirakl_line, open_cs_case
+from tasks.exactly_once import write_once
 from tasks.payments import choose_refund_method, paying_gateways
 from tasks.reporting import RunReport, emit_alert
 
-__all__ = ["GUARD_STREAM", "REFUSED_EVENT", "NoRefundMethod", "refused_lines", "settle_refusal"]
+__all__ = ["REFUSED_EVENT", "NoRefundMethod", "refused_lines", "settle_refusal"]
 
-GUARD_STREAM = "acceptance_guard"
 REFUSED_EVENT = "bcmirakl.acceptance.refused"
 
 
@@ -55,7 +55,7 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
     }
     if rt.config.acceptance.refused_lines == "queue":
         with rt.sessions() as session:
-            new = open_exception(session, GUARD_STREAM, order.order_id, "refused_lines", detail)
+            new = open_cs_case(session, Stream.ACCEPTANCE_GUARD, order.order_id, "refused_lines", detail)
             session.commit()
         if new:
             report.add("refusals_queued")
@@ -77,8 +77,8 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
     except NoRefundMethod as exc:
         # Nothing was sent: the ledger row stays `started` and the next run tries again (and recovers first).
         with rt.sessions() as session:
-            new = open_exception(
-                session, GUARD_STREAM, order.order_id, "refund_method_missing", {**detail, "error": str(exc)}
+            new = open_cs_case(
+                session, Stream.ACCEPTANCE_GUARD, order.order_id, "refund_method_missing", {**detail, "error": str(exc)}
             )
             session.commit()
         report.add("refusal_refund_no_method")
@@ -90,7 +90,9 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
         emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "refunded"})
     if not outcome.done and outcome.status == "failed":
         with rt.sessions() as session:
-            open_exception(session, GUARD_STREAM, order.order_id, "refund_failed", {**detail, "error": outcome.error})
+            open_cs_case(
+                session, Stream.ACCEPTANCE_GUARD, order.order_id, "refund_failed", {**detail, "error": outcome.error}
+            )
             session.commit()
     return "refunded" if outcome.done else "refund_failed"
 

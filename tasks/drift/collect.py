@@ -6,7 +6,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from tasks.retry import TASK_RETRY
 
 __all__ = ["VARIANT_COLUMNS", "read_owned_variants"]

@@ -21,7 +21,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.state import (
     block_offers,
     enqueue_many,
@@ -36,14 +37,13 @@ from tasks.offers.diff import diff_targets, outbox_items, target_states
 from tasks.offers.gating import gate_by_seller, gate_flags
 from tasks.offers.metafields import METAFIELD_KIND, metafield_changes, metafield_items
 from tasks.offers.ownership import Ownership
-from tasks.offers.push import KIND, STREAM
+from tasks.offers.push import KIND
 from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import quarantine_rows
 
-__all__ = ["COLLISION", "CURSOR", "REJECTED", "TRIPPED", "CycleResult", "load_cursor", "record_cycle"]
+__all__ = ["COLLISION", "REJECTED", "TRIPPED", "CycleResult", "load_cursor", "record_cycle"]
 
-CURSOR = "offer-sync"
 COLLISION = "SKU collision: a native product has this SKU"
 TRIPPED = "seller feed tripped the circuit breaker"
 REJECTED = "export row rejected: see the quarantine"
@@ -127,17 +127,17 @@ def record_cycle(
         items = outbox_items(changes, config.unbuyable_message)
         # A variant's key holds until a push succeeds: a newer change must bring a rejected one back, or the
         # variant would keep its old price and stock for good.
-        result.superseded_held = supersede_held(session, STREAM, KIND, items)
-        result.enqueued_new = enqueue_many(session, STREAM, KIND, items)
+        result.superseded_held = supersede_held(session, Stream.OFFER_SYNC, KIND, items)
+        result.enqueued_new = enqueue_many(session, Stream.OFFER_SYNC, KIND, items)
         metafields = offer_metafields_for(session, targets["bc_variant_id"].tolist())
         meta_changes = metafield_changes(targets, metafields)
         result.metafields_changed = len(meta_changes)
         meta_items = metafield_items(meta_changes, metafields)
-        result.superseded_held += supersede_held(session, STREAM, METAFIELD_KIND, meta_items)
-        enqueue_many(session, STREAM, METAFIELD_KIND, meta_items)
+        result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+        enqueue_many(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
         if records or read.rejected:
-            quarantine_many(session, STREAM, records + quarantine_rows(read.rejected), run_id=run_id)
-        set_cursor(session, CURSOR, read_at.isoformat())
+            quarantine_many(session, Stream.OFFER_SYNC, records + quarantine_rows(read.rejected), run_id=run_id)
+        set_cursor(session, Stream.OFFER_SYNC, read_at.isoformat())
         session.commit()
     result.quarantined.update(str(r["reason"]) for r in records)
     result.quarantine_rows = records
@@ -174,5 +174,5 @@ def _payload(row: object) -> dict[str, object]:
 def load_cursor(rt: Runtime) -> datetime | None:
     """Where the last recorded cycle read up to (None before the first)."""
     with rt.sessions() as session:
-        value = get_cursor(session, CURSOR)
+        value = get_cursor(session, Stream.OFFER_SYNC)
     return datetime.fromisoformat(value) if value else None

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.state import open_exception, open_exceptions, resolve_exception
+from bridge.streams import Stream
+from connectors.state import open_cs_case, resolve_cs_case, unresolved_cs_cases
 from tasks.reporting import RunReport, emit_alert
 
-__all__ = ["CASE_KIND", "CASE_STREAM", "alert_feed_failures"]
+__all__ = ["CASE_KIND", "alert_feed_failures"]
 
-CASE_STREAM = "offer-sync"
 CASE_KIND = "feed_failed"
 
 
@@ -24,13 +24,13 @@ def alert_feed_failures(sessions: sessionmaker[Session], report: RunReport, fail
     newly_failed: list[tuple[int, str]] = []
     with sessions() as session:
         for shop_id, reason in sorted(failed_feeds.items()):
-            if open_exception(
-                session, CASE_STREAM, f"shop:{shop_id}", CASE_KIND, {"shop_id": shop_id, "reason": reason}
+            if open_cs_case(
+                session, Stream.OFFER_SYNC, f"shop:{shop_id}", CASE_KIND, {"shop_id": shop_id, "reason": reason}
             ):
                 newly_failed.append((shop_id, reason))
-        for case in open_exceptions(session, CASE_STREAM):
+        for case in unresolved_cs_cases(session, Stream.OFFER_SYNC):
             if case.kind == CASE_KIND and int(case.key.split(":", 1)[1]) not in failed_feeds:
-                resolve_exception(session, CASE_STREAM, case.key, CASE_KIND)
+                resolve_cs_case(session, Stream.OFFER_SYNC, case.key, CASE_KIND)
                 report.notes.append(f"feed of shop {case.key.split(':', 1)[1]} recovered")
         session.commit()
     for shop_id, reason in newly_failed:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from bcmirakl.config import OfferSyncConfig
+from bridge.config import OfferSyncConfig
 from expectations import run_gate
 
 __all__ = ["SUITE", "SellerVerdicts", "gate_by_seller", "gate_flags"]

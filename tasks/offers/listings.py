@@ -10,10 +10,10 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.bigcommerce.models import MetafieldCreate, Product, ProductCreate
 from connectors.state import upsert_offer_map
-from tasks.effects import write_once
+from tasks.exactly_once import write_once
 from tasks.offers.ownership import OWNER_KEY, OWNER_VALUE
 
 __all__ = ["create_draft_listings"]

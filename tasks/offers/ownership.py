@@ -17,7 +17,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.state import OfferMapping, upsert_offer_map
 from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS

@@ -18,15 +18,15 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
-from connectors.http import ApiError
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import ApiError
 from connectors.mirakl import ImportErrorReport, OfferImport
-from connectors.state import open_exception, open_exceptions, resolve_exception
+from connectors.state import open_cs_case, resolve_cs_case, unresolved_cs_cases
 from tasks.reporting import RunReport
 
 __all__ = ["CASE_KIND", "PartialImport", "describe_partial_imports", "report_partial_imports", "summarise_report"]
 
-CASE_STREAM = "offer-sync"
 CASE_KIND = "feed_partial"
 TOP_MESSAGES = 5
 SAMPLE_LINES = 10
@@ -74,7 +74,7 @@ async def describe_partial_imports(rt: Runtime, partial: dict[int, OfferImport])
     with rt.sessions() as session:
         known = {
             case.key: dict(case.detail or {})
-            for case in open_exceptions(session, CASE_STREAM)
+            for case in unresolved_cs_cases(session, Stream.OFFER_SYNC)
             if case.kind == CASE_KIND
         }
     described: list[PartialImport] = []
@@ -89,10 +89,10 @@ async def describe_partial_imports(rt: Runtime, partial: dict[int, OfferImport])
         for entry in described:
             key = f"shop:{entry.shop_id}"
             if known.get(key, {}).get("import_id") != entry.import_id:
-                resolve_exception(session, CASE_STREAM, key, CASE_KIND)  # a newer partial import replaces it
-                open_exception(session, CASE_STREAM, key, CASE_KIND, entry.detail())
+                resolve_cs_case(session, Stream.OFFER_SYNC, key, CASE_KIND)  # a newer partial import replaces it
+                open_cs_case(session, Stream.OFFER_SYNC, key, CASE_KIND, entry.detail())
         for key in set(known) - {f"shop:{entry.shop_id}" for entry in described}:
-            resolve_exception(session, CASE_STREAM, key, CASE_KIND)
+            resolve_cs_case(session, Stream.OFFER_SYNC, key, CASE_KIND)
         session.commit()
     return described
 

@@ -30,9 +30,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import PermanentApiError, TransientApiError
 from connectors.bigcommerce.models import InventoryAdjustment, VariantUpdate
-from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.state import (
     OutboxItem,
     claim_batch,
@@ -58,7 +59,6 @@ __all__ = [
     "KIND",
     "PUSH_OPERATIONS",
     "REJECTED",
-    "STREAM",
     "PushStats",
     "batch_key",
     "drain_outbox",
@@ -66,7 +66,6 @@ __all__ = [
     "finish_ledger",
 ]
 
-STREAM = "offer-sync"
 KIND = "variant"
 NOT_OWNED = "variant is not Mirakl-owned: refused"
 REJECTED = "rejected by BigCommerce"
@@ -112,17 +111,17 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
     from tasks.offers.push_metafields import push_metafields
 
     stats = PushStats()
-    async with outbox_worker(rt, STREAM) as lease:
+    async with outbox_worker(rt, Stream.OFFER_SYNC) as lease:
         stats.worker, stats.taken_over = lease.worker, lease.released
         if lease.taken_over:
             close_abandoned_calls(rt, lease.taken_over)
         with rt.sessions() as session:
-            total = queue_depth(session, STREAM)["pending"] or 1
+            total = queue_depth(session, Stream.OFFER_SYNC)["pending"] or 1
         progress = await acreate_progress_artifact(0.0, key="offer-sync-progress", description="offer push progress")
         started = reported = time.perf_counter()
         while stats.transient_failures < rt.config.offers.max_push_failures:
             with rt.sessions() as session:
-                items = claim_batch(session, STREAM, KIND, INVENTORY_LIMIT, lease.worker)
+                items = claim_batch(session, Stream.OFFER_SYNC, KIND, INVENTORY_LIMIT, lease.worker)
                 session.commit()
             if not items:
                 break
@@ -134,7 +133,7 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
         stats.wall_s = time.perf_counter() - started
         await aupdate_progress_artifact(progress, 100.0)
     with rt.sessions() as session:
-        stats.left = queue_depth(session, STREAM)["pending"]
+        stats.left = queue_depth(session, Stream.OFFER_SYNC)["pending"]
     return stats
 
 
@@ -249,7 +248,7 @@ def _acknowledge(
         mark_done(session, [item.id for item in done if item.id not in newer])
         requeue(session, newer)
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
-        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], REJECTED)
+        resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
         finish_entry(session, operation, key, "succeeded", external_id)
         session.commit()
     stats.pushed += len(done)
@@ -325,7 +324,7 @@ def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: P
     with rt.sessions() as session:
         requeue(session, newer)
         mark_quarantined(session, [item.id for item in items], reason)
-        quarantine_many(session, STREAM, records, run_id=run_id)
+        quarantine_many(session, Stream.OFFER_SYNC, records, run_id=run_id)
         session.commit()
     if items:
         stats.quarantined[reason] += len(items)

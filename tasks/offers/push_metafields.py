@@ -10,9 +10,10 @@ the ledger; once acknowledged, the metafield id and value hash are recorded and 
 
 from __future__ import annotations
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import PermanentApiError, TransientApiError
 from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
-from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.state import (
     OutboxItem,
     claim_batch,
@@ -28,7 +29,6 @@ from connectors.state import (
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
 from tasks.offers.push import (
     NOT_OWNED,
-    STREAM,
     PushStats,
     batch_key,
     finish_entry,
@@ -48,7 +48,7 @@ async def push_metafields(rt: Runtime, owned: set[int], stats: PushStats, worker
     """Drain the due metafield items in batches of 50 until the queue is empty or the drain must stop."""
     while stats.transient_failures < rt.config.offers.max_push_failures:
         with rt.sessions() as session:
-            items = claim_batch(session, STREAM, METAFIELD_KIND, _BATCH, worker)
+            items = claim_batch(session, Stream.OFFER_SYNC, METAFIELD_KIND, _BATCH, worker)
             session.commit()
         if not items:
             return
@@ -181,7 +181,9 @@ def _record(
                 for item in done
             ],
         )
-        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED)
+        resolve_rejections(
+            session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED
+        )
         finish_entry(session, operation, key, "succeeded")
         session.commit()
     stats.metafields_written += len(done)

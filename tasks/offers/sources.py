@@ -14,7 +14,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.http import Page, RejectedRecord
 from connectors.mirakl import ExportedOffer, OfferImport
 from tasks.offers.select import offers_frame

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bridge.streams import Stream
 from tasks.offers.cycle import CycleResult
 from tasks.offers.ownership import Ownership
 from tasks.offers.push import PushStats
@@ -34,7 +35,7 @@ def build_report(
     calls_after: dict[str, int],
     calls_before: dict[str, int],
 ) -> RunReport:
-    report = RunReport(stream="offer-sync", title=f"Offer sync ({mode})")
+    report = RunReport(stream=Stream.OFFER_SYNC, title=f"Offer sync ({mode})")
     calls = {system: calls_after[system] - calls_before.get(system, 0) for system in calls_after}
     variant_calls = push.batches + push.inventory_calls
     report.counts.update(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.state import get_order_route, order_lines_for
-from tasks.effects import write_once
+from tasks.exactly_once import write_once
 from tasks.orders.cx import cx_document, write_cx_metafield
 from tasks.orders.lookup import mirakl_orders_of
 from tasks.orders.plan import LineProblem

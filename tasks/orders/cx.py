@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from common.errors import PermanentApiError, TransientApiError
 from connectors.bigcommerce import settings as bc_settings
 from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
-from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.state import OrderLineMapping, ledger_begin, ledger_finish, ledger_get
 

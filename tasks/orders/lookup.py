@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.bigcommerce.consignments import embedded_lines_and_addresses
 from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
 from connectors.mirakl.models import Order as MiraklOrder

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bcmirakl.config import BridgeConfig
+from bridge.config import BridgeConfig
 from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
 from connectors.mirakl.models import (
     INT32_MAX,

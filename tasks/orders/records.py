@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridge.streams import Stream
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.state import (
     OfferMapping,
     OrderRoute,
-    open_exception,
+    open_cs_case,
     upsert_logistic_orders,
     upsert_order_lines,
     upsert_order_routes,
@@ -27,7 +28,6 @@ from connectors.state.types import utcnow
 from tasks.orders.plan import LineProblem, OfferRef, OrderPlan
 
 __all__ = [
-    "ROUTING_STREAM",
     "anchor_route",
     "owned_offers",
     "record_logistic_orders",
@@ -36,7 +36,6 @@ __all__ = [
     "set_route_status",
 ]
 
-ROUTING_STREAM = "order_routing"
 MIRAKL_OWNER = "mirakl"
 
 
@@ -153,7 +152,7 @@ def record_problems(session: Session, bc_order_id: int, problems: Sequence[LineP
         detail = {"bc_order_id": bc_order_id, "order_product_id": problem.order_product_id, "reason": problem.reason}
         if problem.offer_id is not None:
             detail["offer_id"] = problem.offer_id
-        opened += open_exception(session, ROUTING_STREAM, key, problem.kind, detail, now=now)
+        opened += open_cs_case(session, Stream.ORDER_ROUTING, key, problem.kind, detail, now=now)
     return opened
 
 

@@ -24,21 +24,21 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import TransientApiError
 from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
-from connectors.http.errors import TransientApiError
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.mirakl.models import OrderCreated
 from connectors.state import order_lines_for
 from tasks.cursors import Cursor
-from tasks.effects import write_once
+from tasks.exactly_once import write_once
 from tasks.offers.ownership import marked_variants
 from tasks.orders.cancel import cancel_routed_order
 from tasks.orders.cx import cx_document, write_cx_metafields
 from tasks.orders.lookup import lines_and_addresses, mirakl_orders_of
 from tasks.orders.plan import LinePlan, LineProblem, OrderPlan, build_plan, erp_payload, gate_rows
 from tasks.orders.records import (
-    ROUTING_STREAM,
     anchor_route,
     owned_offers,
     record_logistic_orders,
@@ -83,7 +83,7 @@ async def load_order_cursor(rt: Runtime) -> datetime | None:
 
 
 def _cursor(rt: Runtime) -> Cursor:
-    return Cursor.with_overlap(ROUTING_STREAM, rt.config.orders.overlap_seconds)
+    return Cursor.with_overlap(Stream.ORDER_ROUTING, rt.config.orders.overlap_seconds)
 
 
 async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[Order]]:
@@ -235,7 +235,7 @@ async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: RunReport) -> d
     frame = pd.DataFrame(rows)
     frame["offer_price"] = frame["offer_price"].astype(float)  # the suite compares numbers, not Decimals
     gate = await gate_and_quarantine(
-        rt.sessions, frame, suite="orders_out", stream=ROUTING_STREAM, key_column="line_id", report=report
+        rt.sessions, frame, suite="orders_out", stream=Stream.ORDER_ROUTING, key_column="line_id", report=report
     )
     return {str(row["line_id"]): str(row["reason"]) for _, row in gate.failed.iterrows()}
 

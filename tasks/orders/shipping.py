@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.bigcommerce.models import ShippingAddress
 from tasks.orders.plan import LinePlan, LineProblem, OrderPlan
 

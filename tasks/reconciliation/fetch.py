@@ -15,8 +15,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
-from connectors.http.errors import ApiError, DataError, NotFoundError
+from bridge.runtime import Runtime
+from common.errors import ApiError, DataError, NotFoundError
 from connectors.state import order_lines_for_reconciliation
 from tasks.reconciliation.frames import (
     DayFetch,

@@ -14,7 +14,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from connectors.http.errors import ConfigurationError
+from common.errors import ConfigurationError
 from connectors.money import minor_exponent
 
 __all__ = [

@@ -14,7 +14,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.money import from_minor
 from connectors.state import replace_reconciliation_run
 from expectations import CircuitBreakerTripped
@@ -23,9 +24,8 @@ from tasks.reconciliation.export import write_csv_export
 from tasks.reconciliation.reconcile import INVOICED_FEES, Reconciliation
 from tasks.reporting import RunReport
 
-__all__ = ["STREAM", "check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
+__all__ = ["check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
 
-STREAM = "commission-reconciliation"
 _STORED_AMOUNTS = ("bc_amount", "mk_amount", "bc_tax", "mk_tax", "mk_commission", "bc_refund", "mk_refund")
 _INVOICE_AMOUNTS = ["commission", *INVOICED_FEES.values(), "fees", "booked", "invoiced", "delta"]
 
@@ -35,7 +35,12 @@ async def check_inputs(rt: Runtime, gate: pd.DataFrame, report: RunReport) -> bo
     """The `reconciliation` suite over every input record; failed rows are quarantined with their reason."""
     try:
         await gate_and_quarantine(
-            rt.sessions, gate, suite="reconciliation", stream=STREAM, key_column="transaction_id", report=report
+            rt.sessions,
+            gate,
+            suite="reconciliation",
+            stream=Stream.COMMISSION_RECONCILIATION,
+            key_column="transaction_id",
+            report=report,
         )
     except CircuitBreakerTripped:
         return False

@@ -20,23 +20,22 @@ from typing import Literal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import PermanentApiError
 from connectors.bigcommerce import RefundPaymentRequest
-from connectors.http.errors import PermanentApiError
 from connectors.mirakl import LineRefundConfirmation, PendingRefund, RefundConfirmation
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl.models import PendingRefundItem, PendingRefundLine
 from connectors.money import round_money
-from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_exception
-from tasks.effects import mark_done_elsewhere, write_once
+from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_cs_case
+from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.payments import choose_refund_method, paying_gateways, settlement
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
 __all__ = ["pay_mirakl_refunds"]
-
-STREAM = "refund_mirror"
 
 
 @dataclass(frozen=True)
@@ -193,8 +192,12 @@ def _refused(rt: Runtime, report: RunReport, refund_id: str, order_id: str, erro
     report.add("refunds_refused_by_bigcommerce")
     report.tables.setdefault("exceptions", []).append({"mirakl_refund_id": refund_id, "mirakl_order_id": order_id})
     with rt.sessions() as session:
-        opened = open_exception(
-            session, STREAM, f"mirakl-refund:{refund_id}", "refund-not-paid", {"order_id": order_id, "error": error}
+        opened = open_cs_case(
+            session,
+            Stream.REFUND_MIRROR,
+            f"mirakl-refund:{refund_id}",
+            "refund-not-paid",
+            {"order_id": order_id, "error": error},
         )
         session.commit()
     if opened:

@@ -19,7 +19,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
@@ -27,13 +28,13 @@ from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
 from connectors.money import round_money
 from connectors.state import (
     ledger_get,
-    open_exception,
+    open_cs_case,
     order_lines_for,
 )
 from expectations import CircuitBreakerTripped
 from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
 from tasks.cursors import Cursor
-from tasks.effects import mark_done_elsewhere, record_outcome, write_once
+from tasks.exactly_once import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund
@@ -42,8 +43,7 @@ from tasks.retry import TASK_RETRY
 
 __all__ = ["mirror_bigcommerce_refunds"]
 
-STREAM = "refund_mirror"
-BC_CURSOR = "refund_mirror.bigcommerce"
+BC_CURSOR = Stream.REFUND_MIRROR.cursor("bigcommerce")
 SUITE = "refunds_out"
 NO_REASON = "no RE01 refund reason mapped"
 AMBIGUOUS_CASE = "or28-recovery-ambiguous"
@@ -124,8 +124,12 @@ def _outcome(rt: Runtime, key: str) -> str | None:
 def _order_level_refund_case(rt: Runtime, refund: BcRefund) -> None:
     # An order-level amount names no line: finance decides which seller, if any, bears it.
     with rt.sessions() as session:
-        open_exception(
-            session, STREAM, f"bc-refund:{refund.id}", "order-level-refund-not-mirrored", {"order_id": refund.order_id}
+        open_cs_case(
+            session,
+            Stream.REFUND_MIRROR,
+            f"bc-refund:{refund.id}",
+            "order-level-refund-not-mirrored",
+            {"order_id": refund.order_id},
         )
         session.commit()
 
@@ -206,7 +210,7 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
     elif outcome.status == "failed":
         report.add("refunds_refused_by_mirakl")
         with rt.sessions() as session:
-            open_exception(session, STREAM, row["key"], "mirakl-refund-refused", {"error": outcome.error})
+            open_cs_case(session, Stream.REFUND_MIRROR, row["key"], "mirakl-refund-refused", {"error": outcome.error})
             session.commit()
 
 
@@ -236,7 +240,7 @@ def _hold_for_finance(rt: Runtime, row: dict[str, Any], ambiguous: AmbiguousReco
         detail={"held": "ambiguous OR28 recovery", "or28_key": row["key"]},
     )
     with rt.sessions() as session:
-        opened = open_exception(session, STREAM, row["key"], AMBIGUOUS_CASE, detail)
+        opened = open_cs_case(session, Stream.REFUND_MIRROR, row["key"], AMBIGUOUS_CASE, detail)
         session.commit()
     report.add("refunds_held_ambiguous")
     if opened:
@@ -291,7 +295,7 @@ async def _gate_and_send(rt: Runtime, rows: list[dict[str, Any]], report: RunRep
             rt.sessions,
             pd.DataFrame(rows),
             suite=SUITE,
-            stream=STREAM,
+            stream=Stream.REFUND_MIRROR,
             key_column="key",
             report=report,
             payload_columns=PAYLOAD_COLUMNS,
@@ -317,6 +321,6 @@ def _quarantine_unreasoned(rt: Runtime, rows: list[dict[str, Any]], report: RunR
             {"record_key": row["key"], "reason": NO_REASON, "payload": {c: str(row[c]) for c in PAYLOAD_COLUMNS}}
             for row in missing
         ]
-        quarantine_records(rt.sessions, STREAM, records, report)
+        quarantine_records(rt.sessions, Stream.REFUND_MIRROR, records, report)
         _record_decided(rt, {row["key"] for row in missing}, NO_REASON)
     return [row for row in rows if row["reason_code"] is not None]

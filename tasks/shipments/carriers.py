@@ -16,8 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bcmirakl.config import read_yaml
-from connectors.http.errors import ConfigurationError
+from bridge.config import read_yaml
+from bridge.streams import Stream
+from common.errors import ConfigurationError
 from connectors.mirakl import Tracking
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 # State-store cursor holding the SH21 cache (JSON: fetched_at + carriers), refreshed every `carrier_cache_hours`.
-CARRIER_CACHE_CURSOR = "shipment_sync.sh21"
+CARRIER_CACHE_CURSOR = Stream.SHIPMENT_SYNC.cursor("sh21")
 
 
 class CarrierEntry(BaseModel):

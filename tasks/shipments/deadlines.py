@@ -10,7 +10,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.mirakl import Order as MiraklOrder
 from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY

@@ -14,26 +14,26 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.bigcommerce import OrderProduct, Shipment, ShipmentCreate, ShipmentItem
 from connectors.mirakl import Order as MiraklOrder
 from connectors.state import (
     OrderLineMapping,
     get_logistic_order,
     ledger_get,
-    open_exception,
+    open_cs_case,
     order_lines_for,
 )
 from tasks.cursors import Cursor
-from tasks.effects import mark_done_elsewhere, write_once
+from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable
 
 __all__ = ["BcShipmentPlan", "mirror_mirakl_shipments", "plan_bc_shipments"]
 
-STREAM = "shipment_sync"
-MIRAKL_CURSOR = "shipment_sync.mirakl"
+MIRAKL_CURSOR = Stream.SHIPMENT_SYNC.cursor("mirakl")
 _CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
 
 
@@ -158,9 +158,9 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
     elif status == "failed":
         report.add("shipments_to_bigcommerce_refused")
         with rt.sessions() as session:
-            open_exception(
+            open_cs_case(
                 session,
-                STREAM,
+                Stream.SHIPMENT_SYNC,
                 plan.key,
                 "bigcommerce-shipment-refused",
                 {"bc_order_id": plan.bc_order_id, "mirakl_order_id": plan.mirakl_order_id, "error": outcome.error},

@@ -15,11 +15,12 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import ConflictError
 from connectors.bigcommerce import Order as BcOrder
 from connectors.bigcommerce import OrderProduct, Shipment
 from connectors.bigcommerce.consignments import embedded_lines_and_addresses
-from connectors.http.errors import ConflictError
 from connectors.mirakl import Order as MiraklOrder
 from connectors.state import (
     claim_batch,
@@ -28,11 +29,11 @@ from connectors.state import (
     mark_done,
     mark_failed,
     mark_quarantined,
-    open_exception,
+    open_cs_case,
     order_lines_for,
 )
 from tasks.cursors import Cursor
-from tasks.effects import is_recorded, mark_done_elsewhere, write_once
+from tasks.exactly_once import is_recorded, mark_done_elsewhere, write_once
 from tasks.leases import outbox_worker
 from tasks.quality import quarantine_records
 from tasks.reporting import RunReport, emit_alert
@@ -41,9 +42,8 @@ from tasks.shipments.carriers import CarrierTable, decide_mirakl_tracking
 
 __all__ = ["enqueue_bc_shipments", "logistic_orders_shipped", "push_mirakl_tracking"]
 
-STREAM = "shipment_sync"
 KIND = "mirakl-tracking"
-BC_CURSOR = "shipment_sync.bigcommerce"
+BC_CURSOR = Stream.SHIPMENT_SYNC.cursor("bigcommerce")
 CLAIM_SIZE = 50
 
 
@@ -107,7 +107,7 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
             "tracking_link": shipment.tracking_link or shipment.generated_tracking_link or "",
         }
         with rt.sessions() as session:
-            if enqueue(session, STREAM, KIND, f"ship:{mirakl_order_id}", payload):
+            if enqueue(session, Stream.SHIPMENT_SYNC, KIND, f"ship:{mirakl_order_id}", payload):
                 report.add("bigcommerce_shipments_queued")
             session.commit()
 
@@ -163,7 +163,7 @@ def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: d
         session.commit()
     quarantine_records(
         rt.sessions,
-        STREAM,
+        Stream.SHIPMENT_SYNC,
         [
             {
                 "record_key": order_id,
@@ -244,7 +244,9 @@ async def _push_one(
             mark_done(session, [item_id])
         else:
             mark_failed(session, item_id, error)
-            open_exception(session, STREAM, order_id, "mirakl-tracking-refused", {"error": error, **payload})
+            open_cs_case(
+                session, Stream.SHIPMENT_SYNC, order_id, "mirakl-tracking-refused", {"error": error, **payload}
+            )
         session.commit()
     if error is not None:
         report.add("tracking_refused_by_mirakl")
@@ -273,11 +275,11 @@ async def push_mirakl_tracking(
     """Drain the queue: carrier-checked OR23 + OR24 for logistic orders in SHIPPING, in claimed batches."""
     # A registered worker: a drain killed mid-batch has its claims taken over by the next run at once; each
     # item's OR23/OR24 then go through the ledger, which recovers a call made before the crash.
-    async with outbox_worker(rt, STREAM) as lease:
+    async with outbox_worker(rt, Stream.SHIPMENT_SYNC) as lease:
         while True:
             current = now or datetime.now(UTC)
             with rt.sessions() as session:
-                claimed = claim_batch(session, STREAM, KIND, CLAIM_SIZE, lease.worker, current)
+                claimed = claim_batch(session, Stream.SHIPMENT_SYNC, KIND, CLAIM_SIZE, lease.worker, current)
                 items = [(i.id, dict(i.payload)) for i in claimed]
                 session.commit()
             if not items:

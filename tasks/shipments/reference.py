@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.state import get_cursor, list_carrier_overrides, set_cursor
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import (

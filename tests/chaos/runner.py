@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bcmirakl.config import BridgeConfig, load_config
+from bridge.config import BridgeConfig, load_config
 from flows.registry import load_flow
 from tests.chaos.invariants import Violation, check_all
 from tests.chaos.schedule import ALL_KINDS, STREAMS, Episode, Schedule, generate
@@ -117,7 +117,7 @@ async def _second_worker(world: ChaosWorld, episode: Episode) -> None:
     from tests.chaos.world import ChaosTransport
 
     runtime = world.build_runtime(ChaosTransport(world.sandbox.app, world.log))
-    from bcmirakl.runtime import use_runtime
+    from bridge.runtime import use_runtime
 
     try:
         with use_runtime(runtime):
@@ -129,7 +129,7 @@ async def _second_worker(world: ChaosWorld, episode: Episode) -> None:
 
 
 async def _run(world: ChaosWorld, stream: str, params: dict[str, Any]) -> Any:
-    from bcmirakl.runtime import use_runtime
+    from bridge.runtime import use_runtime
 
     world.dead = False  # a new run is a new process
     before = asyncio.all_tasks()

@@ -42,7 +42,7 @@ __all__ = [
     "run_flow",
 ]
 
-BRIDGE_PACKAGES = ("bcmirakl", "connectors", "tasks", "flows", "expectations")
+BRIDGE_PACKAGES = ("bcmirakl", "bridge", "common", "connectors", "tasks", "flows", "expectations")
 
 
 class SimulatedKill(BaseException):

@@ -23,10 +23,10 @@ from unittest import mock
 import httpx
 from sqlalchemy import event
 
-import bcmirakl.sandbox_settings as sandbox_settings_module
-from bcmirakl.config import BridgeConfig
-from bcmirakl.runtime import Runtime, build_runtime
-from bcmirakl.sandbox_settings import SANDBOX_ERP_TOKEN, SANDBOX_MIRAKL_API_KEY, sandbox_settings
+import bridge.sandbox_settings as sandbox_settings_module
+from bridge.config import BridgeConfig
+from bridge.runtime import Runtime, build_runtime
+from bridge.sandbox_settings import SANDBOX_ERP_TOKEN, SANDBOX_MIRAKL_API_KEY, sandbox_settings
 from sandbox.app import Sandbox, create_sandbox
 from sandbox.bigcommerce import BigCommerceSandboxSettings
 from sandbox.mirakl import MiraklSandboxSettings

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import expectations
-from connectors.http.errors import ConfigurationError, DataError
+from common.errors import ConfigurationError, DataError
 from expectations import CircuitBreakerTripped, run_gate
 
 

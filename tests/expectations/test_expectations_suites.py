@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connectors.http.errors import ConfigurationError
+from common.errors import ConfigurationError
 from expectations import SUITES_DIR, load_suite
 
 SHIPPED = {"offers": 0.5, "orders_out": 0.5, "refunds_out": 0.5, "reconciliation": 0.0}

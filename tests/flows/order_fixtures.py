@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.state import upsert_offer_map
 from sandbox.app import Sandbox
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.runtime import Runtime, use_runtime
 from connectors.bigcommerce import RefundItem, RefundPaymentRequest
-from connectors.state import OrderLineMapping, ledger_get, open_exceptions
+from connectors.state import OrderLineMapping, ledger_get, unresolved_cs_cases
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
@@ -70,7 +70,7 @@ async def test_a_debit_amount_that_differs_from_the_order_map_is_an_exception_an
     states = {o.order_id: o.state for o in mirakl_orders(sandbox, str(MIXED))}
     assert states == {"100-A": "WAITING_DEBIT_PAYMENT", "100-B": "SHIPPING"}
     with runtime.sessions() as session:
-        cases = [(c.key, c.kind) for c in open_exceptions(session, "acceptance_guard")]
+        cases = [(c.key, c.kind) for c in unresolved_cs_cases(session, "acceptance_guard")]
     assert cases == [("100-A", "debit_amount_mismatch")]
     assert "bcmirakl.acceptance.debit-mismatch" in [a.event for a in report.alerts]
     assert report.counts["debits_mismatch"] == 1
@@ -150,7 +150,7 @@ async def test_refused_lines_are_queued_for_customer_service_when_configured(
         await acceptance_guard()
     assert [r for r in sandbox.bigcommerce.state.store.refunds if r["order_id"] == REFUSING] == []
     with runtime.sessions() as session:
-        cases = [(c.key, c.kind) for c in open_exceptions(session, "acceptance_guard")]
+        cases = [(c.key, c.kind) for c in unresolved_cs_cases(session, "acceptance_guard")]
     assert cases == [("102-A", "refused_lines")]
 
 
@@ -210,7 +210,7 @@ async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_m
     assert early.counts["lines_left_to_debit_guard"] == 2 and "refunds_refused_by_mirakl" not in early.counts
     assert "refunds_to_mirakl" not in mirror.counts and line_a.refunds == []
     with runtime.sessions() as session:
-        assert open_exceptions(session, "refund_mirror") == []
+        assert unresolved_cs_cases(session, "refund_mirror") == []
 
 
 def _debit_per_shipment(runtime: Runtime, sandbox: Sandbox, configured: str) -> None:
@@ -248,5 +248,5 @@ async def test_a_debit_entity_other_than_configured_is_an_exception_and_not_conf
     assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["WAITING_DEBIT_PAYMENT"] * 2
     assert report.counts["debits_mismatch"] == 2 and "pa01_sent" not in report.counts
     with runtime.sessions() as session:
-        kinds = {c.kind for c in open_exceptions(session, "acceptance_guard")}
+        kinds = {c.kind for c in unresolved_cs_cases(session, "acceptance_guard")}
     assert kinds == {"debit_amount_mismatch"}

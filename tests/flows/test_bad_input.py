@@ -25,18 +25,18 @@ import httpx
 import pytest
 
 from bcmirakl.cli import main
-from bcmirakl.config import load_config
-from bcmirakl.runtime import build_runtime, use_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
-from bcmirakl.settings import load_settings
-from bcmirakl.simclock import SimulatedClock
-from connectors.http.errors import ConfigurationError
+from bridge.config import load_config
+from bridge.runtime import build_runtime, use_runtime
+from bridge.sandbox_settings import sandbox_settings
+from bridge.settings import load_settings
+from bridge.simclock import SimulatedClock
+from common.errors import ConfigurationError
 from flows.offer_sync import offer_sync
 from sandbox.app import create_sandbox
 from sandbox.seed import SeedConfig
 from tasks.shipments.carriers import decide_mirakl_tracking, load_carrier_file
+from tests.bridge.test_configuration import COMPLETE
 from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
-from tests.test_configuration import COMPLETE
 
 HANDBOOK = Path(__file__).resolve().parents[2] / "docs" / "handbook" / "bad-input.md"
 WRITE_ENV = "BCMIRAKL_WRITE_HANDBOOK"
@@ -419,7 +419,7 @@ class OrderRun:
 @pytest.fixture(scope="module")
 async def order_run(tmp_path_factory: pytest.TempPathFactory) -> OrderRun:
     """Poison lines planted in four paid orders: each becomes its own case, the good orders reach Mirakl."""
-    from connectors.state import open_exceptions
+    from connectors.state import unresolved_cs_cases
     from flows.order_routing import order_routing
     from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
@@ -441,7 +441,7 @@ async def order_run(tmp_path_factory: pytest.TempPathFactory) -> OrderRun:
         with use_runtime(rt):
             report = await order_routing()
         with rt.sessions() as session:
-            cases = [(c.key, c.kind, c.detail.get("reason", "")) for c in open_exceptions(session, "order_routing")]
+            cases = [(c.key, c.kind, c.detail.get("reason", "")) for c in unresolved_cs_cases(session, "order_routing")]
     finally:
         await rt.aclose()
     poisoned = {order_id for _, order_id, _, _ in ORDER_CASES}
@@ -483,7 +483,7 @@ async def refund_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outc
     """Order 100: the seller refunded part of a line, then the operator refunds the whole product in BigCommerce.
     Order 109: the operator refunds an amount on the order itself. The refunds page promises a case for it."""
     from connectors.bigcommerce import RefundItem, RefundPaymentRequest
-    from connectors.state import open_exceptions
+    from connectors.state import unresolved_cs_cases
     from flows.refund_mirror import refund_mirror
     from tests.tasks.shipments.order_world import SandboxControl, route_world_order
 
@@ -516,7 +516,7 @@ async def refund_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outc
         with rt.sessions() as session:
             cases = [
                 (str((c.detail or {}).get("order_id", c.key)), c.kind)
-                for c in open_exceptions(session, "refund_mirror")
+                for c in unresolved_cs_cases(session, "refund_mirror")
             ]
     finally:
         await control.aclose()
@@ -558,7 +558,7 @@ async def test_orders_paid_in_another_currency_than_the_configured_one_become_ca
 ) -> None:
     # The stored specs offer no store-currency read to check at start-up, so each order is checked: an order
     # whose transactional currency (`default_currency_code`) is not the configured one is a `currency_mismatch` case.
-    from connectors.state import open_exceptions
+    from connectors.state import unresolved_cs_cases
     from flows.order_routing import order_routing
     from tests.flows.order_fixtures import seed_offer_map
 
@@ -576,7 +576,7 @@ async def test_orders_paid_in_another_currency_than_the_configured_one_become_ca
         with use_runtime(rt):
             await order_routing()
         with rt.sessions() as session:
-            kinds = {case.kind for case in open_exceptions(session)}
+            kinds = {case.kind for case in unresolved_cs_cases(session)}
     finally:
         await rt.aclose()
     created = len(sandbox.mirakl.state.store.orders.orders)
@@ -607,7 +607,7 @@ async def _read_body(rt: Any, system: str) -> None:
 async def test_a_body_that_cannot_be_read_fails_the_read_naming_the_operation_not_as_an_empty_page(
     kind: str, path: str, system: str, names: str, runtime: Any, sandbox: Any
 ) -> None:
-    from connectors.http.errors import ApiError
+    from common.errors import ApiError
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=sandbox.base_url) as c:
         prefix = "/mirakl" if system == "mirakl" else "/bigcommerce"

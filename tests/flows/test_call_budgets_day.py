@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bcmirakl.config import load_config
 from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
-from bcmirakl.runtime import Runtime, build_runtime, use_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
-from bcmirakl.simclock import SimulatedClock
+from bridge.config import load_config
+from bridge.runtime import Runtime, build_runtime, use_runtime
+from bridge.sandbox_settings import sandbox_settings
+from bridge.simclock import SimulatedClock
 from deployments.plan import SCHEDULE_DEFAULTS
 from flows.registry import load_flow
 from sandbox.app import Sandbox

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, use_runtime
 from connectors.state import get_reconciliation_run, reconciliation_lines, upsert_order_lines
 from flows.commission_reconciliation import commission_reconciliation, resolve_period
 from sandbox.app import Sandbox

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bcmirakl.blocks import credential_overrides
-from bcmirakl.runtime import build_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
+from bridge.blocks import credential_overrides
+from bridge.runtime import build_runtime
+from bridge.sandbox_settings import sandbox_settings
 from deployments.automations import ALERT_RULES
 from deployments.bootstrap import BootstrapOptions, bootstrap
 from deployments.plan import load_deployments

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, use_runtime
 from flows.drift_monitor import drift_monitor
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bcmirakl.runtime import Runtime
-from connectors.state import open_exceptions
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from connectors.state import unresolved_cs_cases
 from tasks.offers.feed_alerts import CASE_KIND, alert_feed_failures
 from tasks.reporting import RunReport
 
@@ -13,7 +14,7 @@ def feed_alerts(report: RunReport) -> list[int]:
 
 
 async def test_a_feed_that_keeps_failing_alerts_once_and_again_only_after_recovering(runtime: Runtime) -> None:
-    first, second, recovered, again = (RunReport(stream="offer-sync", title=str(n)) for n in range(4))
+    first, second, recovered, again = (RunReport(stream=Stream.OFFER_SYNC, title=str(n)) for n in range(4))
     alert_feed_failures(runtime.sessions, first, {2001: "import 3002 FAILED", 2002: "import 3003 has 7 lines in error"})
     alert_feed_failures(
         runtime.sessions, second, {2001: "import 3010 FAILED", 2002: "import 3003 has 7 lines in error"}
@@ -21,7 +22,7 @@ async def test_a_feed_that_keeps_failing_alerts_once_and_again_only_after_recove
     assert feed_alerts(first) == [2001, 2002]
     assert feed_alerts(second) == []
     with runtime.sessions() as session:
-        assert sorted(c.key for c in open_exceptions(session) if c.kind == CASE_KIND) == ["shop:2001", "shop:2002"]
+        assert sorted(c.key for c in unresolved_cs_cases(session) if c.kind == CASE_KIND) == ["shop:2001", "shop:2002"]
 
     alert_feed_failures(runtime.sessions, recovered, {2002: "import 3003 has 7 lines in error"})
     assert feed_alerts(recovered) == []

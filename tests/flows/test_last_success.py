@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bcmirakl.runtime import Runtime, use_runtime
 from bcmirakl.status import collect_status
+from bridge.runtime import Runtime, use_runtime
 from flows.acceptance_guard import acceptance_guard
 from flows.registry import STREAMS
 

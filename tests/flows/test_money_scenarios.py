@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, use_runtime
-from bcmirakl.simclock import SimulatedClock
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, use_runtime
+from bridge.simclock import SimulatedClock
 from connectors.money import round_money
-from connectors.state import get_order_route, open_exceptions
+from connectors.state import get_order_route, unresolved_cs_cases
 from flows.acceptance_guard import acceptance_guard
 from flows.commission_reconciliation import commission_reconciliation
 from flows.order_routing import order_routing
@@ -138,7 +138,7 @@ async def test_an_order_paid_in_another_currency_than_the_store_s_is_an_exceptio
     assert mirakl_orders(sandbox, str(FOREIGN_PAYMENT_ORDER)) == []
     with runtime.sessions() as session:
         assert get_order_route(session, FOREIGN_PAYMENT_ORDER).status == "exception"
-        cases = [c for c in open_exceptions(session) if str(FOREIGN_PAYMENT_ORDER) in str(c.key)]
+        cases = [c for c in unresolved_cs_cases(session) if str(FOREIGN_PAYMENT_ORDER) in str(c.key)]
     reasons = {row["reason"] for row in report.tables["exceptions"]}
     assert f"paid in {bc_order.default_currency_code}, the store and Mirakl work in {currency}" in reasons
     assert cases  # an exception case a person sees, not only a log line

@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 
 import tasks.offers.push as push_module
 from bcmirakl.cli import main
-from bcmirakl.config import load_config
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.config import load_config
+from bridge.runtime import Runtime, use_runtime
+from bridge.streams import Stream
 from connectors.state import (
     LedgerEntry,
     OutboxItem,
@@ -117,7 +118,7 @@ async def test_a_drain_killed_mid_put_is_taken_over_at_once_by_the_next_run(
     assert report.counts["taken_over_from_dead_workers"] == 1
     assert _started_ledger_rows(runtime) == []  # the killed PUT's row is closed, with why
     with runtime.sessions() as session:
-        assert queue_depth(session, "offer-sync")["in_flight"] == 0
+        assert queue_depth(session, Stream.OFFER_SYNC)["in_flight"] == 0
         assert session.get(OutboxWorker, KILLED) is None
         [closed] = session.scalars(select(LedgerEntry).where(LedgerEntry.detail["worker"].as_string() == KILLED))
         assert closed.outcome == "failed" and "items requeued" in closed.detail["resolution"]
@@ -133,7 +134,7 @@ async def test_a_live_drain_keeps_its_claims_and_a_silent_one_raises_the_drift_a
         assert report.counts["taken_over_from_dead_workers"] == 0
         assert variant_for(sandbox, sku)["purchasing_disabled"] is False  # its worker is pushing it
         with runtime.sessions() as session:
-            assert queue_depth(session, "offer-sync")["in_flight"] == 1
+            assert queue_depth(session, Stream.OFFER_SYNC)["in_flight"] == 1
         healthy = await drift_monitor()
         _set_worker(runtime, heartbeat_at=datetime.now(UTC) - timedelta(minutes=5))  # it stopped beating
         # Claims are renewed with the heartbeat: age them too, as a silent worker's would be.
@@ -168,8 +169,8 @@ async def test_a_variant_rejected_once_is_pushed_by_its_next_change(runtime: Run
     assert variant["inventory_level"] == 0 and variant["purchasing_disabled"] is True
     assert sold_out.counts["held_superseded"] == 1 and sold_out.counts["pushed"] == 1
     with runtime.sessions() as session:
-        assert queue_depth(session, "offer-sync")["quarantined"] == 0
-        assert not any(r.startswith("rejected by BigCommerce") for r in quarantine_counts(session, "offer-sync"))
+        assert queue_depth(session, Stream.OFFER_SYNC)["quarantined"] == 0
+        assert not any(r.startswith("rejected by BigCommerce") for r in quarantine_counts(session, Stream.OFFER_SYNC))
 
 
 async def test_offers_requeue_pushes_a_held_variant_again(
@@ -220,7 +221,7 @@ async def test_a_change_queued_while_an_older_state_of_the_variant_is_in_flight_
                     "stock_only": False,
                     "hash": "sold-out",
                 }
-                enqueue_many(session, "offer-sync", "variant", [(item.idempotency_key, sold_out)])
+                enqueue_many(session, Stream.OFFER_SYNC, "variant", [(item.idempotency_key, sold_out)])
                 session.commit()
         return await real_put(updates)
 
@@ -235,4 +236,4 @@ async def test_a_change_queued_while_an_older_state_of_the_variant_is_in_flight_
     assert calls == [1, 1]  # the restock, then the sell-out queued while it was in flight
     assert variant["inventory_level"] == 0 and variant["purchasing_disabled"] is True
     with runtime.sessions() as session:
-        assert queue_depth(session, "offer-sync")["pending"] == 0
+        assert queue_depth(session, Stream.OFFER_SYNC)["pending"] == 0

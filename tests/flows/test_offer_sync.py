@@ -14,10 +14,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, build_runtime, use_runtime
-from bcmirakl.sandbox_settings import SANDBOX_MIRAKL_API_KEY, sandbox_settings
-from bcmirakl.simclock import SimulatedClock
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, build_runtime, use_runtime
+from bridge.sandbox_settings import SANDBOX_MIRAKL_API_KEY, sandbox_settings
+from bridge.simclock import SimulatedClock
+from bridge.streams import Stream
 from connectors.bigcommerce import BigCommerceClient
 from connectors.state import OfferMapping, OutboxItem, queue_depth
 from flows.offer_sync import offer_sync
@@ -243,7 +244,7 @@ async def test_429_storm_still_pushes_every_change_exactly_once(runtime: Runtime
         report = await offer_sync(mode="full")
         rerun = await offer_sync(mode="full")
     with runtime.sessions() as session:
-        depth = queue_depth(session, "offer-sync")
+        depth = queue_depth(session, Stream.OFFER_SYNC)
         mapped = {r.product_sku: r for r in session.scalars(select(OfferMapping).where(OfferMapping.owner == "mirakl"))}
     assert sandbox.bigcommerce.state.faults.injected_total == 5
     assert depth["pending"] == depth["in_flight"] == 0
@@ -283,7 +284,7 @@ async def test_run_killed_after_enqueueing_is_drained_by_the_rerun(
     assert sum(bc_store(sandbox).variant_writes.values()) == len(queued)
     assert report.counts["metafields_written"] == len(everything) - len(queued)
     with runtime.sessions() as session:
-        assert queue_depth(session, "offer-sync")["done"] == len(everything)
+        assert queue_depth(session, Stream.OFFER_SYNC)["done"] == len(everything)
 
 
 async def test_delta_whose_offers_are_all_unchanged_makes_no_bigcommerce_call(

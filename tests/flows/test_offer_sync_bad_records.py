@@ -18,9 +18,9 @@ import httpx
 import pytest
 from sqlalchemy import make_url, select, text
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, use_runtime
-from bcmirakl.simclock import SimulatedClock
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, use_runtime
+from bridge.simclock import SimulatedClock
 from connectors.state import OfferMapping, QuarantineRecord, create_state_engine
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox
@@ -134,8 +134,8 @@ async def test_one_malformed_offer_among_thousands_is_quarantined_and_every_othe
 async def test_values_no_storefront_can_hold_are_quarantined_per_record_and_another_sellers_stock_out_applies(
     tmp_path: Path, bridge_config: BridgeConfig, database_url: str | None, sim_clock: SimulatedClock
 ) -> None:
-    from bcmirakl.runtime import build_runtime
-    from bcmirakl.sandbox_settings import sandbox_settings
+    from bridge.runtime import build_runtime
+    from bridge.sandbox_settings import sandbox_settings
 
     sandbox = budgeted_sandbox(sim_clock)
     transport = httpx.ASGITransport(app=sandbox.app)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import use_runtime
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import use_runtime
 from connectors.state import OfferBookEntry, OfferMapping
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox

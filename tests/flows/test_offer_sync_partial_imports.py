@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, use_runtime
-from connectors.state import open_exceptions
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, use_runtime
+from bridge.streams import Stream
+from connectors.state import unresolved_cs_cases
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox
 from tasks.offers.partial_imports import CASE_KIND
@@ -60,7 +61,9 @@ async def post_import(sandbox: Sandbox, body: dict[str, Any]) -> None:
 
 def partial_cases(rt: Runtime) -> dict[str, dict[str, Any]]:
     with rt.sessions() as session:
-        return {c.key: dict(c.detail or {}) for c in open_exceptions(session, "offer-sync") if c.kind == CASE_KIND}
+        return {
+            c.key: dict(c.detail or {}) for c in unresolved_cs_cases(session, Stream.OFFER_SYNC) if c.kind == CASE_KIND
+        }
 
 
 async def test_a_routine_partial_import_keeps_the_sellers_good_offers_buyable_and_reports_its_lines_in_error(

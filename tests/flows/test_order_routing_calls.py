@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.runtime import Runtime, use_runtime
 from connectors.bigcommerce import settings as bc_settings
 from connectors.state import get_order_route
 from flows.order_routing import order_routing

@@ -9,15 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bcmirakl.runtime import Runtime, use_runtime
-from connectors.http.errors import TransientApiError
+from bridge.runtime import Runtime, use_runtime
+from common.errors import TransientApiError
 from connectors.state import (
     OfferMapping,
     get_order_route,
     logistic_orders_for,
-    open_exceptions,
     order_lines_for,
     set_cursor,
+    unresolved_cs_cases,
 )
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
@@ -144,7 +144,7 @@ async def test_an_unshippable_offer_becomes_an_exception_shown_on_the_order_and_
     assert [o.order_id for o in mirakl_orders(sandbox, str(MIXED))] == ["100-A"]
     with runtime.sessions() as session:
         assert get_order_route(session, MIXED).status == "exception"
-        cases = open_exceptions(session, "order_routing")
+        cases = unresolved_cs_cases(session, "order_routing")
     assert [(c.kind, c.detail["reason"]) for c in cases] == [("offers_not_shippable", "OFFER_NOT_FOUND")]
     assert [a.event for a in report.alerts] == ["bcmirakl.orders.exception"]
     states = [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]]
@@ -176,7 +176,7 @@ async def test_an_order_cancelled_after_routing_cancels_its_mirakl_orders(
     assert report.counts["or29_sent"] == 2
     with runtime.sessions() as session:
         assert get_order_route(session, MIXED).status == "cancelled"
-        kinds = [c.kind for c in open_exceptions(session, "order_routing")]
+        kinds = [c.kind for c in unresolved_cs_cases(session, "order_routing")]
     assert kinds == ["native_cancel"]  # the ERP holds the native line: operations cancel it there
     assert [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]] == ["NATIVE", "CANCELED", "CANCELED"]
 
@@ -196,7 +196,7 @@ async def test_a_shipped_order_cancelled_in_bigcommerce_becomes_an_exception(
 
     assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["SHIPPING", "SHIPPING"]
     with runtime.sessions() as session:
-        kinds = sorted(c.kind for c in open_exceptions(session, "order_routing"))
+        kinds = sorted(c.kind for c in unresolved_cs_cases(session, "order_routing"))
     assert kinds == ["cancel_not_allowed", "native_cancel"]
     assert "bcmirakl.orders.cancel-failed" in [a.event for a in report.alerts]
 
@@ -216,7 +216,7 @@ async def test_a_line_whose_offer_vanished_is_an_exception_on_the_order_and_neve
     assert [o.order_id for o in mirakl_orders(sandbox, str(MIXED))] == ["100-A"]
     with runtime.sessions() as session:
         assert get_order_route(session, MIXED).status == "exception"
-        assert [c.kind for c in open_exceptions(session, "order_routing")] == ["offer_gone"]
+        assert [c.kind for c in unresolved_cs_cases(session, "order_routing")] == ["offer_gone"]
     assert [a.event for a in report.alerts] == ["bcmirakl.orders.exception"]
     lines = (await cx_metafield(sandbox, MIXED))["lines"]
     assert [(x["fulfilled_by"] == "native", x["state"]) for x in lines] == [
@@ -237,5 +237,5 @@ async def test_with_a_fresh_state_store_a_marked_variant_is_an_exception_not_an_
     assert [line["sku"] for line in erp["order"]["lines"]] == ["NAT-00001"]
     assert mirakl_orders(sandbox, str(MIXED)) == []
     with runtime.sessions() as session:
-        assert sorted(c.kind for c in open_exceptions(session, "order_routing")) == ["offer_gone", "offer_gone"]
+        assert sorted(c.kind for c in unresolved_cs_cases(session, "order_routing")) == ["offer_gone", "offer_gone"]
     assert [x["state"] for x in (await cx_metafield(sandbox, MIXED))["lines"]] == ["NATIVE", "EXCEPTION", "EXCEPTION"]

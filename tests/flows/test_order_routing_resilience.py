@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.runtime import Runtime, use_runtime
 from connectors.http.retry import RetryPolicy
-from connectors.state import get_cursor, get_order_route, open_exceptions
+from connectors.state import get_cursor, get_order_route, unresolved_cs_cases
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
@@ -26,7 +26,7 @@ def routes(runtime: Runtime, order_ids: tuple[int, ...]) -> dict[int, str | None
 
 def cases(runtime: Runtime) -> list[tuple[str, str, str]]:
     with runtime.sessions() as session:
-        return [(c.key, c.kind, c.detail["reason"]) for c in open_exceptions(session, "order_routing")]
+        return [(c.key, c.kind, c.detail["reason"]) for c in unresolved_cs_cases(session, "order_routing")]
 
 
 async def test_a_zero_quantity_line_becomes_an_exception_and_the_rest_of_the_page_is_routed(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.runtime import Runtime, use_runtime
-from connectors.state import get_order_route, open_exceptions
+from bridge.config import BridgeConfig, load_config
+from bridge.runtime import Runtime, use_runtime
+from connectors.state import get_order_route, unresolved_cs_cases
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
@@ -44,7 +44,7 @@ async def test_a_seller_without_standard_shipping_gets_the_express_type_the_cust
     assert [(o.shop_id, o.shipping_type_code) for o in orders] == [(2000, "STD"), (EXPRESS_ONLY_SHOP, "EXP")]
     assert report.counts["orders_routed"] == 1 and report.counts["api_calls_mirakl"] == 2  # SH02 + OR01
     with runtime.sessions() as session:
-        assert open_exceptions(session, "order_routing") == []
+        assert unresolved_cs_cases(session, "order_routing") == []
 
 
 async def test_when_no_type_the_method_allows_fits_the_line_is_an_exception_before_or01(
@@ -60,7 +60,7 @@ async def test_when_no_type_the_method_allows_fits_the_line_is_an_exception_befo
     assert [len(o.lines) for o in orders] == [1]
     with runtime.sessions() as session:
         assert get_order_route(session, MIXED).status == "exception"
-        cases = [(c.kind, c.detail["reason"]) for c in open_exceptions(session, "order_routing")]
+        cases = [(c.kind, c.detail["reason"]) for c in unresolved_cs_cases(session, "order_routing")]
     assert cases == [("no_shipping_type", "shipping method 'Flat Rate' allows STD; the offer ships to US: EXP")]
 
 
@@ -76,5 +76,7 @@ async def test_an_offer_sh02_no_longer_knows_is_not_shippable_before_or01(
 
     assert [(o.shop_id, len(o.lines)) for o in mirakl_orders(sandbox, str(MIXED))] == [(2000, 1)]
     with runtime.sessions() as session:
-        cases = [(c.kind, c.detail["reason"], c.detail["offer_id"]) for c in open_exceptions(session, "order_routing")]
+        cases = [
+            (c.kind, c.detail["reason"], c.detail["offer_id"]) for c in unresolved_cs_cases(session, "order_routing")
+        ]
     assert cases == [("offers_not_shippable", "OFFER_NOT_FOUND", gone.offer_id)]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.runtime import Runtime, use_runtime
 from connectors.bigcommerce import RefundItem, RefundItemAdjustment, RefundPaymentRequest
-from connectors.state import ledger_get, open_exceptions, quarantine_counts
+from connectors.state import ledger_get, quarantine_counts, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.tasks.shipments.order_world import SandboxControl, route_world_order
@@ -197,7 +197,7 @@ async def test_bigcommerce_refusing_the_refund_sends_no_pa02_and_opens_an_except
     assert [a.event for a in report.alerts] == ["bcmirakl.refunds.not-paid"]
     assert again.alerts == []
     with runtime.sessions() as session:
-        [case] = open_exceptions(session, "refund_mirror")
+        [case] = unresolved_cs_cases(session, "refund_mirror")
         assert (case.key, case.kind) == (f"mirakl-refund:{refund_id}", "refund-not-paid")
         assert ledger_get(session, "mirakl", "PA02", f"pa02:{refund_id}") is None
 
@@ -268,7 +268,7 @@ async def test_a_quote_offering_only_store_credit_or_an_offline_record_is_refuse
     assert _mirakl_line(sandbox, line).refunds[0].state == "WAITING_REFUND_PAYMENT"
     assert report.counts["refunds_refused_by_bigcommerce"] == 1
     with runtime.sessions() as session:
-        [case] = open_exceptions(session, "refund_mirror")
+        [case] = unresolved_cs_cases(session, "refund_mirror")
         assert case.kind == "refund-not-paid" and "gateway" in case.detail["error"]
         assert ledger_get(session, "mirakl", "PA02", f"pa02:{refund_id}") is None
 
@@ -289,7 +289,7 @@ async def test_a_declined_or_pending_refund_payment_gets_no_pa02(
     assert _mirakl_line(sandbox, line).refunds[0].state == "WAITING_REFUND_PAYMENT"  # no PA02
     assert "refunds_confirmed_to_mirakl" not in report.counts and "refunds_confirmed_to_mirakl" not in again.counts
     with runtime.sessions() as session:
-        cases = [(c.key, c.kind) for c in open_exceptions(session, "refund_mirror")]
+        cases = [(c.key, c.kind) for c in unresolved_cs_cases(session, "refund_mirror")]
     if outcome == "declined":
         assert cases == [(f"mirakl-refund:{refund_id}", "refund-not-paid")]
     else:

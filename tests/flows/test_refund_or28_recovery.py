@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 import flows.refund_mirror as refund_mirror_module
-from bcmirakl.runtime import Runtime, use_runtime
-from connectors.state import LedgerEntry, open_exceptions
+from bridge.runtime import Runtime, use_runtime
+from connectors.state import LedgerEntry, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
@@ -89,7 +89,7 @@ async def test_a_seller_refund_of_the_same_amount_made_meanwhile_opens_a_case_in
     assert report.counts["refunds_held_ambiguous"] == 1 and "refunds_to_mirakl" not in report.counts
     assert "bcmirakl.refunds.recovery-ambiguous" in {a.event for a in report.alerts}
     with runtime.sessions() as session:
-        [case] = [c for c in open_exceptions(session, "refund_mirror") if c.kind == AMBIGUOUS_CASE]
+        [case] = [c for c in unresolved_cs_cases(session, "refund_mirror") if c.kind == AMBIGUOUS_CASE]
         assert sorted(case.detail["candidates"]) == sorted([ours.refund_id, seller])
     assert _started(runtime) == []
 
@@ -117,5 +117,5 @@ async def test_a_seller_refund_made_before_the_bridge_wrote_is_not_taken_for_the
     assert len(_bc_refunds(sandbox, ORDER)) == 2
     assert all(r.state == "REFUNDED" for r in refunds.values())
     with runtime.sessions() as session:
-        assert [c for c in open_exceptions(session, "refund_mirror") if c.kind == AMBIGUOUS_CASE] == []
+        assert [c for c in unresolved_cs_cases(session, "refund_mirror") if c.kind == AMBIGUOUS_CASE] == []
     assert _started(runtime) == []

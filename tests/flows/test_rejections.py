@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.http import RejectedRecord
-from connectors.state import QuarantineRecord, open_exceptions
+from connectors.state import QuarantineRecord, unresolved_cs_cases
 from tasks.rejections import CASE_KIND, EVENT, settle_rejections
 from tasks.reporting import RunReport
 
@@ -19,13 +20,15 @@ def rejected_alerts(report: RunReport) -> int:
 async def test_rejections_left_in_the_clients_logs_are_quarantined_counted_and_alerted_once_per_episode(
     runtime: Runtime,
 ) -> None:
-    runs = [RunReport(stream="order-routing", title=str(n)) for n in range(4)]
+    runs = [RunReport(stream=Stream.ORDER_ROUTING, title=str(n)) for n in range(4)]
     runtime.bigcommerce.transport.rejections.add([RejectedRecord("iter_orders", "101", "status_id: not an int")])
     settle_rejections(runtime, runs[0], run_id="run-0")
     runtime.mirakl.transport.rejections.add([RejectedRecord("OR11", "BC101-A", "order_lines.0.quantity: missing")])
     settle_rejections(runtime, runs[1])
     with runtime.sessions() as session:
-        assert [c.key for c in open_exceptions(session) if c.kind == CASE_KIND] == ["stream:order-routing"]
+        assert [c.key for c in unresolved_cs_cases(session) if c.kind == CASE_KIND] == [
+            f"stream:{Stream.ORDER_ROUTING}"
+        ]
     settle_rejections(runtime, runs[2])
     runtime.mirakl.transport.rejections.add([RejectedRecord("OR11", "BC102-A", "order_id: missing")])
     settle_rejections(runtime, runs[3])
@@ -40,9 +43,9 @@ async def test_rejections_left_in_the_clients_logs_are_quarantined_counted_and_a
     with runtime.sessions() as session:
         rows = session.scalars(select(QuarantineRecord).order_by(QuarantineRecord.id)).all()
     assert [(r.stream, r.record_key, r.run_id) for r in rows] == [
-        ("order-routing", "101", "run-0"),
-        ("order-routing", "BC101-A", None),
-        ("order-routing", "BC102-A", None),
+        (Stream.ORDER_ROUTING, "101", "run-0"),
+        (Stream.ORDER_ROUTING, "BC101-A", None),
+        (Stream.ORDER_ROUTING, "BC102-A", None),
     ]
     assert rows[0].payload == {"operation": "iter_orders", "raw": None}  # no raw copy of a record with customer data
     assert runtime.mirakl.transport.rejections.records == runtime.bigcommerce.transport.rejections.records == []

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bcmirakl.config import load_config
 from bcmirakl.demo_scenario import BEFORE_STREAM, demo_parameters
-from bcmirakl.runtime import Runtime, build_runtime, use_runtime
-from bcmirakl.sandbox_settings import sandbox_settings
-from bcmirakl.simclock import SimulatedClock
+from bridge.config import load_config
+from bridge.runtime import Runtime, build_runtime, use_runtime
+from bridge.sandbox_settings import sandbox_settings
+from bridge.simclock import SimulatedClock
 from connectors.state import LedgerEntry
 from flows.registry import DEMO_SEQUENCE, STREAMS, load_flow
 from sandbox.app import Sandbox

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bcmirakl.runtime import Runtime, use_runtime
+from bridge.runtime import Runtime, use_runtime
 from connectors.bigcommerce import ShipmentCreate, ShipmentItem
-from connectors.state import ledger_get, open_exceptions, quarantine_counts, queue_depth, upsert_carrier_overrides
+from connectors.state import ledger_get, quarantine_counts, queue_depth, unresolved_cs_cases, upsert_carrier_overrides
 from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
 from tasks.reporting import RunReport
@@ -211,4 +211,4 @@ async def test_rerun_after_a_crash_mid_batch_creates_no_duplicate_bigcommerce_sh
     assert report.counts["shipments_to_bigcommerce"] == 2  # one recovered, one sent
     assert sorted(row["status"] for row in report.tables["to-bigcommerce"]) == ["recovered", "sent"]
     with runtime.sessions() as session:
-        assert open_exceptions(session, "shipment_sync") == []
+        assert unresolved_cs_cases(session, "shipment_sync") == []

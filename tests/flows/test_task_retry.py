@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prefect import flow, task
 
-from connectors.http.errors import PermanentApiError, TransientApiError
+from common.errors import PermanentApiError, TransientApiError
 from tasks.retry import TASK_RETRY
 
 FAST_RETRY = {**TASK_RETRY, "retry_delay_seconds": 0, "retry_jitter_factor": None}

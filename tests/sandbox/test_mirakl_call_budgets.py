@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bcmirakl.simclock import SimulatedClock
+from bridge.simclock import SimulatedClock
 from sandbox.mirakl import MiraklSandboxSettings, create_mirakl_app
 from sandbox.seed import build_world
 

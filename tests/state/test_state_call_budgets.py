@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bcmirakl.simclock import SimulatedClock
+from bridge.simclock import SimulatedClock
 from connectors.mirakl.budgets import DEFAULT_BUDGETS, CallLimit, is_continuation
 from connectors.state import session_factory
 from connectors.state.budgets import CallBudgetExhaustedError, CallBudgetGate, calls_in_window, take_call_slot

@@ -15,14 +15,14 @@ from connectors.state import (
     ledger_begin,
     ledger_finish,
     ledger_get,
-    open_exception,
-    open_exceptions,
+    open_cs_case,
     quarantine,
     quarantine_counts,
     quarantine_many,
-    resolve_exception,
+    resolve_cs_case,
     resolve_quarantine,
     set_cursor,
+    unresolved_cs_cases,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -91,22 +91,22 @@ def test_quarantine_counts_unresolved_records_by_reason(session: Session) -> Non
     assert quarantine_counts(session) == {"price_missing": 1, "negative_stock": 2, "amount_exceeds_line": 1}
 
 
-def test_open_exception_is_idempotent_and_reopens_after_resolution(session: Session) -> None:
-    assert open_exception(session, "orders", "100", "accept_sla_breach", {"bc_order_id": 100}, now=T0) is True
-    assert open_exception(session, "orders", "100", "accept_sla_breach", {"bc_order_id": 100}) is False
-    assert open_exception(session, "orders", "100", "refund_mismatch", None) is True
+def test_open_cs_case_is_idempotent_and_reopens_after_resolution(session: Session) -> None:
+    assert open_cs_case(session, "orders", "100", "accept_sla_breach", {"bc_order_id": 100}, now=T0) is True
+    assert open_cs_case(session, "orders", "100", "accept_sla_breach", {"bc_order_id": 100}) is False
+    assert open_cs_case(session, "orders", "100", "refund_mismatch", None) is True
     session.commit()
-    cases = open_exceptions(session, "orders")
+    cases = unresolved_cs_cases(session, "orders")
     assert next((case.key, case.kind, case.opened_at) for case in cases) == ("100", "accept_sla_breach", T0)
     assert len(cases) == 2
 
-    assert resolve_exception(session, "orders", "100", "accept_sla_breach") is True
-    assert resolve_exception(session, "orders", "100", "accept_sla_breach") is False
-    assert [case.kind for case in open_exceptions(session)] == ["refund_mismatch"]
+    assert resolve_cs_case(session, "orders", "100", "accept_sla_breach") is True
+    assert resolve_cs_case(session, "orders", "100", "accept_sla_breach") is False
+    assert [case.kind for case in unresolved_cs_cases(session)] == ["refund_mismatch"]
 
     later = T0 + timedelta(days=1)
-    assert open_exception(session, "orders", "100", "accept_sla_breach", {"again": True}, now=later) is True
+    assert open_cs_case(session, "orders", "100", "accept_sla_breach", {"again": True}, now=later) is True
     session.commit()
-    reopened = [case for case in open_exceptions(session, "orders") if case.kind == "accept_sla_breach"]
+    reopened = [case for case in unresolved_cs_cases(session, "orders") if case.kind == "accept_sla_breach"]
     assert [(case.opened_at, case.detail, case.resolved_at) for case in reopened] == [(later, {"again": True}, None)]
-    assert open_exceptions(session, "offers") == []
+    assert unresolved_cs_cases(session, "offers") == []

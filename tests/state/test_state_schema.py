@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
-HEAD_REVISION = "0007_marketplace_lines"
+HEAD_REVISION = "0008_layers"
 EXPECTED_TABLES = {
     "alembic_version",
     "call_budget",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bridge.streams import Stream
 from connectors.state import SILENCE_LIMIT, ClaimHolder
 from tasks.leases import death_reason
 
@@ -14,7 +15,7 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 def _holder(**changes: object) -> ClaimHolder:
     values: dict[str, object] = {
-        "stream": "offer-sync",
+        "stream": Stream.OFFER_SYNC,
         "worker": "w",
         "items": 3,
         "oldest_claim": NOW - timedelta(seconds=20),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.http.errors import (
+from common.errors import (
     MalformedResponseError,
     PermanentApiError,
     RateLimitError,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bcmirakl.config import AcceptanceConfig, OrderRoutingConfig
+from bridge.config import AcceptanceConfig, OrderRoutingConfig
 from connectors.bigcommerce.models import Order as BcOrder
 from connectors.mirakl.models import Debit
 from connectors.mirakl.models import Order as MiraklOrder

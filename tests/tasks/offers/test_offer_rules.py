@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from bcmirakl.config import OfferSyncConfig
+from bridge.config import OfferSyncConfig
 from tasks.offers.book import BOOK_COLUMNS
 from tasks.offers.diff import MAP_COLUMNS, diff_targets, outbox_items, state_hash, target_states
 from tasks.offers.gating import gate_flags

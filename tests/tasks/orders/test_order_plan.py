@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bcmirakl.config import BridgeConfig, load_config
+from bridge.config import BridgeConfig, load_config
 from connectors.bigcommerce.models import Order, OrderProduct, ShippingAddress
 from connectors.money import allocate
 from tasks.orders.plan import OfferRef, build_plan, gate_rows, mirakl_line_id

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.mirakl import (
     BillingAddress,
     DebitConfirmation,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.http.errors import ConfigurationError
+from common.errors import ConfigurationError
 from tasks.shipments.carriers import CarrierEntry, CarrierTable, decide_mirakl_tracking, load_carrier_file
 
 SH21 = {"UPS", "FEDEX", "DHL", "COLISSIMO"}

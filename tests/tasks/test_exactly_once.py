@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.http.errors import PermanentApiError, TransientApiError
+from common.errors import PermanentApiError, TransientApiError
 from connectors.state import create_state_engine, ledger_get, session_factory, upgrade
-from tasks.effects import is_recorded, mark_done_elsewhere, record_outcome, write_once
+from tasks.exactly_once import is_recorded, mark_done_elsewhere, record_outcome, write_once
 
 
 @pytest.fixture

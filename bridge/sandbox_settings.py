@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bcmirakl.settings import ENV_PREFIX, BridgeSettings
+from bridge.settings import ENV_PREFIX, BridgeSettings
 
 __all__ = [
     "SANDBOX_BC_ACCESS_TOKEN",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from bcmirakl.settings import ENV_PREFIX, BridgeSettings
+from bridge.settings import ENV_PREFIX, BridgeSettings
 from connectors.mirakl.auth import CREDENTIAL_FIELDS
 from connectors.mirakl.roles import Role
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bcmirakl.config import load_config
-from bcmirakl.settings import load_settings
-from connectors.http.errors import ConfigurationError
+from bridge.config import load_config
+from bridge.settings import load_settings
+from common.errors import ConfigurationError
 
 COMPLETE = {
     "BCMIRAKL_BC_STORE_HASH": "abc123",

@@ -15,8 +15,9 @@
         └── RecordRejectedError      a record failed its model or a gate (record key + reason)
 
 Messages carry ids, statuses and the API's own message only: never headers, tokens or customer data.
-`error_for_status` is the reading of an HTTP status every system shares; each system's mapper handles its own
-exceptions (a status its API uses differently, a message that changes the meaning) before calling it.
+The taxonomy is the bottom layer: connectors raise it; the gate, tasks, flows and the CLI catch it; so it
+imports nothing of the bridge. Reading an HTTP status into one of these classes is the connectors' job
+(`connectors.http.statuses`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ __all__ = [
     "RecordRejectedError",
     "TransientApiError",
     "UnreadableResponseError",
-    "error_for_status",
 ]
 
 
@@ -121,35 +121,3 @@ class RecordRejectedError(DataError):
         self.record_key = record_key
         self.reason = reason
         super().__init__(f"record {record_key} rejected: {reason}")
-
-
-_STATUS_CLASSES: dict[int, type[ApiError]] = {
-    408: TransientApiError,  # the server timed out waiting: says nothing about the request itself
-    401: AuthError,
-    403: AuthError,
-    404: NotFoundError,
-    409: ConflictError,
-}
-
-
-def error_for_status(
-    message: str,
-    *,
-    system: str,
-    operation: str,
-    status: int,
-    request_id: str | None = None,
-    retry_after: float | None = None,
-) -> ApiError:
-    """The error an HTTP error status means when the API says nothing more specific.
-
-    429 is a `RateLimitError` carrying `retry_after` (the wait the API asked for, in seconds, if any); 401/403,
-    404 and 409 are `AuthError`, `NotFoundError` and `ConflictError`; 408 and 5xx are transient (the same
-    request is worth repeating); other 4xx are permanent.
-    """
-    if status == 429:
-        return RateLimitError(
-            message, retry_after=retry_after, system=system, operation=operation, status=status, request_id=request_id
-        )
-    error_class = _STATUS_CLASSES.get(status) or (TransientApiError if status >= 500 else PermanentApiError)
-    return error_class(message, system=system, operation=operation, status=status, request_id=request_id)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors.http.errors import ConfigurationError
+from common.errors import ConfigurationError
 from connectors.money import check_currency
 
 __all__ = [
@@ -216,7 +216,7 @@ class BridgeConfig(_Section):
 def read_yaml(path: Path | None, packaged: str) -> tuple[Any, str]:
     """A YAML file's content and a name for it in error messages; the packaged default when `path` is None."""
     if path is None:
-        text = resources.files("bcmirakl.defaults").joinpath(packaged).read_text(encoding="utf-8")
+        text = resources.files("bridge.defaults").joinpath(packaged).read_text(encoding="utf-8")
         source = f"packaged {packaged}"
     else:
         if not path.exists():

@@ -20,11 +20,11 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bcmirakl.config import BridgeConfig, load_config
-from bcmirakl.settings import BridgeSettings, load_settings, mirakl_role_values
+from bridge.config import BridgeConfig, load_config
+from bridge.settings import BridgeSettings, load_settings, mirakl_role_values
+from common.errors import ConfigurationError
 from connectors.bigcommerce import BigCommerceClient
 from connectors.erp import ErpClient
-from connectors.http.errors import ConfigurationError
 from connectors.http.ratelimit import QuotaLimiter, SharedGate
 from connectors.http.retry import Sleep
 from connectors.mirakl import MiraklClient
@@ -219,7 +219,7 @@ async def runtime_scope() -> AsyncIterator[Runtime]:
         finally:
             _run_start.reset(token)
         return
-    from bcmirakl.blocks import credential_overrides
+    from bridge.blocks import credential_overrides
 
     runtime = build_runtime(load_settings(**await credential_overrides()))
     try:

@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.http.errors import PermanentApiError
+from common.errors import PermanentApiError
 from connectors.state import ledger_begin, ledger_finish, ledger_get
 
 __all__ = ["WriteOutcome", "is_recorded", "mark_done_elsewhere", "record_outcome", "write_once"]

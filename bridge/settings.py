@@ -1,6 +1,6 @@
 """Connection settings read from the environment, validated once at start-up.
 
-Business mappings (carriers, zones, thresholds) live in the versioned config file (`bcmirakl.config`); this
+Business mappings (carriers, zones, thresholds) live in the versioned config file (`bridge.config`); this
 module only says where the systems are and how to authenticate. Nothing is read at import time: call
 `load_settings()` where a run starts, so a missing value fails that run before any call, naming the variable.
 """
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.http.errors import ConfigurationError
+from common.errors import ConfigurationError
 from connectors.mirakl.auth import CREDENTIAL_FIELDS, credential_problem
 from connectors.mirakl.roles import Role
 
