@@ -3,20 +3,31 @@ debited through the flows, and a merchant's refund by quantity in BigCommerce.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from bridge.runtime import Runtime, use_runtime
 from connectors.bigcommerce import RefundItem, RefundPaymentRequest
 from flows.acceptance_guard import acceptance_guard
+from flows.commission_reconciliation import commission_reconciliation
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from tests.flows.order_fixtures import seed_offer_map
 
 __all__ = [
+    "bc_product_of",
     "merchant_refunds",
     "pay_only",
+    "reconciled_balanced",
     "route",
     "route_and_debit",
     "sellers_accept",
 ]
+
+
+def bc_product_of(bc_order: Any, mirakl_line: Any) -> Any:
+    """The sandbox's BigCommerce order product a Mirakl line was routed from (its id ends the Mirakl line id)."""
+    return next(x for x in bc_order.lines if mirakl_line.order_line_id.endswith(f"-{x.id}"))
 
 
 def pay_only(sandbox: Sandbox, order_id: int) -> None:
@@ -56,3 +67,17 @@ async def merchant_refunds(runtime: Runtime, bc_order_id: int, quantities: dict[
     [card] = [m for m in quote.refund_methods if m[0].provider_id == "braintree"]
     payments = [RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount) for o in card]
     await runtime.bigcommerce.create_refund(bc_order_id, items, payments)
+
+
+async def reconciled_balanced(runtime: Runtime) -> dict[str, dict[str, Any]]:
+    """Reconcile the days around today, check nothing but rounding is left unexplained, and return the totals
+    table by field (`amount`, `tax`, `refund`, ...)."""
+    today = datetime.now(UTC).date()
+    with use_runtime(runtime):
+        report = await commission_reconciliation(start=today - timedelta(days=1), end=today + timedelta(days=1))
+    assert report.counts["gate"] == "passed"
+    gaps = {name: count for name, count in report.counts.items() if name.startswith("class_") and count}
+    assert set(gaps) <= {"class_rounding"}, report.tables["exceptions"]
+    assert all(row["unexplained"] == 0 for row in report.tables["totals"]), report.tables["totals"]
+    assert report.counts["balanced"] == "yes"
+    return {row["field"]: row for row in report.tables["totals"]}
