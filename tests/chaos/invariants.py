@@ -154,7 +154,8 @@ async def refund_beyond_refunded(world: ChaosWorld, orders: list[dict[str, Any]]
 
 
 async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -> list[Violation]:
-    """Every refund customer service made in BigCommerce reached Mirakl as OR28, in full, or is held with a reason.
+    """Every refund customer service made in BigCommerce reached Mirakl as OR28, in full, or as the payment of a
+    seller's refund of the same line (PA02 with it as transaction number), or is held with a reason.
 
     An OR28 recovery that adopts a seller's own refund of the same amount leaves the customer's refund short here.
     """
@@ -186,6 +187,13 @@ async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -
                 created[line_commercial.get(refund.get("order_line_id"), "?")] += (
                     _money(refund.get("amount")) + _money(refund.get("shipping_amount")) + taxes
                 )
+    order_of_refund = {str(r["id"]): str(r["order_id"]) for r in world.sandbox.bigcommerce.state.store.refunds}
+    for record in world.log:
+        if record.method == "PUT" and record.path.endswith("/api/payment/refund"):
+            for confirmed in (record.body or {}).get("refunds", []):
+                for number in str(confirmed.get("transaction_number") or "").split(","):
+                    if number in order_of_refund and number not in by_bridge:
+                        created[order_of_refund[number]] += _money(confirmed.get("amount"))
     explained = _explained(world)
     return [
         Violation("bc_refund_not_mirrored", f"order {order}: refunded {amount}, OR28 {created.get(order, 0)}")
