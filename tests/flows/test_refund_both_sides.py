@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bcmirakl.runtime import Runtime, use_runtime
-from connectors.state import open_exceptions, quarantine_counts
+from bridge.runtime import Runtime, use_runtime
+from connectors.state import quarantine_counts, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.flows.money_world import merchant_refunds
@@ -56,4 +56,4 @@ async def test_a_line_refunded_by_customer_service_and_by_its_seller_is_one_refu
     assert report.counts["refunds_confirmed_to_mirakl"] == 1
     with runtime.sessions() as session:
         assert quarantine_counts(session, "refund_mirror") == {}
-        assert open_exceptions(session, "refund_mirror") == []
+        assert unresolved_cs_cases(session, "refund_mirror") == []
