@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.mirakl.catalog import Shop
 from sandbox.mirakl.formats import iso, money, to_millis
-from sandbox.mirakl.orders import Order, OrderLine, Refund, tax_total
+from sandbox.mirakl.orders import Order, OrderLine, Refund, commission_tax, tax_total
 
 __all__ = ["Ledger", "TransactionLine"]
 
@@ -144,19 +144,30 @@ class Ledger:
         }
 
     def record_debit(self, order: Order, when: datetime) -> None:
-        """PA01 OK: what the seller earns on each debited line, and the commission it pays."""
+        """PA01 OK: what the seller earns on each debited line, and the commission it pays.
+
+        A line partly cancelled before the debit (OR30) books only what was debited. The specs are silent on TL02's
+        amounts for such a line (TL02 has no cancellation type); each OR11 cancellation carries its `amount`, its
+        `taxes` and its `commission_amount` ("Cancellation's commission amount"), so all three come off alike.
+        """
         for line in order.open_lines:
             details = self._order_details(order, line)
             details |= {"transaction_number": order.transaction_number, "transaction_date": order.transaction_date}
+            cancelled = line.cancelations
+            taxes = tax_total(line.taxes) - sum((tax_total(c.taxes) for c in cancelled), Decimal("0"))
+            shipping_taxes = tax_total(line.shipping_taxes) - sum(
+                (tax_total(c.shipping_taxes) for c in cancelled), Decimal("0")
+            )
+            commission = line.commission_fee - sum((c.commission_amount for c in cancelled), Decimal("0"))
             self.add("ORDER_AMOUNT", line.price - line.cancelled_amount, order.shop_id, when, **details)
-            self.add("ORDER_AMOUNT_TAX", tax_total(line.taxes), order.shop_id, when, **details)
+            self.add("ORDER_AMOUNT_TAX", taxes, order.shop_id, when, **details)
             self.add(
                 "ORDER_SHIPPING_AMOUNT", line.shipping_price - line.cancelled_shipping, order.shop_id, when, **details
             )
             if line.shipping_taxes:
-                self.add("ORDER_SHIPPING_AMOUNT_TAX", tax_total(line.shipping_taxes), order.shop_id, when, **details)
-            self.add("COMMISSION_FEE", -line.commission_fee, order.shop_id, when, **details)
-            self.add("COMMISSION_VAT", -line.commission_tax_amount, order.shop_id, when, **details)
+                self.add("ORDER_SHIPPING_AMOUNT_TAX", shipping_taxes, order.shop_id, when, **details)
+            self.add("COMMISSION_FEE", -commission, order.shop_id, when, **details)
+            self.add("COMMISSION_VAT", -commission_tax(commission, line.currency), order.shop_id, when, **details)
 
     def record_refund(self, order: Order, line: OrderLine, refund: Refund, when: datetime) -> None:
         """PA02 OK: the seller gives back the refunded amounts and gets the commission on them back."""

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bridge.runtime import Runtime
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import LineCancelation, TaxAmount
@@ -27,7 +29,15 @@ from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.refunds.amounts import or28_rows
 from tasks.reporting import RunReport
 
-__all__ = ["PRE_DEBIT_STATES", "RefundedBeforeDebit", "cancel_refunded_lines", "money_moved", "refunded_before_debit"]
+__all__ = [
+    "PRE_DEBIT_STATES",
+    "RefundedBeforeDebit",
+    "cancel_refunded_lines",
+    "cancelled_before_debit",
+    "money_moved",
+    "or30_key",
+    "refunded_before_debit",
+]
 
 # Mirakl states in which the customer is not debited yet (mmp-front-openapi.yaml OrderState enum).
 PRE_DEBIT_STATES = frozenset({"STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"})
@@ -133,8 +143,22 @@ def _cancelation(row: dict[str, Any]) -> LineCancelation:
     )
 
 
+def or30_key(bc_refund_id: int | str, mirakl_order_line_id: str) -> str:
+    """The ledger key of the OR30 cancelling one BigCommerce refund's share of one Mirakl line."""
+    return f"or30:{bc_refund_id}:{mirakl_order_line_id}"
+
+
 def _or30_key(row: dict[str, Any]) -> str:
-    return f"or30:{row['bc_refund_id']}:{row['mirakl_order_line_id']}"
+    return or30_key(row["bc_refund_id"], row["mirakl_order_line_id"])
+
+
+def cancelled_before_debit(session: Session, bc_refund_id: int | str, mirakl_order_line_id: str) -> bool:
+    """Whether this refund's share of the line was cancelled in Mirakl (OR30) before the customer was debited.
+
+    Such a share never reaches Mirakl as a refund: the debit, and so TL02's ORDER_AMOUNT, is smaller instead.
+    """
+    entry = ledger_get(session, "mirakl", "OR30", or30_key(bc_refund_id, mirakl_order_line_id))
+    return entry is not None and entry.outcome == "succeeded"
 
 
 def _decided(rt: Runtime, row: dict[str, Any]) -> bool:

@@ -17,11 +17,14 @@ from prefect.cache_policies import NO_CACHE
 
 from bridge.runtime import Runtime
 from common.errors import ApiError, DataError, NotFoundError
-from connectors.state import order_lines_for_reconciliation
+from connectors.bigcommerce.models import Refund
+from connectors.state import OrderLineMapping, order_lines_for_reconciliation
+from tasks.acceptance.prepaid_refunds import cancelled_before_debit
 from tasks.reconciliation.frames import (
     DayFetch,
     bc_line_rows,
     bc_refund_rows,
+    cancelled_values,
     cycles_frame,
     frame,
     invoices_frame,
@@ -67,6 +70,23 @@ async def fetch_invoices(rt: Runtime, start: datetime, end: datetime) -> pd.Data
     return invoices_frame(invoices, rt.config.currency)
 
 
+def _cancelled_before_debit(
+    rt: Runtime, refunds: list[Refund], mappings: list[OrderLineMapping]
+) -> set[tuple[int, int]]:
+    """(refund id, order product id) of the refund items the acceptance guard cancelled in Mirakl (OR30) before the
+    customer was debited: Mirakl books them as a smaller debit, never as a refund."""
+    lines = {m.bc_order_product_id: m.mirakl_order_line_id for m in mappings if m.mirakl_order_line_id}
+    with rt.sessions() as session:
+        return {
+            (refund.id, item.item_id)
+            for refund in refunds
+            for item in refund.items
+            if item.item_type == "PRODUCT"
+            and item.item_id in lines
+            and cancelled_before_debit(session, refund.id, lines[item.item_id])
+        }
+
+
 class BigCommerceSide:
     """The BigCommerce half of a period: marketplace lines, their refunds, and each order's currency."""
 
@@ -104,10 +124,12 @@ async def fetch_bigcommerce_side(
             products = await rt.bigcommerce.list_order_products(order_id)
             refunds = await rt.bigcommerce.list_order_refunds(order_id)
         currency = order_currency(order)
-        lines = bc_line_rows(order, products, by_order.get(order_id, []), (start, end), rt.config.currency)
+        cancelled = _cancelled_before_debit(rt, refunds, by_order.get(order_id, []))
+        values = cancelled_values(refunds, {p.id: p for p in products}, cancelled)
+        lines = bc_line_rows(order, products, by_order.get(order_id, []), (start, end), rt.config.currency, values)
         mapped = {int(row["bc_order_product_id"]) for row in lines}  # type: ignore[call-overload]
         marketplace = {p.id: p for p in products if p.id in mapped}
-        refunded = bc_refund_rows(refunds, marketplace, currency, (start, end), rt.config.currency)
+        refunded = bc_refund_rows(refunds, marketplace, currency, (start, end), rt.config.currency, cancelled)
         return lines, refunded, currency
 
     results = await asyncio.gather(*(read(order_id) for order_id in sorted(by_order)))

@@ -10,7 +10,7 @@ gate even though it has no transaction rows: a missing day is an error, never a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ from decimal import Decimal
 import pandas as pd
 
 from connectors.bigcommerce.models import Order as BcOrder
-from connectors.bigcommerce.models import OrderProduct, Refund
+from connectors.bigcommerce.models import OrderProduct, Refund, RefundedItem
 from connectors.mirakl.models import BillingCycle, Invoice, Transaction
 from connectors.money import UnknownCurrencyError, check_currency, to_minor
 from connectors.state import OrderLineMapping
@@ -29,6 +29,7 @@ __all__ = [
     "DayFetch",
     "bc_line_rows",
     "bc_refund_rows",
+    "cancelled_values",
     "cycles_frame",
     "frame",
     "gate_frame",
@@ -98,10 +99,17 @@ def bc_line_rows(
     mappings: Iterable[OrderLineMapping],
     period: tuple[datetime, datetime],
     store_currency: str,
+    cancelled: Mapping[int, Decimal] | None = None,
 ) -> list[dict[str, object]]:
     """The order's marketplace lines (those in the order map), in minor units, on OR01's basis: goods after
     discounts excl. tax and the tax as charged, in the transactional currency (`tasks.paid`), so a discounted
-    line compares like with like against Mirakl's ORDER_AMOUNT and ORDER_AMOUNT_TAX."""
+    line compares like with like against Mirakl's ORDER_AMOUNT and ORDER_AMOUNT_TAX.
+
+    `cancelled` holds, per order product, the tax-included value refunded in BigCommerce and cancelled in Mirakl
+    before the debit (`cancelled_values`): Mirakl debits, and books as ORDER_AMOUNT(_TAX), only the rest, so
+    that share comes off both the amount and the tax here, and is not compared as a refund.
+    """
+    cancelled = cancelled or {}
     currency = order_currency(order)
     unit = _minor_unit_currency(currency, store_currency)
     by_id = {product.id: product for product in products}
@@ -112,6 +120,8 @@ def bc_line_rows(
         product = by_id.get(mapping.bc_order_product_id)
         if product is None:
             continue
+        paid = paid_inc_tax(product)
+        kept = 1 - cancelled.get(product.id, Decimal(0)) / paid if paid else Decimal(1)
         rows.append(
             {
                 "bc_order_id": order.id,
@@ -120,12 +130,46 @@ def bc_line_rows(
                 "mirakl_order_id": mapping.mirakl_order_id,
                 "shop_id": mapping.shop_id,
                 "currency": currency,
-                "bc_amount": to_minor(paid_ex_tax(product), unit),
-                "bc_tax": to_minor(line_tax(product), unit),
+                "bc_amount": to_minor(paid_ex_tax(product) * kept, unit),
+                "bc_tax": to_minor(line_tax(product) * kept, unit),
                 "in_period": in_period,
             }
         )
     return rows
+
+
+def _item_value(item: RefundedItem, product: OrderProduct) -> Decimal:
+    """A PRODUCT item's refunded value, tax included.
+
+    It is refunded by quantity: `orders.v3.yml` (`Amount` schema) says the amount "becomes irrelevant when you
+    select PRODUCT", and the refund read example answers `requested_amount: null`. So it is valued as BigCommerce
+    values it: the quantity's share of what the customer paid for the line (discounts off, tax in,
+    `tasks.paid.paid_inc_tax`), plus the item's (negative) adjustments.
+    """
+    paid = paid_inc_tax(product) * (item.quantity or 0) / product.quantity
+    return max(paid + sum((adjustment.amount for adjustment in item.adjustments), Decimal(0)), Decimal(0))
+
+
+def _product_items(
+    refunds: Iterable[Refund], products: Mapping[int, OrderProduct]
+) -> Iterable[tuple[Refund, RefundedItem, OrderProduct]]:
+    for refund in refunds:
+        for item in refund.items:
+            product = products.get(item.item_id) if item.item_type == "PRODUCT" else None
+            if product is not None and product.quantity:
+                yield refund, item, product
+
+
+def cancelled_values(
+    refunds: Iterable[Refund], products: Mapping[int, OrderProduct], cancelled: Set[tuple[int, int]]
+) -> dict[int, Decimal]:
+    """Per order product, the value (tax included) of the (refund id, order product id) items in `cancelled`:
+    refunded in BigCommerce and cancelled in Mirakl before the debit, whenever the refund was made."""
+    values: dict[int, Decimal] = {}
+    for refund, item, product in _product_items(refunds, products):
+        if (refund.id, product.id) in cancelled:
+            values[product.id] = values.get(product.id, Decimal(0)) + _item_value(item, product)
+    return values
 
 
 def bc_refund_rows(
@@ -134,33 +178,21 @@ def bc_refund_rows(
     currency: str,
     period: tuple[datetime, datetime],
     store_currency: str,
+    cancelled: Set[tuple[int, int]] = frozenset(),
 ) -> list[dict[str, object]]:
-    """Refunded amounts (tax included) of the marketplace lines in `products`, for refunds created in the period.
-
-    A PRODUCT item is refunded by quantity: `orders.v3.yml` (`Amount` schema) says the amount "becomes
-    irrelevant when you select PRODUCT", and the refund read example answers `requested_amount: null`. So it is
-    valued as BigCommerce values it: the quantity's share of what the customer paid for the line (discounts off,
-    tax in, `tasks.paid.paid_inc_tax`), plus the item's (negative) adjustments.
-    """
+    """Refunded amounts (tax included, `_item_value`) of the marketplace lines in `products`, for refunds created
+    in the period; items in `cancelled` are left out, their value comes off the line (`bc_line_rows`)."""
     unit = _minor_unit_currency(currency, store_currency)
-    rows = []
-    for refund in refunds:
-        if refund.created is not None and not period[0] <= refund.created < period[1]:
-            continue
-        for item in refund.items:
-            product = products.get(item.item_id) if item.item_type == "PRODUCT" else None
-            if product is None or not product.quantity:
-                continue
-            paid = paid_inc_tax(product) * (item.quantity or 0) / product.quantity
-            value = paid + sum((adjustment.amount for adjustment in item.adjustments), Decimal(0))
-            rows.append(
-                {
-                    "bc_order_id": refund.order_id,
-                    "bc_order_product_id": item.item_id,
-                    "amount": to_minor(max(value, Decimal(0)), unit),
-                }
-            )
-    return rows
+    return [
+        {
+            "bc_order_id": refund.order_id,
+            "bc_order_product_id": item.item_id,
+            "amount": to_minor(_item_value(item, product), unit),
+        }
+        for refund, item, product in _product_items(refunds, products)
+        if (refund.created is None or period[0] <= refund.created < period[1])
+        and (refund.id, product.id) not in cancelled
+    ]
 
 
 def cycles_frame(cycles: Iterable[BillingCycle], currency: str) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from tasks.cursors import Cursor
 from tasks.exactly_once import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
 from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
-from tasks.refunds.recovery import AmbiguousRecovery, own_refund
+from tasks.refunds.recovery import AmbiguousRecovery, own_refund, seller_refund_paid_by
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
@@ -99,8 +99,40 @@ async def _rows_for_page(
         code = reason_code_for(refund.reason, config.reason_codes, config.default_reason_code, valid_reasons)
         new_rows, skipped = or28_rows(refund, products, mappings, lines, code, pending, partial(_outcome, rt))
         report.add("lines_not_refundable_in_mirakl", skipped)
-        rows += new_rows
+        rows += _paid_seller_refunds(rt, new_rows, lines, report)
     return rows, held
+
+
+def _claimed(rt: Runtime, line: MiraklLine) -> set[str]:
+    """The line's Mirakl refunds a ledger key already accounts for (a BigCommerce refund pays each of them)."""
+    with rt.sessions() as session:
+        return {
+            r.id for r in line.refunds if ledger_get(session, "bigcommerce", "refund", f"bc-refund:{r.id}") is not None
+        }
+
+
+def _paid_seller_refunds(
+    rt: Runtime, rows: list[dict[str, Any]], lines: dict[str, tuple[MiraklOrder, MiraklLine]], report: RunReport
+) -> list[dict[str, Any]]:
+    """Rows left to send: an over-refund that a seller's waiting refund of the same line already stands for is
+    that refund's payment (`tasks.refunds.recovery.seller_refund_paid_by`), not a second refund.
+
+    Customer service refunded the line in BigCommerce while its seller refunded it in Mirakl: neither OR28 nor
+    paying the seller's refund again can go through, and Mirakl would never book the refund. The BigCommerce
+    refund is recorded as the payment of the seller's refund, so PA02 confirms it with that refund as reference.
+    """
+    kept = []
+    for row in rows:
+        _order, line = lines[row["mirakl_order_line_id"]]
+        seller_refund = seller_refund_paid_by(line.refunds, row, _claimed(rt, line))
+        if seller_refund is None:
+            kept.append(row)
+            continue
+        key = f"bc-refund:{seller_refund}"
+        mark_done_elsewhere(rt.sessions, "bigcommerce", "refund", key, str(row["bc_refund_id"]), row["key"])
+        mark_done_elsewhere(rt.sessions, "mirakl", "OR28", row["key"], seller_refund, key)
+        report.add("refunds_paying_seller_refunds")
+    return kept
 
 
 async def _mirakl_lines(rt: Runtime, order_ids: set[str | None]) -> dict[str, tuple[MiraklOrder, MiraklLine]]:
@@ -159,12 +191,7 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
             entry = ledger_get(session, "mirakl", "OR28", row["key"])
             assert entry is not None, "recovery runs only for a started OR28"
             started_at = entry.started_at
-            claimed = {
-                r.id
-                for r in line.refunds
-                if ledger_get(session, "bigcommerce", "refund", f"bc-refund:{r.id}") is not None
-            }
-        return own_refund(line.refunds, row, started_at, claimed)
+        return own_refund(line.refunds, row, started_at, _claimed(rt, line))
 
     try:
         outcome = await write_once(

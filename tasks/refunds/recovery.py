@@ -31,12 +31,14 @@ from typing import Any
 
 from connectors.mirakl.models import OrderLineRefund
 
-__all__ = ["CLOCK_SKEW", "PRECISION", "AmbiguousRecovery", "own_refund"]
+__all__ = ["CLOCK_SKEW", "PRECISION", "WAITING_PAYMENT", "AmbiguousRecovery", "own_refund", "seller_refund_paid_by"]
 
 # How far Mirakl's clock may be behind the bridge's: a look-alike created this long before the start may be ours.
 CLOCK_SKEW = timedelta(minutes=2)
 # Mirakl's timestamps are whole milliseconds; a second absorbs that and any rounding on either side.
 PRECISION = timedelta(seconds=1)
+# OR11 `refund_state` of a refund waiting for the operator to pay the customer (what PA12 lists, PA02 confirms).
+WAITING_PAYMENT = "WAITING_REFUND_PAYMENT"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,29 @@ def own_refund(
     if len(after) > 1:
         raise AmbiguousRecovery(ids, "several refunds like the bridge's were created since it sent its own")
     raise AmbiguousRecovery(ids, "a refund like the bridge's has a creation time that cannot tell whose it is")
+
+
+def seller_refund_paid_by(refunds: Iterable[OrderLineRefund], row: dict[str, Any], claimed: Set[str]) -> str | None:
+    """The seller's refund on the line that a customer's BigCommerce refund (`row`, its OR28 row) already paid.
+
+    Only for a row that would take more than is left on the line (`refund_within_paid` False): then the customer
+    service refund and a seller's refund of the same line cannot both be separate refunds (Mirakl would refuse the
+    OR28, BigCommerce would refuse to pay the seller's refund again), so they are one refund seen from both sides.
+    It is the one refund waiting for the operator's payment (`refund_state` WAITING_REFUND_PAYMENT) that no ledger
+    key claims, with the row's amount and shipping amount (the reason codes differ: one is the seller's). None
+    when there is no such refund or more than one: the row is then quarantined as an over-refund, as before.
+    """
+    if row["refund_within_paid"]:
+        return None
+    alike = [
+        r
+        for r in refunds
+        if r.refund_state == WAITING_PAYMENT
+        and r.id not in claimed
+        and _money(r.amount) == _money(row["amount"])
+        and _money(r.shipping_amount) == _money(row["shipping_amount"])
+    ]
+    return alike[0].id if len(alike) == 1 else None
 
 
 def _same(refund: OrderLineRefund, row: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from bridge.runtime import Runtime
 from bridge.streams import Stream
 from connectors.bigcommerce import OrderProduct, Shipment, ShipmentCreate, ShipmentItem
 from connectors.mirakl import Order as MiraklOrder
+from connectors.mirakl import OrderLine as MiraklOrderLine
 from connectors.state import (
     OrderLineMapping,
     get_logistic_order,
@@ -50,6 +51,19 @@ class BcShipmentPlan:
     shipment: ShipmentCreate | None
 
 
+def _units_left(line: MiraklOrderLine, mapping: OrderLineMapping) -> int:
+    """The units the seller ships on a line: its quantity less the units cancelled before the debit.
+
+    OR11's line `quantity` is "Product's quantity for the order line" and stays as ordered after a partial OR30;
+    a cancellation carries its units in `quantity` ("The quantity of goods to cancel", OR30_Request), which OR11
+    calls "informative only". The bridge's own cancellations of units refunded before the debit always send it
+    (`tasks.acceptance.prepaid_refunds`), so those units are never shown shipped; a cancellation without a quantity
+    (an amount only) removes no unit.
+    """
+    cancelled = sum(c.quantity or 0 for c in line.cancelations)
+    return max((line.quantity or mapping.quantity) - cancelled, 0)
+
+
 def plan_bc_shipments(
     order: MiraklOrder,
     bc_order_id: int,
@@ -69,7 +83,7 @@ def plan_bc_shipments(
         product = by_product.get(mapping.bc_order_product_id) if mapping else None
         if mapping is None or product is None or product.order_address_id is None:
             continue
-        quantity = min(mirakl_line.quantity or mapping.quantity, product.quantity - product.quantity_shipped)
+        quantity = min(_units_left(mirakl_line, mapping), product.quantity - product.quantity_shipped)
         shipped.setdefault(product.order_address_id, set()).add(product.id)
         items = by_address.setdefault(product.order_address_id, [])
         items.append(ShipmentItem(order_product_id=product.id, quantity=quantity) if quantity > 0 else None)

@@ -24,6 +24,8 @@ from tests.chaos.world import ChaosWorld
 __all__ = ["INVARIANTS", "Violation", "check_all"]
 
 PAID_STATUS_IDS = {11}
+# Mirakl order states before the customer is debited (mmp-front-openapi.yaml OrderState).
+NOT_DEBITED = {"STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"}
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,10 @@ async def refund_beyond_refunded(world: ChaosWorld, orders: list[dict[str, Any]]
 
 
 async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -> list[Violation]:
-    """Every refund customer service made in BigCommerce reached Mirakl as OR28, in full, or is held with a reason.
+    """Every refund customer service made in BigCommerce reached Mirakl as OR28, in full, or as the payment of a
+    seller's refund of the same line (PA02 with it as transaction number), or as an OR30 cancellation before the
+    debit, or is held with a reason. A refund of lines whose Mirakl order is not debited yet (STAGING, waiting for
+    acceptance or debit) is held by design: the acceptance guard cancels it with OR30 before PA01.
 
     An OR28 recovery that adopts a seller's own refund of the same amount leaves the customer's refund short here.
     """
@@ -165,6 +170,12 @@ async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -
     }
     line_commercial = {line["order_line_id"]: o["commercial_id"] for o in orders for line in o["order_lines"]}
     in_mirakl = {(o["commercial_id"], line["product_sku"]) for o in orders for line in o["order_lines"]}
+    not_debited = {
+        (o["commercial_id"], line["product_sku"])
+        for o in orders
+        if o.get("order_state") in NOT_DEBITED
+        for line in o["order_lines"]
+    }
     bc_orders = world.sandbox.bigcommerce.state.store.orders
     customer: dict[str, Decimal] = defaultdict(Decimal)
     for refund in world.sandbox.bigcommerce.state.store.refunds:
@@ -174,18 +185,26 @@ async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -
         sku_of = {line.id: line.sku for line in bc_orders[int(order)].lines}
         items = refund.get("items") or []
         # Only refunds of lines that are in Mirakl have something to mirror (a line routed elsewhere is another check).
-        if items and all(
-            i.get("item_type") == "PRODUCT" and (order, sku_of.get(i["item_id"])) in in_mirakl for i in items
-        ):
+        lines = {(order, sku_of.get(i.get("item_id"))) for i in items}
+        if items and all(i.get("item_type") == "PRODUCT" for i in items) and lines <= in_mirakl - not_debited:
             customer[order] += _money(refund.get("total_amount"))
     created: dict[str, Decimal] = defaultdict(Decimal)
     for record in world.log:
-        if record.method == "PUT" and record.path.endswith("/api/orders/refund"):
-            for refund in (record.body or {}).get("refunds", []):
+        for path, name in (("/api/orders/refund", "refunds"), ("/api/orders/cancel", "cancelations")):
+            if record.method != "PUT" or not record.path.endswith(path):
+                continue
+            for refund in (record.body or {}).get(name, []):
                 taxes = sum((_money(t.get("amount")) for t in refund.get("taxes") or []), Decimal(0))
                 created[line_commercial.get(refund.get("order_line_id"), "?")] += (
                     _money(refund.get("amount")) + _money(refund.get("shipping_amount")) + taxes
                 )
+    order_of_refund = {str(r["id"]): str(r["order_id"]) for r in world.sandbox.bigcommerce.state.store.refunds}
+    for record in world.log:
+        if record.method == "PUT" and record.path.endswith("/api/payment/refund"):
+            for confirmed in (record.body or {}).get("refunds", []):
+                for number in str(confirmed.get("transaction_number") or "").split(","):
+                    if number in order_of_refund and number not in by_bridge:
+                        created[order_of_refund[number]] += _money(confirmed.get("amount"))
     explained = _explained(world)
     return [
         Violation("bc_refund_not_mirrored", f"order {order}: refunded {amount}, OR28 {created.get(order, 0)}")

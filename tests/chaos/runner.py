@@ -145,9 +145,13 @@ async def _run(world: ChaosWorld, stream: str, params: dict[str, Any]) -> Any:
         await asyncio.gather(*leftovers, return_exceptions=True)
 
 
-def _today() -> dict[str, Any]:
-    today = datetime.now(UTC).date()
-    return {"start": today, "end": today}
+def _today(world: ChaosWorld) -> dict[str, Any]:
+    """Today by both platforms' clocks. Mirakl's may have jumped past midnight (`clock_jump`): a refund made
+    today in BigCommerce is then booked by TL02 tomorrow, and one day's reconciliation would show only its first
+    half as `refund_not_mirrored` (the documented cut-off); the days of both clocks together hold both halves."""
+    now = datetime.now(UTC)
+    days = sorted({now.date(), (now + world.mirakl_skew).date()})
+    return {"start": days[0], "end": days[-1]}
 
 
 async def run_schedule(
@@ -195,7 +199,7 @@ async def run_schedule(
                                 Violation("clean_run_failed", f"{stream}: {type(exc).__name__}: {exc}"[:300])
                             )
                 try:
-                    reconciliation: Any = await _run(world, "commission_reconciliation", _today())
+                    reconciliation: Any = await _run(world, "commission_reconciliation", _today(world))
                 except Exception as exc:
                     reconciliation = exc
                 violations += await check_all(world, reconciliation)

@@ -8,12 +8,12 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from bridge.runtime import Runtime, use_runtime
-from connectors.bigcommerce import RefundItem, RefundPaymentRequest
 from connectors.state import OrderLineMapping, ledger_get, unresolved_cs_cases
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
+from tests.flows.money_world import merchant_refunds
 from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
 
 MIXED = 100  # native + shop 2000 + shop 2001, both sellers accept
@@ -172,15 +172,6 @@ async def test_staged_orders_are_released_when_paid_and_invalidated_when_cancell
     assert "or02_sent" not in rerun.counts
 
 
-async def _merchant_refunds(runtime: Runtime, bc_order_id: int, quantities: dict[int, int]) -> None:
-    """A merchant refunds order products in the BigCommerce control panel, back to the card."""
-    items = [RefundItem(item_type="PRODUCT", item_id=pid, quantity=qty) for pid, qty in quantities.items()]
-    quote = await runtime.bigcommerce.create_refund_quote(bc_order_id, items)
-    [card] = [m for m in quote.refund_methods if m[0].provider_id == "braintree"]
-    payments = [RefundPaymentRequest(provider_id=o.provider_id, amount=o.amount) for o in card]
-    await runtime.bigcommerce.create_refund(bc_order_id, items, payments)
-
-
 async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_mirakl_and_only_the_rest_debited(
     runtime: Runtime, sandbox: Sandbox
 ) -> None:
@@ -191,7 +182,7 @@ async def test_lines_refunded_in_bigcommerce_before_the_debit_are_cancelled_in_m
     sellers_act(sandbox)
     book = sandbox.mirakl.state.store.orders
     before = book.orders["100-A"].debitable()
-    await _merchant_refunds(runtime, MIXED, {two_units.id: 1, whole.id: 1})
+    await merchant_refunds(runtime, MIXED, {two_units.id: 1, whole.id: 1})
     assert store.orders[MIXED].payment_status == "partially refunded"
     with use_runtime(runtime):
         early = await refund_mirror()  # the refund mirror meets the refund first: not debited, left to the guard

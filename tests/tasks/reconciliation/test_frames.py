@@ -13,7 +13,15 @@ from connectors.bigcommerce.models import OrderProduct, Refund
 from connectors.mirakl.models import Transaction
 from connectors.state import OrderLineMapping
 from expectations import run_gate
-from tasks.reconciliation.frames import DayFetch, bc_line_rows, bc_refund_rows, frame, gate_frame, transaction_rows
+from tasks.reconciliation.frames import (
+    DayFetch,
+    bc_line_rows,
+    bc_refund_rows,
+    cancelled_values,
+    frame,
+    gate_frame,
+    transaction_rows,
+)
 from tasks.reconciliation.money import apply_rate, format_minor, rate_table
 from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS
 
@@ -127,18 +135,48 @@ def test_a_product_refund_by_quantity_is_valued_at_what_the_customer_paid_per_un
     assert rows == [{"bc_order_id": 7, "bc_order_product_id": 11, "amount": 9_800 - 500}]
 
 
-def test_bigcommerce_lines_are_on_or01_s_basis_after_discounts_in_the_transactional_currency() -> None:
-    order = BcOrder.model_validate(
+def _order(currency: str) -> BcOrder:
+    return BcOrder.model_validate(
         {
             "id": 7,
             "status_id": 11,
             "total_ex_tax": "0",
             "total_inc_tax": "0",
             "currency_code": "EUR",
-            "default_currency_code": "JPY",
+            "default_currency_code": currency,
             "date_created": "Sun, 01 Nov 2026 10:00:00 +0000",
         }
     )
+
+
+def test_a_unit_cancelled_before_the_debit_comes_off_the_line_and_is_no_refund() -> None:
+    # Mirakl debits (and books as ORDER_AMOUNT and ORDER_AMOUNT_TAX) only what the OR30 left on the line.
+    product = _product(11, 2, "200.00", "16.00", "20.00")  # 180.00 + 16.00 tax for two units
+    before, after = (
+        Refund.model_validate(
+            {
+                "id": refund_id,
+                "order_id": 7,
+                "total_amount": "98.00",
+                "items": [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1, "requested_amount": None}],
+            }
+        )
+        for refund_id in (1, 2)
+    )
+    mapping = OrderLineMapping(
+        bc_order_id=7, bc_order_product_id=11, mirakl_order_id="7-A", mirakl_order_line_id="7-A-1", quantity=2
+    )
+    period = (datetime(2026, 11, 1, tzinfo=UTC), MIDNIGHT)
+    cancelled = {(1, 11)}
+    values = cancelled_values([before, after], {11: product}, cancelled)
+    [row] = bc_line_rows(_order("USD"), [product], [mapping], period, "USD", values)
+    assert (row["bc_amount"], row["bc_tax"]) == (9_000, 800)  # one unit of two left
+    refunds = bc_refund_rows([before, after], {11: product}, "USD", period, "USD", cancelled)
+    assert refunds == [{"bc_order_id": 7, "bc_order_product_id": 11, "amount": 9_800}]  # only the one after
+
+
+def test_bigcommerce_lines_are_on_or01_s_basis_after_discounts_in_the_transactional_currency() -> None:
+    order = _order("JPY")
     product = _product(11, 2, "2000", "160", "200")
     mapping = OrderLineMapping(
         bc_order_id=7, bc_order_product_id=11, mirakl_order_id="7-A", mirakl_order_line_id="7-A-1", quantity=2

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.mirakl.models import OrderLineRefund
-from tasks.refunds.recovery import CLOCK_SKEW, AmbiguousRecovery, own_refund
+from tasks.refunds.recovery import CLOCK_SKEW, AmbiguousRecovery, own_refund, seller_refund_paid_by
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 ROW = {"amount": Decimal("20.00"), "shipping_amount": Decimal("0.00"), "reason_code": "14", "quantity": 1}
@@ -55,3 +55,29 @@ def test_evidence_that_does_not_single_out_one_refund_is_ambiguous(
     with pytest.raises(AmbiguousRecovery) as raised:
         own_refund(refunds, ROW, START, claimed=set())
     assert len(raised.value.candidates) == candidates
+
+
+def _waiting(refund_id: str, amount: str = "20.00", state: str = "WAITING_REFUND_PAYMENT") -> OrderLineRefund:
+    return _refund(refund_id, START, amount=amount, reason="seller").model_copy(update={"refund_state": state})
+
+
+def test_an_over_refund_is_the_payment_of_the_one_unclaimed_seller_refund_of_the_same_amounts() -> None:
+    over = {**ROW, "refund_within_paid": False}
+    refunds = [
+        _waiting("paid", state="REFUNDED"),
+        _waiting("claimed"),
+        _waiting("other-amount", amount="5.00"),
+        _waiting("seller"),
+    ]
+    assert seller_refund_paid_by(refunds, over, claimed={"claimed"}) == "seller"
+
+
+@pytest.mark.parametrize(
+    ("within", "refunds"),
+    [(True, [_waiting("seller")]), (False, [_waiting("one"), _waiting("two")]), (False, [_waiting("other", "5")])],
+    ids=["within-what-is-left", "two-look-alikes", "none-of-the-same-amount"],
+)
+def test_no_seller_refund_is_paid_by_a_refund_that_fits_or_whose_match_is_not_single(
+    within: bool, refunds: list[OrderLineRefund]
+) -> None:
+    assert seller_refund_paid_by(refunds, {**ROW, "refund_within_paid": within}, claimed=set()) is None

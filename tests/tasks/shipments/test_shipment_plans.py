@@ -60,6 +60,17 @@ def test_a_shipped_logistic_order_ships_only_its_own_unshipped_products_with_the
     )
 
 
+def test_units_cancelled_before_the_debit_are_not_shown_shipped() -> None:
+    # OR11 keeps the line's quantity as ordered after a partial OR30; the cancellation carries its units.
+    order = mirakl_order(
+        [{"order_line_id": "1-A-1", "quantity": 2, "cancelations": [{"id": "c1", "quantity": 1, "amount": "10"}]}],
+        shipping_carrier_code="UPS",
+        shipping_tracking="1Z9",
+    )
+    [plan] = plan_bc_shipments(order, 1, [mapping(11, "1-A-1")], [product(11, quantity=2)], load_carrier_file())
+    assert [(i.order_product_id, i.quantity) for i in plan.shipment.items] == [(11, 1)]
+
+
 def test_a_carrier_bigcommerce_does_not_know_gets_a_custom_tracking_link() -> None:
     order = mirakl_order(
         [{"order_line_id": "1-A-1", "quantity": 1}],

@@ -8,75 +8,20 @@ currency that is not the store's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bridge.config import BridgeConfig, load_config
 from bridge.runtime import Runtime, use_runtime
-from bridge.simclock import SimulatedClock
-from connectors.money import round_money
+from connectors.money import quantum, round_money
 from connectors.state import get_order_route, unresolved_cs_cases
-from flows.acceptance_guard import acceptance_guard
-from flows.commission_reconciliation import commission_reconciliation
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
-from sandbox.seed import SeedConfig
+from tests.flows.money_world import bc_product_of, pay_only, reconciled_balanced, route_and_debit
 from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
-from tests.simulated_time import budgeted_sandbox
 from tests.tasks.shipments.order_world import SandboxControl
 
 REAL_STORE_ORDER = 103
 FOREIGN_PAYMENT_ORDER = 106
-
-
-@pytest.fixture(params=["USD", "JPY", "KWD"])
-def currency(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def sandbox(currency: str, sim_clock: SimulatedClock) -> Sandbox:
-    return budgeted_sandbox(sim_clock, seed=SeedConfig(currency=currency))
-
-
-@pytest.fixture
-def bridge_config(currency: str, tmp_path: Path) -> BridgeConfig:
-    config = load_config()
-    section = config.reconciliation.model_copy(update={"export_dir": tmp_path / "exports"})
-    return config.model_copy(update={"currency": currency, "reconciliation": section})
-
-
-@pytest.fixture
-async def control(sandbox: Sandbox) -> AsyncIterator[SandboxControl]:
-    ctl = SandboxControl(sandbox)
-    yield ctl
-    await ctl.aclose()
-
-
-def pay_only(sandbox: Sandbox, order_id: int) -> None:
-    """The customer pays `order_id` (Awaiting Fulfillment); every other paid order waits, so counts are its own."""
-    store = sandbox.bigcommerce.state.store
-    for order in store.orders.values():
-        if order.status_id == 11:
-            order.status_id = 7
-    store.set_order_status(store.orders[order_id], 11)
-
-
-async def route_and_debit(runtime: Runtime, sandbox: Sandbox, order_id: int) -> None:
-    pay_only(sandbox, order_id)
-    seed_offer_map(runtime, sandbox, [order_id])
-    with use_runtime(runtime):
-        await order_routing()
-    store = sandbox.mirakl.state.store
-    store.orders.tick(store.now())  # the sellers accept
-    with use_runtime(runtime):
-        await acceptance_guard()
 
 
 def _line_of(order: Any) -> Any:
@@ -93,9 +38,8 @@ async def test_a_discounted_order_paid_in_the_store_currency_is_routed_debited_r
 
     first, second = mirakl_orders(sandbox, str(REAL_STORE_ORDER))
     assert (first.currency_iso_code, first.state, second.state) == (currency, "SHIPPING", "SHIPPING")
-    bc_lines = {line.id: line for line in bc_order.lines}
     line = _line_of(first)
-    bc_line = next(x for x in bc_lines.values() if line.order_line_id.endswith(f"-{x.id}"))
+    bc_line = bc_product_of(bc_order, line)
     assert bc_line.discount > 0 and line.price == bc_line.total_ex_tax - bc_line.discount  # after discount
 
     # The seller refunds one of the two units; the bridge pays it back in BigCommerce by quantity (PRODUCT).
@@ -110,18 +54,9 @@ async def test_a_discounted_order_paid_in_the_store_currency_is_routed_debited_r
     assert (item["item_type"], item["quantity"], item["requested_amount"]) == ("PRODUCT", 1, None)
     assert bc_refund["total_amount"] == round_money(bc_line.discounted_total_inc_tax / 2, currency)
 
-    today = datetime.now(UTC).date()
-    with use_runtime(runtime):
-        report = await commission_reconciliation(start=today - timedelta(days=1), end=today + timedelta(days=1))
-
-    assert report.counts["gate"] == "passed"
-    gaps = {name: count for name, count in report.counts.items() if name.startswith("class_") and count}
-    assert set(gaps) <= {"class_rounding"}, report.tables["exceptions"]
-    assert all(row["unexplained"] == 0 for row in report.tables["totals"])
-    assert report.counts["balanced"] == "yes"
-    totals = {row["field"]: row for row in report.tables["totals"]}
+    totals = await reconciled_balanced(runtime)
     refunded = round_money(bc_line.discounted_total_inc_tax / 2, currency)
-    assert abs(totals["refund"]["left_total"] - refunded) <= Decimal(1).scaleb(-_exponent(currency))
+    assert abs(totals["refund"]["left_total"] - refunded) <= quantum(currency)
     assert totals["refund"]["left_total"] > 0  # the refund by quantity is valued, not read as nothing
 
 
@@ -142,7 +77,3 @@ async def test_an_order_paid_in_another_currency_than_the_store_s_is_an_exceptio
     reasons = {row["reason"] for row in report.tables["exceptions"]}
     assert f"paid in {bc_order.default_currency_code}, the store and Mirakl work in {currency}" in reasons
     assert cases  # an exception case a person sees, not only a log line
-
-
-def _exponent(currency: str) -> int:
-    return {"JPY": 0, "KWD": 3}.get(currency, 2)
