@@ -293,8 +293,8 @@ class CarrierList(Base):
     """The last carrier list a platform gave (SH21 for Mirakl), kept so a failed refresh falls back to it.
 
     One row per source. `fetched_at` is when the list was last read; a refresh that got no usable answer
-    leaves the list as it was and records when and why in `refresh_failed_at` / `refresh_error`, which is
-    what marks the list stale in a run's summary and in `status`.
+    leaves the list as it was and records when and why in `refresh_failed_at` / `refresh_error`. Kept out of
+    `stream_cursor`: it is reference data, not where a stream's read stopped.
     """
 
     __tablename__ = "carrier_list"
