@@ -21,12 +21,9 @@ from tests.chaos.schedule import ALL_KINDS
 SMOKE_SCHEDULES = 50
 FIRST_SEED = 1
 KNOWN_HOLES: dict[str, str] = {
-    "ledger_started": "found by this suite: a keyed write (PA01, OR01, OR24, CX metafield) killed mid-way stays open",
     "bc_refund_not_mirrored": "found by this suite (seed 36): a customer refund that never reached OR28",
     "reconciliation_unexplained": "found by this suite after the money fixes: a refund run killed mid-way leaves one "
     "`refund_not_mirrored` line in the day's reconciliation (seeds 10, 14, 19; not yet diagnosed)",
-    "clean_run_failed": "found by this suite: a failed SH21 read (unreadable body) spends the day's SH21 budget, "
-    "and the shipment sync fails every run until the next day (seeds 21, 31, 43)",
 }
 
 
