@@ -22,6 +22,7 @@ from tasks.acceptance import (
     settle_refusals,
     watch_deadlines,
 )
+from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
 
@@ -41,6 +42,7 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
             stream=Stream.ACCEPTANCE_GUARD, title="Accept-order SLA guard", calls_baseline=rt.api_calls()
         )
         clock = now or datetime.now(UTC)
+        await settle_interrupted_writes(rt, report, Stream.ACCEPTANCE_GUARD)
         orders = await fetch_watched_orders(rt)
         report.counts["orders_watched"] = len(orders)
         if await release_staging(rt, orders, report):

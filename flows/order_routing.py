@@ -12,6 +12,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from tasks.interrupted import settle_interrupted_writes
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport
@@ -29,6 +30,7 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
     """
     async with runtime_scope() as rt:
         report = RunReport(stream=Stream.ORDER_ROUTING, title="Order split-and-route", calls_baseline=rt.api_calls())
+        await settle_interrupted_writes(rt, report, Stream.ORDER_ROUTING)
         since = await load_order_cursor(rt)
         pages, attempted, deferred = 0, 0, Counter[str]()
         async for page in changed_orders(rt, since):

@@ -13,6 +13,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from tasks.interrupted import settle_interrupted_writes
 from tasks.refunds.inbound import pay_mirakl_refunds
 from tasks.refunds.outbound import mirror_bigcommerce_refunds
 from tasks.reporting import RunReport
@@ -26,6 +27,7 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
     """Mirror refunds both ways; `since` re-reads BigCommerce refunds created from then instead of the cursor."""
     async with runtime_scope() as rt:
         report = RunReport(stream=Stream.REFUND_MIRROR, title="Refund mirror", calls_baseline=rt.api_calls())
+        await settle_interrupted_writes(rt, report, Stream.REFUND_MIRROR)
         await mirror_bigcommerce_refunds(rt, report, since)
         await pay_mirakl_refunds(rt, report)
         report.record_api_calls(rt.api_calls())

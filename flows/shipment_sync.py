@@ -13,12 +13,13 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
 from tasks.shipments.deadlines import report_overdue_shipments
 from tasks.shipments.inbound import mirror_mirakl_shipments
 from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
-from tasks.shipments.reference import load_carrier_reference
+from tasks.shipments.reference import load_carrier_reference, report_carrier_list
 
 __all__ = ["shipment_sync"]
 
@@ -29,12 +30,14 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
     async with runtime_scope() as rt:
         report = RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
         now = datetime.now(UTC)
+        await settle_interrupted_writes(rt, report, Stream.SHIPMENT_SYNC)
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version
-        report.counts["mirakl_carriers"] = len(carriers)
+        may_send_tracking = report_carrier_list(report, carriers, now)
         await mirror_mirakl_shipments(rt, report, table, now, since)
         await enqueue_bc_shipments(rt, report, since)
-        await push_mirakl_tracking(rt, report, table, set(carriers))
+        if may_send_tracking:  # without any SH21 list the queue waits: no carrier code is sent unchecked
+            await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
         await report_overdue_shipments(rt, report, now)
         report.record_api_calls(rt.api_calls())
         return await complete_run(rt, report)

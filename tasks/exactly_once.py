@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import PermanentApiError
 from connectors.state import ledger_begin, ledger_finish, ledger_get
+from tasks.leases import writer
 
 __all__ = ["WriteOutcome", "is_recorded", "mark_done_elsewhere", "record_outcome", "write_once"]
 
@@ -62,7 +63,7 @@ async def write_once(
             return WriteOutcome("previously_failed", existing.external_id)
         interrupted = existing is not None
         if not interrupted:
-            ledger_begin(session, system, operation, key, detail)
+            ledger_begin(session, system, operation, key, detail, owner=writer())
             session.commit()
     if interrupted and recover is not None:
         found = await recover()

@@ -22,10 +22,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.runtime import Runtime
@@ -33,6 +33,7 @@ from connectors.state import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,
     ClaimHolder,
+    LedgerEntry,
     beat,
     claim_holders,
     forget_workers,
@@ -41,11 +42,23 @@ from connectors.state import (
     silent_holders,
 )
 
-__all__ = ["FINAL_FLOW_RUN_STATES", "Lease", "death_reason", "outbox_worker", "stuck_in_flight", "this_process"]
+__all__ = [
+    "FINAL_FLOW_RUN_STATES",
+    "Lease",
+    "death_reason",
+    "outbox_worker",
+    "stuck_in_flight",
+    "this_process",
+    "writer",
+    "writers_gone",
+]
 
 logger = logging.getLogger(__name__)
 
 FINAL_FLOW_RUN_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+# A keyed write has no heartbeat: past this age its writer is taken for gone when no other rule can tell (another
+# host, a row from before the ledger knew its writer). Longer than any one call with its 429 waits.
+WRITE_IN_FLIGHT_LIMIT = timedelta(minutes=15)
 
 
 @dataclass
@@ -160,6 +173,33 @@ async def _beat_forever(rt: Runtime, worker: str) -> None:
                 session.commit()
         except Exception:  # a missed beat is retried at the next one; six in a row make the worker look dead
             logger.warning("outbox worker %s missed a heartbeat", worker, exc_info=True)
+
+
+def writer() -> dict[str, Any]:
+    """Who is about to make a keyed write (flow run, host, pid): kept on its ledger row."""
+    host, pid = this_process()
+    return {"flow_run_id": _current_flow_run(), "host": host, "pid": pid}
+
+
+async def writers_gone(entries: Sequence[LedgerEntry], now: datetime | None = None) -> list[LedgerEntry]:
+    """The `started` rows whose writer can no longer finish them, by the rules that tell a dead outbox worker:
+    its flow run is final, or its process is gone from this host; failing both, the row is older than
+    `WRITE_IN_FLIGHT_LIMIT`. A write a live run has in flight is never among them."""
+    if not entries:
+        return []
+    now = now or datetime.now(UTC)
+    host, _ = this_process()
+    states = await _flow_run_states(e.flow_run_id for e in entries if e.flow_run_id)
+    gone = []
+    for entry in entries:
+        if states.get(entry.flow_run_id or "") in FINAL_FLOW_RUN_STATES:
+            gone.append(entry)
+        elif entry.host == host and entry.pid is not None:
+            if not _pid_alive(entry.pid):
+                gone.append(entry)
+        elif now - entry.started_at > WRITE_IN_FLIGHT_LIMIT:
+            gone.append(entry)
+    return gone
 
 
 def _current_flow_run() -> str | None:

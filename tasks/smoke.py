@@ -33,4 +33,7 @@ async def count_bigcommerce_orders(rt: Runtime) -> int:
 @task(cache_policy=NO_CACHE)
 async def count_mirakl_carriers(rt: Runtime) -> int:
     """SH21 through the shared daily read: a smoke check must not spend the day's only SH21 call twice."""
-    return len(await mirakl_carriers(rt, datetime.now(UTC)))
+    carriers = await mirakl_carriers(rt, datetime.now(UTC))
+    if carriers.stale:
+        raise RuntimeError(f"SH21 carrier list not readable: {carriers.refresh_error}")
+    return len(carriers.carriers)

@@ -6,6 +6,7 @@ task groups its writes (effects, ledger, cursor) in one transaction it commits i
 
 from __future__ import annotations
 
+from connectors.state.carrier_lists import get_carrier_list, record_carrier_list, record_carrier_list_failure
 from connectors.state.carriers import delete_carrier_override, list_carrier_overrides, upsert_carrier_overrides
 from connectors.state.cases import open_cs_case, resolve_cs_case, unresolved_cs_cases
 from connectors.state.cursors import get_cursor, set_cursor
@@ -16,9 +17,10 @@ from connectors.state.db import (
     session_factory,
     upgrade,
 )
-from connectors.state.ledger import ledger_begin, ledger_finish, ledger_get, ledger_started
+from connectors.state.ledger import ledger_begin, ledger_finish, ledger_forget, ledger_get, ledger_started
 from connectors.state.models import (
     Base,
+    CarrierList,
     CarrierOverride,
     ExceptionCase,
     LedgerEntry,
@@ -103,6 +105,7 @@ __all__ = [
     "HELD_STATUSES",
     "SILENCE_LIMIT",
     "Base",
+    "CarrierList",
     "CarrierOverride",
     "ClaimHolder",
     "ExceptionCase",
@@ -128,6 +131,7 @@ __all__ = [
     "enqueue",
     "enqueue_many",
     "forget_workers",
+    "get_carrier_list",
     "get_cursor",
     "get_logistic_order",
     "get_offer_map",
@@ -141,6 +145,7 @@ __all__ = [
     "iter_offer_map",
     "ledger_begin",
     "ledger_finish",
+    "ledger_forget",
     "ledger_get",
     "ledger_started",
     "list_carrier_overrides",
@@ -159,6 +164,8 @@ __all__ = [
     "quarantined_ids",
     "queue_depth",
     "reconciliation_lines",
+    "record_carrier_list",
+    "record_carrier_list_failure",
     "register_worker",
     "release_claims",
     "replace_reconciliation_run",

@@ -7,18 +7,18 @@ write is ever made twice. Details hold ids and amounts only, never customer data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from connectors.state._sql import insert_for
 from connectors.state.models import LedgerEntry
 from connectors.state.types import utcnow
 
-__all__ = ["ledger_begin", "ledger_finish", "ledger_get", "ledger_started"]
+__all__ = ["ledger_begin", "ledger_finish", "ledger_forget", "ledger_get", "ledger_started"]
 
 FINAL_OUTCOMES = ("succeeded", "failed")
 
@@ -30,8 +30,12 @@ def ledger_begin(
     key: str,
     detail: dict[str, Any] | None = None,
     now: datetime | None = None,
+    owner: Mapping[str, Any] | None = None,
 ) -> LedgerEntry:
-    """Record that a write is about to happen; if it was already recorded, return that row unchanged."""
+    """Record that a write is about to happen; if it was already recorded, return that row unchanged.
+
+    `owner` (`flow_run_id`, `host`, `pid`) says who makes the write, so a row that run leaves `started` can be
+    told from one still in flight."""
     statement = (
         insert_for(session, LedgerEntry.__table__)
         .values(
@@ -41,6 +45,7 @@ def ledger_begin(
             outcome="started",
             detail=detail,
             started_at=now or utcnow(),
+            **dict(owner or {}),
         )
         .on_conflict_do_nothing(index_elements=["system", "operation", "idempotency_key"])
     )
@@ -64,6 +69,13 @@ def ledger_finish(
     entry.finished_at = now or utcnow()
     session.flush()
     return entry
+
+
+def ledger_forget(session: Session, entry: LedgerEntry) -> bool:
+    """Drop a `started` row whose write is known not to have happened, so the stream decides afresh whether to
+    make it; a finished row is never dropped. Returns whether a row went."""
+    result = session.execute(delete(LedgerEntry).where(LedgerEntry.id == entry.id, LedgerEntry.outcome == "started"))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def ledger_get(session: Session, system: str, operation: str, key: str) -> LedgerEntry | None:

@@ -34,6 +34,7 @@ __all__ = [
     "Base",
     "CallBudget",
     "CallBudgetUse",
+    "CarrierList",
     "CarrierOverride",
     "ExceptionCase",
     "LedgerEntry",
@@ -178,6 +179,11 @@ class LedgerEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who began the write (flow run, host, pid; None on rows before 0008): a row left `started` by a run that is
+    # gone is settled by the next run of its stream, while a live run's write in flight is left alone.
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class QuarantineRecord(Base):
@@ -281,6 +287,23 @@ class CarrierOverride(Base):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CarrierList(Base):
+    """The last carrier list a platform gave (SH21 for Mirakl), kept so a failed refresh falls back to it.
+
+    One row per source. `fetched_at` is when the list was last read; a refresh that got no usable answer
+    leaves the list as it was and records when and why in `refresh_failed_at` / `refresh_error`. Kept out of
+    `stream_cursor`: it is reference data, not where a stream's read stopped.
+    """
+
+    __tablename__ = "carrier_list"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    carriers: Mapped[dict[str, str]] = mapped_column(JSON)
+    fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    refresh_failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    refresh_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ReconciliationRun(Base):

@@ -43,6 +43,7 @@ __all__ = [
     "AT_RISK_EVENT",
     "BREACHED_EVENT",
     "MISMATCH_EVENT",
+    "debit_key",
     "fetch_watched_orders",
     "publish_scorecard",
     "record_progress",
@@ -108,7 +109,7 @@ async def _pending_debits(rt: Runtime) -> list[Debit]:
     return debits
 
 
-def _debit_key(debit: Debit) -> str:
+def debit_key(debit: Debit) -> str:
     """One PA01 per debit: the logistic order, or per shipment the order and its shipment's debit id."""
     entity = debit.debit_entity
     if entity is None or entity.type == "ORDER":
@@ -176,7 +177,7 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
                 new = open_cs_case(
                     session,
                     Stream.ACCEPTANCE_GUARD,
-                    _debit_key(debit),
+                    debit_key(debit),
                     "debit_amount_mismatch",
                     _jsonable(detail | {"reason": decision.reason}),
                 )
@@ -202,7 +203,7 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
             rt.sessions,
             system="mirakl",
             operation="PA01",
-            key=_debit_key(debit),
+            key=debit_key(debit),
             send=lambda confirmation=confirmation: rt.mirakl.confirm_debits([confirmation]),
             external_id=lambda _none, verdict=decision.verdict: verdict,
             detail={"verdict": decision.verdict, "amount": str(debit.amount)},

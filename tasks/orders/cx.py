@@ -24,6 +24,7 @@ from connectors.bigcommerce import settings as bc_settings
 from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
 from connectors.mirakl.models import Order as MiraklOrder
 from connectors.state import OrderLineMapping, ledger_begin, ledger_finish, ledger_get
+from tasks.leases import writer
 
 __all__ = ["CX_NAMESPACE", "CxWrites", "cx_document", "write_cx_metafield", "write_cx_metafields"]
 
@@ -120,7 +121,7 @@ async def write_cx_metafields(rt: Runtime, documents: Mapping[int, Mapping[str, 
         for order_id in values:
             entry = ledger_get(session, _SYSTEM, _OPERATION, str(order_id))
             if entry is None:
-                ledger_begin(session, _SYSTEM, _OPERATION, str(order_id))
+                ledger_begin(session, _SYSTEM, _OPERATION, str(order_id), owner=writer())
                 new.append(order_id)
             elif entry.outcome == "succeeded" and entry.external_id:
                 known[order_id] = int(entry.external_id)

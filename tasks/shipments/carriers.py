@@ -8,16 +8,13 @@ what cannot be resolved comes back with the name that failed, for the quarantine
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.config import read_yaml
-from bridge.streams import Stream
 from common.errors import ConfigurationError
 from connectors.mirakl import Tracking
 
@@ -27,12 +24,7 @@ __all__ = [
     "CarrierTable",
     "decide_mirakl_tracking",
     "load_carrier_file",
-    "parse_carrier_cache",
-    "render_carrier_cache",
 ]
-
-# State-store cursor holding the SH21 cache (JSON: fetched_at + carriers), refreshed every `carrier_cache_hours`.
-CARRIER_CACHE_CURSOR = Stream.SHIPMENT_SYNC.cursor("sh21")
 
 
 class CarrierEntry(BaseModel):
@@ -147,18 +139,3 @@ def decide_mirakl_tracking(
     if allow_unregistered:
         return CarrierDecision(name, Tracking.unregistered(name, tracking_number or None, tracking_link or None))
     return CarrierDecision(name, reason=f"unmapped carrier: {name}")
-
-
-def parse_carrier_cache(value: str | None, now: datetime, max_age: timedelta) -> dict[str, str] | None:
-    """Cached SH21 codes → labels, or None when missing or older than `max_age` (refresh then)."""
-    if not value:
-        return None
-    cached = json.loads(value)
-    fetched = datetime.fromisoformat(cached["fetched_at"])
-    if now - fetched > max_age:
-        return None
-    return {str(code): str(label) for code, label in cached["carriers"].items()}
-
-
-def render_carrier_cache(carriers: dict[str, str], now: datetime) -> str:
-    return json.dumps({"fetched_at": now.isoformat(), "carriers": carriers}, sort_keys=True)

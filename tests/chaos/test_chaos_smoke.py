@@ -21,12 +21,9 @@ from tests.chaos.schedule import ALL_KINDS
 SMOKE_SCHEDULES = 50
 FIRST_SEED = 1
 KNOWN_HOLES: dict[str, str] = {
-    "ledger_started": "found by this suite: a keyed write (PA01, OR01, OR24, CX metafield) killed mid-way stays open",
-    "reconciliation_unexplained": "found by this suite: an OR01 left `started` keeps its Mirakl order out of the "
-    "order map (seed 36, `missing_in_bigcommerce`); a seller refunding a whole line while customer service refunded "
-    "one unit of it is held for finance (quarantine and case), so the day shows `refund_not_mirrored` (seed 30)",
-    "clean_run_failed": "found by this suite: a failed SH21 read (unreadable body) spends the day's SH21 budget, "
-    "and the shipment sync fails every run until the next day (seeds 21, 31, 43)",
+    "reconciliation_unexplained": "found by this suite: a seller refunding a whole line while customer service "
+    "refunded one unit of it is held for finance (quarantine and case), so the day shows `refund_not_mirrored` "
+    "(seed 30)",
 }
 
 

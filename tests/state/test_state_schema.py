@@ -11,11 +11,12 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
-HEAD_REVISION = "0008_layers"
+HEAD_REVISION = "0009_chaos"
 EXPECTED_TABLES = {
     "alembic_version",
     "call_budget",
     "call_budget_use",
+    "carrier_list",
     "carrier_override",
     "exception_case",
     "ledger",
@@ -78,3 +79,20 @@ def test_sqlite_engine_creates_its_folder_and_uses_wal_with_a_busy_timeout(tmp_p
         assert (tmp_path / "deep" / "er").is_dir()
     finally:
         engine.dispose()
+
+
+def test_the_sh21_list_kept_under_a_cursor_moves_to_its_own_table_and_back(tmp_path: Path) -> None:
+    engine = create_state_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(engine, "0007_marketplace_lines")
+    cached = '{"carriers": {"UPS": "UPS"}, "fetched_at": "2026-11-30T06:00:00+00:00"}'
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO stream_cursor (stream, value, updated_at) VALUES ('shipment_sync.sh21', :v, :t)"),
+            {"v": cached, "t": "2026-11-30 06:00:00"},
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM stream_cursor")).scalar() == 0
+        moved = connection.execute(text("SELECT source, carriers, fetched_at FROM carrier_list")).one()
+    assert moved[0] == "SH21" and '"UPS"' in moved[1] and str(moved[2]).startswith("2026-11-30 06:00:00")
+    engine.dispose()

@@ -55,3 +55,42 @@ def test_an_unregistered_holder_is_judged_by_its_last_claim() -> None:
     assert death_reason(unregistered, now=NOW, flow_run_states={}, host="host-a") is None
     stale = NOW + SILENCE_LIMIT
     assert death_reason(unregistered, now=stale, flow_run_states={}, host="host-a") is not None
+
+
+async def test_a_started_write_is_settled_only_once_its_writer_is_gone() -> None:
+    import os
+
+    from connectors.state import LedgerEntry
+    from tasks.leases import WRITE_IN_FLIGHT_LIMIT, this_process, writers_gone
+
+    here, pid = this_process()
+    now = datetime.now(UTC)
+
+    def row(key: str, **owner: object) -> LedgerEntry:
+        return LedgerEntry(system="mirakl", operation="OR01", idempotency_key=key, started_at=now, **owner)
+
+    in_flight = row("live", host=here, pid=pid)  # this process: its call may still answer
+    dead_process = row("dead", host=here, pid=_a_pid_no_process_has())
+    elsewhere_recent = row("recent", host="another-host", pid=os.getpid())
+    elsewhere_old = row("old", host="another-host", pid=1)
+    elsewhere_old.started_at = now - WRITE_IN_FLIGHT_LIMIT - timedelta(seconds=1)
+    unknown_old = row("before-0008")
+    unknown_old.started_at = now - WRITE_IN_FLIGHT_LIMIT - timedelta(seconds=1)
+
+    gone = await writers_gone([in_flight, dead_process, elsewhere_recent, elsewhere_old, unknown_old], now)
+
+    assert [e.idempotency_key for e in gone] == ["dead", "old", "before-0008"]
+
+
+def _a_pid_no_process_has() -> int:
+    import os
+
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+        pid += 1

@@ -92,15 +92,3 @@ def test_a_carrier_file_listing_a_code_twice_is_refused(tmp_path: Path) -> None:
     path.write_text("version: 1\ncarriers:\n  - {mirakl_code: UPS}\n  - {mirakl_code: UPS}\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="listed twice"):
         load_carrier_file(path)
-
-
-def test_the_sh21_cache_is_used_until_it_is_older_than_its_max_age() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from tasks.shipments.carriers import parse_carrier_cache, render_carrier_cache
-
-    fetched = datetime(2026, 11, 1, tzinfo=UTC)
-    cached = render_carrier_cache({"UPS": "UPS"}, fetched)
-    assert parse_carrier_cache(cached, fetched + timedelta(hours=23), timedelta(hours=24)) == {"UPS": "UPS"}
-    assert parse_carrier_cache(cached, fetched + timedelta(hours=25), timedelta(hours=24)) is None
-    assert parse_carrier_cache(None, fetched, timedelta(hours=24)) is None

@@ -1,0 +1,114 @@
+"""A run killed between a keyed write and its ledger record: the next clean run settles the row, never resends.
+
+Found by the chaos suite (`ledger_started`, seeds 6, 16, 20, 28, 30, 44): PA01, OR01, PA02, OR24 and the CX
+metafield rows stayed `started` after every clean pass, because once the write is made its key never comes up
+again (PA11 no longer lists the debit, the route is final, the order has shipped). Each test kills the run at
+the chaos suite's "after the call, before the record" point, then runs the stream cleanly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bridge.runtime import Runtime, use_runtime
+from connectors.state import LedgerEntry, ledger_get
+from flows.acceptance_guard import acceptance_guard
+from flows.order_routing import order_routing
+from flows.shipment_sync import shipment_sync
+from sandbox.app import Sandbox
+from tests.flows.order_fixtures import seed_offer_map
+from tests.flows.test_acceptance_guard_flow import MIXED, only_paid, routed, sellers_act
+from tests.flows.test_shipment_sync import _mirakl_order, _ship_in_bigcommerce
+from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+
+
+class KilledAfterTheCall(RuntimeError):
+    """The run dies right after the platform accepted the write, before the ledger records it."""
+
+
+def kill_after_first_call(real: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    calls = 0
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        result = await real(*args, **kwargs)
+        if calls == 1:
+            raise KilledAfterTheCall("killed after the call")
+        return result
+
+    return call
+
+
+def _entry(runtime: Runtime, system: str, operation: str, key: str) -> LedgerEntry | None:
+    with runtime.sessions() as session:
+        return ledger_get(session, system, operation, key)
+
+
+async def test_a_pa01_made_before_the_kill_is_recorded_by_the_next_run_and_not_sent_again(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    monkeypatch.setattr(runtime.mirakl, "confirm_debits", kill_after_first_call(runtime.mirakl.confirm_debits))
+    with use_runtime(runtime), pytest.raises(KilledAfterTheCall):
+        await acceptance_guard()
+    [killed] = [k for k in ("100-A", "100-B") if _entry(runtime, "mirakl", "PA01", k)]
+    assert _entry(runtime, "mirakl", "PA01", killed).outcome == "started"
+    sent_before = runtime.mirakl.transport.calls["PA01"]
+
+    with use_runtime(runtime):
+        clean = await acceptance_guard()
+
+    entry = _entry(runtime, "mirakl", "PA01", killed)
+    assert (entry.outcome, entry.external_id) == ("succeeded", "OK")
+    assert clean.counts["interrupted_writes_found_done"] == 1
+    assert runtime.mirakl.transport.calls["PA01"] - sent_before == 1  # only the other order's debit
+    assert {o.state for o in sandbox.mirakl.state.store.orders.orders.values() if o.commercial_id == "100"} == {
+        "SHIPPING"
+    }
+
+
+async def test_a_cx_metafield_created_before_the_kill_is_found_and_recorded_by_the_next_routing_run(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    only_paid(sandbox, MIXED)
+    seed_offer_map(runtime, sandbox, (MIXED,))
+    create = kill_after_first_call(runtime.bigcommerce.create_order_metafields)
+    monkeypatch.setattr(runtime.bigcommerce, "create_order_metafields", create)
+    with use_runtime(runtime), pytest.raises(KilledAfterTheCall):
+        await order_routing()
+    assert _entry(runtime, "bigcommerce", "order_metafield", str(MIXED)).outcome == "started"
+
+    with use_runtime(runtime):
+        clean = await order_routing()
+
+    entry = _entry(runtime, "bigcommerce", "order_metafield", str(MIXED))
+    [metafield] = await runtime.bigcommerce.list_order_metafields(MIXED, namespace="bcmirakl")
+    assert (entry.outcome, entry.external_id) == ("succeeded", str(metafield.id))
+    assert clean.counts["interrupted_writes_found_done"] == 1
+
+
+async def test_an_or24_made_before_the_kill_is_recorded_by_the_next_shipment_run(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    control = SandboxControl(sandbox)
+    world = await route_world_order(runtime, sandbox, control, 100)
+    await control.aclose()
+    first = world.logistic_order_ids[0]
+    await _ship_in_bigcommerce(runtime, world, first, "fedex", "", "FXKILL1")
+    monkeypatch.setattr(runtime.mirakl, "ship_order", kill_after_first_call(runtime.mirakl.ship_order))
+    with use_runtime(runtime), pytest.raises(KilledAfterTheCall):
+        await shipment_sync()
+    assert _entry(runtime, "mirakl", "OR24", f"or24:{first}").outcome == "started"
+    assert _mirakl_order(sandbox, first).state == "SHIPPED"
+
+    with use_runtime(runtime):
+        clean = await shipment_sync()
+
+    assert _entry(runtime, "mirakl", "OR24", f"or24:{first}").outcome == "succeeded"
+    assert clean.counts["interrupted_writes_found_done"] == 1
+    assert runtime.mirakl.transport.calls["OR24"] == 1
