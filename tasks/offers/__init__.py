@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from tasks.offers.calls import PushStats
 from tasks.offers.cycle import CycleResult, load_cursor, record_cycle
 from tasks.offers.listings import create_draft_listings
 from tasks.offers.ownership import Ownership, refresh_ownership
-from tasks.offers.push import PushStats, drain_outbox
+from tasks.offers.push import drain_outbox
 from tasks.offers.sources import OfferRead, SellerHealth, read_offer_export, read_seller_health
 
 __all__ = [

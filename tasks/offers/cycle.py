@@ -33,11 +33,11 @@ from connectors.state import (
     supersede_held,
 )
 from tasks.offers.book import block_shops, read_book, write_book
+from tasks.offers.calls import KIND, STREAM
 from tasks.offers.diff import diff_targets, outbox_items, target_states
 from tasks.offers.gating import gate_by_seller, gate_flags
 from tasks.offers.metafields import METAFIELD_KIND, metafield_changes, metafield_items
 from tasks.offers.ownership import Ownership
-from tasks.offers.push import KIND
 from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import quarantine_rows

@@ -17,16 +17,13 @@ resolves the earlier push rejections of its product, which a newer change or `bc
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from prefect import task
+from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
@@ -37,37 +34,30 @@ from connectors.bigcommerce.models import InventoryAdjustment, VariantUpdate
 from connectors.state import (
     OutboxItem,
     claim_batch,
-    ledger_begin,
     ledger_finish,
-    ledger_get,
     ledger_started,
-    mark_done,
-    mark_failed,
-    mark_quarantined,
-    quarantine_many,
     queue_depth,
-    requeue,
     resolve_rejections,
-    superseded,
     upsert_offer_map,
 )
 from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
+from tasks.offers.calls import (
+    KIND,
+    NOT_OWNED,
+    STREAM,
+    PushStats,
+    acknowledge,
+    begin_call,
+    finish_ledger,
+    ledgered_call,
+    quarantine_items,
+    release,
+)
+from tasks.offers.push_metafields import push_metafields
 
-__all__ = [
-    "INVENTORY_LIMIT",
-    "KIND",
-    "PUSH_OPERATIONS",
-    "REJECTED",
-    "PushStats",
-    "batch_key",
-    "drain_outbox",
-    "finish_entry",
-    "finish_ledger",
-]
+__all__ = ["INVENTORY_LIMIT", "PUSH_OPERATIONS", "REJECTED", "drain_outbox"]
 
-KIND = "variant"
-NOT_OWNED = "variant is not Mirakl-owned: refused"
 REJECTED = "rejected by BigCommerce"
 # Every BigCommerce write of the offer push; their ledger rows carry the worker that made the call.
 PUSH_OPERATIONS = (
@@ -82,34 +72,9 @@ INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 PROGRESS_EVERY_S = 1.0
 
 
-@dataclass
-class PushStats:
-    pushed: int = 0
-    batches: int = 0
-    inventory_calls: int = 0
-    metafield_calls: int = 0
-    metafields_written: int = 0
-    transient_failures: int = 0
-    wall_s: float = 0.0
-    quarantined: Counter[str] = field(default_factory=Counter)
-    latencies_s: list[float] = field(default_factory=list)
-    left: int = 0
-    taken_over: int = 0
-    worker: str = ""
-
-    @property
-    def calls(self) -> int:
-        """Write calls made to BigCommerce (variant batches, inventory adjustments, metafield batches)."""
-        return self.batches + self.inventory_calls + self.metafield_calls
-
-
 @task(cache_policy=NO_CACHE)
 async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) -> PushStats:
     """Push every due variant change, then every due offer metafield; returns counts, reasons and latencies."""
-    from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
-
-    from tasks.offers.push_metafields import push_metafields
-
     stats = PushStats()
     async with outbox_worker(rt, Stream.OFFER_SYNC) as lease:
         stats.worker, stats.taken_over = lease.worker, lease.released
@@ -183,11 +148,7 @@ async def _push_round(
 async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats) -> list[OutboxItem]:
     """Set stock with one absolute adjustment; returns the items left for variant batches (on refusal)."""
     location = await rt.bigcommerce.default_location_id()
-    key = batch_key(items)
-    with rt.sessions() as session:
-        detail = {"items": len(items), "worker": stats.worker}
-        ledger_begin(session, "bigcommerce", "adjust_inventory_absolute", key, detail)
-        session.commit()
+    key = begin_call(rt, "adjust_inventory_absolute", items, stats.worker)
     stats.inventory_calls += 1
     adjustments = [
         InventoryAdjustment(
@@ -208,22 +169,12 @@ async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats
 
 
 async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
-    key = batch_key(items)
-    with rt.sessions() as session:
-        detail = {"items": len(items), "first_item": items[0].id, "worker": stats.worker}
-        ledger_begin(session, "bigcommerce", "update_variants", key, detail)
-        session.commit()
     stats.batches += 1
-    try:
-        result = await rt.bigcommerce.update_variants([_update(item.payload) for item in items])
-    except TransientApiError as exc:
-        stats.transient_failures += 1
-        release(rt, items, str(exc))
-        finish_ledger(rt, "update_variants", key, "failed")
-        return
-    except PermanentApiError as exc:
-        finish_ledger(rt, "update_variants", key, "failed")
-        quarantine_items(rt, items, f"{REJECTED}: {exc.api_message}", stats, run_id)
+    updates = [_update(item.payload) for item in items]
+    key, result = await ledgered_call(
+        rt, "update_variants", items, lambda: rt.bigcommerce.update_variants(updates), REJECTED, stats, run_id
+    )
+    if result is None:
         return
     rejected = {item.id for item in items if int(item.payload["variant_id"]) in result.rejected}
     _acknowledge(rt, [item for item in items if item.id not in rejected], stats, "update_variants", key)
@@ -242,26 +193,18 @@ def _acknowledge(
     external_id: str | None = None,
 ) -> None:
     acknowledged = utcnow()
-    with rt.sessions() as session:
-        # BigCommerce holds these states now (the offer map says so), but a change enqueued meanwhile must follow.
-        newer = superseded(session, done)
-        mark_done(session, [item.id for item in done if item.id not in newer])
-        requeue(session, newer)
+
+    def record(session: Session) -> None:
+        # BigCommerce holds these states now (the offer map says so).
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
-        resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
-        finish_entry(session, operation, key, "succeeded", external_id)
-        session.commit()
+        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], REJECTED)
+
+    acknowledge(rt, done, operation, key, record, external_id)
     stats.pushed += len(done)
     # A first push (key ends in "never") loads the catalog; its age says nothing about sync latency.
     stats.latencies_s.extend(
         _latency(item.payload, acknowledged) for item in done if not item.idempotency_key.endswith(":never")
     )
-
-
-def batch_key(items: Sequence[OutboxItem]) -> str:
-    """The ledger key of one call: the claimed items and their attempt numbers."""
-    text = ",".join(f"{item.id}:{item.attempts}" for item in items)
-    return "offer-sync:" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def _update(payload: dict[str, Any]) -> VariantUpdate:
@@ -294,49 +237,3 @@ def _acknowledged(payload: dict[str, Any], acknowledged: datetime) -> dict[str, 
 
 def _latency(payload: dict[str, Any], acknowledged: datetime) -> float:
     return max(0.0, (acknowledged - datetime.fromisoformat(payload["mirakl_updated_at"])).total_seconds())
-
-
-def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:
-    """Give claimed items back to the queue, due now, after a transient failure."""
-    with rt.sessions() as session:
-        for item in items:
-            mark_failed(session, item.id, error, retry_at=utcnow())
-        session.commit()
-
-
-def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: PushStats, run_id: str | None) -> None:
-    """Hold refused items with the reason; one whose key got a newer change meanwhile goes back to the queue."""
-    with rt.sessions() as session:
-        newer = superseded(session, items)
-    items = [item for item in items if item.id not in newer]
-    records = [
-        {
-            "record_key": item.payload["product_sku"],
-            "reason": reason,
-            "payload": {
-                k: item.payload.get(k)
-                for k in ("variant_id", "price", "inventory_level", "offer_id")
-                if k in item.payload
-            },
-        }
-        for item in items
-    ]
-    with rt.sessions() as session:
-        requeue(session, newer)
-        mark_quarantined(session, [item.id for item in items], reason)
-        quarantine_many(session, Stream.OFFER_SYNC, records, run_id=run_id)
-        session.commit()
-    if items:
-        stats.quarantined[reason] += len(items)
-
-
-def finish_entry(session: Session, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:
-    entry = ledger_get(session, "bigcommerce", operation, key)
-    if entry is not None:
-        ledger_finish(session, entry, outcome, external_id)
-
-
-def finish_ledger(rt: Runtime, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:
-    with rt.sessions() as session:
-        finish_entry(session, operation, key, outcome, external_id)
-        session.commit()

@@ -10,32 +10,22 @@ the ledger; once acknowledged, the metafield id and value hash are recorded and 
 
 from __future__ import annotations
 
-from bridge.runtime import Runtime
-from bridge.streams import Stream
-from common.errors import PermanentApiError, TransientApiError
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.orm import Session
+
+from bcmirakl.runtime import Runtime
 from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
 from connectors.state import (
     OutboxItem,
     claim_batch,
-    ledger_begin,
-    mark_done,
     offer_metafields_for,
-    requeue,
     resolve_rejections,
-    superseded,
     upsert_offer_map,
     upsert_offer_metafields,
 )
+from tasks.offers.calls import NOT_OWNED, STREAM, PushStats, acknowledge, ledgered_call, quarantine_items
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
-from tasks.offers.push import (
-    NOT_OWNED,
-    PushStats,
-    batch_key,
-    finish_entry,
-    finish_ledger,
-    quarantine_items,
-    release,
-)
 
 __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
 
@@ -70,21 +60,22 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
     updates = [item for item in items if int(item.payload["variant_id"]) in ids]
     namespace = rt.config.offers.metafield_namespace
     if creates:
+        bodies = [
+            MetafieldCreate(
+                namespace=namespace,
+                key=METAFIELD_KEY,
+                value=item.payload["value"],
+                permission_set=PERMISSION,
+                resource_id=int(item.payload["variant_id"]),
+            )
+            for item in creates
+        ]
         await _call(
             rt,
             "create_variant_metafields",
             creates,
             {},
-            [
-                MetafieldCreate(
-                    namespace=namespace,
-                    key=METAFIELD_KEY,
-                    value=item.payload["value"],
-                    permission_set=PERMISSION,
-                    resource_id=int(item.payload["variant_id"]),
-                )
-                for item in creates
-            ],
+            lambda: rt.bigcommerce.create_variant_metafields(bodies),
             stats,
             run_id,
         )
@@ -92,7 +83,15 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
         changes = [
             MetafieldUpdate(id=ids[int(item.payload["variant_id"])], value=item.payload["value"]) for item in updates
         ]
-        await _call(rt, "update_variant_metafields", updates, ids, changes, stats, run_id)
+        await _call(
+            rt,
+            "update_variant_metafields",
+            updates,
+            ids,
+            lambda: rt.bigcommerce.update_variant_metafields(changes),
+            stats,
+            run_id,
+        )
 
 
 async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
@@ -109,31 +108,14 @@ async def _call(
     operation: str,
     items: list[OutboxItem],
     ids: dict[int, int],
-    bodies: list[MetafieldCreate] | list[MetafieldUpdate],
+    send: Callable[[], Awaitable[MetafieldBatchResult]],
     stats: PushStats,
     run_id: str | None,
 ) -> None:
-    key = batch_key(items)
-    with rt.sessions() as session:
-        detail = {"items": len(items), "first_item": items[0].id, "worker": stats.worker}
-        ledger_begin(session, "bigcommerce", operation, key, detail)
-        session.commit()
     stats.metafield_calls += 1
-    try:
-        if operation == "create_variant_metafields":
-            result = await rt.bigcommerce.create_variant_metafields(bodies)  # type: ignore[arg-type]
-        else:
-            result = await rt.bigcommerce.update_variant_metafields(bodies)  # type: ignore[arg-type]
-    except TransientApiError as exc:
-        stats.transient_failures += 1
-        release(rt, items, str(exc))
-        finish_ledger(rt, operation, key, "failed")
-        return
-    except PermanentApiError as exc:
-        finish_ledger(rt, operation, key, "failed")
-        quarantine_items(rt, items, f"{METAFIELD_REJECTED}: {exc.api_message}", stats, run_id)
-        return
-    _record(rt, items, ids, result, operation, key, stats, run_id)
+    key, result = await ledgered_call(rt, operation, items, send, METAFIELD_REJECTED, stats, run_id)
+    if result is not None:
+        _record(rt, items, ids, result, operation, key, stats, run_id)
 
 
 def _record(
@@ -154,10 +136,8 @@ def _record(
         if variant is not None:
             saved[variant] = metafield.id
     done = [item for item in items if int(item.payload["variant_id"]) in saved]
-    with rt.sessions() as session:
-        newer = superseded(session, done)
-        mark_done(session, [item.id for item in done if item.id not in newer])
-        requeue(session, newer)
+
+    def record(session: Session) -> None:
         upsert_offer_metafields(
             session,
             [
@@ -181,11 +161,9 @@ def _record(
                 for item in done
             ],
         )
-        resolve_rejections(
-            session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED
-        )
-        finish_entry(session, operation, key, "succeeded")
-        session.commit()
+        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED)
+
+    acknowledge(rt, done, operation, key, record)
     stats.metafields_written += len(done)
     reasons: dict[int | None, str] = {}
     for body, message in result.rejected:

@@ -1,0 +1,187 @@
+"""One ledgered BigCommerce write of the offer push, shared by the variant and the metafield drains.
+
+Every write follows one pattern: record the call in the ledger (`started`, with the worker) and commit before
+it is made; make it; then either settle the claimed items in one transaction with the ledger row closed
+(`acknowledge`), or, on a transient error, give the items back to the queue, and on a permanent one quarantine
+them with BigCommerce's message. The variant push (`push`) and the metafield push (`push_metafields`) both
+import this module, and neither imports the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from bcmirakl.runtime import Runtime
+from connectors.http.errors import PermanentApiError, TransientApiError
+from connectors.state import (
+    OutboxItem,
+    ledger_begin,
+    ledger_finish,
+    ledger_get,
+    mark_done,
+    mark_failed,
+    mark_quarantined,
+    quarantine_many,
+    requeue,
+    superseded,
+)
+from connectors.state.types import utcnow
+
+__all__ = [
+    "KIND",
+    "NOT_OWNED",
+    "STREAM",
+    "PushStats",
+    "acknowledge",
+    "batch_key",
+    "begin_call",
+    "finish_ledger",
+    "ledgered_call",
+    "quarantine_items",
+    "release",
+]
+
+STREAM = "offer-sync"
+KIND = "variant"
+NOT_OWNED = "variant is not Mirakl-owned: refused"
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class PushStats:
+    pushed: int = 0
+    batches: int = 0
+    inventory_calls: int = 0
+    metafield_calls: int = 0
+    metafields_written: int = 0
+    transient_failures: int = 0
+    wall_s: float = 0.0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    latencies_s: list[float] = field(default_factory=list)
+    left: int = 0
+    taken_over: int = 0
+    worker: str = ""
+
+    @property
+    def calls(self) -> int:
+        """Write calls made to BigCommerce (variant batches, inventory adjustments, metafield batches)."""
+        return self.batches + self.inventory_calls + self.metafield_calls
+
+
+def batch_key(items: Sequence[OutboxItem]) -> str:
+    """The ledger key of one call: the claimed items and their attempt numbers."""
+    text = ",".join(f"{item.id}:{item.attempts}" for item in items)
+    return "offer-sync:" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def begin_call(rt: Runtime, operation: str, items: Sequence[OutboxItem], worker: str) -> str:
+    """Record the call as started (committed before it is made); returns its ledger key."""
+    key = batch_key(items)
+    with rt.sessions() as session:
+        detail = {"items": len(items), "first_item": items[0].id, "worker": worker}
+        ledger_begin(session, "bigcommerce", operation, key, detail)
+        session.commit()
+    return key
+
+
+async def ledgered_call(
+    rt: Runtime,
+    operation: str,
+    items: list[OutboxItem],
+    send: Callable[[], Awaitable[_T]],
+    rejected: str,
+    stats: PushStats,
+    run_id: str | None,
+) -> tuple[str, _T | None]:
+    """Make one write for `items` through the ledger; returns its key and the answer (None when it failed).
+
+    A transient failure gives the items back to the queue (due now) and counts towards stopping the drain; a
+    permanent one quarantines them as `rejected` with BigCommerce's message. Either way the ledger row is closed
+    `failed`; on success the caller settles the items with `acknowledge`.
+    """
+    key = begin_call(rt, operation, items, stats.worker)
+    try:
+        return key, await send()
+    except TransientApiError as exc:
+        stats.transient_failures += 1
+        release(rt, items, str(exc))
+        finish_ledger(rt, operation, key, "failed")
+    except PermanentApiError as exc:
+        finish_ledger(rt, operation, key, "failed")
+        quarantine_items(rt, items, f"{rejected}: {exc.api_message}", stats, run_id)
+    return key, None
+
+
+def acknowledge(
+    rt: Runtime,
+    done: Sequence[OutboxItem],
+    operation: str,
+    key: str,
+    record: Callable[[Session], None],
+    external_id: str | None = None,
+) -> None:
+    """Settle what BigCommerce saved, in one transaction: items done, `record` (the caller's state), ledger closed.
+
+    An item whose key got a newer change while it was in flight goes back to the queue instead of done, so the
+    newer state follows.
+    """
+    with rt.sessions() as session:
+        newer = superseded(session, done)
+        mark_done(session, [item.id for item in done if item.id not in newer])
+        requeue(session, newer)
+        record(session)
+        _finish_entry(session, operation, key, "succeeded", external_id)
+        session.commit()
+
+
+def finish_ledger(rt: Runtime, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:
+    with rt.sessions() as session:
+        _finish_entry(session, operation, key, outcome, external_id)
+        session.commit()
+
+
+def _finish_entry(session: Session, operation: str, key: str, outcome: str, external_id: str | None) -> None:
+    entry = ledger_get(session, "bigcommerce", operation, key)
+    if entry is not None:
+        ledger_finish(session, entry, outcome, external_id)
+
+
+def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:
+    """Give claimed items back to the queue, due now, after a transient failure."""
+    with rt.sessions() as session:
+        for item in items:
+            mark_failed(session, item.id, error, retry_at=utcnow())
+        session.commit()
+
+
+def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: PushStats, run_id: str | None) -> None:
+    """Hold refused items with the reason; one whose key got a newer change meanwhile goes back to the queue."""
+    with rt.sessions() as session:
+        newer = superseded(session, items)
+    items = [item for item in items if item.id not in newer]
+    records = [
+        {
+            "record_key": item.payload["product_sku"],
+            "reason": reason,
+            "payload": {
+                k: item.payload.get(k)
+                for k in ("variant_id", "price", "inventory_level", "offer_id")
+                if k in item.payload
+            },
+        }
+        for item in items
+    ]
+    with rt.sessions() as session:
+        requeue(session, newer)
+        mark_quarantined(session, [item.id for item in items], reason)
+        quarantine_many(session, STREAM, records, run_id=run_id)
+        session.commit()
+    if items:
+        stats.quarantined[reason] += len(items)
