@@ -1,10 +1,11 @@
 """The offer sync stream: Mirakl offers become BigCommerce variant prices, stock and purchasability.
 
-Judge each seller's feed (a failed import disables the seller, a partial one is only reported) -> read the
-export since the cursor (less an overlap) -> refresh the ownership boundary -> gate each seller's offers ->
-choose the best offer per product -> diff against the last push -> queue and move the cursor -> drain the
-queue within the quota -> report. The first run, and `full` mode, read every offer and also make
-unbuyable each Mirakl-owned variant that has no offer left.
+The flow is the map of the stream, one task per step, in the order of the README's stream table:
+read (seller health: a failed import disables the seller, a partial one is only reported; then the export since
+the cursor, less an overlap) -> decide the boundary (which variants the bridge owns) -> gate each seller's
+offers -> decide and enqueue (book, best offer per product, diff against the last push, outbox and cursor in
+one transaction) -> write (drain the queue within the quota) -> record (the run report). The first run, and
+`full` mode, read every offer and also make unbuyable each Mirakl-owned variant that has no offer left.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from typing import Literal
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from tasks.offers import (
     create_draft_listings,
+    decide_and_enqueue,
     drain_outbox,
+    gate_offers,
     load_cursor,
     read_offer_export,
     read_seller_health,
-    record_cycle,
     refresh_ownership,
 )
 from tasks.offers.feed_alerts import alert_feed_failures
@@ -54,16 +57,15 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         partials = await describe_partial_imports(rt, health.partial_imports)
         read = await read_offer_export(rt, since)
         skus = set(read.offers["product_sku"].dropna()) | set(read.deleted_skus)
-        ownership = await refresh_ownership(rt, skus, full=effective == "full", offers=read.offers)
+        # `quote`: Prefect would otherwise walk every element of a large collection argument (a SKU per product).
+        ownership = await refresh_ownership(rt, quote(skus), full=effective == "full", offers=read.offers)
         created: list[str] = []
         if rt.config.offers.create_listings and ownership.unmapped:
             created = await create_draft_listings(rt, ownership.unmapped)
-            ownership = await refresh_ownership(rt, skus)
-        cycle = record_cycle(rt, read, health, ownership, effective, read_at, run_id)
-        owned = {
-            int(v) for v in ownership.mapping.loc[ownership.mapping["owner"] == "mirakl", "bc_variant_id"].dropna()
-        }
-        push = await drain_outbox(rt, owned, run_id)
+            ownership = await refresh_ownership(rt, quote(skus))
+        gated = gate_offers(rt, read, health, ownership)
+        cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
+        push = await drain_outbox(rt, quote(ownership.owned_variants()), run_id)
         report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
         report_partial_imports(report, partials)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)

@@ -146,12 +146,17 @@ def claim_batch(
     Each claim counts as one attempt.
     """
     stamp = now or utcnow()
-    due = or_(
-        and_(
-            OutboxItem.status == "pending",
-            or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= stamp),
+    # The IN list leads, so the (stream, kind, status) index reaches only pending and in-flight rows: an OR alone
+    # makes SQLite read every row of the kind, done ones included (a million after a big catalog's first push).
+    due = and_(
+        OutboxItem.status.in_(("pending", "in_flight")),
+        or_(
+            and_(
+                OutboxItem.status == "pending",
+                or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= stamp),
+            ),
+            and_(OutboxItem.status == "in_flight", OutboxItem.claimed_at < stamp - lease),
         ),
-        and_(OutboxItem.status == "in_flight", OutboxItem.claimed_at < stamp - lease),
     )
     candidates = (
         select(OutboxItem.id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tasks.offers.calls import PushStats
-from tasks.offers.cycle import CycleResult, load_cursor, record_cycle
+from tasks.offers.cycle import CycleResult, decide_and_enqueue, load_cursor
+from tasks.offers.gating import GatedOffers, gate_offers
 from tasks.offers.listings import create_draft_listings
 from tasks.offers.ownership import Ownership, refresh_ownership
 from tasks.offers.push import drain_outbox
@@ -11,15 +12,17 @@ from tasks.offers.sources import OfferRead, SellerHealth, read_offer_export, rea
 
 __all__ = [
     "CycleResult",
+    "GatedOffers",
     "OfferRead",
     "Ownership",
     "PushStats",
     "SellerHealth",
     "create_draft_listings",
+    "decide_and_enqueue",
     "drain_outbox",
+    "gate_offers",
     "load_cursor",
     "read_offer_export",
     "read_seller_health",
-    "record_cycle",
     "refresh_ownership",
 ]

@@ -37,6 +37,11 @@ class Ownership:
     collisions: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
 
+    def owned_variants(self) -> set[int]:
+        """The variant ids the bridge may write: those of the map's Mirakl-owned rows."""
+        mapping = self.mapping
+        return {int(v) for v in mapping.loc[mapping["owner"] == "mirakl", "bc_variant_id"].dropna()}
+
 
 def read_offer_map(rt: Runtime) -> pd.DataFrame:
     with rt.sessions() as session:
@@ -56,7 +61,10 @@ async def refresh_ownership(
     all unchanged makes no call at all.
     """
     mapping = read_offer_map(rt)
-    rows = await _refresh_marks(rt, mapping) if full else []
+    marks = await _owned_marks(rt) if full else None
+    rows = _mark_changes(mapping, marks) if marks is not None else []
+    if marks is not None:
+        rows += await _owned_unmapped(rt, mapping, marks)
     mapped = set(mapping["product_sku"]) | {str(row["product_sku"]) for row in rows}
     unmapped = set(skus) - mapped
     if not full and offers is not None and unmapped:
@@ -66,7 +74,11 @@ async def refresh_ownership(
     if unknown:
         # Only the variants whose SKU was asked for: a store that ignores `sku:in` must not map unrelated ones.
         variants = [v async for page in rt.bigcommerce.iter_variants_by_sku(unknown) for v in page if v.sku]
-        owned = await marked_variants(rt, [v.id for v in variants]) if variants else set()
+        # A full run has just listed every mark: asking them again per variant would repeat that sweep.
+        if marks is not None:
+            owned = marks
+        else:
+            owned = await marked_variants(rt, [v.id for v in variants]) if variants else set()
         for variant in variants:
             owner = "mirakl" if variant.id in owned else "native"
             rows.append(_mapping_row(str(variant.sku), variant.product_id, variant.id, owner))
@@ -80,20 +92,31 @@ async def refresh_ownership(
     return Ownership(mapping, sorted(set(skus) & natives), sorted(still))
 
 
-async def _refresh_marks(rt: Runtime, mapping: pd.DataFrame) -> list[dict[str, object]]:
-    """Every ownership mark in the store: owners that changed, and owned variants the map lacks."""
+async def _owned_marks(rt: Runtime) -> set[int]:
+    """Every variant the store marks Mirakl-owned (one sweep of the ownership metafields)."""
     namespace = rt.config.offers.metafield_namespace
     marks: dict[int, str] = {}
     async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY):
         marks.update({m.resource_id: m.value for m in page if m.resource_id is not None})
-    owned = {variant_id for variant_id, value in marks.items() if value == OWNER_VALUE}
+    return {variant_id for variant_id, value in marks.items() if value == OWNER_VALUE}
+
+
+def _mark_changes(mapping: pd.DataFrame, owned: set[int]) -> list[dict[str, object]]:
+    """Rows of the map whose owner the marks contradict (a mark revoked or added by hand)."""
     known = mapping[mapping["bc_variant_id"].notna()]
     rows: list[dict[str, object]] = []
     for sku, variant_id, owner in zip(known["product_sku"], known["bc_variant_id"], known["owner"], strict=True):
         expected = "mirakl" if int(variant_id) in owned else "native"
         if owner != expected:
             rows.append({"product_sku": sku, "owner": expected})
-    missing = sorted(owned - set(int(v) for v in known["bc_variant_id"]))
+    return rows
+
+
+async def _owned_unmapped(rt: Runtime, mapping: pd.DataFrame, owned: set[int]) -> list[dict[str, object]]:
+    """Map rows for marked variants the map lacks."""
+    known = {int(v) for v in mapping["bc_variant_id"].dropna()}
+    missing = sorted(owned - known)
+    rows: list[dict[str, object]] = []
     if missing:
         async for page in rt.bigcommerce.iter_variants_by_id(missing):
             rows.extend(_mapping_row(v.sku, v.product_id, v.id, "mirakl") for v in page if v.sku)
