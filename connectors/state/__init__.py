@@ -17,7 +17,15 @@ from connectors.state.db import (
     session_factory,
     upgrade,
 )
-from connectors.state.ledger import ledger_begin, ledger_finish, ledger_forget, ledger_get, ledger_started
+from connectors.state.ledger import (
+    ledger_begin,
+    ledger_begin_many,
+    ledger_finish,
+    ledger_finish_many,
+    ledger_forget,
+    ledger_get,
+    ledger_started,
+)
 from connectors.state.models import (
     Base,
     CarrierList,
@@ -146,7 +154,9 @@ __all__ = [
     "iter_offer_ids",
     "iter_offer_map",
     "ledger_begin",
+    "ledger_begin_many",
     "ledger_finish",
+    "ledger_finish_many",
     "ledger_forget",
     "ledger_get",
     "ledger_started",

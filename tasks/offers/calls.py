@@ -3,8 +3,10 @@
 Every write follows one pattern: record the call in the ledger (`started`, with the worker) and commit before
 it is made; make it; then either settle the claimed items in one transaction with the ledger row closed
 (`acknowledge`), or, on a transient error, give the items back to the queue, and on a permanent one quarantine
-them with BigCommerce's message. The variant push (`push`) and the metafield push (`push_metafields`) both
-import this module, and neither imports the other.
+them with BigCommerce's message. A claim's calls are begun together and its answered calls settled together
+(`send_batches`, then one `acknowledge`): two transactions per claim instead of two per call, which is most of
+the push's own CPU at a big catalog's first sync (see `benchmarks/README.md`). The variant push (`push`) and
+the metafield push (`push_metafields`) both import this module, and neither imports the other.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from bcmirakl.runtime import Runtime
 from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.state import (
     OutboxItem,
-    ledger_begin,
+    ledger_begin_many,
     ledger_finish,
+    ledger_finish_many,
     ledger_get,
     mark_done,
     mark_failed,
@@ -41,10 +44,11 @@ __all__ = [
     "acknowledge",
     "batch_key",
     "begin_call",
+    "begin_calls",
     "finish_ledger",
-    "ledgered_call",
     "quarantine_items",
     "release",
+    "send_batches",
 ]
 
 STREAM = "offer-sync"
@@ -82,75 +86,96 @@ def batch_key(items: Sequence[OutboxItem]) -> str:
 
 
 def begin_call(rt: Runtime, operation: str, items: Sequence[OutboxItem], worker: str) -> str:
-    """Record the call as started (committed before it is made); returns its ledger key."""
-    key = batch_key(items)
+    """Record one call as started (committed before it is made); returns its ledger key."""
+    return begin_calls(rt, operation, [items], worker)[0]
+
+
+def begin_calls(rt: Runtime, operation: str, batches: Sequence[Sequence[OutboxItem]], worker: str) -> list[str]:
+    """Record a claim's calls as started in one transaction, committed before the first is made; their keys."""
+    keys = [batch_key(batch) for batch in batches]
+    entries = [
+        (key, {"items": len(batch), "first_item": batch[0].id, "worker": worker})
+        for key, batch in zip(keys, batches, strict=True)
+    ]
     with rt.sessions() as session:
-        detail = {"items": len(items), "first_item": items[0].id, "worker": worker}
-        ledger_begin(session, "bigcommerce", operation, key, detail)
+        ledger_begin_many(session, "bigcommerce", operation, entries)
         session.commit()
-    return key
+    return keys
 
 
-async def ledgered_call(
+async def send_batches(
     rt: Runtime,
     operation: str,
-    items: list[OutboxItem],
-    send: Callable[[], Awaitable[_T]],
+    batches: Sequence[list[OutboxItem]],
+    send: Callable[[list[OutboxItem]], Awaitable[_T]],
     rejected: str,
     stats: PushStats,
     run_id: str | None,
-) -> tuple[str, _T | None]:
-    """Make one write for `items` through the ledger; returns its key and the answer (None when it failed).
+) -> list[tuple[list[OutboxItem], str, _T]]:
+    """Make one write per batch through the ledger; returns (batch, ledger key, answer) for those answered.
 
-    A transient failure gives the items back to the queue (due now) and counts towards stopping the drain; a
-    permanent one quarantines them as `rejected` with BigCommerce's message. Either way the ledger row is closed
-    `failed`; on success the caller settles the items with `acknowledge`.
+    Every call of the claim is recorded as started in one transaction before the first is made. A transient
+    failure gives its items back to the queue (due now) and counts towards stopping the drain, after which the
+    remaining batches go back unsent; a permanent one quarantines its items as `rejected` with BigCommerce's
+    message. Their ledger rows are closed `failed`; the caller settles the answered ones with `acknowledge`.
     """
-    key = begin_call(rt, operation, items, stats.worker)
-    try:
-        return key, await send()
-    except TransientApiError as exc:
-        stats.transient_failures += 1
-        release(rt, items, str(exc))
-        finish_ledger(rt, operation, key, "failed")
-    except PermanentApiError as exc:
-        finish_ledger(rt, operation, key, "failed")
-        quarantine_items(rt, items, f"{rejected}: {exc.api_message}", stats, run_id)
-    return key, None
+    keys = begin_calls(rt, operation, batches, stats.worker)
+    answered: list[tuple[list[OutboxItem], str, _T]] = []
+    for batch, key in zip(batches, keys, strict=True):
+        if stats.transient_failures >= rt.config.offers.max_push_failures:
+            release(rt, batch, "drain stopped after repeated transient failures")
+            finish_ledger(rt, operation, [key], "failed")
+            continue
+        try:
+            answered.append((batch, key, await send(batch)))
+        except TransientApiError as exc:
+            stats.transient_failures += 1
+            release(rt, batch, str(exc))
+            finish_ledger(rt, operation, [key], "failed")
+        except PermanentApiError as exc:
+            finish_ledger(rt, operation, [key], "failed")
+            quarantine_items(rt, batch, f"{rejected}: {exc.api_message}", stats, run_id)
+    return answered
 
 
 def acknowledge(
     rt: Runtime,
     done: Sequence[OutboxItem],
     operation: str,
-    key: str,
+    keys: Sequence[str],
     record: Callable[[Session], None],
     external_id: str | None = None,
 ) -> None:
-    """Settle what BigCommerce saved, in one transaction: items done, `record` (the caller's state), ledger closed.
+    """Settle what BigCommerce saved, in one transaction: items done, `record` (the caller's state), calls closed.
 
     An item whose key got a newer change while it was in flight goes back to the queue instead of done, so the
-    newer state follows.
+    newer state follows. `external_id` (one call's, such as an inventory transaction) goes on its ledger row.
     """
     with rt.sessions() as session:
         newer = superseded(session, done)
         mark_done(session, [item.id for item in done if item.id not in newer])
         requeue(session, newer)
         record(session)
-        _finish_entry(session, operation, key, "succeeded", external_id)
+        _finish(session, operation, keys, "succeeded", external_id)
         session.commit()
 
 
-def finish_ledger(rt: Runtime, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:
+def finish_ledger(
+    rt: Runtime, operation: str, keys: Sequence[str], outcome: str, external_id: str | None = None
+) -> None:
     with rt.sessions() as session:
-        _finish_entry(session, operation, key, outcome, external_id)
+        _finish(session, operation, keys, outcome, external_id)
         session.commit()
 
 
-def _finish_entry(session: Session, operation: str, key: str, outcome: str, external_id: str | None) -> None:
-    entry = ledger_get(session, "bigcommerce", operation, key)
-    if entry is not None:
-        ledger_finish(session, entry, outcome, external_id)
+def _finish(session: Session, operation: str, keys: Sequence[str], outcome: str, external_id: str | None) -> None:
+    if external_id is None:
+        ledger_finish_many(session, "bigcommerce", operation, keys, outcome)
+        return
+    for key in keys:
+        entry = ledger_get(session, "bigcommerce", operation, key)
+        if entry is not None:
+            ledger_finish(session, entry, outcome, external_id)
 
 
 def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:

@@ -27,10 +27,9 @@ from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifa
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
-from bridge.runtime import Runtime
-from bridge.streams import Stream
-from common.errors import PermanentApiError, TransientApiError
-from connectors.bigcommerce.models import InventoryAdjustment, VariantUpdate
+from bcmirakl.runtime import Runtime
+from connectors.bigcommerce.models import InventoryAdjustment, VariantBatchResult, VariantUpdate
+from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.state import (
     OutboxItem,
     claim_batch,
@@ -50,9 +49,8 @@ from tasks.offers.calls import (
     acknowledge,
     begin_call,
     finish_ledger,
-    ledgered_call,
     quarantine_items,
-    release,
+    send_batches,
 )
 from tasks.offers.push_metafields import push_metafields
 
@@ -137,12 +135,9 @@ async def _push_round(
         full += stock
     else:
         full = allowed
-    for start in range(0, len(full), size):
-        batch = full[start : start + size]
-        if stats.transient_failures >= rt.config.offers.max_push_failures:
-            release(rt, batch, "drain stopped after repeated transient failures")
-            continue
-        await _push_batch(rt, batch, stats, run_id)
+    batches = [full[start : start + size] for start in range(0, len(full), size)]
+    if batches:
+        await _push_batches(rt, batches, stats, run_id)
 
 
 async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats) -> list[OutboxItem]:
@@ -162,26 +157,34 @@ async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats
         transaction_id = await rt.bigcommerce.adjust_inventory_absolute(adjustments, INVENTORY_REASON)
     except (TransientApiError, PermanentApiError):
         # Variant batches carry the same absolute stock and report rejections per item: fall back to them.
-        finish_ledger(rt, "adjust_inventory_absolute", key, "failed")
+        finish_ledger(rt, "adjust_inventory_absolute", [key], "failed")
         return items
-    _acknowledge(rt, items, stats, "adjust_inventory_absolute", key, transaction_id)
+    _acknowledge(rt, items, stats, "adjust_inventory_absolute", [key], transaction_id)
     return []
 
 
-async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
-    stats.batches += 1
-    updates = [_update(item.payload) for item in items]
-    key, result = await ledgered_call(
-        rt, "update_variants", items, lambda: rt.bigcommerce.update_variants(updates), REJECTED, stats, run_id
-    )
-    if result is None:
+async def _push_batches(rt: Runtime, batches: list[list[OutboxItem]], stats: PushStats, run_id: str | None) -> None:
+    """Send a claim's variant batches, then settle every saved item in one transaction; refusals are quarantined."""
+
+    async def send(batch: list[OutboxItem]) -> VariantBatchResult:
+        stats.batches += 1
+        return await rt.bigcommerce.update_variants([_update(item.payload) for item in batch])
+
+    answered = await send_batches(rt, "update_variants", batches, send, REJECTED, stats, run_id)
+    if not answered:
         return
-    rejected = {item.id for item in items if int(item.payload["variant_id"]) in result.rejected}
-    _acknowledge(rt, [item for item in items if item.id not in rejected], stats, "update_variants", key)
-    for item in items:
-        if item.id in rejected:
-            message = result.rejected[int(item.payload["variant_id"])]
-            quarantine_items(rt, [item], f"{REJECTED}: {message}", stats, run_id)
+    done = [
+        item
+        for batch, _, result in answered
+        for item in batch
+        if int(item.payload["variant_id"]) not in result.rejected
+    ]
+    _acknowledge(rt, done, stats, "update_variants", [key for _, key, _ in answered])
+    for batch, _, result in answered:
+        for item in batch:
+            message = result.rejected.get(int(item.payload["variant_id"]))
+            if message is not None:
+                quarantine_items(rt, [item], f"{REJECTED}: {message}", stats, run_id)
 
 
 def _acknowledge(
@@ -189,7 +192,7 @@ def _acknowledge(
     done: list[OutboxItem],
     stats: PushStats,
     operation: str,
-    key: str,
+    keys: list[str],
     external_id: str | None = None,
 ) -> None:
     acknowledged = utcnow()
@@ -199,12 +202,16 @@ def _acknowledge(
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
         resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], REJECTED)
 
-    acknowledge(rt, done, operation, key, record, external_id)
+    acknowledge(rt, done, operation, keys, record, external_id)
     stats.pushed += len(done)
     # A first push (key ends in "never") loads the catalog; its age says nothing about sync latency.
     stats.latencies_s.extend(
         _latency(item.payload, acknowledged) for item in done if not item.idempotency_key.endswith(":never")
     )
+
+
+def _variant(item: OutboxItem) -> int:
+    return int(item.payload["variant_id"])
 
 
 def _update(payload: dict[str, Any]) -> VariantUpdate:

@@ -10,8 +10,6 @@ the ledger; once acknowledged, the metafield id and value hash are recorded and 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from sqlalchemy.orm import Session
 
 from bcmirakl.runtime import Runtime
@@ -24,7 +22,7 @@ from connectors.state import (
     upsert_offer_map,
     upsert_offer_metafields,
 )
-from tasks.offers.calls import NOT_OWNED, STREAM, PushStats, acknowledge, ledgered_call, quarantine_items
+from tasks.offers.calls import NOT_OWNED, STREAM, PushStats, acknowledge, quarantine_items, send_batches
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
 
 __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
@@ -32,13 +30,16 @@ __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
 PERMISSION = "read_and_sf_access"
 METAFIELD_REJECTED = "metafield rejected by BigCommerce"
 _BATCH = 50
+# Items claimed at a time: their calls are begun in one transaction and settled in one (`calls.send_batches`).
+_CLAIM = 1000
 
 
 async def push_metafields(rt: Runtime, owned: set[int], stats: PushStats, worker: str, run_id: str | None) -> None:
-    """Drain the due metafield items in batches of 50 until the queue is empty or the drain must stop."""
+    """Drain the due metafield items, a claim of `_CLAIM` at a time in batch calls of 50, until the queue is
+    empty or the drain must stop."""
     while stats.transient_failures < rt.config.offers.max_push_failures:
         with rt.sessions() as session:
-            items = claim_batch(session, Stream.OFFER_SYNC, METAFIELD_KIND, _BATCH, worker)
+            items = claim_batch(session, STREAM, METAFIELD_KIND, _CLAIM, worker)
             session.commit()
         if not items:
             return
@@ -47,10 +48,10 @@ async def push_metafields(rt: Runtime, owned: set[int], stats: PushStats, worker
             quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
         allowed = [item for item in items if int(item.payload["variant_id"]) in owned]
         if allowed:
-            await _push_batch(rt, allowed, stats, run_id)
+            await _push_claim(rt, allowed, stats, run_id)
 
 
-async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
+async def _push_claim(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
     variants = [int(item.payload["variant_id"]) for item in items]
     with rt.sessions() as session:
         ids = {variant: state[0] for variant, state in offer_metafields_for(session, variants).items() if state[0]}
@@ -59,7 +60,9 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
     creates = [item for item in items if int(item.payload["variant_id"]) not in ids]
     updates = [item for item in items if int(item.payload["variant_id"]) in ids]
     namespace = rt.config.offers.metafield_namespace
-    if creates:
+
+    async def create(batch: list[OutboxItem]) -> MetafieldBatchResult:
+        stats.metafield_calls += 1
         bodies = [
             MetafieldCreate(
                 namespace=namespace,
@@ -68,30 +71,25 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
                 permission_set=PERMISSION,
                 resource_id=int(item.payload["variant_id"]),
             )
-            for item in creates
+            for item in batch
         ]
-        await _call(
-            rt,
-            "create_variant_metafields",
-            creates,
-            {},
-            lambda: rt.bigcommerce.create_variant_metafields(bodies),
-            stats,
-            run_id,
-        )
-    if updates:
+        return await rt.bigcommerce.create_variant_metafields(bodies)
+
+    async def update(batch: list[OutboxItem]) -> MetafieldBatchResult:
+        stats.metafield_calls += 1
         changes = [
-            MetafieldUpdate(id=ids[int(item.payload["variant_id"])], value=item.payload["value"]) for item in updates
+            MetafieldUpdate(id=ids[int(item.payload["variant_id"])], value=item.payload["value"]) for item in batch
         ]
-        await _call(
-            rt,
-            "update_variant_metafields",
-            updates,
-            ids,
-            lambda: rt.bigcommerce.update_variant_metafields(changes),
-            stats,
-            run_id,
-        )
+        return await rt.bigcommerce.update_variant_metafields(changes)
+
+    for operation, chosen, send in (
+        ("create_variant_metafields", creates, create),
+        ("update_variant_metafields", updates, update),
+    ):
+        batches = [chosen[start : start + _BATCH] for start in range(0, len(chosen), _BATCH)]
+        if batches:
+            answered = await send_batches(rt, operation, batches, send, METAFIELD_REJECTED, stats, run_id)
+            _record(rt, answered, ids, operation, stats, run_id)
 
 
 async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
@@ -103,39 +101,35 @@ async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
     return found
 
 
-async def _call(
-    rt: Runtime,
-    operation: str,
-    items: list[OutboxItem],
-    ids: dict[int, int],
-    send: Callable[[], Awaitable[MetafieldBatchResult]],
-    stats: PushStats,
-    run_id: str | None,
-) -> None:
-    stats.metafield_calls += 1
-    key, result = await ledgered_call(rt, operation, items, send, METAFIELD_REJECTED, stats, run_id)
-    if result is not None:
-        _record(rt, items, ids, result, operation, key, stats, run_id)
-
-
 def _record(
     rt: Runtime,
-    items: list[OutboxItem],
+    answered: list[tuple[list[OutboxItem], str, MetafieldBatchResult]],
     ids: dict[int, int],
-    result: MetafieldBatchResult,
     operation: str,
-    key: str,
     stats: PushStats,
     run_id: str | None,
 ) -> None:
-    """Record what was saved (metafield id, hash, winner in the offer map) and quarantine what was refused."""
+    """Record what was saved (metafield id, hash, winner in the offer map) in one transaction, and quarantine
+    what was refused."""
     variant_of = {metafield_id: variant for variant, metafield_id in ids.items()}
-    saved: dict[int, int] = {}
-    for metafield in result.saved:
-        variant = metafield.resource_id if metafield.resource_id is not None else variant_of.get(metafield.id)
-        if variant is not None:
-            saved[variant] = metafield.id
-    done = [item for item in items if int(item.payload["variant_id"]) in saved]
+    done: list[tuple[OutboxItem, int]] = []
+    refused: list[tuple[OutboxItem, str]] = []
+    for items, _, result in answered:
+        saved: dict[int, int] = {}
+        for metafield in result.saved:
+            variant = metafield.resource_id if metafield.resource_id is not None else variant_of.get(metafield.id)
+            if variant is not None:
+                saved[variant] = metafield.id
+        reasons: dict[int | None, str] = {}
+        for body, message in result.rejected:
+            variant = body.resource_id if isinstance(body, MetafieldCreate) else variant_of.get(body.id)
+            reasons[variant] = message
+        for item in items:
+            variant = int(item.payload["variant_id"])
+            if variant in saved:
+                done.append((item, saved[variant]))
+            else:
+                refused.append((item, reasons.get(variant, "not saved")))
 
     def record(session: Session) -> None:
         upsert_offer_metafields(
@@ -144,10 +138,10 @@ def _record(
                 {
                     "bc_variant_id": int(item.payload["variant_id"]),
                     "product_sku": item.payload["product_sku"],
-                    "metafield_id": saved[int(item.payload["variant_id"])],
+                    "metafield_id": metafield_id,
                     "pushed_hash": item.payload["hash"],
                 }
-                for item in done
+                for item, metafield_id in done
             ],
         )
         upsert_offer_map(
@@ -158,19 +152,13 @@ def _record(
                     "offer_id": item.payload["offer_id"],
                     "shop_id": item.payload["shop_id"],
                 }
-                for item in done
+                for item, _ in done
             ],
         )
-        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED)
+        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item, _ in done], METAFIELD_REJECTED)
 
-    acknowledge(rt, done, operation, key, record)
+    if answered:
+        acknowledge(rt, [item for item, _ in done], operation, [key for _, key, _ in answered], record)
     stats.metafields_written += len(done)
-    reasons: dict[int | None, str] = {}
-    for body, message in result.rejected:
-        variant = body.resource_id if isinstance(body, MetafieldCreate) else variant_of.get(body.id)
-        reasons[variant] = message
-    for item in items:
-        variant = int(item.payload["variant_id"])
-        if variant not in saved:
-            reason = reasons.get(variant, "not saved")
-            quarantine_items(rt, [item], f"{METAFIELD_REJECTED}: {reason}", stats, run_id)
+    for item, reason in refused:
+        quarantine_items(rt, [item], f"{METAFIELD_REJECTED}: {reason}", stats, run_id)
