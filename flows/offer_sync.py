@@ -10,7 +10,7 @@ one transaction) -> write (drain the queue within the quota) -> record (the run 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from prefect import flow
@@ -24,10 +24,10 @@ from tasks.offers import (
     decide_and_enqueue,
     drain_outbox,
     gate_offers,
-    load_cursor,
     read_offer_export,
     read_seller_health,
     refresh_ownership,
+    start_read,
 )
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.partial_imports import describe_partial_imports, report_partial_imports
@@ -45,14 +45,8 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
     async with runtime_scope() as rt:
         calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
-        cursor = load_cursor(rt)
-        effective = "full" if cursor is None else mode
+        effective, since = start_read(rt, mode)
         read_at = datetime.now(UTC)
-        since = (
-            None
-            if effective == "full" or cursor is None
-            else cursor - timedelta(seconds=rt.config.offers.overlap_seconds)
-        )
         health = await read_seller_health(rt, read_at)
         partials = await describe_partial_imports(rt, health.partial_imports)
         read = await read_offer_export(rt, since)
@@ -71,10 +65,8 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
         deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}
-        report_deferrals(
-            rt.sessions, report, Stream.OFFER_SYNC, push.pushed + push.left, deferred, rt.config.outages.alert_share
-        )
-        for shop_id, (failed, total) in sorted(cycle.tripped.items()):
+        report_deferrals(rt.sessions, report, STREAM, push.pushed + push.left, deferred, rt.config.outages.alert_share)
+        for shop_id, (failed, total) in sorted(gated.tripped.items()):
             emit_alert(
                 report,
                 "bcmirakl.gate.circuit-breaker",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.offers.calls import PushStats
-from tasks.offers.cycle import CycleResult, decide_and_enqueue, load_cursor
+from tasks.offers.cycle import CycleResult, decide_and_enqueue, start_read
 from tasks.offers.gating import GatedOffers, gate_offers
 from tasks.offers.listings import create_draft_listings
 from tasks.offers.ownership import Ownership, refresh_ownership
@@ -21,8 +21,8 @@ __all__ = [
     "decide_and_enqueue",
     "drain_outbox",
     "gate_offers",
-    "load_cursor",
     "read_offer_export",
     "read_seller_health",
     "refresh_ownership",
+    "start_read",
 ]

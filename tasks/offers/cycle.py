@@ -24,17 +24,16 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
-from bridge.runtime import Runtime
-from bridge.streams import Stream
+from bcmirakl.config import OfferSyncConfig
+from bcmirakl.runtime import Runtime
 from connectors.state import (
     block_offers,
     enqueue_many,
-    get_cursor,
     offer_metafields_for,
     quarantine_many,
-    set_cursor,
     supersede_held,
 )
+from tasks.cursors import Cursor
 from tasks.offers.book import block_shops, read_book, write_book
 from tasks.offers.calls import KIND, STREAM
 from tasks.offers.diff import diff_targets, outbox_items, target_states
@@ -45,7 +44,7 @@ from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import quarantine_rows
 
-__all__ = ["CURSOR", "REJECTED", "TRIPPED", "CycleResult", "decide_and_enqueue", "load_cursor"]
+__all__ = ["CURSOR", "REJECTED", "TRIPPED", "CycleResult", "decide_and_enqueue", "offer_cursor", "start_read"]
 
 CURSOR = "offer-sync"
 TRIPPED = "seller feed tripped the circuit breaker"
@@ -106,8 +105,8 @@ def decide_and_enqueue(
             book = read_book(session, part["product_sku"])
             _decide(session, part, book, usable, changed_at, read_at, held_shops, config.unbuyable_message, result)
         if records or read.rejected:
-            quarantine_many(session, Stream.OFFER_SYNC, records + quarantine_rows(read.rejected), run_id=run_id)
-        set_cursor(session, Stream.OFFER_SYNC, read_at.isoformat())
+            quarantine_many(session, STREAM, records + quarantine_rows(read.rejected), run_id=run_id)
+        offer_cursor(config).advance(session, read_at)
         session.commit()
     result.quarantined.update(str(r["reason"]) for r in records)
     result.quarantine_rows = records
@@ -167,9 +166,17 @@ def _delta_scope(offers: pd.DataFrame, read: OfferRead, mapping: pd.DataFrame, u
     return touched | failing | unbuyable
 
 
+def offer_cursor(config: OfferSyncConfig) -> Cursor:
+    """The stream's read position: the last export's read time, re-read from `overlap_seconds` before it."""
+    return Cursor.with_overlap(CURSOR, config.overlap_seconds)
+
+
 @task(cache_policy=NO_CACHE)
-def load_cursor(rt: Runtime) -> datetime | None:
-    """Where the last recorded cycle read up to (None before the first)."""
+def start_read(rt: Runtime, mode: Mode) -> tuple[Mode, datetime | None]:
+    """The mode this cycle runs in and where its export starts: every offer (None) for `full` and for the very
+    first run, whatever the mode; else the cursor's start."""
+    cursor = offer_cursor(rt.config.offers)
     with rt.sessions() as session:
-        value = get_cursor(session, Stream.OFFER_SYNC)
-    return datetime.fromisoformat(value) if value else None
+        if mode == "full" or cursor.saved(session) is None:
+            return "full", None
+        return "delta", cursor.start(session)
