@@ -59,7 +59,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             ownership = await refresh_ownership(rt, quote(skus))
         gated = gate_offers(rt, read, health, ownership)
         cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
-        push = await drain_outbox(rt, quote(ownership.owned_variants()), run_id)
+        push = await drain_outbox(rt, run_id)
         report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
         report_partial_imports(report, partials)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)

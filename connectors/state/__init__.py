@@ -54,7 +54,15 @@ from connectors.state.offer_book import (
     upsert_offer_book,
     upsert_offer_metafields,
 )
-from connectors.state.offer_map import get_offer_map, iter_offer_map, upsert_offer_map
+from connectors.state.offer_map import (
+    get_offer_map,
+    iter_offer_map,
+    offer_map_rows,
+    owned_among,
+    skus_sold_by,
+    unbuyable_on_sale,
+    upsert_offer_map,
+)
 from connectors.state.order_map import (
     get_logistic_order,
     get_order_line_by_mirakl_line,
@@ -165,11 +173,13 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "mark_quarantined",
+    "offer_map_rows",
     "offer_metafields_for",
     "offers_for_products",
     "open_cs_case",
     "order_lines_for",
     "order_lines_for_reconciliation",
+    "owned_among",
     "quarantine",
     "quarantine_counts",
     "quarantine_many",
@@ -188,9 +198,10 @@ __all__ = [
     "session_factory",
     "set_cursor",
     "silent_holders",
+    "skus_sold_by",
     "supersede_held",
     "superseded",
-    "unresolved_cs_cases",
+    "unbuyable_on_sale",
     "upgrade",
     "upsert_carrier_overrides",
     "upsert_logistic_orders",

@@ -30,6 +30,7 @@ from connectors.state import (
     mark_done,
     mark_failed,
     mark_quarantined,
+    owned_among,
     quarantine_many,
     requeue,
     superseded,
@@ -46,6 +47,7 @@ __all__ = [
     "begin_call",
     "begin_calls",
     "finish_ledger",
+    "owned_items",
     "quarantine_items",
     "release",
     "send_batches",
@@ -176,6 +178,19 @@ def _finish(session: Session, operation: str, keys: Sequence[str], outcome: str,
         entry = ledger_get(session, "bigcommerce", operation, key)
         if entry is not None:
             ledger_finish(session, entry, outcome, external_id)
+
+
+def owned_items(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> list[OutboxItem]:
+    """The claimed items whose variant the offer map holds as Mirakl-owned; the others are quarantined, refused.
+
+    Asked of the map per claim (one indexed query), so the drain never loads a big catalog's owned variants.
+    """
+    with rt.sessions() as session:
+        owned = owned_among(session, [int(item.payload["variant_id"]) for item in items])
+    refused = [item for item in items if int(item.payload["variant_id"]) not in owned]
+    if refused:
+        quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
+    return [item for item in items if int(item.payload["variant_id"]) in owned]
 
 
 def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:

@@ -29,17 +29,20 @@ from bcmirakl.runtime import Runtime
 from connectors.state import (
     block_offers,
     enqueue_many,
+    offer_map_rows,
     offer_metafields_for,
     quarantine_many,
+    skus_sold_by,
     supersede_held,
+    unbuyable_on_sale,
 )
 from tasks.cursors import Cursor
 from tasks.offers.book import block_shops, read_book, write_book
 from tasks.offers.calls import KIND, STREAM
-from tasks.offers.diff import diff_targets, outbox_items, target_states
+from tasks.offers.diff import MAP_COLUMNS, diff_targets, outbox_items, target_states
 from tasks.offers.gating import GatedOffers
 from tasks.offers.metafields import METAFIELD_KIND, metafield_changes, metafield_items
-from tasks.offers.ownership import Ownership
+from tasks.offers.ownership import Ownership, map_frame
 from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import quarantine_rows
@@ -93,8 +96,8 @@ def decide_and_enqueue(
         block_shops(session, gated.tripped, TRIPPED)
         blocked = block_offers(session, read.rejected_offer_ids(), REJECTED)
         if mode != "full":
-            scope = _delta_scope(offers, read, mapping, unusable) | blocked
-            mapping = mapping[mapping["product_sku"].isin(scope)]
+            scope = _delta_scope(session, offers, read, unusable, usable) | blocked
+            mapping = map_frame(offer_map_rows(session, MAP_COLUMNS, sorted(scope)))
         changed_at = latest_update(offers, read_at)
         touched = list(dict.fromkeys([*read.deleted_skus, *sorted(read.rejected_skus() | blocked)]))
         if touched:
@@ -153,17 +156,20 @@ def _stamps(skus: list[str], at: datetime) -> pd.Series:
     return pd.Series(pd.Timestamp(at), index=pd.Index(skus, name="product_sku"))
 
 
-def _delta_scope(offers: pd.DataFrame, read: OfferRead, mapping: pd.DataFrame, unusable: set[int]) -> set[str]:
+def _delta_scope(
+    session: Session, offers: pd.DataFrame, read: OfferRead, unusable: set[int], usable: set[int]
+) -> set[str]:
     """Products a delta re-decides: those it touched (rejected rows included; the caller adds the products of
-    the offers it blocked), those sold by a seller now unusable, and the unbuyable.
+    the offers it blocked), those whose winner's seller is now unusable, and the unbuyable ones an offer of the
+    book could now sell.
 
     Unbuyable products are re-decided because a seller's recovered feed (a later clean import) lifts its
-    offers back into play without any offer row changing.
+    offers back into play without any offer row changing. Only those with an offer on sale can change: the
+    others would be decided unbuyable again, so they are not read (a big catalog has many). Both are asked of
+    the state store, so a delta never loads the whole offer map.
     """
     touched = set(offers["product_sku"]) | set(read.deleted_skus) | read.rejected_skus()
-    failing = set(mapping.loc[mapping["shop_id"].isin(list(unusable)), "product_sku"])
-    unbuyable = set(mapping.loc[mapping["purchasable"].ne(True), "product_sku"])
-    return touched | failing | unbuyable
+    return touched | skus_sold_by(session, unusable) | unbuyable_on_sale(session, usable)
 
 
 def offer_cursor(config: OfferSyncConfig) -> Cursor:

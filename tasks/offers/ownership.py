@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
 
-from bridge.runtime import Runtime
-from connectors.state import OfferMapping, upsert_offer_map
+from bcmirakl.runtime import Runtime
+from connectors.state import offer_map_rows, upsert_offer_map
 from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS
 from tasks.retry import TASK_RETRY
@@ -31,21 +31,21 @@ OWNER_VALUE = "mirakl"
 
 @dataclass
 class Ownership:
-    """The offer map after the refresh, and the SKUs the bridge may not write."""
+    """The offer map after the refresh (a `full` run: every row; a delta: the rows of the SKUs it read), and the
+    SKUs the bridge may not write."""
 
     mapping: pd.DataFrame
     collisions: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
 
-    def owned_variants(self) -> set[int]:
-        """The variant ids the bridge may write: those of the map's Mirakl-owned rows."""
-        mapping = self.mapping
-        return {int(v) for v in mapping.loc[mapping["owner"] == "mirakl", "bc_variant_id"].dropna()}
 
-
-def read_offer_map(rt: Runtime) -> pd.DataFrame:
+def read_offer_map(rt: Runtime, product_skus: Iterable[str] | None = None) -> pd.DataFrame:
+    """The offer map as a frame: every row, or the rows of `product_skus`."""
     with rt.sessions() as session:
-        rows = session.execute(select(*(OfferMapping.__table__.c[name] for name in MAP_COLUMNS))).all()
+        return map_frame(offer_map_rows(session, MAP_COLUMNS, product_skus))
+
+
+def map_frame(rows: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MAP_COLUMNS)
 
 
@@ -60,7 +60,10 @@ async def refresh_ownership(
     or changed: a known mapping error re-read unchanged is not looked up again. So a delta whose offers are
     all unchanged makes no call at all.
     """
-    mapping = read_offer_map(rt)
+    # A delta needs only the rows of the SKUs it read; the decision reads the others it re-decides itself.
+    skus = set(skus)
+    scope = None if full else skus
+    mapping = read_offer_map(rt, scope)
     marks = await _owned_marks(rt) if full else None
     rows = _mark_changes(mapping, marks) if marks is not None else []
     if marks is not None:
@@ -86,10 +89,10 @@ async def refresh_ownership(
         with rt.sessions() as session:
             upsert_offer_map(session, rows)
             session.commit()
-        mapping = read_offer_map(rt)
+        mapping = read_offer_map(rt, scope)
     natives = set(mapping.loc[mapping["owner"] == "native", "product_sku"])
-    still = set(skus) - set(mapping["product_sku"])
-    return Ownership(mapping, sorted(set(skus) & natives), sorted(still))
+    still = skus - set(mapping["product_sku"])
+    return Ownership(mapping, sorted(skus & natives), sorted(still))
 
 
 async def _owned_marks(rt: Runtime) -> set[int]:

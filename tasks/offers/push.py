@@ -43,12 +43,12 @@ from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
 from tasks.offers.calls import (
     KIND,
-    NOT_OWNED,
     STREAM,
     PushStats,
     acknowledge,
     begin_call,
     finish_ledger,
+    owned_items,
     quarantine_items,
     send_batches,
 )
@@ -71,7 +71,7 @@ PROGRESS_EVERY_S = 1.0
 
 
 @task(cache_policy=NO_CACHE)
-async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) -> PushStats:
+async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
     """Push every due variant change, then every due offer metafield; returns counts, reasons and latencies."""
     stats = PushStats()
     async with outbox_worker(rt, Stream.OFFER_SYNC) as lease:
@@ -88,11 +88,11 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
                 session.commit()
             if not items:
                 break
-            await _push_round(rt, items, owned, stats, run_id)
+            await _push_round(rt, items, stats, run_id)
             if time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
                 await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
-        await push_metafields(rt, owned, stats, lease.worker, run_id)
+        await push_metafields(rt, stats, lease.worker, run_id)
         stats.wall_s = time.perf_counter() - started
         await aupdate_progress_artifact(progress, 100.0)
     with rt.sessions() as session:
@@ -119,14 +119,9 @@ def close_abandoned_calls(rt: Runtime, dead: dict[str, str]) -> int:
     return closed
 
 
-async def _push_round(
-    rt: Runtime, items: list[OutboxItem], owned: set[int], stats: PushStats, run_id: str | None
-) -> None:
+async def _push_round(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
     """Push one claim: stock-only changes as one inventory call when that saves calls, the rest as batches."""
-    refused = [item for item in items if int(item.payload["variant_id"]) not in owned]
-    if refused:
-        quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
-    allowed = [item for item in items if int(item.payload["variant_id"]) in owned]
+    allowed = owned_items(rt, items, stats, run_id)
     size = rt.config.offers.push_batch_size
     stock = [item for item in allowed if item.payload.get("stock_only")]
     full = [item for item in allowed if not item.payload.get("stock_only")]

@@ -22,7 +22,7 @@ from connectors.state import (
     upsert_offer_map,
     upsert_offer_metafields,
 )
-from tasks.offers.calls import NOT_OWNED, STREAM, PushStats, acknowledge, quarantine_items, send_batches
+from tasks.offers.calls import STREAM, PushStats, acknowledge, owned_items, quarantine_items, send_batches
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
 
 __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
@@ -34,7 +34,7 @@ _BATCH = 50
 _CLAIM = 1000
 
 
-async def push_metafields(rt: Runtime, owned: set[int], stats: PushStats, worker: str, run_id: str | None) -> None:
+async def push_metafields(rt: Runtime, stats: PushStats, worker: str, run_id: str | None) -> None:
     """Drain the due metafield items, a claim of `_CLAIM` at a time in batch calls of 50, until the queue is
     empty or the drain must stop."""
     while stats.transient_failures < rt.config.offers.max_push_failures:
@@ -43,10 +43,7 @@ async def push_metafields(rt: Runtime, owned: set[int], stats: PushStats, worker
             session.commit()
         if not items:
             return
-        refused = [item for item in items if int(item.payload["variant_id"]) not in owned]
-        if refused:
-            quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
-        allowed = [item for item in items if int(item.payload["variant_id"]) in owned]
+        allowed = owned_items(rt, items, stats, run_id)
         if allowed:
             await _push_claim(rt, allowed, stats, run_id)
 
