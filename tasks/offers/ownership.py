@@ -76,15 +76,19 @@ async def refresh_ownership(
     unknown = sorted(unmapped)
     if unknown:
         # Only the variants whose SKU was asked for: a store that ignores `sku:in` must not map unrelated ones.
-        variants = [v async for page in rt.bigcommerce.iter_variants_by_sku(unknown) for v in page if v.sku]
+        # (sku, product, variant) only: a first full run of a big catalog lists every variant.
+        found = [
+            (str(v.sku), v.product_id, v.id)
+            async for page in rt.bigcommerce.iter_variants_by_sku(unknown)
+            for v in page
+            if v.sku
+        ]
         # A full run has just listed every mark: asking them again per variant would repeat that sweep.
         if marks is not None:
             owned = marks
         else:
-            owned = await marked_variants(rt, [v.id for v in variants]) if variants else set()
-        for variant in variants:
-            owner = "mirakl" if variant.id in owned else "native"
-            rows.append(_mapping_row(str(variant.sku), variant.product_id, variant.id, owner))
+            owned = await marked_variants(rt, [variant_id for _, _, variant_id in found]) if found else set()
+        rows += [_mapping_row(sku, pid, vid, "mirakl" if vid in owned else "native") for sku, pid, vid in found]
     if rows:
         with rt.sessions() as session:
             upsert_offer_map(session, rows)
