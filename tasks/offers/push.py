@@ -3,9 +3,11 @@
 Variant changes are claimed up to 2,000 at a time. Changes that only move stock (still buyable, same price)
 go out as one inventory absolute adjustment at the default location when that saves calls; the rest go as
 variant batch updates of at most 50. Then the offer metafields (winner and runners-up, `push_metafields`).
-Each call is recorded in the ledger before it is made; in one transaction after it, the items are marked done,
-the ledger row closed and the acknowledged state written to the offer map. Variant and stock writes are
-absolute, so a batch re-sent after a crash between push and record sets the same values again. Items
+Each call is recorded in the ledger before it is made (a claim's calls in one statement, `calls.send_batches`);
+in one transaction after a claim's calls, the saved items are marked done, the ledger rows closed and the
+acknowledged state written to the offer map. Variant and stock writes are absolute, so a batch re-sent after a
+crash between push and record sets the same values again. A claimed item whose variant the offer map does not
+hold as Mirakl-owned is refused (quarantined), never written. Items
 BigCommerce rejects are quarantined and the rest of the batch is kept; a batch that keeps failing on transient
 errors goes back to the queue and the drain stops after `max_push_failures` such batches.
 
