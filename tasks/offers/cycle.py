@@ -101,7 +101,8 @@ def decide_and_enqueue(
         changed_at = latest_update(offers, read_at)
         touched = list(dict.fromkeys([*read.deleted_skus, *sorted(read.rejected_skus() | blocked)]))
         if touched:
-            changed_at = pd.concat([changed_at.drop(touched, errors="ignore"), _stamps(touched, read_at)])
+            changed_at = changed_at.reindex(changed_at.index.union(touched))
+            changed_at.loc[touched] = pd.Timestamp(read_at)
         held_shops = list(health.failed_feeds) if config.on_feed_failure == "hold" else []
         for start in range(0, len(mapping), PARTITION):
             part = mapping.iloc[start : start + PARTITION]
@@ -150,10 +151,6 @@ def _decide(
     meta_items = metafield_items(meta_changes, metafields)
     result.superseded_held += supersede_held(session, STREAM, METAFIELD_KIND, meta_items)
     enqueue_many(session, STREAM, METAFIELD_KIND, meta_items)
-
-
-def _stamps(skus: list[str], at: datetime) -> pd.Series:
-    return pd.Series(pd.Timestamp(at), index=pd.Index(skus, name="product_sku"))
 
 
 def _delta_scope(
