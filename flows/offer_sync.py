@@ -15,7 +15,6 @@ from typing import Literal
 
 from prefect import flow
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
@@ -50,13 +49,11 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         health = await read_seller_health(rt, read_at)
         partials = await describe_partial_imports(rt, health.partial_imports)
         read = await read_offer_export(rt, since)
-        skus = set(read.offers["product_sku"].dropna()) | set(read.deleted_skus)
-        # `quote`: Prefect would otherwise walk every element of a large collection argument (a SKU per product).
-        ownership = await refresh_ownership(rt, quote(skus), full=effective == "full", offers=read.offers)
+        ownership = await refresh_ownership(rt, read, full=effective == "full")
         created: list[str] = []
         if rt.config.offers.create_listings and ownership.unmapped:
             created = await create_draft_listings(rt, ownership.unmapped)
-            ownership = await refresh_ownership(rt, quote(skus))
+            ownership = await refresh_ownership(rt, read, recheck=True)
         gated = gate_offers(rt, read, health, ownership)
         cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
         push = await drain_outbox(rt, run_id)

@@ -21,6 +21,7 @@ from bcmirakl.runtime import Runtime
 from connectors.state import offer_map_rows, upsert_offer_map
 from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS
+from tasks.offers.sources import OfferRead
 from tasks.retry import TASK_RETRY
 
 __all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "marked_variants", "read_offer_map", "refresh_ownership"]
@@ -50,27 +51,28 @@ def map_frame(rows: list[Any]) -> pd.DataFrame:
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def refresh_ownership(
-    rt: Runtime, skus: Iterable[str], full: bool = False, offers: pd.DataFrame | None = None
-) -> Ownership:
-    """Classify `skus` against the offer map; `full` first re-lists every ownership mark in the store.
+async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, recheck: bool = False) -> Ownership:
+    """Classify the SKUs `read` names against the offer map; `full` first re-lists every ownership mark.
 
     A delta trusts the map and calls BigCommerce only for SKUs the map does not know yet (their variants,
-    then those variants' marks) and, when the delta's `offers` are given, only if one of their offers is new
-    or changed: a known mapping error re-read unchanged is not looked up again. So a delta whose offers are
-    all unchanged makes no call at all.
+    then those variants' marks), and only if one of their offers is new or changed: a known mapping error
+    re-read unchanged is not looked up again (`recheck` looks up every unknown SKU, as after draft listings
+    were created). So a delta whose offers are all unchanged makes no call at all. The SKUs are taken from
+    `read` here, not passed as a set: Prefect walks every element of a collection argument.
     """
-    # A delta needs only the rows of the SKUs it read; the decision reads the others it re-decides itself.
-    skus = set(skus)
-    scope = None if full else skus
+    offers = read.offers
+    skus = set(offers["product_sku"].dropna()) | set(read.deleted_skus)
+    # A delta needs only the rows of the SKUs it read (the decision asks the store for the others it re-decides);
+    # a full run's decision, and so a recheck that may follow it, needs the whole map.
+    scope = None if full or recheck else skus
     mapping = read_offer_map(rt, scope)
     marks = await _owned_marks(rt) if full else None
     rows = _mark_changes(mapping, marks) if marks is not None else []
     if marks is not None:
         rows += await _owned_unmapped(rt, mapping, marks)
     mapped = set(mapping["product_sku"]) | {str(row["product_sku"]) for row in rows}
-    unmapped = set(skus) - mapped
-    if not full and offers is not None and unmapped:
+    unmapped = skus - mapped
+    if not full and not recheck and unmapped:
         with rt.sessions() as session:
             unmapped &= changed_skus(session, offers[offers["product_sku"].isin(unmapped)])
     unknown = sorted(unmapped)

@@ -24,8 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from prefect import task
-from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+from prefect import artifacts, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
@@ -81,8 +80,11 @@ async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
         if lease.taken_over:
             close_abandoned_calls(rt, lease.taken_over)
         with rt.sessions() as session:
-            total = queue_depth(session, Stream.OFFER_SYNC)["pending"] or 1
-        progress = await acreate_progress_artifact(0.0, key="offer-sync-progress", description="offer push progress")
+            total = queue_depth(session, STREAM)["pending"] or 1
+        # Looked up at call time (`artifacts.…`), so a harness that replaces Prefect's artifact calls reaches this one.
+        progress = await artifacts.acreate_progress_artifact(
+            0.0, key="offer-sync-progress", description="offer push progress"
+        )
         started = reported = time.perf_counter()
         while stats.transient_failures < rt.config.offers.max_push_failures:
             with rt.sessions() as session:
@@ -93,10 +95,10 @@ async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
             await _push_round(rt, items, stats, run_id)
             if time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
-                await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
+                await artifacts.aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
         await push_metafields(rt, stats, lease.worker, run_id)
         stats.wall_s = time.perf_counter() - started
-        await aupdate_progress_artifact(progress, 100.0)
+        await artifacts.aupdate_progress_artifact(progress, 100.0)
     with rt.sessions() as session:
         stats.left = queue_depth(session, Stream.OFFER_SYNC)["pending"]
     return stats
