@@ -31,7 +31,6 @@ def add_offer_commands(commands: argparse._SubParsersAction) -> None:  # type: i
 
 def run_offer_command(args: argparse.Namespace, session: Session) -> int:
     from connectors.state import held_items, requeue
-    from tasks.offers.calls import STREAM
 
     held = held_items(session, Stream.OFFER_SYNC)
     if args.offers_command == "held":

@@ -62,7 +62,9 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
         deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}
-        report_deferrals(rt.sessions, report, STREAM, push.pushed + push.left, deferred, rt.config.outages.alert_share)
+        report_deferrals(
+            rt.sessions, report, Stream.OFFER_SYNC, push.pushed + push.left, deferred, rt.config.outages.alert_share
+        )
         for shop_id, (failed, total) in sorted(gated.tripped.items()):
             emit_alert(
                 report,

@@ -202,6 +202,7 @@ __all__ = [
     "supersede_held",
     "superseded",
     "unbuyable_on_sale",
+    "unresolved_cs_cases",
     "upgrade",
     "upsert_carrier_overrides",
     "upsert_logistic_orders",

@@ -19,8 +19,9 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from bcmirakl.runtime import Runtime
-from connectors.http.errors import PermanentApiError, TransientApiError
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import PermanentApiError, TransientApiError
 from connectors.state import (
     OutboxItem,
     ledger_begin_many,
@@ -40,7 +41,6 @@ from connectors.state.types import utcnow
 __all__ = [
     "KIND",
     "NOT_OWNED",
-    "STREAM",
     "PushStats",
     "acknowledge",
     "batch_key",
@@ -53,7 +53,6 @@ __all__ = [
     "send_batches",
 ]
 
-STREAM = "offer-sync"
 KIND = "variant"
 NOT_OWNED = "variant is not Mirakl-owned: refused"
 
@@ -221,7 +220,7 @@ def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: P
     with rt.sessions() as session:
         requeue(session, newer)
         mark_quarantined(session, [item.id for item in items], reason)
-        quarantine_many(session, STREAM, records, run_id=run_id)
+        quarantine_many(session, Stream.OFFER_SYNC, records, run_id=run_id)
         session.commit()
     if items:
         stats.quarantined[reason] += len(items)

@@ -24,8 +24,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
-from bcmirakl.config import OfferSyncConfig
-from bcmirakl.runtime import Runtime
+from bridge.config import OfferSyncConfig
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.state import (
     block_offers,
     enqueue_many,
@@ -38,7 +39,7 @@ from connectors.state import (
 )
 from tasks.cursors import Cursor
 from tasks.offers.book import block_shops, read_book, write_book
-from tasks.offers.calls import KIND, STREAM
+from tasks.offers.calls import KIND
 from tasks.offers.diff import MAP_COLUMNS, diff_targets, outbox_items, target_states
 from tasks.offers.gating import GatedOffers
 from tasks.offers.metafields import METAFIELD_KIND, metafield_changes, metafield_items
@@ -47,9 +48,8 @@ from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import quarantine_rows
 
-__all__ = ["CURSOR", "REJECTED", "TRIPPED", "CycleResult", "decide_and_enqueue", "offer_cursor", "start_read"]
+__all__ = ["REJECTED", "TRIPPED", "CycleResult", "decide_and_enqueue", "offer_cursor", "start_read"]
 
-CURSOR = "offer-sync"
 TRIPPED = "seller feed tripped the circuit breaker"
 REJECTED = "export row rejected: see the quarantine"
 Mode = Literal["delta", "full"]
@@ -109,7 +109,7 @@ def decide_and_enqueue(
             book = read_book(session, part["product_sku"])
             _decide(session, part, book, usable, changed_at, read_at, held_shops, config.unbuyable_message, result)
         if records or read.rejected:
-            quarantine_many(session, STREAM, records + quarantine_rows(read.rejected), run_id=run_id)
+            quarantine_many(session, Stream.OFFER_SYNC, records + quarantine_rows(read.rejected), run_id=run_id)
         offer_cursor(config).advance(session, read_at)
         session.commit()
     result.quarantined.update(str(r["reason"]) for r in records)
@@ -143,14 +143,14 @@ def _decide(
     items = outbox_items(changes, message)
     # A variant's key holds until a push succeeds: a newer change must bring a rejected one back, or the
     # variant would keep its old price and stock for good.
-    result.superseded_held += supersede_held(session, STREAM, KIND, items)
-    result.enqueued_new += enqueue_many(session, STREAM, KIND, items)
+    result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, KIND, items)
+    result.enqueued_new += enqueue_many(session, Stream.OFFER_SYNC, KIND, items)
     metafields = offer_metafields_for(session, targets["bc_variant_id"].tolist())
     meta_changes = metafield_changes(targets, metafields)
     result.metafields_changed += len(meta_changes)
     meta_items = metafield_items(meta_changes, metafields)
-    result.superseded_held += supersede_held(session, STREAM, METAFIELD_KIND, meta_items)
-    enqueue_many(session, STREAM, METAFIELD_KIND, meta_items)
+    result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+    enqueue_many(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
 
 
 def _delta_scope(
@@ -171,7 +171,7 @@ def _delta_scope(
 
 def offer_cursor(config: OfferSyncConfig) -> Cursor:
     """The stream's read position: the last export's read time, re-read from `overlap_seconds` before it."""
-    return Cursor.with_overlap(CURSOR, config.overlap_seconds)
+    return Cursor.with_overlap(Stream.OFFER_SYNC, config.overlap_seconds)
 
 
 @task(cache_policy=NO_CACHE)

@@ -15,8 +15,8 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.config import OfferSyncConfig
-from bcmirakl.runtime import Runtime
+from bridge.config import OfferSyncConfig
+from bridge.runtime import Runtime
 from expectations import run_gate
 from tasks.offers.ownership import Ownership
 from tasks.offers.sources import OfferRead, SellerHealth

@@ -17,7 +17,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.state import offer_map_rows, upsert_offer_map
 from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS

@@ -28,9 +28,10 @@ from prefect import artifacts, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
+from common.errors import PermanentApiError, TransientApiError
 from connectors.bigcommerce.models import InventoryAdjustment, VariantBatchResult, VariantUpdate
-from connectors.http.errors import PermanentApiError, TransientApiError
 from connectors.state import (
     OutboxItem,
     claim_batch,
@@ -44,7 +45,6 @@ from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
 from tasks.offers.calls import (
     KIND,
-    STREAM,
     PushStats,
     acknowledge,
     begin_call,
@@ -80,7 +80,7 @@ async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
         if lease.taken_over:
             close_abandoned_calls(rt, lease.taken_over)
         with rt.sessions() as session:
-            total = queue_depth(session, STREAM)["pending"] or 1
+            total = queue_depth(session, Stream.OFFER_SYNC)["pending"] or 1
         # Looked up at call time (`artifacts.…`), so a harness that replaces Prefect's artifact calls reaches this one.
         progress = await artifacts.acreate_progress_artifact(
             0.0, key="offer-sync-progress", description="offer push progress"
@@ -199,7 +199,7 @@ def _acknowledge(
     def record(session: Session) -> None:
         # BigCommerce holds these states now (the offer map says so).
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
-        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item in done], REJECTED)
+        resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
 
     acknowledge(rt, done, operation, keys, record, external_id)
     stats.pushed += len(done)

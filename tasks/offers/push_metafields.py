@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
+from bridge.streams import Stream
 from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
 from connectors.state import (
     OutboxItem,
@@ -22,7 +23,7 @@ from connectors.state import (
     upsert_offer_map,
     upsert_offer_metafields,
 )
-from tasks.offers.calls import STREAM, PushStats, acknowledge, owned_items, quarantine_items, send_batches
+from tasks.offers.calls import PushStats, acknowledge, owned_items, quarantine_items, send_batches
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
 
 __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
@@ -39,7 +40,7 @@ async def push_metafields(rt: Runtime, stats: PushStats, worker: str, run_id: st
     empty or the drain must stop."""
     while stats.transient_failures < rt.config.offers.max_push_failures:
         with rt.sessions() as session:
-            items = claim_batch(session, STREAM, METAFIELD_KIND, _CLAIM, worker)
+            items = claim_batch(session, Stream.OFFER_SYNC, METAFIELD_KIND, _CLAIM, worker)
             session.commit()
         if not items:
             return
@@ -152,7 +153,9 @@ def _record(
                 for item, _ in done
             ],
         )
-        resolve_rejections(session, STREAM, [item.payload["product_sku"] for item, _ in done], METAFIELD_REJECTED)
+        resolve_rejections(
+            session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item, _ in done], METAFIELD_REJECTED
+        )
 
     if answered:
         acknowledge(rt, [item for item, _ in done], operation, [key for _, key, _ in answered], record)

@@ -14,7 +14,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bcmirakl.runtime import Runtime
+from bridge.runtime import Runtime
 from connectors.http import RejectedRecord
 from connectors.mirakl import OfferImport
 from tasks.offers.select import ExportRows

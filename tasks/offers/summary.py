@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bridge.streams import Stream
 from tasks.offers.calls import PushStats
 from tasks.offers.cycle import CycleResult
 from tasks.offers.ownership import Ownership
