@@ -161,11 +161,10 @@ def acknowledge(
         session.commit()
 
 
-def finish_ledger(
-    rt: Runtime, operation: str, keys: Sequence[str], outcome: str, external_id: str | None = None
-) -> None:
+def finish_ledger(rt: Runtime, operation: str, keys: Sequence[str], outcome: str) -> None:
+    """Close calls that were not acknowledged (`failed`), in a transaction of their own."""
     with rt.sessions() as session:
-        _finish(session, operation, keys, outcome, external_id)
+        _finish(session, operation, keys, outcome, None)
         session.commit()
 
 
