@@ -108,8 +108,13 @@ async def notification_block_id(webhook_url: str | None, block_ref: str | None) 
         return block._block_document_id
     if not webhook_url:
         return None
+    # The URL is the secret (a chat webhook's URL is its credential): kept in the Block's encrypted `secrets`
+    # and substituted at send time, so the UI and the API show `{{webhook_url}}`, never the address.
     webhook = CustomWebhookNotificationBlock(
-        name=WEBHOOK_BLOCK_NAME, url=webhook_url, json_data={"subject": "{{subject}}", "body": "{{body}}"}
+        name=WEBHOOK_BLOCK_NAME,
+        url="{{webhook_url}}",
+        json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        secrets={"webhook_url": webhook_url},
     )
     return await webhook.asave(WEBHOOK_BLOCK_NAME, overwrite=True)
 

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.blocks import save_credential_blocks
+from bridge.blocks import credentials_from_settings, save_credential_blocks
 from bridge.settings import BridgeSettings
 from deployments.automations import apply_automations, notification_block_id
 from deployments.plan import PoolSpec, load_deployments, load_pool, quota_gate, schedule_variables
@@ -32,7 +32,9 @@ class BootstrapOptions:
 async def bootstrap(settings: BridgeSettings, options: BootstrapOptions, say: Callable[[str], None] = print) -> None:
     """Apply every step against the server `PREFECT_API_URL` points at, reporting each as it completes."""
     pool = load_pool()
-    names = await save_credential_blocks(settings, pool.credential_blocks)
+    names = await save_credential_blocks(
+        credentials_from_settings(settings), pool.credential_blocks, settings.database_url
+    )
     say(f"credential blocks: {', '.join(names)}")
     written = await _set_variables()
     say(f"variables: {len(written)} schedule variables set ({', '.join(sorted(written)) or 'none changed'})")

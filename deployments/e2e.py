@@ -1,7 +1,8 @@
 """`make e2e`: the operated path, for real: a Prefect server on PostgreSQL, bootstrap, deploy, a worker, runs.
 
 Steps, each failing with a clear message: fresh databases for Prefect and the state store; the sandbox served
-over HTTP; `prefect server start` on PostgreSQL; `bcmirakl bootstrap`; `prefect deploy` of every deployment
+over HTTP; `prefect server start` on PostgreSQL; `bcmirakl bootstrap`; `bcmirakl db upgrade` (runs never
+migrate); `prefect deploy` of every deployment
 whose flow exists; a process worker whose environment holds no bridge credential (runs must read the Blocks);
 then the `smoke` deployment (and `offer-sync-delta` when the offer sync flow exists) is run and must complete
 and publish its summary artifact; the run is retried the way the UI's Retry button does and must complete again
@@ -85,6 +86,8 @@ def _run(workdir: Path, deadline: float) -> list[str]:
         _wait_http(f"{api_url}/health", "server", workdir, deadline)
         os.environ.update(base_env)  # this process's own Prefect client talks to the server started here
         _run_logged("bootstrap", [str(BIN / "bcmirakl"), "bootstrap"], bridge_env, workdir, deadline)
+        # Runs only check the schema: migrating the shared state store is the operator's explicit step.
+        _run_logged("db-upgrade", [str(BIN / "bcmirakl"), "db", "upgrade"], bridge_env, workdir, deadline)
         deployments = [spec for spec in load_deployments() if (REPO / spec.flow_file).exists()]
         names = [arg for spec in deployments for arg in ("--name", spec.name)]
         deploy_cmd = [str(BIN / "prefect"), "--no-prompt", "deploy", *names]

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.blocks import credential_overrides
+from bridge.blocks import load_credentials, load_database_url
 from bridge.runtime import build_runtime
 from bridge.sandbox_settings import sandbox_settings
 from deployments.automations import ALERT_RULES
@@ -36,13 +36,16 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
     said: list[str] = []
     await bootstrap(settings, options, say=said.append)
 
-    values = await credential_overrides("bcmirakl")
-    assert values["bc_store_hash"] == "sandbox"
-    assert values["bc_access_token"].get_secret_value() == "sandbox-token"
-    assert values["mirakl_front_api_key"].get_secret_value() == "sandbox-mirakl-key"
-    assert values["mirakl_operator_api_key"].get_secret_value() == "sandbox-mirakl-operator-key"
-    assert (values["erp_base_url"], values["erp_token"]) == (sandbox.erp_url, "sandbox-erp-token")
-    assert values["database_url"] == settings.database_url
+    credentials = await load_credentials("bcmirakl")
+    assert credentials.bigcommerce.store_hash == "sandbox"
+    assert credentials.bigcommerce.access_token.get_secret_value() == "sandbox-token"
+    assert credentials.mirakl.front_api_key.get_secret_value() == "sandbox-mirakl-key"
+    assert credentials.mirakl.operator_api_key.get_secret_value() == "sandbox-mirakl-operator-key"
+    assert (credentials.erp.base_url, credentials.erp.token.get_secret_value()) == (
+        sandbox.erp_url,
+        "sandbox-erp-token",
+    )
+    assert await load_database_url("bcmirakl") == settings.database_url
     assert all("sandbox-token" not in line for line in said)  # progress lines never carry a secret
 
     assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "* * * * *"
