@@ -107,7 +107,8 @@ async def commission_reconciliation(
         report.tables = report_tables(result, rt.config.currency)
         summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
         report.counts["revision"] = summary["revision"]
-        report.notes += [f"finance export: {path}" for path in export_for_finance(rt, result, label)]
+        exported = await export_for_finance(rt, result, label, summary["revision"])
+        report.notes += [f"finance export: {url}" for url in exported]
         gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
         if gaps or not result.balanced:
             emit_alert(
