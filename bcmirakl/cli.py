@@ -78,6 +78,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where alerts are POSTed as JSON (default: BCMIRAKL_ALERT_WEBHOOK_URL)",
     )
     boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
+    boot.add_argument(
+        "--handbook-url",
+        default=os.environ.get("BCMIRAKL_HANDBOOK_URL", "docs/handbook"),
+        help="where alerts link for what to do, e.g. https://git.example/bcmirakl/-/blob/main/docs/handbook "
+        "(default: BCMIRAKL_HANDBOOK_URL, else the path in the repository)",
+    )
     add_carrier_commands(commands)
     add_offer_commands(commands)
     return parser
@@ -236,6 +242,7 @@ async def _bootstrap(args: argparse.Namespace) -> int:
         bc_quota_window_s=args.bc_quota_window,
         alert_webhook_url=args.alert_webhook_url,
         alert_block=args.alert_block,
+        handbook_url=args.handbook_url,
     )
     await bootstrap(load_settings(), options, say=lambda line: print(line, flush=True))
     print("ready: run `prefect --no-prompt deploy --all`, then `prefect worker start --pool bcmirakl-process`")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bridge.blocks import credentials_from_settings, save_credential_blocks
 from bridge.settings import BridgeSettings
-from deployments.automations import apply_automations, notification_block_id
+from deployments.automations import DEFAULT_HANDBOOK, apply_automations, notification_block_id
 from deployments.plan import PoolSpec, load_deployments, load_pool, quota_gate, schedule_variables
 
 __all__ = ["BootstrapOptions", "bootstrap"]
@@ -27,6 +27,7 @@ class BootstrapOptions:
     bc_quota_window_s: float = 30.0
     alert_webhook_url: str | None = None
     alert_block: str | None = None
+    handbook_url: str = DEFAULT_HANDBOOK
 
 
 async def bootstrap(settings: BridgeSettings, options: BootstrapOptions, say: Callable[[str], None] = print) -> None:
@@ -47,7 +48,7 @@ async def bootstrap(settings: BridgeSettings, options: BootstrapOptions, say: Ca
     if block_id is None:
         say("automations skipped: set BCMIRAKL_ALERT_WEBHOOK_URL or pass --alert-block to receive alerts")
         return
-    rules = await apply_automations(block_id)
+    rules = await apply_automations(block_id, options.handbook_url)
     say(f"automations: {', '.join(rules)}")
 
 

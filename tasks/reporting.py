@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.streams import Stream
+from tasks.alert_text import alert_sentence
 
 __all__ = ["Alert", "RunReport", "artifact_key", "emit_alert", "publish_report", "redact"]
 
@@ -138,8 +139,10 @@ def emit_alert(report: RunReport, event: str, resource_id: str, payload: dict[st
     from prefect.events import emit_event
 
     clean = {k: _jsonable(v) for k, v in payload.items()}
-    emit_event(event, resource={"prefect.resource.id": resource_id}, payload=clean)
+    # `summary` is what the alert says in words (tasks.alert_text); the rest stays for filters and the Events page.
+    summary = redact(alert_sentence(event, resource_id, clean))
+    emit_event(event, resource={"prefect.resource.id": resource_id}, payload={"summary": summary, **clean})
     alert = Alert(event, resource_id, clean)
     report.alerts.append(alert)
-    _log.warning("alert %s on %s: %s", event, resource_id, clean)
+    _log.warning("alert %s: %s", event, summary)
     return alert
