@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from bridge.blocks import credentials_from_settings, save_credential_blocks
 from bridge.settings import BridgeSettings
 from deployments.automations import DEFAULT_HANDBOOK, apply_automations, notification_block_id
-from deployments.plan import PoolSpec, load_deployments, load_pool, quota_gate, schedule_variables
+from deployments.plan import (
+    PoolSpec,
+    legacy_variable_names,
+    load_deployments,
+    load_pool,
+    quota_gate,
+    schedule_variables,
+)
 
 __all__ = ["BootstrapOptions", "bootstrap"]
 
@@ -53,14 +60,20 @@ async def bootstrap(settings: BridgeSettings, options: BootstrapOptions, say: Ca
 
 
 async def _set_variables() -> list[str]:
+    """Set the schedule Variables; a value an operator set under a Variable's former name moves to the new one."""
     from prefect.variables import Variable
 
     values, explicit = schedule_variables()
+    legacy = legacy_variable_names()
     written = []
     for name, value in values.items():
+        former = await Variable.aget(legacy[name])
+        if former is not None:
+            await Variable.aunset(legacy[name])
         if name in explicit or await Variable.aget(name) is None:
-            await Variable.aset(name, value, tags=["bcmirakl", "schedule"], overwrite=True)
-            written.append(name)
+            kept = value if name in explicit or former is None else str(former)
+            await Variable.aset(name, kept, tags=["bcmirakl", "schedule"], overwrite=True)
+            written.append(name if former is None else f"{name} (was {legacy[name]})")
     return written
 
 

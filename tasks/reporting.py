@@ -42,6 +42,9 @@ class RunReport:
     stream: Stream
     title: str
     counts: dict[str, int | float | str] = field(default_factory=dict)
+    # Artifact keys start with this instead of the stream, for a stream run in several modes whose histories
+    # must not mix in the UI (offer sync's delta and full runs).
+    artifact_prefix: str | None = None
     quarantined: Counter[str] = field(default_factory=Counter)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
@@ -113,7 +116,7 @@ async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: 
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     markdown = report.to_markdown()
     paths: dict[str, Path] = {}
-    prefix = artifact_key(report.stream)
+    prefix = artifact_key(report.artifact_prefix or report.stream)
     summary_key = f"{prefix}-summary"
     summary_path = artifacts_dir / f"{summary_key}.md"
     summary_path.write_text(markdown, encoding="utf-8")

@@ -22,7 +22,7 @@ from expectations import CircuitBreakerTripped
 from tasks.quality import gate_and_quarantine
 from tasks.reconciliation.export import write_csv_export
 from tasks.reconciliation.reconcile import INVOICED_FEES, Reconciliation
-from tasks.reporting import RunReport
+from tasks.reporting import RunReport, artifact_key
 
 __all__ = ["check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
 
@@ -92,7 +92,7 @@ async def export_for_finance(rt: Runtime, result: Reconciliation, label: str, re
         await acreate_link_artifact(
             url,
             link_text=url.rsplit("/", 1)[-1],
-            key=f"{STREAM}-{kind}-csv",
+            key=artifact_key(f"{Stream.COMMISSION_RECONCILIATION}-{kind}-csv"),
             description=_EXPORT_DESCRIPTIONS[kind],
         )
     return list(urls.values())

@@ -48,7 +48,7 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
     assert await load_database_url("bcmirakl") == settings.database_url
     assert all("sandbox-token" not in line for line in said)  # progress lines never carry a secret
 
-    assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "* * * * *"
+    assert await Variable.aget("order_routing_cron_bcmirakl") == "* * * * *"
     async with get_client() as client:
         limit = await client.read_global_concurrency_limit_by_name("bigcommerce-api")
         assert (limit.limit, limit.slot_decay_per_second) == (14, pytest.approx(4.0333))
@@ -61,11 +61,16 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
         assert automation.trigger.expect == set(rule.expect)
 
     # An operator slows the drift monitor in the UI; the environment moves the order routing schedule.
-    await Variable.aset("bcmirakl_schedule_drift_monitor_cron", "0 * * * *", overwrite=True)
+    await Variable.aset("drift_monitor_cron_bcmirakl", "0 * * * *", overwrite=True)
     monkeypatch.setenv("BCMIRAKL_SCHEDULE_ORDER_ROUTING_CRON", "*/3 * * * *")
+    # A server bootstrapped before the Variables were renamed, with an operator's edit under the old name.
+    await Variable.aunset("shipment_sync_cron_bcmirakl")
+    await Variable.aset("bcmirakl_schedule_shipment_sync_cron", "*/10 * * * *")
     await bootstrap(settings, options, say=said.append)
-    assert await Variable.aget("bcmirakl_schedule_drift_monitor_cron") == "0 * * * *"
-    assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "*/3 * * * *"
+    assert await Variable.aget("shipment_sync_cron_bcmirakl") == "*/10 * * * *"
+    assert await Variable.aget("bcmirakl_schedule_shipment_sync_cron") is None
+    assert await Variable.aget("drift_monitor_cron_bcmirakl") == "0 * * * *"
+    assert await Variable.aget("order_routing_cron_bcmirakl") == "*/3 * * * *"
     for rule in ALERT_RULES:  # replaced by name, not duplicated
         async with get_client() as client:
             assert len(await client.read_automations_by_name(name=rule.name)) == 1
