@@ -57,8 +57,11 @@ chaos: $(STAMP_TEST)
 chaos-replay: $(STAMP_TEST)
 	$(BIN)/python -m tests.chaos --seed $(SEED) --schedules 1 --workers 1 --verbose
 
-# A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox (see deployments/e2e.py).
+# A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox, then the UI in
+# headless Chromium (see deployments/e2e.py). Debian's chromium and chromium-driver are installed when missing.
 e2e: $(STAMP_TEST)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 	$(BIN)/python -m deployments.e2e
 
 clean:

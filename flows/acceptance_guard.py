@@ -13,6 +13,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.acceptance import (
     fetch_watched_orders,
     publish_scorecard,
@@ -29,12 +30,12 @@ from tasks.runs import complete_run
 __all__ = ["acceptance_guard"]
 
 
-@flow(name="acceptance_guard")
+@flow(name="acceptance_guard", flow_run_name=run_name("acceptance-guard deadlines at {now}", now="run time"))
 async def acceptance_guard(now: datetime | None = None) -> RunReport:
     """One pass over every waiting order the bridge routed.
 
     Args:
-        now: the clock the deadlines are measured against (default: the current time); set it to replay a
+        now: the clock the deadlines are measured against; empty: the current time. Set it to replay a
             past run or to test a deadline without waiting.
     """
     async with runtime_scope() as rt:

@@ -20,6 +20,7 @@ from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from connectors.money import from_minor
 from expectations import CircuitBreakerTripped
+from flows.run_names import run_name
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
 from tasks.reconciliation.frames import frame, gate_frame
 from tasks.reconciliation.money import rate_table
@@ -49,11 +50,21 @@ def resolve_period(start: date | None, end: date | None) -> tuple[datetime, date
     return _midnight(first), _midnight(last + timedelta(days=1)), days
 
 
-@flow(name="commission_reconciliation")
+@flow(
+    name="commission_reconciliation",
+    flow_run_name=run_name("commission-reconciliation {scope} {start}..{end}", start="yesterday", end="same day"),
+)
 async def commission_reconciliation(
     start: date | None = None, end: date | None = None, scope: Scope = "daily"
 ) -> RunReport:
-    """Reconcile the period; `scope="cycle"` also checks SBC11 payouts and IV01 invoices (run it per cycle)."""
+    """Reconcile Mirakl's commissions and payouts with BigCommerce's sales for whole UTC days.
+
+    Args:
+        start: first day of the period; empty: yesterday.
+        end: last day of the period, included; empty: the same day as `start`.
+        scope: `daily` (the default) compares order lines, commissions and refunds; `cycle` also checks the
+            billing cycle's SBC11 payouts and IV01 invoices: run it once per billing cycle over its days.
+    """
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
     async with runtime_scope() as rt:
@@ -107,7 +118,8 @@ async def commission_reconciliation(
         report.tables = report_tables(result, rt.config.currency)
         summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
         report.counts["revision"] = summary["revision"]
-        report.notes += [f"finance export: {path}" for path in export_for_finance(rt, result, label)]
+        exported = await export_for_finance(rt, result, label, summary["revision"])
+        report.notes += [f"finance export: {url}" for url in exported]
         gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
         if gaps or not result.balanced:
             emit_alert(

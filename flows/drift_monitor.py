@@ -14,6 +14,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.drift import measure_drift, read_owned_variants
 from tasks.leases import stuck_in_flight
 from tasks.offers import read_offer_export, read_seller_health
@@ -26,7 +27,7 @@ from tasks.runs import complete_run
 __all__ = ["drift_monitor"]
 
 
-@flow(name="drift_monitor")
+@flow(name="drift_monitor", flow_run_name=run_name("drift-monitor"))
 async def drift_monitor() -> RunReport:
     """Measure drift, publish `drift-monitor-summary` (+ tables) and emit `bcmirakl.*` events on breaches."""
     async with runtime_scope() as rt:

@@ -12,6 +12,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.interrupted import settle_interrupted_writes
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
 from tasks.outages import report_deferrals
@@ -21,12 +22,13 @@ from tasks.runs import complete_run
 __all__ = ["order_routing"]
 
 
-@flow(name="order_routing")
+@flow(name="order_routing", flow_run_name=run_name("order-routing {max_pages} pages", max_pages="all"))
 async def order_routing(max_pages: int | None = None) -> RunReport:
     """Sweep changed orders; stop early at a page with deferred orders so the cursor never skips them.
 
     Args:
-        max_pages: stop after this many pages (a backlog is then finished by the next runs).
+        max_pages: stop after this many pages of changed orders (a backlog is then finished by the next
+            runs); empty: every page changed since the cursor.
     """
     async with runtime_scope() as rt:
         report = RunReport(stream=Stream.ORDER_ROUTING, title="Order split-and-route", calls_baseline=rt.api_calls())

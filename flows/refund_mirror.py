@@ -13,6 +13,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.interrupted import settle_interrupted_writes
 from tasks.refunds.inbound import pay_mirakl_refunds
 from tasks.refunds.outbound import mirror_bigcommerce_refunds
@@ -22,9 +23,14 @@ from tasks.runs import complete_run
 __all__ = ["refund_mirror"]
 
 
-@flow(name="refund_mirror")
+@flow(name="refund_mirror", flow_run_name=run_name("refund-mirror since {since}", since="cursor"))
 async def refund_mirror(since: datetime | None = None) -> RunReport:
-    """Mirror refunds both ways; `since` re-reads BigCommerce refunds created from then instead of the cursor."""
+    """Mirror refunds both ways: BigCommerce refunds of marketplace lines to Mirakl, Mirakl refunds to BigCommerce.
+
+    Args:
+        since: re-read BigCommerce refunds created from this time (UTC) instead of the cursor, to repair a
+            gap; nothing is refunded twice. Empty: continue from where the last run stopped.
+    """
     async with runtime_scope() as rt:
         report = RunReport(stream=Stream.REFUND_MIRROR, title="Refund mirror", calls_baseline=rt.api_calls())
         await settle_interrupted_writes(rt, report, Stream.REFUND_MIRROR)

@@ -13,6 +13,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
@@ -24,9 +25,14 @@ from tasks.shipments.reference import load_carrier_reference, report_carrier_lis
 __all__ = ["shipment_sync"]
 
 
-@flow(name="shipment_sync")
+@flow(name="shipment_sync", flow_run_name=run_name("shipment-sync since {since}", since="cursor"))
 async def shipment_sync(since: datetime | None = None) -> RunReport:
-    """Mirror shipments both ways; `since` re-reads both sides from that time instead of the cursors."""
+    """Mirror shipments both ways: Mirakl sellers' shipments to BigCommerce, native tracking to Mirakl.
+
+    Args:
+        since: re-read both sides from this time (UTC) instead of the cursors, to repair a gap; nothing is
+            sent twice. Empty: continue from where the last run stopped.
+    """
     async with runtime_scope() as rt:
         report = RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
         now = datetime.now(UTC)

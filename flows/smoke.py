@@ -9,6 +9,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.reporting import RunReport
 from tasks.runs import complete_run
 from tasks.smoke import count_bigcommerce_orders, count_mirakl_carriers, count_mirakl_offers
@@ -16,7 +17,7 @@ from tasks.smoke import count_bigcommerce_orders, count_mirakl_carriers, count_m
 __all__ = ["smoke"]
 
 
-@flow(name="smoke")
+@flow(name="smoke", flow_run_name=run_name("smoke"))
 async def smoke() -> RunReport:
     """Read offers, orders and carriers through the connectors and publish what was seen."""
     async with runtime_scope() as rt:

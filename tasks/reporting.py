@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.streams import Stream
+from tasks.alert_text import alert_sentence
 
 __all__ = ["Alert", "RunReport", "artifact_key", "emit_alert", "publish_report", "redact"]
 
@@ -41,6 +42,9 @@ class RunReport:
     stream: Stream
     title: str
     counts: dict[str, int | float | str] = field(default_factory=dict)
+    # Artifact keys start with this instead of the stream, for a stream run in several modes whose histories
+    # must not mix in the UI (offer sync's delta and full runs).
+    artifact_prefix: str | None = None
     quarantined: Counter[str] = field(default_factory=Counter)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
@@ -112,7 +116,7 @@ async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: 
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     markdown = report.to_markdown()
     paths: dict[str, Path] = {}
-    prefix = artifact_key(report.stream)
+    prefix = artifact_key(report.artifact_prefix or report.stream)
     summary_key = f"{prefix}-summary"
     summary_path = artifacts_dir / f"{summary_key}.md"
     summary_path.write_text(markdown, encoding="utf-8")
@@ -138,8 +142,10 @@ def emit_alert(report: RunReport, event: str, resource_id: str, payload: dict[st
     from prefect.events import emit_event
 
     clean = {k: _jsonable(v) for k, v in payload.items()}
-    emit_event(event, resource={"prefect.resource.id": resource_id}, payload=clean)
+    # `summary` is what the alert says in words (tasks.alert_text); the rest stays for filters and the Events page.
+    summary = redact(alert_sentence(event, resource_id, clean))
+    emit_event(event, resource={"prefect.resource.id": resource_id}, payload={"summary": summary, **clean})
     alert = Alert(event, resource_id, clean)
     report.alerts.append(alert)
-    _log.warning("alert %s on %s: %s", event, resource_id, clean)
+    _log.warning("alert %s: %s", event, summary)
     return alert

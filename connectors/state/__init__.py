@@ -12,8 +12,10 @@ from connectors.state.cases import open_cs_case, resolve_cs_case, unresolved_cs_
 from connectors.state.cursors import get_cursor, set_cursor
 from connectors.state.db import (
     DEFAULT_SQLITE_URL,
+    Migration,
     create_state_engine,
     is_postgres,
+    require_schema_at_head,
     session_factory,
     upgrade,
 )
@@ -111,6 +113,7 @@ __all__ = [
     "ExceptionCase",
     "LedgerEntry",
     "LogisticOrder",
+    "Migration",
     "OfferBookEntry",
     "OfferMapping",
     "OfferMetafieldState",
@@ -170,6 +173,7 @@ __all__ = [
     "release_claims",
     "replace_reconciliation_run",
     "requeue",
+    "require_schema_at_head",
     "resolve_cs_case",
     "resolve_quarantine",
     "resolve_rejections",

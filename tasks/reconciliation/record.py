@@ -22,7 +22,7 @@ from expectations import CircuitBreakerTripped
 from tasks.quality import gate_and_quarantine
 from tasks.reconciliation.export import write_csv_export
 from tasks.reconciliation.reconcile import INVOICED_FEES, Reconciliation
-from tasks.reporting import RunReport
+from tasks.reporting import RunReport, artifact_key
 
 __all__ = ["check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
 
@@ -74,10 +74,28 @@ def record_run(
     return revision
 
 
+# What each file is for, as the link artifact's description: the Artifacts tab is where finance finds them.
+_EXPORT_DESCRIPTIONS = {
+    "lines": "Every order line of the period with both systems' amounts and its status (matched or a gap class).",
+    "exceptions": "Every gap to work, one row per line and field: fix the side that is wrong, then rerun the period. "
+    "The first 500 are also the run's `commission-reconciliation-exceptions` table.",
+}
+
+
 @task(cache_policy=NO_CACHE)
-def export_for_finance(rt: Runtime, result: Reconciliation, label: str) -> list[str]:
-    paths = write_csv_export(result, rt.config.reconciliation.export_dir, label, rt.config.currency)
-    return [str(path) for path in paths.values()]
+async def export_for_finance(rt: Runtime, result: Reconciliation, label: str, revision: int) -> list[str]:
+    """Write the period's CSVs (revision in the name) and publish a link artifact to each; returns their URLs."""
+    from prefect.artifacts import acreate_link_artifact
+
+    urls = write_csv_export(result, rt.config.reconciliation.export_dir, label, rt.config.currency, revision)
+    for kind, url in urls.items():
+        await acreate_link_artifact(
+            url,
+            link_text=url.rsplit("/", 1)[-1],
+            key=artifact_key(f"{Stream.COMMISSION_RECONCILIATION}-{kind}-csv"),
+            description=_EXPORT_DESCRIPTIONS[kind],
+        )
+    return list(urls.values())
 
 
 def report_tables(result: Reconciliation, currency: str) -> dict[str, list[dict[str, Any]]]:
