@@ -6,7 +6,7 @@ wait for a person, and which Mirakl deadlines are closest.
 
 "Last success" is the latest `updated_at` of the stream's cursors (named `<stream>` or `<stream>:<part>`,
 also `.` or `/` as separator): streams move a cursor only once a page's effects are recorded, and every
-completed run writes `<stream>.last_success` (`tasks.runs.complete_run`), so it is the last moment the stream
+completed run writes `<stream>.last_success` (`tasks.runs.reported_run`), so it is the last moment the stream
 is known to have completed work. A stream that never completed a run shows a dash.
 "Deadlines at risk" are the acceptance guard's warnings (ledger rows `bcmirakl.acceptance.at-risk` and
 `.breached`, written once per order and phase with the computed deadline) for orders still waiting in Mirakl,

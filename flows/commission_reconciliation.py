@@ -31,8 +31,8 @@ from tasks.reconciliation.record import (
     report_tables,
     summary_of,
 )
-from tasks.reporting import RunReport, emit_alert, publish_report
-from tasks.runs import complete_run
+from tasks.reporting import RunReport, emit_alert
+from tasks.runs import reported_run
 
 __all__ = ["commission_reconciliation", "resolve_period"]
 
@@ -56,11 +56,16 @@ async def commission_reconciliation(
     """Reconcile the period; `scope="cycle"` also checks SBC11 payouts and IV01 invoices (run it per cycle)."""
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
-    async with runtime_scope() as rt:
-        report = RunReport(
-            stream=Stream.COMMISSION_RECONCILIATION,
-            title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
-        )
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt,
+            RunReport(
+                stream=Stream.COMMISSION_RECONCILIATION,
+                title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
+            ),
+        ) as report,
+    ):
         fetched = await asyncio.gather(
             *(fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days)
         )
@@ -82,7 +87,6 @@ async def commission_reconciliation(
             report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
             report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
             record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
-            await publish_report(report, rt.artifacts_dir)
             raise CircuitBreakerTripped("reconciliation", sum(report.quarantined.values()), len(gate), 0.0)
 
         settings = rt.config.reconciliation
@@ -101,6 +105,8 @@ async def commission_reconciliation(
         report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
         report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
         report.counts["balanced"] = "yes" if result.balanced else "NO"
+        unexplained = int(result.totals["unexplained"].abs().sum())  # minor units; the trend charts it per day
+        report.counts["unexplained_amount"] = str(from_minor(unexplained, rt.config.currency))
         for name in ("commission", "fees"):
             if name in summary["invoiced"]:
                 report.counts[f"invoiced_{name}"] = str(from_minor(summary["invoiced"][name], rt.config.currency))
@@ -116,7 +122,7 @@ async def commission_reconciliation(
                 f"bcmirakl.stream.{Stream.COMMISSION_RECONCILIATION}",
                 {"gaps": gaps, "label": label},
             )
-        return await complete_run(rt, report)
+        return report
 
 
 def _midnight(day: date) -> datetime:

@@ -21,7 +21,7 @@ from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
 from tasks.offers.select import select_best
 from tasks.reporting import RunReport, emit_alert
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
 __all__ = ["drift_monitor"]
 
@@ -29,7 +29,10 @@ __all__ = ["drift_monitor"]
 @flow(name="drift_monitor")
 async def drift_monitor() -> RunReport:
     """Measure drift, publish `drift-monitor-summary` (+ tables) and emit `bcmirakl.*` events on breaches."""
-    async with runtime_scope() as rt:
+    async with (
+        runtime_scope() as rt,
+        reported_run(rt, RunReport(stream=Stream.DRIFT_MONITOR, title="Marketplace drift health")) as report,
+    ):
         config = rt.config.drift
         now = datetime.now(UTC)
         health = await read_seller_health(rt, now)
@@ -44,7 +47,6 @@ async def drift_monitor() -> RunReport:
         )
         known = set(mapping["product_sku"])
         unmapped = read.offers[~read.offers["product_sku"].isin(known)]
-        report = RunReport(stream=Stream.DRIFT_MONITOR, title="Marketplace drift health")
         report.counts.update(
             {
                 "variants_checked": len(variants),
@@ -56,7 +58,8 @@ async def drift_monitor() -> RunReport:
                 "latency_p95_s": round(findings.latency_p95_s, 3),
                 "sellers_feed_failed": len(health.failed_feeds),
                 "sellers_feed_partial": len(health.partial_imports),
-                "mapping_errors": len(unmapped),
+                # Products (SKUs) without a listing, as offer sync counts them: one figure, one value.
+                "mapping_errors": unmapped["product_sku"].nunique(),
             }
         )
         report.tables["oos-buyable"] = findings.oos_buyable[
@@ -65,13 +68,14 @@ async def drift_monitor() -> RunReport:
         report.tables["price-mismatches"] = findings.price_mismatches[
             ["product_sku", "variant_id", "price", "mirakl_price"]
         ].to_dict("records")
-        per_shop = unmapped.groupby("shop_id").size()
+        per_shop = unmapped.groupby("shop_id")["product_sku"].nunique()
         stuck = stuck_in_flight(rt)
         report.counts["outbox_stuck_in_flight"] = sum(row["items"] for row in stuck)
         report.tables["stuck-in-flight"] = stuck
         report.tables["sellers"] = [
             {
                 "shop_id": int(shop_id),
+                "seller": health.names.get(int(shop_id), ""),
                 "feed": health.failed_feeds.get(int(shop_id), "ok"),
                 "mapping_errors": int(per_shop.get(shop_id, 0)),
             }
@@ -87,4 +91,4 @@ async def drift_monitor() -> RunReport:
             payload = {"items": report.counts["outbox_stuck_in_flight"], "workers": len(stuck)}
             emit_alert(report, "bcmirakl.drift.stuck-in-flight", "bcmirakl.outbox", payload)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
-        return await complete_run(rt, report)
+        return report

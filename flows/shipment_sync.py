@@ -15,7 +15,7 @@ from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 from tasks.shipments.deadlines import report_overdue_shipments
 from tasks.shipments.inbound import mirror_mirakl_shipments
 from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
@@ -27,8 +27,12 @@ __all__ = ["shipment_sync"]
 @flow(name="shipment_sync")
 async def shipment_sync(since: datetime | None = None) -> RunReport:
     """Mirror shipments both ways; `since` re-reads both sides from that time instead of the cursors."""
-    async with runtime_scope() as rt:
-        report = RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt, RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
+        ) as report,
+    ):
         now = datetime.now(UTC)
         await settle_interrupted_writes(rt, report, Stream.SHIPMENT_SYNC)
         table, carriers = await load_carrier_reference(rt, now)
@@ -40,4 +44,4 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
             await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
         await report_overdue_shipments(rt, report, now)
         report.record_api_calls(rt.api_calls())
-        return await complete_run(rt, report)
+        return report
