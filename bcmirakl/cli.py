@@ -176,16 +176,18 @@ async def _run_stream(stream: str, flow: Any, params: dict[str, Any]) -> int:
 
 
 def _print_status() -> int:
-    from bcmirakl.status import collect_status, render_status
+    from bcmirakl.status import collect_status, print_status
+    from bcmirakl.tables import terminal_console
     from flows.registry import STREAMS
 
     with _state_store() as session:
-        print(render_status(collect_status(session, STREAMS)), end="")
+        print_status(collect_status(session, STREAMS), terminal_console())
     return 0
 
 
 def _print_report(days: int) -> int:
     from bcmirakl.report_cli import print_trends
+    from bcmirakl.tables import terminal_console
     from bridge.config import load_config
     from tasks.trends import load_trends
 
@@ -195,7 +197,7 @@ def _print_report(days: int) -> int:
     config_file = os.environ.get("BCMIRAKL_CONFIG_FILE")
     currency = load_config(Path(config_file) if config_file else None).currency
     with _state_store() as session:
-        print_trends(load_trends(session, days), currency)
+        print_trends(load_trends(session, days), currency, terminal_console())
     return 0
 
 

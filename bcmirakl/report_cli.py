@@ -10,34 +10,27 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.table import Table
 
+from bcmirakl.tables import rows_table
 from tasks.trends import TREND_MEASURES, DayTrend
 
-__all__ = ["print_trends", "trends_table"]
+__all__ = ["print_trends"]
 
 
-def trends_table(rows: Sequence[DayTrend], currency: str) -> Table:
-    table = Table(title=f"Trends per day, last {len(rows)} days (store currency {currency})", title_justify="left")
-    table.add_column("day")
-    for meaning in TREND_MEASURES.values():
-        table.add_column(meaning, justify="right")
-    for row in rows:
-        values = [row.value(name) for name in TREND_MEASURES]
-        table.add_row(row.day.isoformat(), *("—" if value is None else str(value) for value in values))
-    return table
-
-
-def print_trends(rows: Sequence[DayTrend], currency: str, console: Console | None = None) -> None:
-    out = console or Console()
-    out.print(trends_table(rows, currency))
+def print_trends(rows: Sequence[DayTrend], currency: str, console: Console) -> None:
+    """One row per day (a dash where no run measured it), the columns' meanings, then the top quarantine reasons."""
+    table = [{"day": row.day.isoformat(), **{name: _shown(row.value(name)) for name in TREND_MEASURES}} for row in rows]
+    console.print(rows_table(table, title=f"Trends per day, last {len(rows)} days (money in {currency})"))
+    for name, meaning in TREND_MEASURES.items():
+        console.print(f"  {name}: {meaning}", highlight=False)
     reasons = Counter[str]()
     for row in rows:
         reasons.update(row.quarantined_by_reason)
     if reasons:
-        table = Table(title="Quarantine by reason over the period", title_justify="left")
-        table.add_column("reason")
-        table.add_column("records", justify="right")
-        for reason, count in reasons.most_common(10):
-            table.add_row(reason, str(count))
-        out.print(table)
+        console.print()
+        top = [{"reason": reason, "records": count} for reason, count in reasons.most_common(10)]
+        console.print(rows_table(top, title="Quarantine by reason over the period"))
+
+
+def _shown(value: object) -> str:
+    return "-" if value is None else str(value)

@@ -89,7 +89,7 @@ def trend_markdown(rows: Sequence[DayTrend], currency: str = "") -> list[str]:
         lines += [f"**{meaning}{unit}**", "", "| day | value | |", "|---|---|---|"]
         for row, value in zip(rows, values, strict=True):
             bar = "█" * round(BAR_WIDTH * float(value) / top) if value and top else ""
-            lines.append(f"| {row.day.isoformat()} | {'—' if value is None else value} | {bar} |")
+            lines.append(f"| {row.day.isoformat()} | {'-' if value is None else value} | {bar} |")
         lines.append("")
     reasons = Counter[str]()
     for row in rows:
