@@ -20,6 +20,7 @@ from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from connectors.money import from_minor
 from expectations import CircuitBreakerTripped
+from tasks.progress import gather_counted
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
 from tasks.reconciliation.frames import frame, gate_frame
 from tasks.reconciliation.money import rate_table
@@ -66,8 +67,8 @@ async def commission_reconciliation(
             ),
         ) as report,
     ):
-        fetched = await asyncio.gather(
-            *(fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days)
+        fetched = await gather_counted(
+            "TL02 days", [fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days]
         )
         transactions = frame([row for day in fetched for row in day.rows], TRANSACTION_COLUMNS)
         cycles = await fetch_billing_cycles(rt, period_start, period_end) if scope == "cycle" else None

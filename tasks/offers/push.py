@@ -54,6 +54,7 @@ from connectors.state import (
 )
 from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
+from tasks.progress import report_progress
 
 __all__ = [
     "INVENTORY_LIMIT",
@@ -129,6 +130,7 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
             if not items:
                 break
             await _push_round(rt, items, owned, stats, run_id)
+            report_progress("offer push", stats.pushed, total)
             if time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
                 await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
