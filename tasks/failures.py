@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from contextlib import suppress
 
 from common.errors import ApiError, AuthError, ConfigurationError, DataError, TransientApiError
-from tasks.measures import measure
 from tasks.reporting import run_logger
-from tasks.summary_markdown import fmt
+from tasks.summary_markdown import writes_text
 
 __all__ = ["failure_sentence", "tell_failure"]
 
@@ -22,9 +21,9 @@ SYSTEM_NAMES = {"mirakl": "Mirakl", "bigcommerce": "BigCommerce", "erp": "the ER
 _TOLD = "_bcmirakl_failure_told"
 
 
-def failure_sentence(exc: BaseException, stream: str, written: Mapping[str, object]) -> str:
+def failure_sentence(exc: BaseException, stream: str, written: Mapping[str, object], currency: str = "") -> str:
     """Ids, statuses and counts only: an API's message may quote a record, so it is left to the traceback."""
-    done = ", ".join(f"{fmt(value)} {measure(name).label}" for name, value in written.items()) or "nothing"
+    done = writes_text(dict(written), currency) or "nothing"
     if isinstance(exc, ApiError):
         system = SYSTEM_NAMES.get(exc.system or "", exc.system or "an API")
         status = f"answered {exc.status}" if exc.status else "did not answer"
@@ -50,11 +49,11 @@ def failure_sentence(exc: BaseException, stream: str, written: Mapping[str, obje
     )
 
 
-def tell_failure(exc: BaseException, stream: str, written: Mapping[str, object]) -> str | None:
+def tell_failure(exc: BaseException, stream: str, written: Mapping[str, object], currency: str = "") -> str | None:
     """Log the sentence at ERROR unless this exception was already told; returns it when logged now."""
     if getattr(exc, _TOLD, False):
         return None
-    sentence = failure_sentence(exc, stream, written)
+    sentence = failure_sentence(exc, stream, written, currency)
     run_logger().error(sentence)
     with suppress(AttributeError):  # a few builtin exceptions take no attributes; telling twice is the only cost
         setattr(exc, _TOLD, True)

@@ -23,7 +23,8 @@ from tasks.budget_report import mirakl_budget_rows
 from tasks.failures import failure_sentence, tell_failure
 from tasks.measures import measure, stream_key
 from tasks.rejections import settle_rejections
-from tasks.reporting import RunReport, publish_report, run_logger
+from tasks.reporting import RunReport, publish_report, redact, run_logger
+from tasks.summary_markdown import verdict_of
 from tasks.trends import TREND_STREAMS, load_trends, trend_markdown
 
 __all__ = ["TREND_DAYS", "last_success_cursor", "reported_run"]
@@ -47,8 +48,8 @@ async def reported_run(rt: Runtime, report: RunReport) -> AsyncIterator[RunRepor
         yield report
     except Exception as exc:
         report.state = "failed"
-        report.failure = failure_sentence(exc, report.stream, report.writes())
-        tell_failure(exc, report.stream, report.writes())
+        report.failure = failure_sentence(exc, report.stream, report.writes(), report.currency)
+        tell_failure(exc, report.stream, report.writes(), report.currency)
         try:
             await _finish(rt, report, run_id, started)
         except Exception as publish_error:  # the run's own error matters more than its summary's
@@ -83,6 +84,7 @@ async def _finish(rt: Runtime, report: RunReport, run_id: str | None, started: d
             report.trend = trend_markdown(load_trends(session, TREND_DAYS), report.currency)
     await publish_report(report, rt.artifacts_dir)
     if report.state == "completed":
+        run_logger().info(redact(verdict_of(report)))  # the Logs tab's last word: what the run did
         with rt.sessions() as session:
             set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())
             session.commit()

@@ -16,7 +16,7 @@ from tasks.measures import STREAM_ROWS, TABLES, measure, stream_key
 if TYPE_CHECKING:
     from tasks.reporting import RunReport
 
-__all__ = ["fmt", "render_summary", "verdict_of"]
+__all__ = ["fmt", "render_summary", "verdict_of", "writes_text"]
 
 
 def fmt(value: object) -> str:
@@ -49,7 +49,8 @@ def render_summary(report: RunReport) -> str:
     if report.attempts:
         lines += ["", "## Earlier attempts of this run", "", "| attempt | state | written |", "|---|---|---|"]
         lines += [
-            f"| {a['attempt']} | {a['state']} | {_writes_text(a['writes']) or 'nothing'} |" for a in report.attempts
+            f"| {a['attempt']} | {a['state']} | {writes_text(a['writes'], report.currency) or 'nothing'} |"
+            for a in report.attempts
         ]
     tables = [name for name, rows in report.tables.items() if rows]
     if tables:
@@ -86,12 +87,21 @@ def _count(report: RunReport, name: str) -> int | float:
     return value if isinstance(value, int | float) else 0
 
 
-def _writes_text(writes: dict[str, object]) -> str:
-    return ", ".join(f"{fmt(value)} {measure(name).label}" for name, value in writes.items())
+def writes_text(writes: dict[str, object], currency: str = "") -> str:
+    """ "4 orders routed, 201.67 USD amount confirmed to Mirakl": money carries the store currency."""
+    return ", ".join(f"{_amount(name, value, currency)} {measure(name).label}" for name, value in writes.items())
+
+
+def _amount(name: str, value: object, currency: str) -> str:
+    return f"{fmt(value)} {currency}".strip() if measure(name).unit == "money" else fmt(value)
 
 
 def _generic_verdict(report: RunReport) -> str:
-    parts = [_writes_text(dict(list(report.writes().items())[:3])) or "nothing written"]
+    written = writes_text(dict(list(report.writes().items())[:3]), report.currency)
+    if not written:
+        reads = {name: value for name, value in report.counts.items() if measure(name).kind == "read" and value}
+        written = "nothing written" + (f" (read: {writes_text(reads)})" if reads else "")
+    parts = [written]
     quarantined = sum(report.quarantined.values())
     if quarantined:
         parts.append(f"{quarantined} records quarantined — see the quarantine table")

@@ -51,7 +51,7 @@ async def test_a_run_failing_after_writes_publishes_a_failed_summary_with_those_
 
 
 async def test_a_retried_run_lists_the_writes_of_every_earlier_attempt(
-    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     seed_offer_map(runtime, sandbox, PAID)
     monkeypatch.setattr("tasks.runs._flow_run_id", lambda: RUN_ID)  # a retry from the UI keeps the run's id
@@ -59,6 +59,7 @@ async def test_a_retried_run_lists_the_writes_of_every_earlier_attempt(
         fail_after_routing(broken)
         with use_runtime(runtime), pytest.raises(RuntimeError):
             await order_routing()
+    caplog.set_level(logging.INFO)
     with use_runtime(runtime):
         report = await order_routing()
 
@@ -70,6 +71,7 @@ async def test_a_retried_run_lists_the_writes_of_every_earlier_attempt(
     lines = summary(runtime, "order-routing")
     assert "## Earlier attempts of this run" in lines
     assert any(line.startswith("| 1 | failed | ") and "orders routed" in line for line in lines)
+    assert lines[0] in [r.getMessage() for r in caplog.records]  # the Logs tab ends with the verdict
 
 
 async def test_a_page_whose_task_is_retried_counts_its_orders_once(
