@@ -32,7 +32,8 @@ TREND_MEASURES = {
     "quarantined": "records quarantined (every stream)",
     "unexplained_amount": "unexplained reconciliation amount (latest of the day)",
 }
-BAR_WIDTH = 20
+BAR_WIDTH = 10
+MONEY = frozenset({"value_at_risk", "unexplained_amount"})
 N = TypeVar("N", Decimal, int, float)
 
 
@@ -44,13 +45,17 @@ class DayTrend:
     latency_p95_s: float | None = None
     unexplained_amount: Decimal | None = None
     quarantined_by_reason: Counter[str] = field(default_factory=Counter)
+    runs: int = 0
 
     @property
     def quarantined(self) -> int:
         return sum(self.quarantined_by_reason.values())
 
     def value(self, name: str) -> Decimal | int | float | None:
-        return self.quarantined if name == "quarantined" else getattr(self, name)
+        """A measure by name; None where no run measured it (a day without runs has no quarantine count)."""
+        if name == "quarantined":
+            return self.quarantined if self.runs else None
+        return getattr(self, name)  # type: ignore[no-any-return]
 
 
 def daily_trends(records: Iterable[RunRecord], days: int, today: date) -> list[DayTrend]:
@@ -60,6 +65,7 @@ def daily_trends(records: Iterable[RunRecord], days: int, today: date) -> list[D
         row = trend.get(record.finished_at.astimezone(UTC).date())
         if row is None:
             continue
+        row.runs += 1
         row.quarantined_by_reason.update(record.quarantined or {})
         measures = record.measures or {}
         stream = record.stream.replace("_", "-")
@@ -80,24 +86,34 @@ def load_trends(session: Session, days: int, now: datetime | None = None) -> lis
 
 
 def trend_markdown(rows: Sequence[DayTrend], currency: str = "") -> list[str]:
-    """A markdown chart: one table per measure, a bar per day scaled to the period's largest value."""
-    lines: list[str] = []
-    for name, meaning in TREND_MEASURES.items():
-        values = [row.value(name) for row in rows]
-        top = max((float(v) for v in values if v is not None), default=0.0)
-        unit = f" ({currency})" if name in ("value_at_risk", "unexplained_amount") and currency else ""
-        lines += [f"**{meaning}{unit}**", "", "| day | value | |", "|---|---|---|"]
-        for row, value in zip(rows, values, strict=True):
-            bar = "█" * round(BAR_WIDTH * float(value) / top) if value and top else ""
-            lines.append(f"| {row.day.isoformat()} | {'-' if value is None else value} | {bar} |")
-        lines.append("")
+    """A markdown chart: one row per day with runs, each value with a bar scaled to the period's
+    largest value of its column, then the period's top quarantine reasons."""
+    shown = [row for row in rows if row.runs]
+    if not shown:
+        return ["No run has measured these yet."]
+    tops = {
+        name: max((float(v) for r in shown if (v := r.value(name)) is not None), default=0.0) for name in TREND_MEASURES
+    }
+    money = f" ({currency})" if currency else ""
+    headers = [f"{meaning}{money if name in MONEY else ''}" for name, meaning in TREND_MEASURES.items()]
+    lines = ["| day | " + " | ".join(headers) + " |", "|---" * (len(headers) + 1) + "|"]
+    for row in shown:
+        cells = [_cell(row.value(name), tops[name]) for name in TREND_MEASURES]
+        lines.append(f"| {row.day.isoformat()} | " + " | ".join(cells) + " |")
     reasons = Counter[str]()
-    for row in rows:
+    for row in shown:
         reasons.update(row.quarantined_by_reason)
     if reasons:
-        lines += ["**quarantine by reason over the period**", "", "| reason | records |", "|---|---|"]
+        lines += ["", "| quarantine reason over the period | records |", "|---|---|"]
         lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common(10)]
     return lines
+
+
+def _cell(value: Decimal | int | float | None, top: float) -> str:
+    if value is None:
+        return "-"
+    bar = "█" * round(BAR_WIDTH * float(value) / top) if value and top else ""
+    return f"{value} {bar}".rstrip()
 
 
 def _worst(current: N | None, new: N | None) -> N | None:

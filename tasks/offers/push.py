@@ -285,7 +285,10 @@ def record_changes(session: Session, done: Sequence[OutboxItem], stats: PushStat
 
 
 def _or_dash(value: object) -> str:
-    return "-" if value is None or value == "" else str(value)
+    """A missing value as "-"; a stored price without its trailing zeros ("27.7900" -> "27.79")."""
+    if value is None or value == "":
+        return "-"
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
 def batch_key(items: Sequence[OutboxItem]) -> str:

@@ -45,24 +45,31 @@ def test_each_day_keeps_the_worst_drift_every_streams_quarantine_and_the_latest_
 
     assert [row.day for row in rows] == [TODAY - timedelta(days=2), yesterday, TODAY]
     empty, worst, today = rows
-    assert empty.oos_buyable is None and empty.quarantined == 0
+    assert empty.oos_buyable is None and empty.value("quarantined") is None
     assert (worst.oos_buyable, worst.value_at_risk, worst.latency_p95_s) == (4, Decimal("120.50"), 95.5)
     assert today.oos_buyable is None
     assert today.quarantined_by_reason == {"price above the ceiling": 4, "no offer": 2}
     assert today.unexplained_amount == Decimal("0.00")
 
 
-def test_the_chart_scales_bars_to_the_periods_largest_value_and_lists_reasons() -> None:
+def test_the_chart_shows_measured_days_with_bars_scaled_to_the_periods_largest_value() -> None:
     yesterday = TODAY - timedelta(days=1)
     records = [
         record("drift-monitor", yesterday, 9, oos_buyable=4, value_at_risk="100", quarantined={"no offer": 5}),
         record("drift-monitor", TODAY, 9, oos_buyable=2, value_at_risk="50"),
     ]
-    lines = trend_markdown(daily_trends(records, 2, TODAY), "EUR")
-    assert "**value at risk (worst of the day) (EUR)**" in lines
-    assert f"| {yesterday.isoformat()} | 4 | {'█' * 20} |" in lines
-    assert f"| {TODAY.isoformat()} | 2 | {'█' * 10} |" in lines
+    lines = trend_markdown(daily_trends(records, 3, TODAY), "EUR")
+    assert lines[0].startswith("| day | value at risk (worst of the day) (EUR) | buyable but out of stock")
+    rows = [line for line in lines if line.startswith(("| 2026-11-28", "| 2026-11-29", "| 2026-11-30"))]
+    assert rows == [  # the day no run measured is left out
+        f"| {yesterday.isoformat()} | 100 {'█' * 10} | 4 {'█' * 10} | - | 5 {'█' * 10} | - |",
+        f"| {TODAY.isoformat()} | 50 {'█' * 5} | 2 {'█' * 5} | - | 0 | - |",
+    ]
     assert "| no offer | 5 |" in lines
+
+
+def test_a_chart_without_measurements_says_so() -> None:
+    assert trend_markdown(daily_trends([], 3, TODAY)) == ["No run has measured these yet."]
 
 
 def test_bcmirakl_report_prints_the_same_rows_from_the_state_store(
