@@ -7,16 +7,35 @@ API calls, batches and timings sit in a technical block at the end.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from tasks.measures import STREAM_ROWS, TABLES, measure, stream_key
 
-if TYPE_CHECKING:
-    from tasks.reporting import RunReport
+__all__ = ["RunSummary", "fmt", "render_summary", "verdict_of", "writes_text"]
 
-__all__ = ["fmt", "render_summary", "verdict_of", "writes_text"]
+
+class RunSummary(Protocol):
+    """What a summary is rendered from: `tasks.reporting.RunReport` (named here so the two modules stay apart)."""
+
+    stream: str
+    title: str
+    state: str
+    failure: str | None
+    verdict: str | None
+    currency: str
+    counts: dict[str, int | float | str]
+    quarantined: Counter[str]
+    tables: dict[str, list[dict[str, Any]]]
+    alerts: list[Any]
+    notes: list[str]
+    attempts: list[dict[str, Any]]
+    trend: list[str]
+    budget: list[dict[str, Any]]
+
+    def writes(self) -> Mapping[str, int | float | str]: ...
 
 
 def fmt(value: object) -> str:
@@ -25,7 +44,7 @@ def fmt(value: object) -> str:
     return str(value)
 
 
-def verdict_of(report: RunReport) -> str:
+def verdict_of(report: RunSummary) -> str:
     """One sentence: what the run wrote, what it set aside and what to do; a failed run says what broke."""
     if report.state == "failed":
         return f"FAILED: {report.failure or 'the run stopped'}"
@@ -34,7 +53,7 @@ def verdict_of(report: RunReport) -> str:
     return _VERDICTS.get(stream_key(report.stream), _generic_verdict)(report)
 
 
-def render_summary(report: RunReport) -> str:
+def render_summary(report: RunSummary) -> str:
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [verdict_of(report), "", f"# {report.title}", "", f"_{report.state} · generated {generated}_", ""]
     business, technical = _rows(report)
@@ -69,7 +88,7 @@ def render_summary(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rows(report: RunReport) -> tuple[list[str], list[str]]:
+def _rows(report: RunSummary) -> tuple[list[str], list[str]]:
     """Business rows (the stream's fixed rows first, a missing one as 0) and technical rows."""
     fixed = STREAM_ROWS.get(stream_key(report.stream), ())
     names = list(fixed) + [name for name in report.counts if name not in fixed]
@@ -82,7 +101,7 @@ def _rows(report: RunReport) -> tuple[list[str], list[str]]:
     return business, technical
 
 
-def _count(report: RunReport, name: str) -> int | float:
+def _count(report: RunSummary, name: str) -> int | float:
     value = report.counts.get(name, 0)
     return value if isinstance(value, int | float) else 0
 
@@ -96,7 +115,7 @@ def _amount(name: str, value: object, currency: str) -> str:
     return f"{fmt(value)} {currency}".strip() if measure(name).unit == "money" else fmt(value)
 
 
-def _generic_verdict(report: RunReport) -> str:
+def _generic_verdict(report: RunSummary) -> str:
     written = writes_text(dict(list(report.writes().items())[:3]), report.currency)
     if not written:
         reads = {name: value for name, value in report.counts.items() if measure(name).kind == "read" and value}
@@ -110,7 +129,7 @@ def _generic_verdict(report: RunReport) -> str:
     return ", ".join(parts) + "."
 
 
-def _offer_verdict(report: RunReport) -> str:
+def _offer_verdict(report: RunSummary) -> str:
     quarantined = sum(report.quarantined.values())
     return (
         f"{_count(report, 'pushed')} changes pushed, {quarantined} offers quarantined — fix in Mirakl, "
@@ -119,7 +138,7 @@ def _offer_verdict(report: RunReport) -> str:
     )
 
 
-def _drift_verdict(report: RunReport) -> str:
+def _drift_verdict(report: RunSummary) -> str:
     return (
         f"{_count(report, 'oos_buyable')} variants buyable but out of stock "
         f"({report.counts.get('value_at_risk', 0)} {report.currency} at risk), "
@@ -128,7 +147,7 @@ def _drift_verdict(report: RunReport) -> str:
     )
 
 
-def _reconciliation_verdict(report: RunReport) -> str:
+def _reconciliation_verdict(report: RunSummary) -> str:
     if report.counts.get("gate") == "failed":
         return "Inputs failed the gate: nothing classified — see the quarantine table, then rerun the period."
     gaps = sum(_count(report, name) for name in report.counts if name.startswith("class_") and name != "class_rounding")
@@ -139,7 +158,7 @@ def _reconciliation_verdict(report: RunReport) -> str:
     )
 
 
-_VERDICTS: dict[str, Callable[[RunReport], str]] = {
+_VERDICTS: dict[str, Callable[[RunSummary], str]] = {
     "offer-sync": _offer_verdict,
     "drift-monitor": _drift_verdict,
     "commission-reconciliation": _reconciliation_verdict,
