@@ -143,7 +143,7 @@ async def test_missing_mirakl_day_fails_the_gate_and_classifies_nothing(
 
     assert state.is_failed()
     summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
-    assert summary.startswith("FAILED: commission-reconciliation stopped at a data-quality gate")
+    assert summary.startswith("FAILED: commission_reconciliation stopped at a data-quality gate")
     assert "| input gate (passed: every input complete and well-formed) | failed |  |" in summary
     assert "| days whose Mirakl read failed | 1 | days |" in summary
     assert "incomplete day" in summary

@@ -43,7 +43,7 @@ async def test_a_run_failing_after_writes_publishes_a_failed_summary_with_those_
         await order_routing()
 
     lines = summary(runtime, "order-routing")
-    assert lines[0].startswith("FAILED: order-routing stopped on an unexpected RuntimeError. Already written: ")
+    assert lines[0].startswith("FAILED: order_routing stopped on an unexpected RuntimeError. Already written: ")
     assert "orders routed" in lines[0] and lines[0].endswith("retry the run once the cause below is fixed.")
     routed = next(line for line in lines if line.startswith("| orders routed |"))
     assert int(routed.split("|")[2]) >= 1
@@ -112,7 +112,7 @@ async def test_a_mirakl_outage_fails_after_one_retry_budget_with_one_plain_sente
     # The HTTP layer's attempts only: the task did not run that loop again (6, not 18 requests).
     assert sandbox.mirakl.state.faults.injected_total == 6
     sentence = (
-        "drift-monitor stopped: Mirakl S20 answered 503 after the HTTP layer's retries. Already written: nothing. "
+        "drift_monitor stopped: Mirakl S20 answered 503 after the HTTP layer's retries. Already written: nothing. "
         "Nothing lost (the ledger and the queue keep the rest); retry when Mirakl answers."
     )
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
