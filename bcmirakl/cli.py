@@ -67,6 +67,10 @@ def _build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations to BCMIRAKL_DATABASE_URL (SQLite file by default)")
 
     commands.add_parser("status", help="the bridge's health, read from the state store (BCMIRAKL_DATABASE_URL)")
+    report = commands.add_parser(
+        "report", help="per-day trends: value at risk, out-of-stock buyable, latency, quarantine, unexplained amount"
+    )
+    report.add_argument("--days", type=int, default=30, help="how many days back, today included (default 30)")
     commands.add_parser("doctor", help="check every credential and role with one cheap call each, before a first run")
 
     boot = commands.add_parser("bootstrap", help="credential blocks, variables, quota limit, work pool, automations")
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return _db_upgrade()
         if args.command == "status":
             return _print_status()
+        if args.command == "report":
+            return _print_report(args.days)
         if args.command == "doctor":
             return asyncio.run(_doctor())
         if args.command == "carriers":
@@ -174,11 +180,28 @@ async def _run_stream(stream: str, flow: Any, params: dict[str, Any]) -> int:
 
 
 def _print_status() -> int:
-    from bcmirakl.status import collect_status, render_status
+    from bcmirakl.status import collect_status, print_status
+    from bcmirakl.tables import terminal_console
     from flows.registry import STREAMS
 
     with _state_store() as session:
-        print(render_status(collect_status(session, STREAMS)), end="")
+        print_status(collect_status(session, STREAMS), terminal_console())
+    return 0
+
+
+def _print_report(days: int) -> int:
+    from bcmirakl.report_cli import print_trends
+    from bcmirakl.tables import terminal_console
+    from bridge.config import load_config
+    from tasks.trends import load_trends
+
+    if days < 1:
+        print("--days must be at least 1", file=sys.stderr)
+        return 2
+    config_file = os.environ.get("BCMIRAKL_CONFIG_FILE")
+    currency = load_config(Path(config_file) if config_file else None).currency
+    with _state_store() as session:
+        print_trends(load_trends(session, days), currency, terminal_console())
     return 0
 
 

@@ -48,7 +48,13 @@ class ConfigurationError(BridgeError):
 
 
 class ApiError(BridgeError):
-    """An external API call failed; holds what an operator needs to find it in the vendor's logs."""
+    """An external API call failed; holds what an operator needs to find it in the vendor's logs.
+
+    `attempts` is how many times the HTTP layer sent the request before giving up (1 when it did not retry),
+    so an outer layer does not repeat what the retry loop already repeated.
+    """
+
+    attempts: int = 1
 
     def __init__(
         self,

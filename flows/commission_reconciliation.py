@@ -21,6 +21,7 @@ from bridge.streams import Stream
 from connectors.money import from_minor
 from expectations import CircuitBreakerTripped
 from flows.run_names import run_name
+from tasks.progress import gather_counted
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
 from tasks.reconciliation.frames import frame, gate_frame
 from tasks.reconciliation.money import rate_table
@@ -32,8 +33,8 @@ from tasks.reconciliation.record import (
     report_tables,
     summary_of,
 )
-from tasks.reporting import RunReport, emit_alert, publish_report
-from tasks.runs import complete_run
+from tasks.reporting import RunReport, emit_alert
+from tasks.runs import reported_run
 
 __all__ = ["commission_reconciliation", "resolve_period"]
 
@@ -67,13 +68,18 @@ async def commission_reconciliation(
     """
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
-    async with runtime_scope() as rt:
-        report = RunReport(
-            stream=Stream.COMMISSION_RECONCILIATION,
-            title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
-        )
-        fetched = await asyncio.gather(
-            *(fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days)
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt,
+            RunReport(
+                stream=Stream.COMMISSION_RECONCILIATION,
+                title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
+            ),
+        ) as report,
+    ):
+        fetched = await gather_counted(
+            "TL02 days", [fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days]
         )
         transactions = frame([row for day in fetched for row in day.rows], TRANSACTION_COLUMNS)
         cycles = await fetch_billing_cycles(rt, period_start, period_end) if scope == "cycle" else None
@@ -93,7 +99,6 @@ async def commission_reconciliation(
             report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
             report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
             record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
-            await publish_report(report, rt.artifacts_dir)
             raise CircuitBreakerTripped("reconciliation", sum(report.quarantined.values()), len(gate), 0.0)
 
         settings = rt.config.reconciliation
@@ -112,6 +117,8 @@ async def commission_reconciliation(
         report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
         report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
         report.counts["balanced"] = "yes" if result.balanced else "NO"
+        unexplained = int(result.totals["unexplained"].abs().sum())  # minor units; the trend charts it per day
+        report.counts["unexplained_amount"] = str(from_minor(unexplained, rt.config.currency))
         for name in ("commission", "fees"):
             if name in summary["invoiced"]:
                 report.counts[f"invoiced_{name}"] = str(from_minor(summary["invoiced"][name], rt.config.currency))
@@ -128,7 +135,7 @@ async def commission_reconciliation(
                 f"bcmirakl.stream.{Stream.COMMISSION_RECONCILIATION}",
                 {"gaps": gaps, "label": label},
             )
-        return await complete_run(rt, report)
+        return report
 
 
 def _midnight(day: date) -> datetime:

@@ -22,7 +22,7 @@ from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
 from tasks.offers.select import select_best
 from tasks.reporting import RunReport, emit_alert
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
 __all__ = ["drift_monitor"]
 
@@ -30,7 +30,10 @@ __all__ = ["drift_monitor"]
 @flow(name="drift_monitor", flow_run_name=run_name("drift-monitor"))
 async def drift_monitor() -> RunReport:
     """Measure drift, publish `drift-monitor-summary` (+ tables) and emit `bcmirakl.*` events on breaches."""
-    async with runtime_scope() as rt:
+    async with (
+        runtime_scope() as rt,
+        reported_run(rt, RunReport(stream=Stream.DRIFT_MONITOR, title="Marketplace drift health")) as report,
+    ):
         config = rt.config.drift
         now = datetime.now(UTC)
         health = await read_seller_health(rt, now)
@@ -45,7 +48,6 @@ async def drift_monitor() -> RunReport:
         )
         known = set(mapping["product_sku"])
         unmapped = read.offers[~read.offers["product_sku"].isin(known)]
-        report = RunReport(stream=Stream.DRIFT_MONITOR, title="Marketplace drift health")
         report.counts.update(
             {
                 "variants_checked": len(variants),
@@ -57,7 +59,8 @@ async def drift_monitor() -> RunReport:
                 "latency_p95_s": round(findings.latency_p95_s, 3),
                 "sellers_feed_failed": len(health.failed_feeds),
                 "sellers_feed_partial": len(health.partial_imports),
-                "mapping_errors": len(unmapped),
+                # Products (SKUs) without a listing, as offer sync counts them: one figure, one value.
+                "mapping_errors": unmapped["product_sku"].nunique(),
             }
         )
         report.tables["oos-buyable"] = findings.oos_buyable[
@@ -66,13 +69,14 @@ async def drift_monitor() -> RunReport:
         report.tables["price-mismatches"] = findings.price_mismatches[
             ["product_sku", "variant_id", "price", "mirakl_price"]
         ].to_dict("records")
-        per_shop = unmapped.groupby("shop_id").size()
+        per_shop = unmapped.groupby("shop_id")["product_sku"].nunique()
         stuck = stuck_in_flight(rt)
         report.counts["outbox_stuck_in_flight"] = sum(row["items"] for row in stuck)
         report.tables["stuck-in-flight"] = stuck
         report.tables["sellers"] = [
             {
                 "shop_id": int(shop_id),
+                "seller": health.names.get(int(shop_id), ""),
                 "feed": health.failed_feeds.get(int(shop_id), "ok"),
                 "mapping_errors": int(per_shop.get(shop_id, 0)),
             }
@@ -88,4 +92,4 @@ async def drift_monitor() -> RunReport:
             payload = {"items": report.counts["outbox_stuck_in_flight"], "workers": len(stuck)}
             emit_alert(report, "bcmirakl.drift.stuck-in-flight", "bcmirakl.outbox", payload)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
-        return await complete_run(rt, report)
+        return report

@@ -29,10 +29,10 @@ from tasks.offers import (
 )
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.partial_imports import describe_partial_imports, report_partial_imports
-from tasks.offers.summary import build_report
+from tasks.offers.summary import fill_report
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport, emit_alert
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
 __all__ = ["ARTIFACT_PREFIXES", "offer_sync"]
 
@@ -50,7 +50,13 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             overlap; `full` (nightly) reads every offer and also makes unbuyable each Mirakl variant with no
             offer left. A first run, with no cursor yet, reads everything whatever the mode.
     """
-    async with runtime_scope() as rt:
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt,
+            RunReport(stream=Stream.OFFER_SYNC, title="Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]),
+        ) as report,
+    ):
         calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
         cursor = load_cursor(rt)
@@ -75,8 +81,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             int(v) for v in ownership.mapping.loc[ownership.mapping["owner"] == "mirakl", "bc_variant_id"].dropna()
         }
         push = await drain_outbox(rt, owned, run_id)
-        report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
-        report.artifact_prefix = ARTIFACT_PREFIXES[mode]
+        fill_report(report, effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
         report_partial_imports(report, partials)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
@@ -91,4 +96,4 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
                 f"bcmirakl.shop.{shop_id}",
                 {"suite": "offers", "shop_id": shop_id, "failed_rows": failed, "total_rows": total},
             )
-        return await complete_run(rt, report)
+        return report

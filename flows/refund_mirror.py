@@ -18,7 +18,7 @@ from tasks.interrupted import settle_interrupted_writes
 from tasks.refunds.inbound import pay_mirakl_refunds
 from tasks.refunds.outbound import mirror_bigcommerce_refunds
 from tasks.reporting import RunReport
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
 __all__ = ["refund_mirror"]
 
@@ -31,10 +31,14 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
         since: re-read BigCommerce refunds created from this time (UTC) instead of the cursor, to repair a
             gap; nothing is refunded twice. Empty: continue from where the last run stopped.
     """
-    async with runtime_scope() as rt:
-        report = RunReport(stream=Stream.REFUND_MIRROR, title="Refund mirror", calls_baseline=rt.api_calls())
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt, RunReport(stream=Stream.REFUND_MIRROR, title="Refund mirror", calls_baseline=rt.api_calls())
+        ) as report,
+    ):
         await settle_interrupted_writes(rt, report, Stream.REFUND_MIRROR)
         await mirror_bigcommerce_refunds(rt, report, since)
         await pay_mirakl_refunds(rt, report)
         report.record_api_calls(rt.api_calls())
-        return await complete_run(rt, report)
+        return report

@@ -16,7 +16,7 @@ from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 from tasks.shipments.deadlines import report_overdue_shipments
 from tasks.shipments.inbound import mirror_mirakl_shipments
 from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
@@ -33,8 +33,12 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         since: re-read both sides from this time (UTC) instead of the cursors, to repair a gap; nothing is
             sent twice. Empty: continue from where the last run stopped.
     """
-    async with runtime_scope() as rt:
-        report = RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt, RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
+        ) as report,
+    ):
         now = datetime.now(UTC)
         await settle_interrupted_writes(rt, report, Stream.SHIPMENT_SYNC)
         table, carriers = await load_carrier_reference(rt, now)
@@ -46,4 +50,4 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
             await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
         await report_overdue_shipments(rt, report, now)
         report.record_api_calls(rt.api_calls())
-        return await complete_run(rt, report)
+        return report

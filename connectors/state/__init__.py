@@ -89,6 +89,7 @@ from connectors.state.reconciliation import (
     reconciliation_lines,
     replace_reconciliation_run,
 )
+from connectors.state.run_records import RunRecord, attempts_of, record_run_attempt, run_records_since
 from connectors.state.workers import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,
@@ -122,7 +123,9 @@ __all__ = [
     "OutboxItem",
     "OutboxWorker",
     "QuarantineRecord",
+    "RunRecord",
     "StreamCursor",
+    "attempts_of",
     "beat",
     "block_offers",
     "block_offers_of_shops",
@@ -169,6 +172,7 @@ __all__ = [
     "reconciliation_lines",
     "record_carrier_list",
     "record_carrier_list_failure",
+    "record_run_attempt",
     "register_worker",
     "release_claims",
     "replace_reconciliation_run",
@@ -177,6 +181,7 @@ __all__ = [
     "resolve_cs_case",
     "resolve_quarantine",
     "resolve_rejections",
+    "run_records_since",
     "session_factory",
     "set_cursor",
     "silent_holders",

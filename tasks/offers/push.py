@@ -37,6 +37,7 @@ from connectors.bigcommerce.models import InventoryAdjustment, VariantUpdate
 from connectors.state import (
     OutboxItem,
     claim_batch,
+    get_offer_map,
     ledger_begin,
     ledger_finish,
     ledger_get,
@@ -53,6 +54,7 @@ from connectors.state import (
 )
 from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
+from tasks.progress import report_progress
 
 __all__ = [
     "INVENTORY_LIMIT",
@@ -77,6 +79,7 @@ PUSH_OPERATIONS = (
     "update_variant_metafields",
 )
 INVENTORY_LIMIT = 2000
+CHANGES_SHOWN = 500  # rows of the summary's changes table (a full sync can push 100k; the counts say how many)
 INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 # The progress artifact is a Prefect API call: once a second keeps it live without slowing the push.
 PROGRESS_EVERY_S = 1.0
@@ -96,6 +99,7 @@ class PushStats:
     left: int = 0
     taken_over: int = 0
     worker: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)  # the first CHANGES_SHOWN, for the summary
 
     @property
     def calls(self) -> int:
@@ -126,6 +130,7 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
             if not items:
                 break
             await _push_round(rt, items, owned, stats, run_id)
+            report_progress("offer push", stats.pushed, total)
             if time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
                 await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
@@ -247,6 +252,7 @@ def _acknowledge(
         newer = superseded(session, done)
         mark_done(session, [item.id for item in done if item.id not in newer])
         requeue(session, newer)
+        record_changes(session, done, stats)
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
         resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
         finish_entry(session, operation, key, "succeeded", external_id)
@@ -256,6 +262,33 @@ def _acknowledge(
     stats.latencies_s.extend(
         _latency(item.payload, acknowledged) for item in done if not item.idempotency_key.endswith(":never")
     )
+
+
+def record_changes(session: Session, done: Sequence[OutboxItem], stats: PushStats) -> None:
+    """Keep what the summary's changes table shows: SKU, price and stock before -> after, buyable. The offer
+    map still holds the last pushed state; once CHANGES_SHOWN rows are kept this costs nothing more."""
+    room = CHANGES_SHOWN - len(stats.changes)
+    if room <= 0:
+        return
+    shown = list(done)[:room]
+    before = get_offer_map(session, [item.payload["product_sku"] for item in shown])
+    for item in shown:
+        payload, last = item.payload, before.get(item.payload["product_sku"])
+        stats.changes.append(
+            {
+                "product_sku": payload["product_sku"],
+                "price": f"{_or_dash(last.price if last else None)} -> {_or_dash(payload.get('price'))}",
+                "stock": f"{_or_dash(last.quantity if last else None)} -> {payload['inventory_level']}",
+                "buyable": "no" if payload["purchasing_disabled"] else "yes",
+            }
+        )
+
+
+def _or_dash(value: object) -> str:
+    """A missing value as "-"; a stored price without its trailing zeros ("27.7900" -> "27.79")."""
+    if value is None or value == "":
+        return "-"
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
 def batch_key(items: Sequence[OutboxItem]) -> str:

@@ -108,7 +108,7 @@ async def test_period_gaps_are_classified_exported_and_stored(
     assert rows[planted["102"]]["status"] == "matched"
     assert rows[planted["100"]]["status"] == "amount_mismatch"
     summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
-    assert "class_amount_mismatch | 1" in summary and "@" not in summary
+    assert "| lines classed amount_mismatch | 1 | lines |" in summary and "@" not in summary
 
 
 async def test_rerun_of_the_same_period_replaces_the_run_with_an_identical_result(
@@ -142,7 +142,9 @@ async def test_missing_mirakl_day_fails_the_gate_and_classifies_nothing(
 
     assert state.is_failed()
     summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
-    assert "| gate | failed |" in summary and "| days_incomplete | 1 |" in summary
+    assert summary.startswith("FAILED: commission_reconciliation stopped at a data-quality gate")
+    assert "| input gate (passed: every input complete and well-formed) | failed |  |" in summary
+    assert "| days whose Mirakl read failed | 1 | days |" in summary
     assert "incomplete day" in summary
     assert not (runtime.artifacts_dir / "commission-reconciliation-exceptions.json").exists()
     assert not (tmp_path / "exports").exists()

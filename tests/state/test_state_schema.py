@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from connectors.state import Base, create_state_engine, is_postgres, upgrade
 
-HEAD_REVISION = "0009_chaos"
+HEAD_REVISION = "0010_runs"
 EXPECTED_TABLES = {
     "alembic_version",
     "call_budget",
@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "quarantine",
     "reconciliation_line",
     "reconciliation_run",
+    "run_record",
     "stream_cursor",
 }
 
