@@ -19,7 +19,6 @@ from prefect.runtime import flow_run
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from connectors.money import from_minor
-from expectations import CircuitBreakerTripped
 from flows.run_names import run_name
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
 from tasks.reconciliation.frames import frame, gate_frame
@@ -88,13 +87,14 @@ async def commission_reconciliation(
         }
         gate = gate_frame(fetched, transactions, bigcommerce.currencies, cycles, invoices, rt.config.currency)
         period = (period_start, period_end)
-        if not await check_inputs(rt, gate, report):
+        checked = await check_inputs(rt, gate, report)
+        if checked.tripped:
             report.counts["gate"] = "failed"
             report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
             report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
             record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
             await publish_report(report, rt.artifacts_dir)
-            raise CircuitBreakerTripped("reconciliation", sum(report.quarantined.values()), len(gate), 0.0)
+            checked.raise_if_tripped()  # the run fails: no gap may be classified on inputs that failed
 
         settings = rt.config.reconciliation
         inputs = ReconciliationInputs(

@@ -18,7 +18,7 @@ from bridge.runtime import Runtime
 from bridge.streams import Stream
 from connectors.money import from_minor
 from connectors.state import replace_reconciliation_run
-from expectations import CircuitBreakerTripped
+from expectations import GateResult
 from tasks.quality import gate_and_quarantine
 from tasks.reconciliation.export import write_csv_export
 from tasks.reconciliation.reconcile import INVOICED_FEES, Reconciliation
@@ -31,20 +31,16 @@ _INVOICE_AMOUNTS = ["commission", *INVOICED_FEES.values(), "fees", "booked", "in
 
 
 @task(cache_policy=NO_CACHE)
-async def check_inputs(rt: Runtime, gate: pd.DataFrame, report: RunReport) -> bool:
+async def check_inputs(rt: Runtime, gate: pd.DataFrame, report: RunReport) -> GateResult:
     """The `reconciliation` suite over every input record; failed rows are quarantined with their reason."""
-    try:
-        await gate_and_quarantine(
-            rt.sessions,
-            gate,
-            suite="reconciliation",
-            stream=Stream.COMMISSION_RECONCILIATION,
-            key_column="transaction_id",
-            report=report,
-        )
-    except CircuitBreakerTripped:
-        return False
-    return True
+    return await gate_and_quarantine(
+        rt.sessions,
+        gate,
+        suite="reconciliation",
+        stream=Stream.COMMISSION_RECONCILIATION,
+        key_column="transaction_id",
+        report=report,
+    )
 
 
 @task(cache_policy=NO_CACHE)

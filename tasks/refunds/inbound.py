@@ -35,7 +35,7 @@ from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refu
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
-__all__ = ["pay_mirakl_refunds"]
+__all__ = ["WaitingRefunds", "pay_mirakl_refunds", "read_waiting_refunds"]
 
 
 @dataclass(frozen=True)
@@ -240,20 +240,34 @@ async def _confirm_line(
     return outcome.status in ("sent", "recovered")
 
 
+@dataclass(frozen=True)
+class WaitingRefunds:
+    """Mirakl's PA12 queue as read before anything is confirmed, with each of its orders as OR11 gives it."""
+
+    waiting: list[PendingRefund]
+    orders: dict[str, MiraklOrder]
+
+
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
-    """Pay every refund waiting in PA12 through BigCommerce and confirm it with PA02, each exactly once.
+async def read_waiting_refunds(rt: Runtime) -> WaitingRefunds:
+    """Every refund waiting in PA12, read whole: PA02 shrinks PA12 and shifts its offsets."""
+    waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
+    # One OR11 read (100 ids a call) for every order with a waiting refund: OR11's budget is one call a minute.
+    wanted = sorted({order.order_id for order in waiting})
+    orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=wanted) for o in page} if wanted else {}
+    return WaitingRefunds(waiting, orders)
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def pay_mirakl_refunds(rt: Runtime, queue: WaitingRefunds, report: RunReport) -> None:
+    """Pay every waiting refund through BigCommerce and confirm it with PA02, each exactly once.
 
     PA02 goes per refund, or per order line where the tenant has partial refunds disabled
     (`refunds.refund_confirmation: order_lines`): then a line is confirmed once every refund on it is paid.
     """
     per_line = rt.config.refunds.refund_confirmation == "order_lines"
-    # PA02 shrinks PA12 and shifts its offsets: read the whole queue before confirming anything.
-    waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
-    # One OR11 read (100 ids a call) for every order with a waiting refund: OR11's budget is one call a minute.
-    wanted = sorted({order.order_id for order in waiting})
-    orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=wanted) for o in page} if wanted else {}
-    for order in waiting:
+    orders = queue.orders
+    for order in queue.waiting:
         currency = rt.config.currency
         for line in order.order_lines:
             paid_on_line: list[tuple[PendingRefundItem, str]] = []
