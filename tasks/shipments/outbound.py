@@ -9,6 +9,7 @@ accepts OR24 only in SHIPPING, and an unmapped carrier waits in quarantine for o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +41,13 @@ from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable, decide_mirakl_tracking
 
-__all__ = ["enqueue_bc_shipments", "logistic_orders_shipped", "push_mirakl_tracking"]
+__all__ = [
+    "bigcommerce_changed_orders",
+    "enqueue_bc_shipments",
+    "logistic_orders_shipped",
+    "push_mirakl_tracking",
+    "record_bc_page",
+]
 
 KIND = "mirakl-tracking"
 BC_CURSOR = Stream.SHIPMENT_SYNC.cursor("bigcommerce")
@@ -112,23 +119,35 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
             session.commit()
 
 
-@task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
-    """Queue OR23/OR24 for marketplace lines shipped in BigCommerce since the cursor; the cursor follows each page."""
-    cursor = Cursor.with_overlap(BC_CURSOR, rt.config.shipments.overlap_seconds)
+def bigcommerce_cursor(rt: Runtime) -> Cursor:
+    return Cursor.with_overlap(BC_CURSOR, rt.config.shipments.overlap_seconds)
+
+
+async def bigcommerce_changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[BcOrder]]:
+    """Pages of BigCommerce orders modified since the cursor (with overlap), or since the operator's `since`."""
     with rt.sessions() as session:
-        since = cursor.start(session, since)
+        start = bigcommerce_cursor(rt).start(session, since)
+    async for page in rt.bigcommerce.iter_orders(min_date_modified=start, with_lines=rt.config.orders.embed_lines):
+        yield page
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def enqueue_bc_shipments(rt: Runtime, page: list[BcOrder], report: RunReport) -> None:
+    """Queue OR23/OR24 for the page's marketplace lines shipped in BigCommerce (keyed: a re-read queues nothing)."""
     shipped = set(rt.config.shipments.bc_shipped_status_ids)
-    pages = rt.bigcommerce.iter_orders(min_date_modified=since, with_lines=rt.config.orders.embed_lines)
-    async for page in pages:
-        for order in page:
-            if order.status_id in shipped:
-                await _enqueue_order(rt, order, report)
-        latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
-        if latest is not None:
-            with rt.sessions() as session:
-                cursor.advance(session, latest)
-                session.commit()
+    for order in page:
+        if order.status_id in shipped:
+            await _enqueue_order(rt, order, report)
+
+
+@task(cache_policy=NO_CACHE)
+def record_bc_page(rt: Runtime, page: list[BcOrder]) -> None:
+    """Move the cursor to the page's newest modification, once its shipments are queued."""
+    latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
+    if latest is not None:
+        with rt.sessions() as session:
+            bigcommerce_cursor(rt).advance(session, latest)
+            session.commit()
 
 
 async def _send_tracking(rt: Runtime, order_id: str, payload: dict[str, Any], tracking: Any) -> str | None:
