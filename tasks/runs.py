@@ -1,8 +1,9 @@
 """The end of a successful flow run: settle rejected records, publish its report and mark the stream's last success.
 
 `bcmirakl status` shows, per stream, when it last completed; streams that keep no read cursor (the acceptance
-guard, the drift monitor, reconciliation) would otherwise show nothing. The mark is a cursor named
-`<stream>.last_success`, written only once the run's work and report are done.
+guard, the drift monitor, reconciliation) would otherwise show nothing. The mark has a table of its own
+(`connectors.state.mark_success`), apart from the read cursors, written only once the run's work and report
+are done.
 """
 
 from __future__ import annotations
@@ -12,17 +13,12 @@ from datetime import UTC, datetime
 from prefect.runtime import flow_run
 
 from bridge.runtime import Runtime
-from bridge.streams import Stream
-from connectors.state import set_cursor
+from connectors.state import mark_success
 from tasks.budget_report import mirakl_budget_rows
 from tasks.rejections import settle_rejections
 from tasks.reporting import RunReport, publish_report
 
-__all__ = ["complete_run", "last_success_cursor"]
-
-
-def last_success_cursor(stream: Stream) -> str:
-    return Stream(stream).cursor("last_success")
+__all__ = ["complete_run"]
 
 
 async def complete_run(rt: Runtime, report: RunReport) -> RunReport:
@@ -35,6 +31,6 @@ async def complete_run(rt: Runtime, report: RunReport) -> RunReport:
         report.counts["mirakl_budget_wait_s"] = round(waited, 1)
     await publish_report(report, rt.artifacts_dir)
     with rt.sessions() as session:
-        set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())
+        mark_success(session, report.stream, datetime.now(UTC))
         session.commit()
     return report

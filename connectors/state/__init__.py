@@ -36,6 +36,7 @@ from connectors.state.models import (
     OutboxWorker,
     QuarantineRecord,
     StreamCursor,
+    StreamRun,
 )
 from connectors.state.offer_book import (
     block_offers,
@@ -89,6 +90,7 @@ from connectors.state.reconciliation import (
     reconciliation_lines,
     replace_reconciliation_run,
 )
+from connectors.state.runs import last_successes, mark_success
 from connectors.state.workers import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,
@@ -123,6 +125,7 @@ __all__ = [
     "OutboxWorker",
     "QuarantineRecord",
     "StreamCursor",
+    "StreamRun",
     "beat",
     "block_offers",
     "block_offers_of_shops",
@@ -146,6 +149,7 @@ __all__ = [
     "is_postgres",
     "iter_offer_book",
     "iter_offer_map",
+    "last_successes",
     "ledger_begin",
     "ledger_finish",
     "ledger_forget",
@@ -156,6 +160,7 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "mark_quarantined",
+    "mark_success",
     "offer_metafields_for",
     "offers_for_products",
     "open_cs_case",
