@@ -13,15 +13,21 @@ client loop forever.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from connectors.bigcommerce.settings import SYSTEM
 from connectors.http import MalformedResponseError, decode_json
-from connectors.http.pagination import LoopGuard
+from connectors.http.pagination import LoopGuard, Paginator
 
-__all__ = ["CursorPaginator", "V2PagePaginator", "V3OffsetPaginator"]
+__all__ = ["CursorPaginator", "ResponsePaginator", "V2PagePaginator", "V3OffsetPaginator"]
+
+
+class ResponsePaginator(Paginator, Protocol):
+    """A BigCommerce paginator: the shared protocol, fed one HTTP response at a time."""
+
+    def update(self, response: httpx.Response) -> list[Any]: ...
 
 
 class _Paginator:

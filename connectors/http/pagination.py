@@ -18,8 +18,10 @@ __all__ = ["LoopGuard", "Paginator"]
 
 
 class Paginator(Protocol):
-    """What a paging loop needs of a paginator: the next request's parameters, and whether to stop."""
+    """What a paging loop needs of a paginator: the operation it pages, the next request's parameters, and
+    whether to stop."""
 
+    operation: str
     done: bool
 
     def params(self) -> dict[str, Any]: ...

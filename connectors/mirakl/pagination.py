@@ -27,6 +27,7 @@ class OffsetPaginator:
         if page_size <= 0:
             raise ValueError("page_size must be positive")
         self.page_size = page_size
+        self.operation = operation
         self.offset = 0
         self.done = False
         self._guard = LoopGuard(system=SYSTEM, operation=operation)
