@@ -12,10 +12,11 @@ refund's money moved.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -165,7 +166,15 @@ async def _money_moved(rt: Runtime, bc_order_id: int, bc_refund_id: str | None) 
     return Payment(bc_refund_id, state, f"refund {bc_refund_id} declined: {declined}" if state == "declined" else None)
 
 
+async def _pa02(rt: Runtime, key: str, send: Callable[[], Awaitable[None]], detail: dict[str, Any]) -> bool:
+    """PA02 once per key through the ledger; True when this run confirmed it (sent, or recovered)."""
+    outcome = await write_once(rt.sessions, system="mirakl", operation="PA02", key=key, send=send, detail=detail)
+    return outcome.status in ("sent", "recovered")
+
+
 async def _confirm(rt: Runtime, refund_id: str, amount: Decimal, currency: str | None, bc_refund_id: str) -> bool:
+    """PA02 in the per-refund form, the BigCommerce refund id as transaction reference."""
+
     async def send() -> None:
         confirmation = RefundConfirmation(
             refund_id=refund_id,
@@ -177,15 +186,7 @@ async def _confirm(rt: Runtime, refund_id: str, amount: Decimal, currency: str |
         )
         await rt.mirakl.confirm_refunds([confirmation])
 
-    outcome = await write_once(
-        rt.sessions,
-        system="mirakl",
-        operation="PA02",
-        key=f"pa02:{refund_id}",
-        send=send,
-        detail={"bc_refund_id": bc_refund_id, "amount": amount},
-    )
-    return outcome.status in ("sent", "recovered")
+    return await _pa02(rt, f"pa02:{refund_id}", send, {"bc_refund_id": bc_refund_id, "amount": amount})
 
 
 def _refused(rt: Runtime, report: RunReport, refund_id: str, order_id: str, error: str) -> None:
@@ -229,15 +230,8 @@ async def _confirm_line(
         await rt.mirakl.confirm_line_refunds([confirmation])
 
     refund_ids = "+".join(sorted(item.id for item, _ in paid))
-    outcome = await write_once(
-        rt.sessions,
-        system="mirakl",
-        operation="PA02",
-        key=f"pa02:line:{line.order_line_id}:{refund_ids}",
-        send=send,
-        detail={"bc_refund_ids": bc_refund_ids, "amount": amount},
-    )
-    return outcome.status in ("sent", "recovered")
+    detail = {"bc_refund_ids": bc_refund_ids, "amount": amount}
+    return await _pa02(rt, f"pa02:line:{line.order_line_id}:{refund_ids}", send, detail)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from bridge.streams import Stream
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
-from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
+from connectors.mirakl import RefundCreate, RefundCreated
 from connectors.money import round_money
 from connectors.state import (
     ledger_get,
@@ -38,7 +38,7 @@ from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
 from tasks.cursors import Cursor
 from tasks.exactly_once import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
+from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, line_refund_fields, or28_rows, reason_code_for
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund, seller_refund_paid_by
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
@@ -172,22 +172,11 @@ def _order_level_refund_case(rt: Runtime, refund: BcRefund) -> None:
         session.commit()
 
 
-def _refund_create(row: dict[str, Any]) -> RefundCreate:
-    return RefundCreate(
-        order_line_id=row["mirakl_order_line_id"],
-        amount=row["amount"],
-        shipping_amount=row["shipping_amount"],
-        reason_code=row["reason_code"],
-        quantity=row["quantity"],
-        currency_iso_code=row["currency"],
-        taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["taxes"]] or None,
-        shipping_taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["shipping_taxes"]] or None,
-    )
-
-
 async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None:
     async def send() -> list[RefundCreated]:
-        return await rt.mirakl.create_refunds([_refund_create(row)], order_tax_mode=row["order_tax_mode"])
+        return await rt.mirakl.create_refunds(
+            [RefundCreate(**line_refund_fields(row))], order_tax_mode=row["order_tax_mode"]
+        )
 
     async def recover() -> str | None:
         # OR28 has no client reference: the refund is recognised by evidence, or the case goes to finance.
