@@ -4,10 +4,10 @@ Operators need an answer without the Prefect UI (or when the server is down): pe
 recorded progress and how long ago, what is waiting in its queue, what is quarantined and why, which cases
 wait for a person, and which Mirakl deadlines are closest.
 
-"Last success" is the latest `updated_at` of the stream's cursors (named `<stream>` or `<stream>:<part>`,
-also `.` or `/` as separator): streams move a cursor only once a page's effects are recorded, and every
-completed run writes `<stream>.last_success` (`tasks.runs.reported_run`), so it is the last moment the stream
-is known to have completed work. A stream that never completed a run shows a dash.
+"Last success" is the latest of the stream's completed-run mark (`stream_run`, written by
+`tasks.runs.reported_run`) and the `updated_at` of its cursors (named `<stream>` or `<stream>:<part>`, also `.`
+or `/` as separator): streams move a cursor only once a page's effects are recorded, so it is the last moment
+the stream is known to have completed work. A stream that never completed a run shows a dash.
 "Deadlines at risk" are the acceptance guard's warnings (ledger rows `bcmirakl.acceptance.at-risk` and
 `.breached`, written once per order and phase with the computed deadline) for orders still waiting in Mirakl,
 plus any open exception case whose kind mentions a deadline; soonest deadline first.
@@ -37,6 +37,7 @@ from connectors.state import (
     OutboxItem,
     QuarantineRecord,
     StreamCursor,
+    last_successes,
     silent_holders,
 )
 
@@ -84,6 +85,7 @@ def collect_status(
     """Read everything the status table shows; `known_streams` are listed even when they left no trace yet."""
     stamp = now or datetime.now(UTC)
     cursors = [(name, _aware(at)) for name, at in session.execute(select(StreamCursor.stream, StreamCursor.updated_at))]
+    cursors += [(name, _aware(at)) for name, at in last_successes(session).items()]
     queues = _queue_by_stream(session)
     stuck = silent_holders(session, stamp)
     quarantine_rows = [

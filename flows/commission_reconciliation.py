@@ -18,8 +18,6 @@ from prefect.runtime import flow_run
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
-from connectors.money import from_minor
-from expectations import CircuitBreakerTripped
 from flows.run_names import run_name
 from tasks.progress import gather_counted
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
@@ -27,13 +25,14 @@ from tasks.reconciliation.frames import frame, gate_frame
 from tasks.reconciliation.money import rate_table
 from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS, ReconciliationInputs, reconcile
 from tasks.reconciliation.record import (
+    alert_on_gaps,
     check_inputs,
     export_for_finance,
     record_run,
-    report_tables,
-    summary_of,
+    report_gate_failure,
+    report_reconciliation,
 )
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import RunReport
 from tasks.runs import reported_run
 
 __all__ = ["commission_reconciliation", "resolve_period"]
@@ -94,12 +93,11 @@ async def commission_reconciliation(
         }
         gate = gate_frame(fetched, transactions, bigcommerce.currencies, cycles, invoices, rt.config.currency)
         period = (period_start, period_end)
-        if not await check_inputs(rt, gate, report):
-            report.counts["gate"] = "failed"
-            report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
-            report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
+        checked = await check_inputs(rt, gate, report)
+        if checked.tripped:
+            report_gate_failure(report, fetched)
             record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
-            raise CircuitBreakerTripped("reconciliation", sum(report.quarantined.values()), len(gate), 0.0)
+            checked.raise_if_tripped()  # the run fails: no gap may be classified on inputs that failed
 
         settings = rt.config.reconciliation
         inputs = ReconciliationInputs(
@@ -113,28 +111,12 @@ async def commission_reconciliation(
             commission_tax_rate_ppm=_ppm(settings.commission_tax_rate),
         )
         result = await asyncio.to_thread(reconcile, inputs)
-        summary = summary_of(result)
-        report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
-        report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
-        report.counts["balanced"] = "yes" if result.balanced else "NO"
-        unexplained = int(result.totals["unexplained"].abs().sum())  # minor units; the trend charts it per day
-        report.counts["unexplained_amount"] = str(from_minor(unexplained, rt.config.currency))
-        for name in ("commission", "fees"):
-            if name in summary["invoiced"]:
-                report.counts[f"invoiced_{name}"] = str(from_minor(summary["invoiced"][name], rt.config.currency))
-        report.tables = report_tables(result, rt.config.currency)
+        summary = report_reconciliation(report, result, rt.config.currency)
         summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
         report.counts["revision"] = summary["revision"]
         exported = await export_for_finance(rt, result, label, summary["revision"])
         report.notes += [f"finance export: {url}" for url in exported]
-        gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
-        if gaps or not result.balanced:
-            emit_alert(
-                report,
-                "bcmirakl.reconciliation.gaps",
-                f"bcmirakl.stream.{Stream.COMMISSION_RECONCILIATION}",
-                {"gaps": gaps, "label": label},
-            )
+        alert_on_gaps(report, result, summary, label)
         return report
 
 

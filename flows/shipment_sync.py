@@ -18,8 +18,13 @@ from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
 from tasks.runs import reported_run
 from tasks.shipments.deadlines import report_overdue_shipments
-from tasks.shipments.inbound import mirror_mirakl_shipments
-from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
+from tasks.shipments.inbound import create_bc_shipments, mirakl_shipped_orders, record_mirakl_sweep
+from tasks.shipments.outbound import (
+    bigcommerce_changed_orders,
+    enqueue_bc_shipments,
+    push_mirakl_tracking,
+    record_bc_page,
+)
 from tasks.shipments.reference import load_carrier_reference, report_carrier_list
 
 __all__ = ["shipment_sync"]
@@ -44,8 +49,12 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version
         may_send_tracking = report_carrier_list(report, carriers, now)
-        await mirror_mirakl_shipments(rt, report, table, now, since)
-        await enqueue_bc_shipments(rt, report, since)
+        async for shipped in mirakl_shipped_orders(rt, since):  # Mirakl -> BigCommerce
+            await create_bc_shipments(rt, shipped, table, report)
+        record_mirakl_sweep(rt, now)
+        async for orders in bigcommerce_changed_orders(rt, since):  # BigCommerce -> Mirakl, through the outbox
+            await enqueue_bc_shipments(rt, orders, report)
+            record_bc_page(rt, orders)
         if may_send_tracking:  # without any SH21 list the queue waits: no carrier code is sent unchecked
             await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
         await report_overdue_shipments(rt, report, now)

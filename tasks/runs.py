@@ -1,8 +1,8 @@
 """The frame of every flow run: its report is published whatever happens, and a failure is told in one sentence.
 
 `reported_run` wraps a flow's body. On success it settles rejected records, publishes the summary (with the
-run's Mirakl calls against budget) and marks the stream's last success, which `bcmirakl status` shows for
-streams that keep no read cursor. On failure it logs the failure sentence before Prefect's traceback and
+run's Mirakl calls against budget) and marks the stream's last success (`connectors.state.mark_success`, a
+table apart from the read cursors), which `bcmirakl status` shows for streams that keep no read cursor. On failure it logs the failure sentence before Prefect's traceback and
 still publishes the summary, marked failed, with the writes made before the failure. Each attempt is kept
 as a run record, so a run retried from the UI (same flow-run id) lists every earlier attempt's writes, and
 the per-day trends are read back from the same records.
@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 from prefect.runtime import flow_run
 
 from bridge.runtime import Runtime
-from bridge.streams import Stream
-from connectors.state import attempts_of, record_run_attempt, set_cursor
+from connectors.state import attempts_of, mark_success, record_run_attempt
 from tasks.budget_report import mirakl_budget_rows
 from tasks.failures import failure_sentence, tell_failure
 from tasks.measures import measure, stream_key
@@ -27,13 +26,9 @@ from tasks.reporting import RunReport, publish_report, redact, run_logger
 from tasks.summary_markdown import verdict_of
 from tasks.trends import TREND_STREAMS, load_trends, trend_markdown
 
-__all__ = ["TREND_DAYS", "last_success_cursor", "reported_run"]
+__all__ = ["TREND_DAYS", "reported_run"]
 
 TREND_DAYS = 14  # days of trend the drift and reconciliation summaries chart
-
-
-def last_success_cursor(stream: Stream) -> str:
-    return Stream(stream).cursor("last_success")
 
 
 @asynccontextmanager
@@ -86,7 +81,7 @@ async def _finish(rt: Runtime, report: RunReport, run_id: str | None, started: d
     if report.state == "completed":
         run_logger().info(redact(verdict_of(report)))  # the Logs tab's last word: what the run did
         with rt.sessions() as session:
-            set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())
+            mark_success(session, report.stream, datetime.now(UTC))
             session.commit()
 
 

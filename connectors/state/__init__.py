@@ -36,6 +36,7 @@ from connectors.state.models import (
     OutboxWorker,
     QuarantineRecord,
     StreamCursor,
+    StreamRun,
 )
 from connectors.state.offer_book import (
     block_offers,
@@ -90,6 +91,7 @@ from connectors.state.reconciliation import (
     replace_reconciliation_run,
 )
 from connectors.state.run_records import RunRecord, attempts_of, record_run_attempt, run_records_since
+from connectors.state.runs import last_successes, mark_success
 from connectors.state.workers import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,
@@ -125,6 +127,7 @@ __all__ = [
     "QuarantineRecord",
     "RunRecord",
     "StreamCursor",
+    "StreamRun",
     "attempts_of",
     "beat",
     "block_offers",
@@ -149,6 +152,7 @@ __all__ = [
     "is_postgres",
     "iter_offer_book",
     "iter_offer_map",
+    "last_successes",
     "ledger_begin",
     "ledger_finish",
     "ledger_forget",
@@ -159,6 +163,7 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "mark_quarantined",
+    "mark_success",
     "offer_metafields_for",
     "offers_for_products",
     "open_cs_case",

@@ -242,6 +242,7 @@ async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: Tally) -> dict[
     gate = await gate_and_quarantine(
         rt.sessions, frame, suite="orders_out", stream=Stream.ORDER_ROUTING, key_column="line_id", report=report
     )
+    gate.raise_if_tripped()  # a broken source stops the sweep: the run fails and the cursor holds before the page
     return {str(row["line_id"]): str(row["reason"]) for _, row in gate.failed.iterrows()}
 
 
