@@ -1,11 +1,11 @@
 """The frame of every flow run: its report is published whatever happens, and a failure is told in one sentence.
 
 `reported_run` wraps a flow's body. On success it settles rejected records, publishes the summary (with the
-run's Mirakl calls against budget) and marks the stream's last success (`connectors.state.mark_success`, a
-table apart from the read cursors), which `bcmirakl status` shows for streams that keep no read cursor.
-On failure it logs the failure sentence before Prefect's traceback and still publishes the summary, marked
-failed, with the writes made before the failure. Each attempt is kept as a run record, so a run retried from the UI (same flow-run id) lists every earlier attempt's writes, and
-the per-day trends are read back from the same records.
+run's Mirakl calls against budget) and marks the stream's last success (`connectors.state.mark_success`, a table
+apart from the read cursors), which `bcmirakl status` shows for streams that keep no read cursor. On failure it
+logs the failure sentence before Prefect's traceback and still publishes the summary, marked failed, with the
+writes made before the failure. Each attempt is kept as a run record, so a run retried from the UI (same flow-
+run id) lists every earlier attempt's writes, and the per-day trends are read back from the same records.
 """
 
 from __future__ import annotations
