@@ -21,7 +21,7 @@ from connectors.state import (
 )
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
-from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+from tests.support.orders import mirakl_orders, seed_offer_map
 
 MIXED = 100  # native line + MKP-000005 (shop 2000) + MKP-000002 (shop 2001), Awaiting Fulfillment
 CANCELLED = 104  # Cancelled in the seed, never routed

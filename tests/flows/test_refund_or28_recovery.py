@@ -23,7 +23,7 @@ from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
 from tasks.refunds.outbound import AMBIGUOUS_CASE, send_or28
 from tests.flows.test_refund_mirror import _bc_refunds, _mirakl_line, _refund_in_bigcommerce
-from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+from tests.support.order_world import SandboxControl, route_world_order
 
 ORDER = 109
 REASON = "14"  # the code the bridge's default configuration sends

@@ -15,7 +15,7 @@ from flows.drift_monitor import drift_monitor
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
-from tests.flows.order_fixtures import seed_offer_map
+from tests.support.orders import seed_offer_map
 
 PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
 RUN_ID = "3b7f0000-0000-4000-8000-000000000001"

@@ -14,7 +14,7 @@ from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
 from tasks.reporting import RunReport
 from tasks.shipments.outbound import bigcommerce_changed_orders, enqueue_bc_shipments
-from tests.tasks.shipments.order_world import RoutedOrder, SandboxControl, route_world_order
+from tests.support.order_world import RoutedOrder, SandboxControl, route_world_order
 
 
 @pytest.fixture
