@@ -29,12 +29,12 @@ from tasks.reconciliation.export import write_csv_export
 from tasks.reconciliation.partitions import PartitionStore
 from tasks.reconciliation.reconcile import Partition, Reconciliation, Terms, reconcile_partitions
 
-__all__ = ["main", "synthetic_pages"]
+__all__ = ["RATES_PPM", "PhaseClock", "main", "synthetic_pages"]
 
 # TL02 lines per order line in the synthetic period (amount, tax, shipping, commission, commission tax).
 _LINE_TYPES = ("ORDER_AMOUNT", "ORDER_AMOUNT_TAX", "ORDER_SHIPPING_AMOUNT", "COMMISSION_FEE", "COMMISSION_VAT")
 _SHOPS = np.array([2000, 2001, 2002, 2003])
-_RATES_PPM = {2000: 100_000, 2001: 120_000, 2002: 150_000, 2003: 80_000}
+RATES_PPM = {2000: 100_000, 2001: 120_000, 2002: 150_000, 2003: 80_000}
 _PAGE_LINES = 250_000  # TL02 lines per spilled page (the fetch buffers its 100-line API pages up to this)
 _PARTITION_LINES = 250_000  # TL02 lines per partition: its reconcile then peaks at a few hundred MiB
 
@@ -54,7 +54,7 @@ def _page(ids: np.ndarray, rng: np.random.Generator) -> Partition:
     amount = rng.integers(500, 50_000, n)
     tax = amount * 8 // 100
     shipping = rng.integers(0, 1_500, n)
-    rate = pd.Series(shop).map(_RATES_PPM).to_numpy()
+    rate = pd.Series(shop).map(RATES_PPM).to_numpy()
     fee = ((amount + shipping) * rate + 500_000) // 1_000_000
     line_id = pd.Series(ids).astype(str).radd("M").add("-A-1").to_numpy()
     order_id = pd.Series(ids).astype(str).radd("M").add("-A").to_numpy()
@@ -104,7 +104,7 @@ def _book(booked: Counter[tuple[str, int]], transactions: pd.DataFrame) -> None:
         booked[(cycle, int(shop))] += int(value)
 
 
-class _Clock:
+class PhaseClock:
     """Wall seconds per phase; the generator's own time (the stand-in for the API) is kept apart."""
 
     def __init__(self) -> None:
@@ -120,7 +120,7 @@ class _Clock:
             yield item
 
 
-def _run_partitioned(lines: int, partitions: int, folder: Path, clock: _Clock) -> tuple[Reconciliation, int]:
+def _run_partitioned(lines: int, partitions: int, folder: Path, clock: PhaseClock) -> tuple[Reconciliation, int]:
     store = PartitionStore(folder / "partitions", partitions)
     booked: Counter[tuple[str, int]] = Counter()
     for page in clock.timed("generate", synthetic_pages(lines)):
@@ -130,19 +130,19 @@ def _run_partitioned(lines: int, partitions: int, folder: Path, clock: _Clock) -
         _book(booked, page.transactions)
         clock.seconds["spill"] += time.perf_counter() - start
     start = time.perf_counter()
-    result = reconcile_partitions(store.partitions(), Terms(cycles=_payouts(booked), rates_ppm=_RATES_PPM))
+    result = reconcile_partitions(store.partitions(), Terms(cycles=_payouts(booked), rates_ppm=RATES_PPM))
     clock.seconds["reconcile"] += time.perf_counter() - start
     return result, store.rows["transactions"]
 
 
-def _run_whole(lines: int, clock: _Clock) -> tuple[Reconciliation, int]:
+def _run_whole(lines: int, clock: PhaseClock) -> tuple[Reconciliation, int]:
     pages = list(clock.timed("generate", synthetic_pages(lines)))
     start = time.perf_counter()
     whole = Partition(*(pd.concat(frames, ignore_index=True) for frames in zip(*pages, strict=True)))
     del pages
     booked: Counter[tuple[str, int]] = Counter()
     _book(booked, whole.transactions)
-    result = reconcile_partitions([whole], Terms(cycles=_payouts(booked), rates_ppm=_RATES_PPM))
+    result = reconcile_partitions([whole], Terms(cycles=_payouts(booked), rates_ppm=RATES_PPM))
     clock.seconds["reconcile"] += time.perf_counter() - start
     return result, len(whole.transactions)
 
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
     args = parser.parse_args(argv)
     partitions = args.partitions or max(1, math.ceil(args.lines / _PARTITION_LINES))
 
-    clock = _Clock()
+    clock = PhaseClock()
     wall, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)

@@ -242,16 +242,25 @@ def reconcile_partitions(partitions: Iterable[Partition], terms: Terms) -> Recon
     """The period as partitions read one at a time (each can be dropped once reconciled); the result is the one
     `reconcile` gives for their union, as long as no line key spans two partitions (`partitions.PartitionStore`)."""
     terms = _terms_with_columns(terms)
-    slices = [_reconcile_slice(part, terms) for part in partitions]
-    lines = _concat([s.lines for s in slices]).sort_values("line_key", kind="stable").reset_index(drop=True)
-    parts = [s.exceptions for s in slices]
-    cycles = _cycle_table([s.booked for s in slices], terms.cycles) if terms.cycles is not None else _empty_cycles()
+    pieces: list[pd.DataFrame] = []
+    parts: list[pd.DataFrame] = []
+    booked: list[pd.Series] = []
+    billed: list[pd.Series] = []
+    for part in partitions:
+        piece = _reconcile_slice(part, terms)
+        pieces.append(piece.lines)
+        parts.append(piece.exceptions)
+        booked.append(piece.booked)
+        billed.append(piece.billed)
+    lines = _concat(pieces)
+    del pieces  # the stacked copy is the only one from here: a big period holds its lines once, not twice
+    lines = lines.take(np.argsort(lines["line_key"].to_numpy(), kind="stable")).reset_index(drop=True)
+    cycles = _cycle_table(booked, terms.cycles) if terms.cycles is not None else _empty_cycles()
     if terms.cycles is not None:
         parts.append(_payout_exceptions(cycles))
-    invoices = _invoice_table([s.billed for s in slices], terms.invoices) if terms.invoices is not None else None
+    invoices = _invoice_table(billed, terms.invoices) if terms.invoices is not None else None
     if invoices is not None:
         parts.append(_invoice_exceptions(invoices))
-    del slices
     exceptions = _sorted_exceptions(pd.concat([p for p in parts if len(p)] or [_empty_exceptions()]))
     return Reconciliation(
         lines=lines,
@@ -601,21 +610,24 @@ def _totals(
     terms: Terms,
 ) -> pd.DataFrame:
     """Per field: left and right totals over the compared population, and how much of the gap is explained."""
-    order_scope = lines[lines["has_mk_order"] | (lines["has_bc"] & lines["in_period"])]
-    booked = lines[lines["has_mk_order"]]
-    rated = booked[booked["expected_commission"].notna()]
+    # Sums over masks, column by column: a filtered copy of a period's whole line table would double its memory.
+    order_scope = lines["has_mk_order"] | (lines["has_bc"] & lines["in_period"])
+    booked = lines["has_mk_order"]
+    rated = booked & lines["expected_commission"].notna()
+
+    def total(name: str, rows: pd.Series) -> int:
+        return int(lines.loc[rows, name].astype("int64").sum())
+
     pairs: dict[str, tuple[int, int]] = {
-        "amount": (order_scope["bc_amount"].sum(), order_scope["mk_amount"].sum()),
-        "tax": (order_scope["bc_tax"].sum(), order_scope["mk_tax"].sum()),
-        "refund": (lines["bc_refund"].sum(), lines["mk_refund"].sum()),
-        "commission": (rated["mk_commission"].sum(), rated["expected_commission"].astype("int64").sum()),
+        "amount": (total("bc_amount", order_scope), total("mk_amount", order_scope)),
+        "tax": (total("bc_tax", order_scope), total("mk_tax", order_scope)),
+        "refund": (int(lines["bc_refund"].sum()), int(lines["mk_refund"].sum())),
+        "commission": (total("mk_commission", rated), total("expected_commission", rated)),
     }
     if terms.commission_tax_rate_ppm is not None:
-        rates = pd.Series(terms.commission_tax_rate_ppm, index=booked.index, dtype="int64")
-        pairs["commission_tax"] = (
-            booked["mk_commission_tax"].sum(),
-            apply_rate(booked["mk_commission"], rates).sum(),
-        )
+        commission = lines.loc[booked, "mk_commission"]
+        rates = pd.Series(terms.commission_tax_rate_ppm, index=commission.index, dtype="int64")
+        pairs["commission_tax"] = (total("mk_commission_tax", booked), int(apply_rate(commission, rates).sum()))
     stray = exceptions[exceptions["field"] == "transaction"]
     pairs["transaction"] = (stray["left"].sum(), 0)
     if terms.cycles is not None:

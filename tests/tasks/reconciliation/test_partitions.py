@@ -51,7 +51,6 @@ def test_every_row_of_a_line_lands_in_one_partition_and_none_is_lost(tmp_path: P
 
 
 def test_a_refund_follows_the_line_it_refunds(tmp_path: Path) -> None:
-    inputs, _ = planted_period()
     store = spilled(tmp_path, 7, pages=1)
     for part in store.partitions():
         refunded = part.bc_refunds[["bc_order_id", "bc_order_product_id"]]
