@@ -242,19 +242,18 @@ def reconcile_partitions(partitions: Iterable[Partition], terms: Terms) -> Recon
     """The period as partitions read one at a time (each can be dropped once reconciled); the result is the one
     `reconcile` gives for their union, as long as no line key spans two partitions (`partitions.PartitionStore`)."""
     terms = _terms_with_columns(terms)
-    pieces: list[pd.DataFrame] = []
+    pieces: list[dict[str, pd.Series]] = []
     parts: list[pd.DataFrame] = []
     booked: list[pd.Series] = []
     billed: list[pd.Series] = []
     for part in partitions:
         piece = _reconcile_slice(part, terms)
-        pieces.append(piece.lines)
+        pieces.append({name: piece.lines[name].copy() for name in piece.lines.columns})  # one array per column
         parts.append(piece.exceptions)
         booked.append(piece.booked)
         billed.append(piece.billed)
-    lines = _concat(pieces)
-    del pieces  # the stacked copy is the only one from here: a big period holds its lines once, not twice
-    lines = lines.take(np.argsort(lines["line_key"].to_numpy(), kind="stable")).reset_index(drop=True)
+        del piece
+    lines = _stacked_by_key(pieces)
     cycles = _cycle_table(booked, terms.cycles) if terms.cycles is not None else _empty_cycles()
     if terms.cycles is not None:
         parts.append(_payout_exceptions(cycles))
@@ -297,6 +296,22 @@ def _reconcile_slice(part: Partition, terms: Terms) -> _Slice:
     booked = _cycle_booked(tx) if terms.cycles is not None else pd.Series(dtype="int64")
     billed = _invoice_billed(tx) if terms.invoices is not None else pd.Series(dtype="int64")
     return _Slice(_with_status(lines, exceptions), exceptions, booked, billed)
+
+
+def _stacked_by_key(pieces: list[dict[str, pd.Series]]) -> pd.DataFrame:
+    """The partitions' line tables as one, sorted by line key, built column by column: each column's pieces are
+    dropped as soon as it is stacked, and the columns stay separate arrays (`copy=False`), so a period's lines
+    are never held twice (a frame-wide concat, sort or consolidation would copy all of them at once)."""
+    pieces = [piece for piece in pieces if len(piece["line_key"])] or pieces[:1]  # an empty one keeps the dtypes
+    keys = np.concatenate([piece["line_key"].to_numpy() for piece in pieces])
+    order = np.argsort(keys, kind="stable")
+    del keys
+    columns = {}
+    for name in list(pieces[0]):
+        stacked = pd.concat([piece.pop(name) for piece in pieces], ignore_index=True)
+        columns[name] = stacked.take(order).reset_index(drop=True)
+        del stacked
+    return pd.DataFrame(columns, copy=False)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
