@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +33,7 @@ from tasks.reconciliation.export import write_csv_export
 from tasks.reconciliation.partitions import PartitionStore
 from tasks.reconciliation.reconcile import Partition, Reconciliation, Terms, reconcile_partitions
 
-__all__ = ["RATES_PPM", "PhaseClock", "main", "synthetic_pages"]
+__all__ = ["RATES_PPM", "PhaseClock", "main", "publish", "synthetic_pages"]
 
 # TL02 lines per order line in the synthetic period (amount, tax, shipping, commission, commission tax).
 _LINE_TYPES = ("ORDER_AMOUNT", "ORDER_AMOUNT_TAX", "ORDER_SHIPPING_AMOUNT", "COMMISSION_FEE", "COMMISSION_VAT")
@@ -112,6 +114,19 @@ class PhaseClock:
     def __init__(self) -> None:
         self.seconds: Counter[str] = Counter()
 
+    def figures(self, wall: float, cpu: float) -> dict[str, float]:
+        """The run's totals since `wall` (perf_counter) and `cpu` (process_time), and the machine's load."""
+        return {
+            "generate_seconds": round(self.seconds["generate"], 3),
+            # The bridge's part: the generator stands in for the API and is not counted.
+            "wall_seconds": round(time.perf_counter() - wall - self.seconds["generate"], 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),  # every thread of this process
+            # The 1-minute load average at the end: on 2 shared cores, wall time means little above 2.
+            "load_average": round(os.getloadavg()[0], 1),
+            # ru_maxrss is in KiB on Linux; peak of the whole process, generator included.
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+
     def timed(self, phase: str, items: Iterator[Partition]) -> Iterator[Partition]:
         while True:
             start = time.perf_counter()
@@ -178,7 +193,15 @@ def _export(result: Reconciliation, folder: Path, rows: int) -> None:
             shutil.rmtree(part)
 
 
-def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
+def publish(figures: dict[str, Any], path: Path | None) -> None:
+    """Print the figures as JSON, and write them to `path` when given."""
+    text = json.dumps(figures, indent=2, default=str)
+    if path is not None:
+        path.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="synthetic TL02 lines in the period")
     parser.add_argument("--engine", choices=("partitioned", "whole"), default="partitioned")
@@ -202,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
         _export(result, folder, args.export_rows)
         clock.seconds["export"] += time.perf_counter() - start
     unexplained = int(result.totals["unexplained"].abs().sum())
-    figures: dict[str, float | int | str] = {
+    figures: dict[str, Any] = {
         "lines": tl02_lines,
         "engine": args.engine,
         "partitions": partitions if args.engine == "partitioned" else 1,
@@ -213,20 +236,12 @@ def main(argv: list[str] | None = None) -> dict[str, float | int | str]:
         # The totals balance: every difference is listed as an exception (the planted gaps are, by class).
         "balanced": int(unexplained == 0),
         "unexplained": unexplained,
-        "generate_seconds": round(clock.seconds["generate"], 3),
         "spill_seconds": round(clock.seconds["spill"], 3),
         "reconcile_wall_seconds": round(clock.seconds["reconcile"], 3),
         "export_seconds": round(clock.seconds["export"], 3),
-        # The bridge's part: spill + reconcile + export; the generator stands in for the API and is not counted.
-        "wall_seconds": round(time.perf_counter() - wall - clock.seconds["generate"], 3),
-        "cpu_seconds": round(time.process_time() - cpu, 3),
-        # ru_maxrss is in KiB on Linux; peak of the whole process, generator included.
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **clock.figures(wall, cpu),
     }
-    text = json.dumps(figures, indent=2)
-    if args.json is not None:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    publish(figures, args.json)
     return figures
 
 

@@ -13,8 +13,6 @@ full port. DuckDB and Polars are not dependencies of the bridge: `pip install du
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.reconciliation import RATES_PPM, PhaseClock, synthetic_pages
+from benchmarks.reconciliation import RATES_PPM, PhaseClock, publish, synthetic_pages
 from tasks.reconciliation.reconcile import Partition
 
 __all__ = ["main"]
@@ -152,16 +150,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "engine": args.engine,
         "lines": args.lines,
         **core,
-        "generate_seconds": round(clock.seconds["generate"], 3),
-        # As in benchmarks.reconciliation: the generator stands in for the API and is not counted.
-        "wall_seconds": round(time.perf_counter() - wall - clock.seconds["generate"], 3),
-        "cpu_seconds": round(time.process_time() - cpu, 3),  # this process's threads
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **clock.figures(wall, cpu),
     }
-    text = json.dumps(figures, indent=2, default=str)
-    if args.json is not None:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    publish(figures, args.json)
     return figures
 
 
