@@ -42,7 +42,7 @@ bench: $(STAMP_TEST)
 	mkdir -p benchmarks/results
 	$(BIN)/python -m benchmarks.offer_sync --offers 100000 --changed 0.05 --json benchmarks/results/offer_sync.json
 	$(BIN)/python -m benchmarks.order_routing --orders 2000 --json benchmarks/results/order_routing.json
-	$(BIN)/python -m benchmarks.reconciliation --lines 1000000 --json benchmarks/results/reconciliation.json
+	$(BIN)/python -m benchmarks.reconciliation --lines 10000000 --json benchmarks/results/reconciliation.json
 	$(BIN)/python -m benchmarks.latency --offers 20000 --stock-outs 200 --minutes 10 --json benchmarks/results/latency.json
 
 # Seeded fault schedules over every stream, invariants after clean runs (tests/chaos/); not part of `make test`.
