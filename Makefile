@@ -42,7 +42,7 @@ bench: $(STAMP_TEST)
 	mkdir -p benchmarks/results
 	$(BIN)/python -m benchmarks.offer_sync --offers 100000 --changed 0.05 --json benchmarks/results/offer_sync.json
 	$(BIN)/python -m benchmarks.order_routing --orders 2000 --json benchmarks/results/order_routing.json
-	$(BIN)/python -m benchmarks.reconciliation --lines 1000000 --json benchmarks/results/reconciliation.json
+	$(BIN)/python -m benchmarks.reconciliation --lines 10000000 --json benchmarks/results/reconciliation.json
 	$(BIN)/python -m benchmarks.latency --offers 20000 --stock-outs 200 --minutes 10 --json benchmarks/results/latency.json
 
 # The offer sync at a million offers (full cycle, then a 1 % delta): not in `make bench`, about 10x its offer run.
@@ -62,8 +62,11 @@ chaos: $(STAMP_TEST)
 chaos-replay: $(STAMP_TEST)
 	$(BIN)/python -m tests.chaos --seed $(SEED) --schedules 1 --workers 1 --verbose
 
-# A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox (see deployments/e2e.py).
+# A Prefect server on the local PostgreSQL, bootstrap, deploy, a worker, runs against the sandbox, then the UI in
+# headless Chromium (see deployments/e2e.py). Debian's chromium and chromium-driver are installed when missing.
 e2e: $(STAMP_TEST)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 	$(BIN)/python -m deployments.e2e
 
 clean:

@@ -4,7 +4,7 @@
     bcmirakl sandbox serve --port 8800  serve the BigCommerce, Mirakl and ERP emulators on 127.0.0.1
     bcmirakl run <stream> [k=v ...]     run one stream's flow against the configured stores (under the Prefect
                                         server PREFECT_API_URL names, else a temporary one it owns)
-    bcmirakl db upgrade                 apply the state store migrations
+    bcmirakl db upgrade                 apply the state store migrations, saying which (runs only check them)
     bcmirakl status                     last success, lag, queues, stuck items, quarantine, open cases, deadlines
     bcmirakl offers held|requeue        offer pushes BigCommerce refused, and queueing them again
     bcmirakl doctor                     can the configured credentials make every call? (one cheap call each)
@@ -67,6 +67,10 @@ def _build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations to BCMIRAKL_DATABASE_URL (SQLite file by default)")
 
     commands.add_parser("status", help="the bridge's health, read from the state store (BCMIRAKL_DATABASE_URL)")
+    report = commands.add_parser(
+        "report", help="per-day trends: value at risk, out-of-stock buyable, latency, quarantine, unexplained amount"
+    )
+    report.add_argument("--days", type=int, default=30, help="how many days back, today included (default 30)")
     commands.add_parser("doctor", help="check every credential and role with one cheap call each, before a first run")
 
     boot = commands.add_parser("bootstrap", help="credential blocks, variables, quota limit, work pool, automations")
@@ -78,6 +82,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where alerts are POSTed as JSON (default: BCMIRAKL_ALERT_WEBHOOK_URL)",
     )
     boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
+    boot.add_argument(
+        "--handbook-url",
+        default=os.environ.get("BCMIRAKL_HANDBOOK_URL", "docs/handbook"),
+        help="where alerts link for what to do, e.g. https://git.example/bcmirakl/-/blob/main/docs/handbook "
+        "(default: BCMIRAKL_HANDBOOK_URL, else the path in the repository)",
+    )
     add_carrier_commands(commands)
     add_offer_commands(commands)
     return parser
@@ -102,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             flow = _checked_flow(args.stream, dict(args.params))
             return asyncio.run(_run_stream(args.stream, flow, dict(args.params)))
         if args.command == "db":
-            with _state_store() as session:
-                print(f"state store at {session.get_bind().url.render_as_string(hide_password=True)} is up to date")
-            return 0
+            return _db_upgrade()
         if args.command == "status":
             return _print_status()
+        if args.command == "report":
+            return _print_report(args.days)
         if args.command == "doctor":
             return asyncio.run(_doctor())
         if args.command == "carriers":
@@ -170,21 +180,36 @@ async def _run_stream(stream: str, flow: Any, params: dict[str, Any]) -> int:
 
 
 def _print_status() -> int:
-    from bcmirakl.status import collect_status, render_status
+    from bcmirakl.status import collect_status, print_status
+    from bcmirakl.tables import terminal_console
     from flows.registry import STREAMS
 
     with _state_store() as session:
-        print(render_status(collect_status(session, STREAMS)), end="")
+        print_status(collect_status(session, STREAMS), terminal_console())
+    return 0
+
+
+def _print_report(days: int) -> int:
+    from bcmirakl.report_cli import print_trends
+    from bcmirakl.tables import terminal_console
+    from bridge.config import load_config
+    from tasks.trends import load_trends
+
+    if days < 1:
+        print("--days must be at least 1", file=sys.stderr)
+        return 2
+    config_file = os.environ.get("BCMIRAKL_CONFIG_FILE")
+    currency = load_config(Path(config_file) if config_file else None).currency
+    with _state_store() as session:
+        print_trends(load_trends(session, days), currency, terminal_console())
     return 0
 
 
 async def _doctor() -> int:
     from bcmirakl.doctor import render_doctor, run_doctor
-    from bridge.blocks import credential_overrides
-    from bridge.runtime import build_runtime
-    from bridge.settings import load_settings
+    from bridge.runtime import runtime_from_environment
 
-    runtime = build_runtime(load_settings(**await credential_overrides()), migrate=False, hold_budgets=False)
+    runtime = await runtime_from_environment(hold_budgets=False)
     try:
         report = await run_doctor(runtime)
     finally:
@@ -193,19 +218,36 @@ async def _doctor() -> int:
     return 0 if report.ok else 1
 
 
+def _db_upgrade() -> int:
+    """Apply the migrations and say which: the flows only check the schema, so this is the one place it moves."""
+    from connectors.state import create_state_engine, upgrade
+
+    engine = create_state_engine(_state_store_url())
+    try:
+        migration = upgrade(engine)
+        print(f"state store at {engine.url.render_as_string(hide_password=True)}: {migration.describe()}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _state_store_url() -> str | None:
+    """BCMIRAKL_DATABASE_URL checked (None: the default SQLite file)."""
+    from bridge.settings import ENV_PREFIX, check_database_url
+    from common.errors import ConfigurationError
+
+    try:
+        return check_database_url(os.environ.get(f"{ENV_PREFIX}DATABASE_URL"))
+    except ValueError as exc:
+        raise ConfigurationError(f"{ENV_PREFIX}DATABASE_URL: {exc}") from None
+
+
 @contextmanager
 def _state_store() -> Iterator[Session]:
     """A session on the migrated state store named by BCMIRAKL_DATABASE_URL (the SQLite file by default)."""
-    from bridge.settings import ENV_PREFIX, BridgeSettings, check_database_url
-    from common.errors import ConfigurationError
     from connectors.state import create_state_engine, session_factory, upgrade
 
-    try:
-        url = check_database_url(os.environ.get(f"{ENV_PREFIX}DATABASE_URL"))
-    except ValueError as exc:
-        raise ConfigurationError(f"{ENV_PREFIX}DATABASE_URL: {exc}") from None
-    url = url or BridgeSettings.model_fields["database_url"].default
-    engine = create_state_engine(url)
+    engine = create_state_engine(_state_store_url())
     try:
         upgrade(engine)
         with session_factory(engine)() as session:
@@ -223,6 +265,7 @@ async def _bootstrap(args: argparse.Namespace) -> int:
         bc_quota_window_s=args.bc_quota_window,
         alert_webhook_url=args.alert_webhook_url,
         alert_block=args.alert_block,
+        handbook_url=args.handbook_url,
     )
     await bootstrap(load_settings(), options, say=lambda line: print(line, flush=True))
     print("ready: run `prefect --no-prompt deploy --all`, then `prefect worker start --pool bcmirakl-process`")

@@ -13,6 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+from bcmirakl.tables import rows_table, terminal_console
+
 __all__ = ["run_demo"]
 
 
@@ -80,11 +84,12 @@ async def run_demo(workdir: Path) -> int:
                     )
         finally:
             await runtime.aclose()
-    _print_table(rows)
+    console = terminal_console()
+    _print_table(rows, console)
     if budget_rows:
         refused = sum(sandbox.mirakl.state.call_frequencies.refused.values())
-        print(f"\nMirakl calls against budget (simulated time waited: {clock.slept_s:.0f}s; sandbox 429s: {refused})")
-        _print_table(budget_rows)
+        title = f"Mirakl calls against budget (simulated time waited: {clock.slept_s:.0f}s; sandbox 429s: {refused})"
+        _print_table(budget_rows, console, title)
     artifacts = Path(os.environ["BCMIRAKL_ARTIFACTS_DIR"])
     print(f"\nartifacts: {artifacts} (markdown summaries and JSON tables), and in Prefect under PREFECT_HOME")
     print(f"total {time.perf_counter() - started:.1f}s")
@@ -113,21 +118,13 @@ def _partial_imports(runtime: Any, report: Any) -> list[str]:
 
 
 def _summarise(report: Any) -> str:
-    counts = getattr(report, "counts", {}) or {}
-    parts = [f"{k}={v}" for k, v in counts.items() if not str(k).startswith("api_calls_")][:6]
-    quarantined = sum(getattr(report, "quarantined", {}).values()) if hasattr(report, "quarantined") else 0
-    if quarantined:
-        parts.append(f"quarantined={quarantined}")
-    return ", ".join(parts)
+    """The run summary's verdict sentence: what it wrote, what it set aside, what to do."""
+    from tasks.summary_markdown import verdict_of
+
+    return verdict_of(report)
 
 
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    headers = list(rows[0])
-    widths = {h: max(len(h), *(len(str(r[h])) for r in rows)) for h in headers}
-    print()
-    print("  ".join(h.ljust(widths[h]) for h in headers))
-    print("  ".join("-" * widths[h] for h in headers))
-    for row in rows:
-        print("  ".join(str(row[h]).ljust(widths[h]) for h in headers))
+def _print_table(rows: list[dict[str, Any]], console: Console, title: str | None = None) -> None:
+    if rows:
+        console.print()
+        console.print(rows_table(rows, title=title))

@@ -4,10 +4,10 @@ Operators need an answer without the Prefect UI (or when the server is down): pe
 recorded progress and how long ago, what is waiting in its queue, what is quarantined and why, which cases
 wait for a person, and which Mirakl deadlines are closest.
 
-"Last success" is the latest `updated_at` of the stream's cursors (named `<stream>` or `<stream>:<part>`,
-also `.` or `/` as separator): streams move a cursor only once a page's effects are recorded, and every
-completed run writes `<stream>.last_success` (`tasks.runs.complete_run`), so it is the last moment the stream
-is known to have completed work. A stream that never completed a run shows a dash.
+"Last success" is the latest of the stream's completed-run mark (`stream_run`, written by
+`tasks.runs.reported_run`) and the `updated_at` of its cursors (named `<stream>` or `<stream>:<part>`, also `.`
+or `/` as separator): streams move a cursor only once a page's effects are recorded, so it is the last moment
+the stream is known to have completed work. A stream that never completed a run shows a dash.
 "Deadlines at risk" are the acceptance guard's warnings (ledger rows `bcmirakl.acceptance.at-risk` and
 `.breached`, written once per order and phase with the computed deadline) for orders still waiting in Mirakl,
 plus any open exception case whose kind mentions a deadline; soonest deadline first.
@@ -18,14 +18,16 @@ Streams are named by `bridge.streams.Stream`, one spelling in every table (migra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bcmirakl.tables import plain_console, rows_table
 from bridge.streams import Stream
 from connectors.state import (
     ClaimHolder,
@@ -35,10 +37,11 @@ from connectors.state import (
     OutboxItem,
     QuarantineRecord,
     StreamCursor,
+    last_successes,
     silent_holders,
 )
 
-__all__ = ["StatusReport", "StreamStatus", "collect_status", "format_table", "render_status"]
+__all__ = ["StatusReport", "StreamStatus", "collect_status", "print_status", "render_status"]
 
 CURSOR_SEPARATORS = (":", ".", "/")
 DEADLINE_OPERATIONS = ("bcmirakl.acceptance.at-risk", "bcmirakl.acceptance.breached")
@@ -82,6 +85,7 @@ def collect_status(
     """Read everything the status table shows; `known_streams` are listed even when they left no trace yet."""
     stamp = now or datetime.now(UTC)
     cursors = [(name, _aware(at)) for name, at in session.execute(select(StreamCursor.stream, StreamCursor.updated_at))]
+    cursors += [(name, _aware(at)) for name, at in last_successes(session).items()]
     queues = _queue_by_stream(session)
     stuck = silent_holders(session, stamp)
     quarantine_rows = [
@@ -131,10 +135,18 @@ def collect_status(
 
 
 def render_status(report: StatusReport) -> str:
-    """The plain-text tables `bcmirakl status` prints."""
-    parts = [f"bridge status at {report.generated_at.isoformat(timespec='seconds')}", ""]
-    parts.append(
-        format_table(
+    """The tables `bcmirakl status` prints, as plain text (what a pipe or a log file gets)."""
+    console = plain_console()
+    print_status(report, console)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def print_status(report: StatusReport, console: Console) -> None:
+    """Print the status through rich: on a terminal, failed and stuck counts stand out in colour."""
+    console.print(f"bridge status at {report.generated_at.isoformat(timespec='seconds')}", highlight=False)
+    console.print()
+    console.print(
+        rows_table(
             [
                 {
                     "stream": s.stream,
@@ -181,19 +193,9 @@ def render_status(report: StatusReport) -> str:
         ),
     ]
     for title, rows in sections:
-        parts += ["", f"{title}:", format_table(rows) if rows else "  none"]
-    return "\n".join(parts) + "\n"
-
-
-def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """Left-aligned columns under a dashed header; an empty list gives an empty string."""
-    if not rows:
-        return ""
-    headers = list(rows[0])
-    widths = {h: max(len(h), *(len(str(row[h])) for row in rows)) for h in headers}
-    lines = ["  ".join(h.ljust(widths[h]) for h in headers), "  ".join("-" * widths[h] for h in headers)]
-    lines += ["  ".join(str(row[h]).ljust(widths[h]) for h in headers) for row in rows]
-    return "\n".join(line.rstrip() for line in lines)
+        console.print()
+        console.print(f"{title}:", highlight=False)
+        console.print(rows_table(rows) if rows else "  none", highlight=False)
 
 
 def _queue_by_stream(session: Session) -> dict[str, dict[str, int]]:

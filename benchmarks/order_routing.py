@@ -44,7 +44,7 @@ async def route_everything(rt: Any) -> Any:
     report = RunReport(stream=Stream.ORDER_ROUTING, title="benchmark")
     since = await load_order_cursor.fn(rt)
     async for page in changed_orders(rt, since):
-        await route_order_page.fn(rt, page, report)
+        report.absorb((await route_order_page.fn(rt, page)).tally, "route_order_page")
     return report
 
 

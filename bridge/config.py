@@ -155,7 +155,12 @@ class RefundConfig(_Section):
 class ReconciliationConfig(_Section):
     commission_rates: dict[int, Decimal] = Field(default_factory=dict, description="shop id -> contract rate")
     default_commission_rate: Decimal | None = Field(default=None, ge=0, le=1)
-    export_dir: Path = Field(default=Path(".bcmirakl/exports"), description="CSV exports for finance")
+    export_dir: str = Field(
+        default=".bcmirakl/exports",
+        min_length=1,
+        description="where finance's CSV files go: a local folder (a relative one is taken from the worker's "
+        "working directory) or an fsspec URL such as s3://bucket/finance (its filesystem package installed)",
+    )
     commission_tax_rate: Decimal | None = Field(
         default=None, ge=0, le=1, description="tax on commission (0.20); unset: Mirakl's COMMISSION_VAT is not checked"
     )

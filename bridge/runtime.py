@@ -20,18 +20,23 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.blocks import (
+    Credentials,
+    credential_blocks_prefix,
+    credentials_from_settings,
+    load_credentials,
+    load_database_url,
+)
 from bridge.config import BridgeConfig, load_config
-from bridge.settings import BridgeSettings, load_settings, mirakl_role_values
+from bridge.settings import BridgeSettings, RunSettings, load_run_settings, load_settings
 from common.errors import ConfigurationError
 from connectors.bigcommerce import BigCommerceClient
 from connectors.erp import ErpClient
-from connectors.http.ratelimit import QuotaLimiter, SharedGate
+from connectors.http.ratelimit import SharedGate
 from connectors.http.retry import Sleep
 from connectors.mirakl import MiraklClient
-from connectors.mirakl.auth import role_credential_auth
 from connectors.mirakl.budgets import DEFAULT_BUDGETS, CallLimit, is_continuation
-from connectors.mirakl.roles import Role
-from connectors.state import create_state_engine, session_factory, upgrade
+from connectors.state import create_state_engine, require_schema_at_head, session_factory, upgrade
 from connectors.state.budgets import CallBudgetGate
 
 __all__ = [
@@ -40,6 +45,7 @@ __all__ = [
     "current_override",
     "ensure_writable_dir",
     "mirakl_usage_this_run",
+    "runtime_from_environment",
     "runtime_scope",
     "use_runtime",
 ]
@@ -76,8 +82,9 @@ class Runtime:
 
 
 def build_runtime(
-    settings: BridgeSettings,
+    settings: RunSettings,
     *,
+    credentials: Credentials | None = None,
     config: BridgeConfig | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     migrate: bool = True,
@@ -87,14 +94,22 @@ def build_runtime(
 ) -> Runtime:
     """Clients and state for `settings`; `transport` routes every client in-process (tests, benchmarks).
 
+    The clients come from the credentials Blocks' `get_client()`, with the shared quotas passed in: the
+    Prefect rate limit for BigCommerce, the state store's call budgets for Mirakl. `credentials` are the
+    Blocks a deployment run loaded; without them, `settings` must be `BridgeSettings` and they are built
+    from its environment values.
     Everything that can be checked without a call is checked first (config file, artifacts folder), so a
     mistake fails the run at start-up rather than after its work is done.
     `budget_clock`/`budget_sleep` drive the Mirakl call budgets and every other Mirakl wait (retries, OF53 polls):
     a `SimulatedClock` in the demo and tests, so no such wait costs real time; the wall clock and real sleeping
-    otherwise. `hold_budgets=False` (with
-    `migrate=False`: `bcmirakl doctor`, which must answer without the state store) sends calls outside the shared
-    budgets.
+    otherwise. `migrate` brings the state store to the newest schema (the demo and tests, which own theirs);
+    `hold_budgets=False` (with `migrate=False`: `bcmirakl doctor`, which must answer without the state store)
+    sends calls outside the shared budgets.
     """
+    if credentials is None:
+        if not isinstance(settings, BridgeSettings):
+            raise TypeError("build_runtime needs credentials Blocks or BridgeSettings holding the credentials")
+        credentials = credentials_from_settings(settings)
     config = config or load_config(settings.config_file)
     ensure_writable_dir(settings.artifacts_dir, "BCMIRAKL_ARTIFACTS_DIR")
     engine = create_state_engine(settings.database_url)
@@ -102,38 +117,50 @@ def build_runtime(
         upgrade(engine)
     sessions = session_factory(engine)
     budget = _mirakl_budget(config, sessions, budget_clock, budget_sleep) if hold_budgets else None
-    bigcommerce = BigCommerceClient.create(
-        settings.bc_base_url,
-        settings.bc_store_hash,
-        settings.bc_access_token.get_secret_value(),
-        transport=transport,
-        reserve_share=settings.bc_reserve_share,
-        location_id=settings.bc_location_id,
-        limiter=QuotaLimiter(
-            reserve_share=settings.bc_reserve_share,
-            shared_gate=_prefect_rate_limit(settings.bc_concurrency_limit) if settings.bc_concurrency_limit else None,
-        ),
-    )
-    mirakl = MiraklClient.create(
-        settings.mirakl_base_url,
-        front=_mirakl_auth(settings, Role.FRONT),
-        operator=_mirakl_auth(settings, Role.OPERATOR),
-        chunk_hosts=settings.mirakl_chunk_hosts,
-        transport=transport,
-        gate=budget,
-        sleep=budget_sleep,
-    )
-    erp = ErpClient.create(settings.erp_base_url, settings.erp_token.get_secret_value(), transport=transport)
+    quota = _prefect_rate_limit(settings.bc_concurrency_limit) if settings.bc_concurrency_limit else None
     return Runtime(
-        bigcommerce=bigcommerce,
-        mirakl=mirakl,
-        erp=erp,
+        bigcommerce=credentials.bigcommerce.get_client(
+            transport, shared_gate=quota, location_id=settings.bc_location_id
+        ),
+        mirakl=credentials.mirakl.get_client(transport, gate=budget, sleep=budget_sleep),
+        erp=credentials.erp.get_client(transport),
         engine=engine,
         sessions=sessions,
         config=config,
         artifacts_dir=settings.artifacts_dir,
         mirakl_budget=budget,
     )
+
+
+async def runtime_from_environment(
+    *, transport: httpx.AsyncBaseTransport | None = None, hold_budgets: bool = True
+) -> Runtime:
+    """The runtime a deployment run or a CLI command builds: credentials from the Blocks when
+    `BCMIRAKL_CREDENTIAL_BLOCKS` names them (else from the environment), the rest from the environment.
+
+    It never migrates: the state store must already be at the newest schema, or the run stops naming
+    `bcmirakl db upgrade` (a flow run is no place to alter a shared database). `hold_budgets=False` is
+    `bcmirakl doctor`, which must answer without the state store, so it skips that check too; `transport`
+    routes the clients in-process (tests).
+    """
+    prefix = credential_blocks_prefix()
+    if prefix:
+        credentials = await load_credentials(prefix)
+        database_url = await load_database_url(prefix)
+        settings = load_run_settings(**({"database_url": database_url} if database_url else {}))
+    else:
+        settings = load_settings()
+        credentials = credentials_from_settings(settings)
+    runtime = build_runtime(
+        settings, credentials=credentials, transport=transport, migrate=False, hold_budgets=hold_budgets
+    )
+    if hold_budgets:
+        try:
+            require_schema_at_head(runtime.engine)
+        except ConfigurationError:
+            await runtime.aclose()
+            raise
+    return runtime
 
 
 def _mirakl_budget(
@@ -219,17 +246,11 @@ async def runtime_scope() -> AsyncIterator[Runtime]:
         finally:
             _run_start.reset(token)
         return
-    from bridge.blocks import credential_overrides
-
-    runtime = build_runtime(load_settings(**await credential_overrides()))
+    runtime = await runtime_from_environment()
     try:
         yield runtime
     finally:
         await runtime.aclose()
-
-
-def _mirakl_auth(settings: BridgeSettings, role: Role) -> httpx.Auth:
-    return role_credential_auth(oauth_token_url=settings.mirakl_oauth_token_url, **mirakl_role_values(settings, role))
 
 
 def _prefect_rate_limit(limit_name: str) -> SharedGate:

@@ -9,40 +9,61 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.errors import ConfigurationError
+from connectors.http.fields import check_http_url
 from connectors.mirakl.auth import CREDENTIAL_FIELDS, credential_problem
 from connectors.mirakl.roles import Role
 
-__all__ = ["BridgeSettings", "check_database_url", "load_settings", "mirakl_role_values"]
+__all__ = [
+    "BridgeSettings",
+    "RunSettings",
+    "check_database_url",
+    "load_run_settings",
+    "load_settings",
+    "mirakl_role_values",
+]
 
 ENV_PREFIX = "BCMIRAKL_"
+_S = TypeVar("_S", bound="RunSettings")
 
 
-class BridgeSettings(BaseSettings):
-    """Where BigCommerce, Mirakl, the ERP and the state database are, and the credentials for each."""
+class RunSettings(BaseSettings):
+    """What a run needs besides credentials: the state database, the config file, where artifacts go.
+
+    Under deployments the credentials come from Prefect Blocks (`bridge.blocks`), so a worker's environment
+    holds only these.
+    """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str | None = Field(default=None, description="state store URL; SQLite file when unset")
     config_file: Path | None = Field(default=None, description="business configuration YAML; packaged default")
     artifacts_dir: Path = Field(default=Path(".bcmirakl/artifacts"), description="local copies of run artifacts")
-
-    bc_base_url: str = Field(default="https://api.bigcommerce.com", description="BigCommerce API base URL")
-    bc_store_hash: str = Field(description="BigCommerce store hash")
-    bc_access_token: SecretStr = Field(description="BigCommerce API account access token")
-    bc_reserve_share: float = Field(default=0.1, ge=0.0, lt=1.0, description="quota share left for other apps")
     bc_location_id: int | None = Field(
         default=None, description="inventory location the bridge writes stock to; the default location (1) when unset"
     )
     bc_concurrency_limit: str | None = Field(
         default=None, description="Prefect global concurrency limit every BigCommerce request takes a slot of"
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_database_url(cls, value: str | None) -> str | None:
+        return check_database_url(value)
+
+
+class BridgeSettings(RunSettings):
+    """Where BigCommerce, Mirakl and the ERP are, and the credentials for each, read from the environment."""
+
+    bc_base_url: str = Field(default="https://api.bigcommerce.com", description="BigCommerce API base URL")
+    bc_store_hash: str = Field(description="BigCommerce store hash")
+    bc_access_token: SecretStr = Field(description="BigCommerce API account access token")
+    bc_reserve_share: float = Field(default=0.1, ge=0.0, lt=1.0, description="quota share left for other apps")
 
     # Mirakl's front and operator roles have separate credentials (connectors.mirakl.roles); each role takes
     # exactly one of an API key, a generated access token or an OAuth client.
@@ -68,17 +89,7 @@ class BridgeSettings(BaseSettings):
     @classmethod
     def _is_http_url(cls, value: str | None) -> str | None:
         """A base URL without scheme or host fails here, not after a run's worth of retries on every call."""
-        if value is None:
-            return value
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL with a host, like https://host.example/path")
-        return value.strip()
-
-    @field_validator("database_url")
-    @classmethod
-    def _is_database_url(cls, value: str | None) -> str | None:
-        return check_database_url(value)
+        return None if value is None else check_http_url(value)
 
 
 def check_database_url(value: str | None) -> str | None:
@@ -103,15 +114,9 @@ def check_database_url(value: str | None) -> str | None:
 def load_settings(**overrides: Any) -> BridgeSettings:
     """Read and validate the environment; a missing or bad value raises `ConfigurationError` naming it.
 
-    `overrides` (values read from credential Blocks under deployments) win over the environment.
+    `overrides` win over the environment.
     """
-    try:
-        settings = BridgeSettings(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigurationError(f"invalid or missing settings: {problems}") from None
+    settings = _validated(BridgeSettings, overrides)
     # Both roles are required: Mirakl documents them as separate keys and no stored doc says one key may hold both.
     problems = [
         problem
@@ -125,6 +130,21 @@ def load_settings(**overrides: Any) -> BridgeSettings:
     if problems:
         raise ConfigurationError("; ".join(problems))
     return settings
+
+
+def load_run_settings(**overrides: Any) -> RunSettings:
+    """The environment's settings other than credentials (a deployment run reads those from Blocks)."""
+    return _validated(RunSettings, overrides)
+
+
+def _validated(kind: type[_S], overrides: dict[str, Any]) -> _S:
+    try:
+        return kind(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid or missing settings: {problems}") from None
 
 
 def mirakl_role_values(settings: BridgeSettings, role: Role) -> dict[str, str | None]:

@@ -10,7 +10,8 @@
     │       ├── UnreadableResponseError  the same request answered with an unreadable body twice running
     │       ├── AuthError            401/403: credentials or scopes
     │       ├── NotFoundError        404
-    │       └── ConflictError        409 (and Mirakl's "already in that state" answers)
+    │       ├── ConflictError        409 (and Mirakl's "already in that state" answers)
+    │       └── PaginationLoopError  a page (number, token or contents) served twice: following it would loop
     └── DataError                    our input is wrong, not the API
         └── RecordRejectedError      a record failed its model or a gate (record key + reason)
 
@@ -31,6 +32,7 @@ __all__ = [
     "DataError",
     "MalformedResponseError",
     "NotFoundError",
+    "PaginationLoopError",
     "PermanentApiError",
     "RateLimitError",
     "RecordRejectedError",
@@ -48,7 +50,13 @@ class ConfigurationError(BridgeError):
 
 
 class ApiError(BridgeError):
-    """An external API call failed; holds what an operator needs to find it in the vendor's logs."""
+    """An external API call failed; holds what an operator needs to find it in the vendor's logs.
+
+    `attempts` is how many times the HTTP layer sent the request before giving up (1 when it did not retry),
+    so an outer layer does not repeat what the retry loop already repeated.
+    """
+
+    attempts: int = 1
 
     def __init__(
         self,
@@ -108,6 +116,10 @@ class NotFoundError(PermanentApiError):
 
 class ConflictError(PermanentApiError):
     """The resource is in a state that forbids the request (duplicate, already shipped, ...)."""
+
+
+class PaginationLoopError(PermanentApiError):
+    """The API served a page it had already served (same number, token or contents); following it would loop."""
 
 
 class DataError(BridgeError):

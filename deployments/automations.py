@@ -6,6 +6,8 @@ every bootstrap, so changing a rule here and bootstrapping again is how they are
 
 The bridge's events follow one naming scheme, `bcmirakl.<area>.<what>` (emitted by `tasks.reporting.emit_alert`),
 so each rule below watches an area with a trailing wildcard and keeps working when a stream adds an event.
+Every alert reads as words, not a payload dump: the event's `summary` sentence (`tasks.alert_text`), the link to
+the run in the Prefect UI when the server knows its UI URL, and the handbook section that says what to do.
 """
 
 from __future__ import annotations
@@ -14,10 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-__all__ = ["ALERT_RULES", "AlertRule", "apply_automations", "notification_block_id"]
+__all__ = ["ALERT_RULES", "DEFAULT_HANDBOOK", "AlertRule", "apply_automations", "notification_block_id"]
 
 WEBHOOK_BLOCK_NAME = "bcmirakl-alerts"
-EVENT_BODY = "{{ event.event }} on {{ event.resource.id }} at {{ event.occurred }}: {{ event.payload }}"
+# Where the handbook is read when `bcmirakl bootstrap` is given no `--handbook-url`: its path in the repository.
+DEFAULT_HANDBOOK = "docs/handbook"
+# Links are rendered by the Prefect server: `ui_url` uses its PREFECT_UI_URL and gives nothing when that is not
+# known, so the line is left out rather than sent empty. Bridge events are emitted inside a run, which Prefect
+# attaches to the event, so `flow_run` is the run that raised it.
+_RUN_LINK = "{% set url = flow_run|ui_url if flow_run else None %}{% if url %}\nRun: {{ url }}{% endif %}"
+EVENT_BODY = "{{ event.payload.summary or event.event }}\nAbout: {{ event.resource.id }}, at {{ event.occurred }}"
+RUN_FAILED_BODY = (
+    "The {{ flow.name }} run {{ flow_run.name }} {{ flow_run.state.name|lower }}"
+    "{% if flow_run.state.message %}: {{ flow_run.state.message }}{% endif %}\n"
+    "Nothing is lost: what it wrote stays recorded and a retry repeats no write. Fix the cause, then retry it."
+)
 
 
 @dataclass(frozen=True)
@@ -26,9 +39,14 @@ class AlertRule:
     description: str
     expect: frozenset[str]
     subject: str
-    body: str
+    anchor: str  # the handbook section (docs/handbook/alerts.md) that says what to do
+    body: str = EVENT_BODY
     match: dict[str, Any] = field(default_factory=dict)
     match_related: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, handbook: str = DEFAULT_HANDBOOK) -> str:
+        """The notification text: the plain sentence, the run's link when known, and what to do."""
+        return f"{self.body}{_RUN_LINK}\nWhat to do: {handbook.rstrip('/')}/alerts.md#{self.anchor}"
 
 
 ALERT_RULES: tuple[AlertRule, ...] = (
@@ -38,58 +56,59 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         expect=frozenset({"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}),
         match={"prefect.resource.id": "prefect.flow-run.*"},
         match_related={"prefect.resource.role": "tag", "prefect.resource.id": "prefect.tag.bcmirakl"},
-        subject="bcmirakl run {{ flow_run.state.name }}: {{ flow.name }}/{{ flow_run.name }}",
-        body="state={{ flow_run.state.name }} message={{ flow_run.state.message }}",
+        subject="bcmirakl: {{ flow.name }} run {{ flow_run.name }} {{ flow_run.state.name|lower }}",
+        body=RUN_FAILED_BODY,
+        anchor="run-failed",
     ),
     AlertRule(
         name="bcmirakl-drift",
         description="The two systems disagree (buyable but out of stock, stale sync, mapping errors).",
         expect=frozenset({"bcmirakl.drift.*", "bcmirakl.offer-sync.*"}),
-        subject="bcmirakl drift: {{ event.event }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: the storefront and Mirakl disagree",
+        anchor="drift",
     ),
     AlertRule(
         name="bcmirakl-deadline-at-risk",
         description="A Mirakl order is close to its acceptance or debit deadline, or missed it.",
         expect=frozenset({"bcmirakl.acceptance.*"}),
-        subject="bcmirakl deadline at risk: {{ event.event }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: a Mirakl order deadline needs attention",
+        anchor="deadline-at-risk",
     ),
     AlertRule(
         name="bcmirakl-circuit-breaker",
         description="A data-quality gate stopped a push (too many rows of one batch failed their checks), or a "
         "stream started rejecting records that do not fit their model (quarantined, the rest flows).",
         expect=frozenset({"bcmirakl.gate.*"}),
-        subject="bcmirakl data quality: {{ event.event }} on {{ event.resource.id }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: data quality stopped or quarantined records",
+        anchor="circuit-breaker",
     ),
     AlertRule(
         name="bcmirakl-feed-failure",
         description="A seller's offer feed failed; its offers were made unbuyable until it recovers.",
         expect=frozenset({"bcmirakl.offers.*", "bcmirakl.feed.*"}),
-        subject="bcmirakl seller feed problem: {{ event.event }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: a seller's offer feed failed",
+        anchor="feed-failure",
     ),
     AlertRule(
         name="bcmirakl-order-exceptions",
         description="An order, shipment or refund needs customer service: it could not be mirrored automatically.",
         expect=frozenset({"bcmirakl.orders.*", "bcmirakl.shipments.*", "bcmirakl.refunds.*"}),
-        subject="bcmirakl order needs attention: {{ event.event }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: an order needs customer service",
+        anchor="order-needs-attention",
     ),
     AlertRule(
         name="bcmirakl-system-down",
         description="A run deferred its work because BigCommerce, Mirakl or the ERP was down (once per outage).",
         expect=frozenset({"bcmirakl.outage.*"}),
-        subject="bcmirakl system down: {{ event.resource.id }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: {{ event.payload.system or event.resource.id }} is down",
+        anchor="system-down",
     ),
     AlertRule(
         name="bcmirakl-reconciliation-gaps",
         description="Commission reconciliation found money that does not match between Mirakl and BigCommerce.",
         expect=frozenset({"bcmirakl.reconciliation.*"}),
-        subject="bcmirakl reconciliation gaps: {{ event.event }}",
-        body=EVENT_BODY,
+        subject="bcmirakl: commission reconciliation found gaps",
+        anchor="reconciliation-gaps",
     ),
 )
 
@@ -108,14 +127,22 @@ async def notification_block_id(webhook_url: str | None, block_ref: str | None) 
         return block._block_document_id
     if not webhook_url:
         return None
+    # The URL is the secret (a chat webhook's URL is its credential): kept in the Block's encrypted `secrets`
+    # and substituted at send time, so the UI and the API show `{{webhook_url}}`, never the address.
     webhook = CustomWebhookNotificationBlock(
-        name=WEBHOOK_BLOCK_NAME, url=webhook_url, json_data={"subject": "{{subject}}", "body": "{{body}}"}
+        name=WEBHOOK_BLOCK_NAME,
+        url="{{webhook_url}}",
+        json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        secrets={"webhook_url": webhook_url},
     )
     return await webhook.asave(WEBHOOK_BLOCK_NAME, overwrite=True)
 
 
-async def apply_automations(block_id: UUID) -> list[str]:
-    """Create every rule, replacing any automation of the same name; returns the names created."""
+async def apply_automations(block_id: UUID, handbook: str = DEFAULT_HANDBOOK) -> list[str]:
+    """Create every rule, replacing any automation of the same name; returns the names created.
+
+    `handbook` is where operators read the handbook (a URL of the repository's docs/handbook, or the path).
+    """
     from prefect.automations import Automation, EventTrigger, Posture, SendNotification
 
     created = []
@@ -132,7 +159,7 @@ async def apply_automations(block_id: UUID) -> list[str]:
                 threshold=1,
                 within=0,
             ),
-            actions=[SendNotification(block_document_id=block_id, subject=rule.subject, body=rule.body)],
+            actions=[SendNotification(block_document_id=block_id, subject=rule.subject, body=rule.message(handbook))],
         ).acreate()
         created.append(rule.name)
     return created

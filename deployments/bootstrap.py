@@ -13,10 +13,17 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.blocks import save_credential_blocks
+from bridge.blocks import credentials_from_settings, save_credential_blocks
 from bridge.settings import BridgeSettings
-from deployments.automations import apply_automations, notification_block_id
-from deployments.plan import PoolSpec, load_deployments, load_pool, quota_gate, schedule_variables
+from deployments.automations import DEFAULT_HANDBOOK, apply_automations, notification_block_id
+from deployments.plan import (
+    PoolSpec,
+    legacy_variable_names,
+    load_deployments,
+    load_pool,
+    quota_gate,
+    schedule_variables,
+)
 
 __all__ = ["BootstrapOptions", "bootstrap"]
 
@@ -27,12 +34,15 @@ class BootstrapOptions:
     bc_quota_window_s: float = 30.0
     alert_webhook_url: str | None = None
     alert_block: str | None = None
+    handbook_url: str = DEFAULT_HANDBOOK
 
 
 async def bootstrap(settings: BridgeSettings, options: BootstrapOptions, say: Callable[[str], None] = print) -> None:
     """Apply every step against the server `PREFECT_API_URL` points at, reporting each as it completes."""
     pool = load_pool()
-    names = await save_credential_blocks(settings, pool.credential_blocks)
+    names = await save_credential_blocks(
+        credentials_from_settings(settings), pool.credential_blocks, settings.database_url
+    )
     say(f"credential blocks: {', '.join(names)}")
     written = await _set_variables()
     say(f"variables: {len(written)} schedule variables set ({', '.join(sorted(written)) or 'none changed'})")
@@ -45,19 +55,25 @@ async def bootstrap(settings: BridgeSettings, options: BootstrapOptions, say: Ca
     if block_id is None:
         say("automations skipped: set BCMIRAKL_ALERT_WEBHOOK_URL or pass --alert-block to receive alerts")
         return
-    rules = await apply_automations(block_id)
+    rules = await apply_automations(block_id, options.handbook_url)
     say(f"automations: {', '.join(rules)}")
 
 
 async def _set_variables() -> list[str]:
+    """Set the schedule Variables; a value an operator set under a Variable's former name moves to the new one."""
     from prefect.variables import Variable
 
     values, explicit = schedule_variables()
+    legacy = legacy_variable_names()
     written = []
     for name, value in values.items():
+        former = await Variable.aget(legacy[name])
+        if former is not None:
+            await Variable.aunset(legacy[name])
         if name in explicit or await Variable.aget(name) is None:
-            await Variable.aset(name, value, tags=["bcmirakl", "schedule"], overwrite=True)
-            written.append(name)
+            kept = value if name in explicit or former is None else str(former)
+            await Variable.aset(name, kept, tags=["bcmirakl", "schedule"], overwrite=True)
+            written.append(name if former is None else f"{name} (was {legacy[name]})")
     return written
 
 

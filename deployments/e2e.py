@@ -1,14 +1,15 @@
 """`make e2e`: the operated path, for real: a Prefect server on PostgreSQL, bootstrap, deploy, a worker, runs.
 
 Steps, each failing with a clear message: fresh databases for Prefect and the state store; the sandbox served
-over HTTP; `prefect server start` on PostgreSQL; `bcmirakl bootstrap`; `prefect deploy` of every deployment
+over HTTP; `prefect server start` on PostgreSQL; `bcmirakl bootstrap`; `bcmirakl db upgrade` (runs never
+migrate); `prefect deploy` of every deployment
 whose flow exists; a process worker whose environment holds no bridge credential (runs must read the Blocks);
 then the `smoke` deployment (and `offer-sync-delta` when the offer sync flow exists) is run and must complete
 and publish its summary artifact; the run is retried the way the UI's Retry button does and must complete again
 without any new external write; finally a run made to fail must reach the sandbox's alert receiver through
 the failed-run automation. Every process started here is stopped on exit.
 
-    python -m deployments.e2e [--workdir .bcmirakl/e2e] [--timeout 240]
+    python -m deployments.e2e [--workdir .bcmirakl/e2e] [--timeout 600]
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ PREFECT_DB = "prefect_e2e"
 STATE_DB = "bcmirakl_e2e"
 # Deployments the check runs when their flow exists, in order; smoke always exists.
 TRIGGERED = ("smoke", "offer-sync-delta")
+# The summary artifact each triggered deployment's run must publish (delta and full offer syncs keep apart).
+SUMMARY_KEYS = {"smoke": "smoke-summary", "offer-sync-delta": "offer-sync-delta-summary"}
 QUIET_CRON = "0 0 1 1 *"
 
 
@@ -51,7 +54,7 @@ class E2EError(RuntimeError):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deployments.e2e", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=REPO / ".bcmirakl" / "e2e")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds for the whole check")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole check")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -69,7 +72,8 @@ def _run(workdir: Path, deadline: float) -> list[str]:
     _step("databases", lambda: _fresh_databases(PREFECT_DB, STATE_DB))
     sandbox_port, server_port = _free_port(), _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    api_url = f"http://127.0.0.1:{server_port}/api"
+    ui_url = f"http://127.0.0.1:{server_port}"
+    api_url = f"{ui_url}/api"
     base_env = _base_env(workdir, api_url)
     bridge_env = {**base_env, **_bridge_env(sandbox_url, workdir)}
     with _background() as start:
@@ -78,13 +82,16 @@ def _run(workdir: Path, deadline: float) -> list[str]:
         server_env = {
             **base_env,
             "PREFECT_API_DATABASE_CONNECTION_URL": f"postgresql+asyncpg://{_pg_authority()}/{PREFECT_DB}",
-            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "true",  # the browser check reads the UI
+            "PREFECT_UI_URL": ui_url,  # alert links to runs are built from it
         }
         server_cmd = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(server_port)]
         start("server", server_cmd, server_env, workdir)
         _wait_http(f"{api_url}/health", "server", workdir, deadline)
         os.environ.update(base_env)  # this process's own Prefect client talks to the server started here
         _run_logged("bootstrap", [str(BIN / "bcmirakl"), "bootstrap"], bridge_env, workdir, deadline)
+        # Runs only check the schema: migrating the shared state store is the operator's explicit step.
+        _run_logged("db-upgrade", [str(BIN / "bcmirakl"), "db", "upgrade"], bridge_env, workdir, deadline)
         deployments = [spec for spec in load_deployments() if (REPO / spec.flow_file).exists()]
         names = [arg for spec in deployments for arg in ("--name", spec.name)]
         deploy_cmd = [str(BIN / "prefect"), "--no-prompt", "deploy", *names]
@@ -95,10 +102,22 @@ def _run(workdir: Path, deadline: float) -> list[str]:
         start("worker", [str(BIN / "prefect"), "worker", "start", "--pool", load_pool().name], worker_env, workdir)
         wanted = [name for name in TRIGGERED if name in {spec.name for spec in deployments}]
         state_url = bridge_env["BCMIRAKL_DATABASE_URL"]
-        _step(f"run {', '.join(wanted)}", lambda: asyncio.run(_run_all(wanted)))
+        completed: dict[str, UUID] = {}
+        _step(f"run {', '.join(wanted)}", lambda: completed.update(asyncio.run(_run_all(wanted))))
         _step(f"retry {wanted[-1]}", lambda: asyncio.run(_retry_changes_nothing(wanted[-1], state_url)))
-        _step("failed-run alert", lambda: asyncio.run(_failed_run_alerts(sandbox_url, deadline)))
-    return [*wanted, f"a UI-style retry of {wanted[-1]}", "a failed smoke run and its alert"]
+        failed: list[UUID] = []
+        _step("failed-run alert", lambda: failed.append(asyncio.run(_failed_run_alerts(sandbox_url, deadline))))
+        shown = wanted[-1]
+        _step(
+            f"browser: {shown}'s summary, the failed run's logs",
+            lambda: asyncio.run(_browser(ui_url, shown, completed[shown], failed[0], workdir)),
+        )
+    return [
+        *wanted,
+        f"a UI-style retry of {wanted[-1]}",
+        "a failed smoke run and its alert",
+        f"the UI in Chromium (screenshots in {workdir})",
+    ]
 
 
 def _step(name: str, action: Callable[[], object]) -> None:
@@ -215,18 +234,17 @@ def _free_port() -> int:
     return free_port()
 
 
-async def _run_all(names: list[str]) -> None:
-    """Run the deployments side by side; each must complete and publish its summary artifact."""
+async def _run_all(names: list[str]) -> dict[str, UUID]:
+    """Run the deployments side by side; each must complete and publish its summary artifact. Returns run ids."""
     from prefect import get_client
 
     async with get_client() as client:
         deployments = [await _deployment(client, name) for name in names]
         runs = [await client.create_flow_run_from_deployment(d.id) for d in deployments]
-        for name, deployment, flow_run in zip(names, deployments, runs, strict=True):
+        for name, flow_run in zip(names, runs, strict=True):
             await _wait_final(client, flow_run.id, name)
-            flow = await client.read_flow(deployment.flow_id)
-            # Artifact keys allow dashes only: the summary of flow `offer_sync` is `offer-sync-summary`.
-            await _assert_artifact(client, flow_run.id, f"{flow.name.replace('_', '-')}-summary")
+            await _assert_artifact(client, flow_run.id, SUMMARY_KEYS[name])
+    return {name: flow_run.id for name, flow_run in zip(names, runs, strict=True)}
 
 
 async def _retry_changes_nothing(name: str, state_url: str) -> None:
@@ -262,8 +280,9 @@ async def _assert_schedules_from_variables(deployments: list[Any]) -> None:
                 raise E2EError(f"{spec.name} schedules {crons} do not come from the schedule Variables")
 
 
-async def _failed_run_alerts(sandbox_url: str, deadline: float) -> None:
-    """A smoke run made to fail (Mirakl answers 403 to its OF52) must reach the alert receiver through the automation.
+async def _failed_run_alerts(sandbox_url: str, deadline: float) -> UUID:
+    """A smoke run made to fail (Mirakl answers 403 to its OF52) must reach the alert receiver through the automation,
+    in words, with a link to the run and to the handbook. Returns the failed run's id.
 
     OF52, not SH21: SH21 is read once a day and shared through the state store, so a later smoke run may not call it.
     """
@@ -280,10 +299,40 @@ async def _failed_run_alerts(sandbox_url: str, deadline: float) -> None:
         _http_json("DELETE", f"{sandbox_url}/mirakl/_sandbox/faults", None)
     while time.monotonic() < deadline:
         alerts = _http_json("GET", f"{sandbox_url}/alerts/hook", None)["alerts"]
-        if any(str(final.name) in json.dumps(alert) for alert in alerts):
-            return
+        about = [alert["body"] for alert in alerts if str(final.name) in json.dumps(alert)]
+        if about:
+            text = str(about[0].get("body", ""))
+            for part in (f"/runs/flow-run/{final.id}", "Nothing is lost", "What to do:"):
+                if part not in text:
+                    raise E2EError(f"the alert for failed run {final.name} lacks {part!r}: {text}")
+            return final.id
         await asyncio.sleep(1)
     raise E2EError(f"no alert for failed run {final.name} reached {sandbox_url}/alerts/hook")
+
+
+async def _browser(ui_url: str, name: str, completed: UUID, failed: UUID, workdir: Path) -> None:
+    """What an operator sees: the completed run's summary on its Artifacts tab, the failure sentence in the Logs."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    from deployments.e2e_browser import browser_check, first_error_line, summary_on_screen
+
+    async with get_client() as client:
+        artifact = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[SUMMARY_KEYS[name]]), flow_run_id=ArtifactFilterFlowRunId(any_=[completed])
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+        )
+        if not artifact:
+            raise E2EError(f"no {SUMMARY_KEYS[name]} artifact to look for in the UI")
+        summary = summary_on_screen(str(artifact[0].data), SUMMARY_KEYS[name])
+        sentence = await first_error_line(client, failed)
+    try:
+        await asyncio.to_thread(browser_check, ui_url, (completed, summary), (failed, sentence), workdir)
+    except AssertionError as exc:
+        raise E2EError(str(exc)) from None
 
 
 async def _deployment(client: Any, name: str) -> Any:

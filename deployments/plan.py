@@ -21,10 +21,12 @@ __all__ = [
     "DeploymentSpec",
     "PoolSpec",
     "QuotaGate",
+    "legacy_variable_names",
     "load_deployments",
     "load_pool",
     "quota_gate",
     "schedule_variables",
+    "variable_name",
 ]
 
 PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
@@ -44,8 +46,22 @@ SCHEDULE_DEFAULTS: dict[str, str] = {
     "drift_monitor_cron": "*/15 * * * *",
     "timezone": "UTC",
 }
-VARIABLE_PREFIX = "bcmirakl_schedule_"
+# Variable names lead with what differs (the UI's list cuts names short: `bcmirakl_schedule_offer_sy…` told
+# nothing apart) and end with the bridge's name, so they stay recognisable on a shared server.
+VARIABLE_SUFFIX = "_bcmirakl"
+# Names before that change; bootstrap moves an operator's value from the old name to the new one.
+LEGACY_VARIABLE_PREFIX = "bcmirakl_schedule_"
 ENV_PREFIX = "BCMIRAKL_SCHEDULE_"
+
+
+def variable_name(key: str) -> str:
+    """The Prefect Variable holding schedule setting `key` (a `SCHEDULE_DEFAULTS` key)."""
+    return key + VARIABLE_SUFFIX
+
+
+def legacy_variable_names() -> dict[str, str]:
+    """New Variable name -> the name the same setting had before."""
+    return {variable_name(key): LEGACY_VARIABLE_PREFIX + key for key in SCHEDULE_DEFAULTS}
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,7 @@ def schedule_variables(environ: Mapping[str, str] | None = None) -> tuple[dict[s
     values: dict[str, str] = {}
     explicit: set[str] = set()
     for key, default in SCHEDULE_DEFAULTS.items():
-        name = VARIABLE_PREFIX + key
+        name = variable_name(key)
         raw = env.get(ENV_PREFIX + key.upper())
         if raw is not None and key.endswith("_cron") and len(raw.split()) != 5:
             raise ValueError(f"{ENV_PREFIX}{key.upper()} must be a five-field cron expression, got {raw!r}")

@@ -13,6 +13,7 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.acceptance import (
     fetch_watched_orders,
     publish_scorecard,
@@ -24,23 +25,25 @@ from tasks.acceptance import (
 )
 from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
 __all__ = ["acceptance_guard"]
 
 
-@flow(name="acceptance_guard")
+@flow(name="acceptance_guard", flow_run_name=run_name("acceptance-guard deadlines at {now}", now="run time"))
 async def acceptance_guard(now: datetime | None = None) -> RunReport:
     """One pass over every waiting order the bridge routed.
 
     Args:
-        now: the clock the deadlines are measured against (default: the current time); set it to replay a
+        now: the clock the deadlines are measured against; empty: the current time. Set it to replay a
             past run or to test a deadline without waiting.
     """
-    async with runtime_scope() as rt:
-        report = RunReport(
-            stream=Stream.ACCEPTANCE_GUARD, title="Accept-order SLA guard", calls_baseline=rt.api_calls()
-        )
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt, RunReport(stream=Stream.ACCEPTANCE_GUARD, title="Accept-order SLA guard", calls_baseline=rt.api_calls())
+        ) as report,
+    ):
         clock = now or datetime.now(UTC)
         await settle_interrupted_writes(rt, report, Stream.ACCEPTANCE_GUARD)
         orders = await fetch_watched_orders(rt)
@@ -54,4 +57,4 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         await record_progress(rt, orders, report)
         await publish_scorecard(rt, report)
         report.record_api_calls(rt.api_calls())
-        return await complete_run(rt, report)
+        return report

@@ -18,21 +18,22 @@ from prefect.runtime import flow_run
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
-from connectors.money import from_minor
-from expectations import CircuitBreakerTripped
+from flows.run_names import run_name
+from tasks.progress import gather_counted
 from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
 from tasks.reconciliation.frames import frame, gate_frame
 from tasks.reconciliation.money import rate_table
 from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS, ReconciliationInputs, reconcile
 from tasks.reconciliation.record import (
+    alert_on_gaps,
     check_inputs,
     export_for_finance,
     record_run,
-    report_tables,
-    summary_of,
+    report_gate_failure,
+    report_reconciliation,
 )
-from tasks.reporting import RunReport, emit_alert, publish_report
-from tasks.runs import complete_run
+from tasks.reporting import RunReport
+from tasks.runs import reported_run
 
 __all__ = ["commission_reconciliation", "resolve_period"]
 
@@ -49,20 +50,35 @@ def resolve_period(start: date | None, end: date | None) -> tuple[datetime, date
     return _midnight(first), _midnight(last + timedelta(days=1)), days
 
 
-@flow(name="commission_reconciliation")
+@flow(
+    name="commission_reconciliation",
+    flow_run_name=run_name("commission-reconciliation {scope} {start}..{end}", start="yesterday", end="same day"),
+)
 async def commission_reconciliation(
     start: date | None = None, end: date | None = None, scope: Scope = "daily"
 ) -> RunReport:
-    """Reconcile the period; `scope="cycle"` also checks SBC11 payouts and IV01 invoices (run it per cycle)."""
+    """Reconcile Mirakl's commissions and payouts with BigCommerce's sales for whole UTC days.
+
+    Args:
+        start: first day of the period; empty: yesterday.
+        end: last day of the period, included; empty: the same day as `start`.
+        scope: `daily` (the default) compares order lines, commissions and refunds; `cycle` also checks the
+            billing cycle's SBC11 payouts and IV01 invoices: run it once per billing cycle over its days.
+    """
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
-    async with runtime_scope() as rt:
-        report = RunReport(
-            stream=Stream.COMMISSION_RECONCILIATION,
-            title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
-        )
-        fetched = await asyncio.gather(
-            *(fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days)
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt,
+            RunReport(
+                stream=Stream.COMMISSION_RECONCILIATION,
+                title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
+            ),
+        ) as report,
+    ):
+        fetched = await gather_counted(
+            "TL02 days", [fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days]
         )
         transactions = frame([row for day in fetched for row in day.rows], TRANSACTION_COLUMNS)
         cycles = await fetch_billing_cycles(rt, period_start, period_end) if scope == "cycle" else None
@@ -77,13 +93,11 @@ async def commission_reconciliation(
         }
         gate = gate_frame(fetched, transactions, bigcommerce.currencies, cycles, invoices, rt.config.currency)
         period = (period_start, period_end)
-        if not await check_inputs(rt, gate, report):
-            report.counts["gate"] = "failed"
-            report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
-            report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
+        checked = await check_inputs(rt, gate, report)
+        if checked.tripped:
+            report_gate_failure(report, fetched)
             record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
-            await publish_report(report, rt.artifacts_dir)
-            raise CircuitBreakerTripped("reconciliation", sum(report.quarantined.values()), len(gate), 0.0)
+            checked.raise_if_tripped()  # the run fails: no gap may be classified on inputs that failed
 
         settings = rt.config.reconciliation
         inputs = ReconciliationInputs(
@@ -97,26 +111,13 @@ async def commission_reconciliation(
             commission_tax_rate_ppm=_ppm(settings.commission_tax_rate),
         )
         result = await asyncio.to_thread(reconcile, inputs)
-        summary = summary_of(result)
-        report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
-        report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
-        report.counts["balanced"] = "yes" if result.balanced else "NO"
-        for name in ("commission", "fees"):
-            if name in summary["invoiced"]:
-                report.counts[f"invoiced_{name}"] = str(from_minor(summary["invoiced"][name], rt.config.currency))
-        report.tables = report_tables(result, rt.config.currency)
+        summary = report_reconciliation(report, result, rt.config.currency)
         summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
         report.counts["revision"] = summary["revision"]
-        report.notes += [f"finance export: {path}" for path in export_for_finance(rt, result, label)]
-        gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
-        if gaps or not result.balanced:
-            emit_alert(
-                report,
-                "bcmirakl.reconciliation.gaps",
-                f"bcmirakl.stream.{Stream.COMMISSION_RECONCILIATION}",
-                {"gaps": gaps, "label": label},
-            )
-        return await complete_run(rt, report)
+        exported = await export_for_finance(rt, result, label, summary["revision"])
+        report.notes += [f"finance export: {url}" for url in exported]
+        alert_on_gaps(report, result, summary, label)
+        return report
 
 
 def _midnight(day: date) -> datetime:

@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.offers import (
     create_draft_listings,
     decide_and_enqueue,
@@ -30,18 +31,34 @@ from tasks.offers import (
 )
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.partial_imports import describe_partial_imports, report_partial_imports
-from tasks.offers.summary import build_report
+from tasks.offers.summary import fill_report
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport, emit_alert
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
-__all__ = ["offer_sync"]
+__all__ = ["ARTIFACT_PREFIXES", "offer_sync"]
+
+# Artifact key prefix per requested mode: a delta deployment's summaries form one history in the UI, the
+# nightly full run's another (`offer-sync-delta-summary`, `offer-sync-full-summary`, and their tables).
+ARTIFACT_PREFIXES: dict[str, str] = {"delta": "offer-sync-delta", "full": "offer-sync-full"}
 
 
-@flow(name="offer_sync")
+@flow(name="offer_sync", flow_run_name=run_name("offer-sync {mode}", mode="delta"))
 async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
-    """One offer-sync cycle; `delta` reads changes since the cursor, `full` reads every offer."""
-    async with runtime_scope() as rt:
+    """One offer-sync cycle: read Mirakl offers, push what changed to BigCommerce variants.
+
+    Args:
+        mode: `delta` (the default, every few minutes) reads the offers changed since the last run, less an
+            overlap; `full` (nightly) reads every offer and also makes unbuyable each Mirakl variant with no
+            offer left. A first run, with no cursor yet, reads everything whatever the mode.
+    """
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt,
+            RunReport(stream=Stream.OFFER_SYNC, title="Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]),
+        ) as report,
+    ):
         calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
         effective, since = start_read(rt, mode)
@@ -57,7 +74,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         gated = gate_offers(rt, read, health, ownership)
         cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
         push = await drain_outbox(rt, run_id)
-        report = build_report(effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
+        fill_report(report, effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
         report_partial_imports(report, partials)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
@@ -72,4 +89,4 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
                 f"bcmirakl.shop.{shop_id}",
                 {"suite": "offers", "shop_id": shop_id, "failed_rows": failed, "total_rows": total},
             )
-        return await complete_run(rt, report)
+        return report

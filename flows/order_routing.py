@@ -12,29 +12,36 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.interrupted import settle_interrupted_writes
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 
 __all__ = ["order_routing"]
 
 
-@flow(name="order_routing")
+@flow(name="order_routing", flow_run_name=run_name("order-routing {max_pages} pages", max_pages="all"))
 async def order_routing(max_pages: int | None = None) -> RunReport:
     """Sweep changed orders; stop early at a page with deferred orders so the cursor never skips them.
 
     Args:
-        max_pages: stop after this many pages (a backlog is then finished by the next runs).
+        max_pages: stop after this many pages of changed orders (a backlog is then finished by the next
+            runs); empty: every page changed since the cursor.
     """
-    async with runtime_scope() as rt:
-        report = RunReport(stream=Stream.ORDER_ROUTING, title="Order split-and-route", calls_baseline=rt.api_calls())
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt, RunReport(stream=Stream.ORDER_ROUTING, title="Order split-and-route", calls_baseline=rt.api_calls())
+        ) as report,
+    ):
         await settle_interrupted_writes(rt, report, Stream.ORDER_ROUTING)
         since = await load_order_cursor(rt)
         pages, attempted, deferred = 0, 0, Counter[str]()
         async for page in changed_orders(rt, since):
-            result = await route_order_page(rt, page, report)
+            result = await route_order_page(rt, page)
+            report.absorb(result.tally, "route_order_page")
             pages += 1
             attempted += result.attempted
             deferred.update(result.deferred_by_system)
@@ -43,4 +50,4 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
         report.counts["pages"] = pages
         report_deferrals(rt.sessions, report, Stream.ORDER_ROUTING, attempted, deferred, rt.config.outages.alert_share)
         report.record_api_calls(rt.api_calls())
-        return await complete_run(rt, report)
+        return report

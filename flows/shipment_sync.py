@@ -13,31 +13,50 @@ from prefect import flow
 
 from bridge.runtime import runtime_scope
 from bridge.streams import Stream
+from flows.run_names import run_name
 from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
-from tasks.runs import complete_run
+from tasks.runs import reported_run
 from tasks.shipments.deadlines import report_overdue_shipments
-from tasks.shipments.inbound import mirror_mirakl_shipments
-from tasks.shipments.outbound import enqueue_bc_shipments, push_mirakl_tracking
+from tasks.shipments.inbound import create_bc_shipments, mirakl_shipped_orders, record_mirakl_sweep
+from tasks.shipments.outbound import (
+    bigcommerce_changed_orders,
+    enqueue_bc_shipments,
+    push_mirakl_tracking,
+    record_bc_page,
+)
 from tasks.shipments.reference import load_carrier_reference, report_carrier_list
 
 __all__ = ["shipment_sync"]
 
 
-@flow(name="shipment_sync")
+@flow(name="shipment_sync", flow_run_name=run_name("shipment-sync since {since}", since="cursor"))
 async def shipment_sync(since: datetime | None = None) -> RunReport:
-    """Mirror shipments both ways; `since` re-reads both sides from that time instead of the cursors."""
-    async with runtime_scope() as rt:
-        report = RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
+    """Mirror shipments both ways: Mirakl sellers' shipments to BigCommerce, native tracking to Mirakl.
+
+    Args:
+        since: re-read both sides from this time (UTC) instead of the cursors, to repair a gap; nothing is
+            sent twice. Empty: continue from where the last run stopped.
+    """
+    async with (
+        runtime_scope() as rt,
+        reported_run(
+            rt, RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
+        ) as report,
+    ):
         now = datetime.now(UTC)
         await settle_interrupted_writes(rt, report, Stream.SHIPMENT_SYNC)
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version
         may_send_tracking = report_carrier_list(report, carriers, now)
-        await mirror_mirakl_shipments(rt, report, table, now, since)
-        await enqueue_bc_shipments(rt, report, since)
+        async for shipped in mirakl_shipped_orders(rt, since):  # Mirakl -> BigCommerce
+            await create_bc_shipments(rt, shipped, table, report)
+        record_mirakl_sweep(rt, now)
+        async for orders in bigcommerce_changed_orders(rt, since):  # BigCommerce -> Mirakl, through the outbox
+            await enqueue_bc_shipments(rt, orders, report)
+            record_bc_page(rt, orders)
         if may_send_tracking:  # without any SH21 list the queue waits: no carrier code is sent unchecked
             await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
         await report_overdue_shipments(rt, report, now)
         report.record_api_calls(rt.api_calls())
-        return await complete_run(rt, report)
+        return report

@@ -1,8 +1,10 @@
 """Gate an outgoing batch and quarantine what fails, the same way in every stream.
 
 The gate (Great Expectations, `expectations.run_gate`) is CPU-bound and synchronous, so it runs in a worker
-thread; failed rows go to the quarantine table with their reason before anything is pushed, are counted in
-the run's report, and a tripped circuit breaker raises an alert and stops the push.
+thread; failed rows go to the quarantine table with their reason before anything is pushed and are counted in
+the run's report, and a tripped circuit breaker raises an alert. The gate answers with its `GateResult`
+(passed rows, failed rows with reasons, verdict, breaker state) and never raises to signal a trip: each stream
+reads `result.tripped` and decides what a trip stops (a page, a seller, the run).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ async def gate_and_quarantine(
     payload_columns: Sequence[str] | None = None,
     run_id: str | None = None,
 ) -> GateResult:
-    """Gate `frame`; quarantine failed rows (ids and amounts only); raise if the breaker tripped."""
+    """Gate `frame` and quarantine its failed rows (ids and amounts only); alert, not raise, when it trips."""
     result = await asyncio.to_thread(run_gate, frame, suite)
     if not result.failed.empty:
         columns = list(payload_columns or [c for c in frame.columns if c != key_column])
@@ -52,7 +54,6 @@ async def gate_and_quarantine(
             f"bcmirakl.stream.{stream}",
             {"suite": suite, "failed_rows": len(result.failed), "total_rows": len(frame)},
         )
-        result.raise_if_tripped()
     return result
 
 

@@ -14,14 +14,28 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from bridge.streams import Stream
+from tasks.alert_text import alert_sentence
+from tasks.measures import TABLES, measure
+from tasks.summary_markdown import fmt as _fmt
+from tasks.summary_markdown import render_summary
 
-__all__ = ["Alert", "RunReport", "artifact_key", "emit_alert", "publish_report", "redact"]
+__all__ = [
+    "Alert",
+    "RunReport",
+    "Tally",
+    "artifact_key",
+    "emit_alert",
+    "publish_report",
+    "redact",
+    "run_logger",
+    "step_line",
+]
 
 _log = logging.getLogger("bcmirakl.reporting")
 _EMAIL = re.compile(r"[^\s@|,;]+@[^\s@|,;]+\.[A-Za-z]{2,}")
@@ -35,22 +49,60 @@ class Alert:
 
 
 @dataclass
-class RunReport:
-    """What one flow run did, in numbers; `tables` hold row-level detail (ids and reasons, never PII)."""
+class Tally:
+    """What one step did, in numbers and rows; a task returns its own and the flow's `RunReport` absorbs it.
 
-    stream: Stream
-    title: str
+    A task that fills a fresh tally per attempt and returns it counts once however often Prefect retries it,
+    where adding to a report it was handed counted every failed attempt again.
+    """
+
     counts: dict[str, int | float | str] = field(default_factory=dict)
     quarantined: Counter[str] = field(default_factory=Counter)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    calls_baseline: dict[str, int] = field(default_factory=dict)
-    budget: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, name: str, amount: int = 1) -> None:
         current = self.counts.get(name, 0)
         self.counts[name] = (current if isinstance(current, int | float) else 0) + amount
+
+
+@dataclass(kw_only=True)
+class RunReport(Tally):
+    """What one flow run did; `tables` hold row-level detail (ids and reasons, never PII).
+
+    `state` is "failed" when the summary is published from the run's `finally`: `failure` then says what
+    broke, `verdict` is replaced by it, and `attempts` lists the writes of earlier attempts of the same run.
+    """
+
+    stream: Stream
+    title: str
+    calls_baseline: dict[str, int] = field(default_factory=dict)
+    budget: list[dict[str, Any]] = field(default_factory=list)
+    state: str = "completed"
+    failure: str | None = None
+    verdict: str | None = None
+    currency: str = ""
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    trend: list[str] = field(default_factory=list)
+    # Artifact keys start with this instead of the stream, for a stream run in several modes whose histories
+    # must not mix in the UI (offer sync's delta and full runs).
+    artifact_prefix: str | None = None
+
+    def absorb(self, tally: Tally, step: str) -> None:
+        """Add a step's returned tally, and log the one line that says what the step read, decided and wrote."""
+        for name, value in tally.counts.items():
+            current = self.counts.get(name)
+            if isinstance(value, int | float) and isinstance(current, int | float):
+                self.counts[name] = current + value
+            else:
+                self.counts[name] = value
+        self.quarantined.update(tally.quarantined)
+        for name, rows in tally.tables.items():
+            self.tables.setdefault(name, []).extend(rows)
+        self.alerts.extend(tally.alerts)
+        self.notes.extend(tally.notes)
+        step_line(step, tally)
 
     def record_api_calls(self, current: dict[str, int]) -> None:
         """API calls this run made per system: the runtime's counters minus `calls_baseline` (a runtime may
@@ -58,23 +110,33 @@ class RunReport:
         for system, total in current.items():
             self.counts[f"api_calls_{system}"] = total - self.calls_baseline.get(system, 0)
 
+    def writes(self) -> dict[str, int | float | str]:
+        """The write measures this run has made so far (what the failure sentence says was already written)."""
+        return {name: value for name, value in self.counts.items() if measure(name).kind == "write" and value}
+
     def to_markdown(self) -> str:
-        lines = [f"# {self.title}", "", f"_generated {datetime.now(UTC).isoformat(timespec='seconds')}_", ""]
-        lines += ["| measure | value |", "|---|---|"]
-        lines += [f"| {name} | {_fmt(value)} |" for name, value in self.counts.items()]
-        if self.quarantined:
-            lines += ["", "## Quarantined by reason", "", "| reason | rows |", "|---|---|"]
-            lines += [f"| {reason} | {count} |" for reason, count in self.quarantined.most_common()]
-        if self.alerts:
-            lines += ["", "## Alerts raised", ""]
-            lines += [f"- `{a.event}` on `{a.resource_id}`" for a in self.alerts]
-        if self.budget:
-            lines += ["", "## Mirakl calls against budget", "", "| " + " | ".join(self.budget[0]) + " |"]
-            lines += ["|" + "---|" * len(self.budget[0])]
-            lines += ["| " + " | ".join(_fmt(value) for value in row.values()) + " |" for row in self.budget]
-        if self.notes:
-            lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes]
-        return redact("\n".join(lines) + "\n")
+        return redact(render_summary(self))
+
+
+def step_line(step: str, tally: Tally) -> str:
+    """One log line per step: its counts and quarantine total, ids and numbers only."""
+    parts = [f"{name}={_fmt(value)}" for name, value in tally.counts.items()]
+    if tally.quarantined:
+        parts.append(f"quarantined={sum(tally.quarantined.values())}")
+    line = redact(f"{step}: " + (", ".join(parts) or "nothing to do"))
+    run_logger().info(line)
+    return line
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The Prefect run logger inside a run (its lines reach the UI's Logs tab), the module logger outside."""
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return _log
 
 
 def artifact_key(name: str) -> str:
@@ -85,12 +147,6 @@ def artifact_key(name: str) -> str:
 def redact(text: str) -> str:
     """Mask e-mail-shaped strings: artifacts and logs must never carry customer contact data."""
     return _EMAIL.sub("[redacted]", text)
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3f}"
-    return str(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -112,7 +168,7 @@ async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: 
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     markdown = report.to_markdown()
     paths: dict[str, Path] = {}
-    prefix = artifact_key(report.stream)
+    prefix = artifact_key(report.artifact_prefix or report.stream)
     summary_key = f"{prefix}-summary"
     summary_path = artifacts_dir / f"{summary_key}.md"
     summary_path.write_text(markdown, encoding="utf-8")
@@ -126,20 +182,24 @@ async def publish_report(report: RunReport, artifacts_dir: Path, *, in_prefect: 
     if in_prefect:
         from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-        await acreate_markdown_artifact(markdown, key=summary_key, description=report.title)
+        await acreate_markdown_artifact(markdown, key=summary_key, description=f"{report.title} ({report.state})")
         for name, rows in tables.items():
             if rows:
-                await acreate_table_artifact(rows[:500], key=artifact_key(f"{prefix}-{name}"), description=name)
+                await acreate_table_artifact(
+                    rows[:500], key=artifact_key(f"{prefix}-{name}"), description=TABLES.get(name, name)
+                )
     return paths
 
 
-def emit_alert(report: RunReport, event: str, resource_id: str, payload: dict[str, Any]) -> Alert:
+def emit_alert(report: Tally, event: str, resource_id: str, payload: dict[str, Any]) -> Alert:
     """Emit a Prefect event for automations to alert on, and record it in the run's report."""
     from prefect.events import emit_event
 
     clean = {k: _jsonable(v) for k, v in payload.items()}
-    emit_event(event, resource={"prefect.resource.id": resource_id}, payload=clean)
+    # `summary` is what the alert says in words (tasks.alert_text); the rest stays for filters and the Events page.
+    summary = redact(alert_sentence(event, resource_id, clean))
+    emit_event(event, resource={"prefect.resource.id": resource_id}, payload={"summary": summary, **clean})
     alert = Alert(event, resource_id, clean)
     report.alerts.append(alert)
-    _log.warning("alert %s on %s: %s", event, resource_id, clean)
+    _log.warning("alert %s: %s", event, summary)
     return alert

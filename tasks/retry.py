@@ -1,8 +1,10 @@
-"""The retry rule for Prefect tasks: repeat only what the error taxonomy calls transient.
+"""The retry rule for Prefect tasks: one retry budget, spent by the HTTP layer; tasks repeat only what it did not.
 
-HTTP-level retries already happen inside the connectors; a task-level retry is the outer net for a batch
-that failed after those (a long outage, a malformed page). A 4xx or a data error is never retried: it is
-quarantined by the code that met it.
+The HTTP layer (`connectors/http/retry.py`) repeats a transient failure up to 6 attempts within about 20 s
+(plus any wait the API asks for). A task retry on top of that multiplied it: a 503 took 80 s to fail, and
+the run's Logs tab filled with repeated tracebacks. So a task is retried only for a transient error that did
+not go through that loop (`ApiError.attempts == 1`: say a page whose body turned out malformed after the
+call). A 4xx or a data error is never retried: it is quarantined by the code that met it.
 """
 
 from __future__ import annotations
@@ -15,24 +17,28 @@ __all__ = ["TASK_RETRY", "retry_on_transient"]
 
 
 def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """`retry_condition_fn` for `@task`: True only when the task failed on a transient API error.
+    """`retry_condition_fn` for `@task`: True only for a transient API error the HTTP layer did not retry.
 
     The engine hands over a Failed state whose data is the exception; `State.result()` would return a
     coroutine inside async tasks, so the exception is read directly and `result` is only the fallback.
     """
     data = getattr(state, "data", None)
     if isinstance(data, BaseException):
-        return isinstance(data, TransientApiError)
+        return _not_yet_retried(data)
     try:
         state.result(_sync=True)
-    except TransientApiError:
-        return True
+    except TransientApiError as exc:
+        return _not_yet_retried(exc)
     except Exception:
         return False
     return False
 
 
-# Keyword arguments for connector-facing tasks: two outer retries, jittered, transient errors only.
+def _not_yet_retried(exc: BaseException) -> bool:
+    return isinstance(exc, TransientApiError) and exc.attempts <= 1
+
+
+# Keyword arguments for connector-facing tasks: two outer retries, jittered, for transient errors not yet retried.
 TASK_RETRY: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": [5, 30],

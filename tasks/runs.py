@@ -1,40 +1,102 @@
-"""The end of a successful flow run: settle rejected records, publish its report and mark the stream's last success.
+"""The frame of every flow run: its report is published whatever happens, and a failure is told in one sentence.
 
-`bcmirakl status` shows, per stream, when it last completed; streams that keep no read cursor (the acceptance
-guard, the drift monitor, reconciliation) would otherwise show nothing. The mark is a cursor named
-`<stream>.last_success`, written only once the run's work and report are done.
+`reported_run` wraps a flow's body. On success it settles rejected records, publishes the summary (with the
+run's Mirakl calls against budget) and marks the stream's last success (`connectors.state.mark_success`, a table
+apart from the read cursors), which `bcmirakl status` shows for streams that keep no read cursor. On failure it
+logs the failure sentence before Prefect's traceback and still publishes the summary, marked failed, with the
+writes made before the failure. Each attempt is kept as a run record, so a run retried from the UI (same flow-
+run id) lists every earlier attempt's writes, and the per-day trends are read back from the same records.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from prefect.runtime import flow_run
 
 from bridge.runtime import Runtime
-from bridge.streams import Stream
-from connectors.state import set_cursor
+from connectors.state import attempts_of, mark_success, record_run_attempt
 from tasks.budget_report import mirakl_budget_rows
+from tasks.failures import failure_sentence, tell_failure
+from tasks.measures import measure, stream_key
 from tasks.rejections import settle_rejections
-from tasks.reporting import RunReport, publish_report
+from tasks.reporting import RunReport, publish_report, redact, run_logger
+from tasks.summary_markdown import verdict_of
+from tasks.trends import TREND_STREAMS, load_trends, trend_markdown
 
-__all__ = ["complete_run", "last_success_cursor"]
+__all__ = ["TREND_DAYS", "reported_run"]
+
+TREND_DAYS = 14  # days of trend the drift and reconciliation summaries chart
 
 
-def last_success_cursor(stream: Stream) -> str:
-    return Stream(stream).cursor("last_success")
+@asynccontextmanager
+async def reported_run(rt: Runtime, report: RunReport) -> AsyncIterator[RunReport]:
+    """Run the body with `report`; publish it at the end, marked failed (and the failure told) if it raised."""
+    started = datetime.now(UTC)
+    run_id = _flow_run_id()
+    report.currency = report.currency or rt.config.currency
+    if run_id:
+        report.attempts = _earlier_attempts(rt, run_id)
+    try:
+        yield report
+    except Exception as exc:
+        report.state = "failed"
+        report.failure = failure_sentence(exc, report.stream, report.writes(), report.currency)
+        tell_failure(exc, report.stream, report.writes(), report.currency)
+        try:
+            await _finish(rt, report, run_id, started)
+        except Exception as publish_error:  # the run's own error matters more than its summary's
+            run_logger().warning("the failed run's summary could not be published: %r", publish_error)
+        raise
+    await _finish(rt, report, run_id, started)
 
 
-async def complete_run(rt: Runtime, report: RunReport) -> RunReport:
-    """Quarantine the records the run's page readers set aside, publish `report` (with the run's Mirakl calls
-    against budget) as the run's artifacts, then record that the stream completed now."""
-    settle_rejections(rt, report, str(flow_run.get_id() or "") or None)
+async def _finish(rt: Runtime, report: RunReport, run_id: str | None, started: datetime) -> None:
+    """Quarantine the records the run's page readers set aside, keep the attempt's record (the trend charts of
+    the drift and reconciliation summaries include it), publish the report, then, after a success only,
+    record that the stream completed now."""
+    settle_rejections(rt, report, run_id)
     report.budget = mirakl_budget_rows(rt)
     waited = sum(row["waited_s"] for row in report.budget)
     if waited:
         report.counts["mirakl_budget_wait_s"] = round(waited, 1)
-    await publish_report(report, rt.artifacts_dir)
+    measures = {name: value for name, value in report.counts.items() if isinstance(value, int | float | str)}
     with rt.sessions() as session:
-        set_cursor(session, last_success_cursor(report.stream), datetime.now(UTC).isoformat())
+        record_run_attempt(
+            session,
+            stream=report.stream,
+            flow_run_id=run_id,
+            state=report.state,
+            started_at=started,
+            measures=measures,
+            quarantined=dict(report.quarantined),
+        )
         session.commit()
-    return report
+    if stream_key(report.stream) in TREND_STREAMS:
+        with rt.sessions() as session:
+            report.trend = trend_markdown(load_trends(session, TREND_DAYS), report.currency)
+    await publish_report(report, rt.artifacts_dir)
+    if report.state == "completed":
+        run_logger().info(redact(verdict_of(report)))  # the Logs tab's last word: what the run did
+        with rt.sessions() as session:
+            mark_success(session, report.stream, datetime.now(UTC))
+            session.commit()
+
+
+def _earlier_attempts(rt: Runtime, run_id: str) -> list[dict[str, object]]:
+    with rt.sessions() as session:
+        records = attempts_of(session, run_id)
+        return [
+            {
+                "attempt": record.attempt,
+                "state": record.state,
+                "writes": {k: v for k, v in record.measures.items() if measure(k).kind == "write" and v},
+            }
+            for record in records
+        ]
+
+
+def _flow_run_id() -> str | None:
+    return str(flow_run.get_id() or "") or None

@@ -19,7 +19,7 @@ from bridge.runtime import Runtime, build_runtime
 from bridge.sandbox_settings import sandbox_settings
 from bridge.simclock import SimulatedClock
 from sandbox.app import Sandbox
-from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
+from tests.support.clock import budget_clock_kwargs, budgeted_sandbox
 
 
 @pytest.fixture

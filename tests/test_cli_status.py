@@ -29,6 +29,7 @@ from connectors.state import (
     set_cursor,
     upgrade,
 )
+from tasks.progress import report_progress
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -183,3 +184,24 @@ async def test_long_runs_print_progress_while_the_body_runs_and_stop_after() -> 
     assert all(line.startswith("offer_sync: running for ") for line in lines)
     await asyncio.sleep(0.05)
     assert out.getvalue().splitlines() == lines
+
+
+async def test_piped_progress_lines_say_how_far_the_long_steps_are() -> None:
+    out = io.StringIO()
+    async with ticking("offer_sync", every_s=0.02, out=out):
+        report_progress("offer push", 40, 100)
+        while "offer push" not in out.getvalue():
+            await asyncio.sleep(0.01)
+    assert "; offer push 40/100" in out.getvalue().splitlines()[-1]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_on_a_terminal_the_long_steps_show_as_progress_bars() -> None:
+    out = Terminal()
+    async with ticking("commission_reconciliation", out=out):
+        report_progress("TL02 days", 3, 7)
+    assert "TL02 days" in out.getvalue() and "3/7" in out.getvalue()

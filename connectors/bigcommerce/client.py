@@ -51,7 +51,7 @@ from connectors.bigcommerce.models import (
     Webhook,
     describe_validation_error,
 )
-from connectors.bigcommerce.pagination import CursorPaginator, V2PagePaginator, V3OffsetPaginator
+from connectors.bigcommerce.pagination import CursorPaginator, ResponsePaginator, V2PagePaginator, V3OffsetPaginator
 from connectors.http import (
     DEFAULT_RETRY_POLICY,
     ApiTransport,
@@ -66,8 +66,6 @@ from connectors.http.retry import Sleep
 __all__ = ["BigCommerceClient"]
 
 M = TypeVar("M", bound=BaseModel)
-
-Paginator = V3OffsetPaginator | V2PagePaginator | CursorPaginator
 
 
 class BigCommerceClient:
@@ -933,7 +931,7 @@ class BigCommerceClient:
         return self._iter(f"{self._v3}/{path}", pager, params, model)
 
     async def _iter(
-        self, path: str, pager: Paginator, filters: dict[str, Any], model: type[M]
+        self, path: str, pager: ResponsePaginator, filters: dict[str, Any], model: type[M]
     ) -> AsyncIterator[list[M]]:
         params = _query(filters)
         while not pager.done:

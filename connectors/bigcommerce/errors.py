@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from connectors.bigcommerce.settings import MAX_ERROR_MESSAGE_CHARS, SYSTEM
-from connectors.http import ApiError, PermanentApiError, retry_after_seconds
+from connectors.http import ApiError, PaginationLoopError, PermanentApiError, retry_after_seconds
 from connectors.http.statuses import error_for_status
 
 __all__ = ["BatchItemError", "BatchRejectedError", "PaginationLoopError", "map_bigcommerce_error"]
@@ -51,10 +51,6 @@ class BatchRejectedError(PermanentApiError):
         self.item_errors = item_errors
         self.accepted = accepted or []
         super().__init__(message, **kwargs)
-
-
-class PaginationLoopError(PermanentApiError):
-    """The API served a page it had already served; following it would loop forever."""
 
 
 def map_bigcommerce_error(response: httpx.Response, operation: str) -> ApiError:

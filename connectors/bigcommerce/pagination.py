@@ -6,23 +6,28 @@
     CursorPaginator     batch metafield lists: `after=<meta.cursor_pagination.end_cursor>`, falling back to
                         page numbers when the response carries only `meta.pagination`
 
-Each paginator refuses to follow a page it has already been served (same page number, cursor or contents),
-because a server that ignores the paging parameters would otherwise make the client loop forever.
+Each paginator refuses to follow a page it has already been served (same page number, cursor or contents)
+through the shared `LoopGuard`, because a server that ignores the paging parameters would otherwise make the
+client loop forever.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from connectors.bigcommerce.errors import PaginationLoopError
 from connectors.bigcommerce.settings import SYSTEM
 from connectors.http import MalformedResponseError, decode_json
+from connectors.http.pagination import LoopGuard, Paginator
 
-__all__ = ["CursorPaginator", "V2PagePaginator", "V3OffsetPaginator"]
+__all__ = ["CursorPaginator", "ResponsePaginator", "V2PagePaginator", "V3OffsetPaginator"]
+
+
+class ResponsePaginator(Paginator, Protocol):
+    """A BigCommerce paginator: the shared protocol, fed one HTTP response at a time."""
+
+    def update(self, response: httpx.Response) -> list[Any]: ...
 
 
 class _Paginator:
@@ -34,7 +39,7 @@ class _Paginator:
         self.operation = operation
         self.limit = limit
         self.done = False
-        self._signatures: set[str] = set()
+        self._guard = LoopGuard(system=SYSTEM, operation=operation)
 
     def _decode(self, response: httpx.Response) -> Any:
         return decode_json(response, system=SYSTEM, operation=self.operation)
@@ -45,17 +50,6 @@ class _Paginator:
             raise MalformedResponseError("expected a `data` list", system=SYSTEM, operation=self.operation, status=200)
         return data
 
-    def _guard(self, records: list[Any], where: str) -> None:
-        if not records:
-            return
-        signature = hashlib.sha1(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
-        if signature in self._signatures:
-            self._loop(where)
-        self._signatures.add(signature)
-
-    def _loop(self, where: str) -> None:
-        raise PaginationLoopError(f"{where} was served twice", system=SYSTEM, operation=self.operation)
-
 
 class V3OffsetPaginator(_Paginator):
     """Pages of a v3 collection, 1-based."""
@@ -63,7 +57,6 @@ class V3OffsetPaginator(_Paginator):
     def __init__(self, operation: str, limit: int) -> None:
         super().__init__(operation, limit)
         self.page = 1
-        self._served_pages: set[int] = set()
 
     def params(self) -> dict[str, Any]:
         return {"page": self.page, "limit": self.limit}
@@ -80,12 +73,10 @@ class V3OffsetPaginator(_Paginator):
         data = self._v3_data(body)
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
         pagination = meta.get("pagination") if isinstance(meta.get("pagination"), dict) else None
-        self._guard(data, f"page {self.page}")
+        self._guard.contents(data, f"page {self.page}")
         if pagination and pagination.get("current_page") is not None:
             current = int(pagination["current_page"])
-            if current in self._served_pages:
-                self._loop(f"page {current}")
-            self._served_pages.add(current)
+            self._guard.once(f"page:{current}", f"page {current}")
             total_pages = pagination.get("total_pages")
             if total_pages is not None:
                 has_next = current < int(total_pages)
@@ -118,7 +109,7 @@ class V2PagePaginator(_Paginator):
         body = self._decode(response)
         if not isinstance(body, list):
             raise MalformedResponseError("expected a JSON array", system=SYSTEM, operation=self.operation, status=200)
-        self._guard(body, f"page {self.page}")
+        self._guard.contents(body, f"page {self.page}")
         self.page += 1
         self.done = len(body) < self.limit
         return body
@@ -132,7 +123,6 @@ class CursorPaginator(_Paginator):
         self.after: str | None = None
         self._offset = V3OffsetPaginator(operation, limit)
         self._by_page = False
-        self._cursors: set[str] = set()
 
     def params(self) -> dict[str, Any]:
         if self._by_page:
@@ -154,13 +144,11 @@ class CursorPaginator(_Paginator):
             records = self._offset.read(body)
             self.done = self._offset.done
             return records
-        self._guard(data, f"cursor {self.after or 'start'}")
+        self._guard.contents(data, f"cursor {self.after or 'start'}")
         end_cursor = (cursor or {}).get("end_cursor")
         has_next = bool(((cursor or {}).get("links") or {}).get("next")) and bool(end_cursor) and bool(data)
         if has_next:
-            if end_cursor in self._cursors:
-                self._loop(f"cursor {end_cursor}")
-            self._cursors.add(end_cursor)
+            self._guard.once(f"cursor:{end_cursor}", f"cursor {end_cursor}")
             self.after = end_cursor
         self.done = not has_next
         return data

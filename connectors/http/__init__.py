@@ -11,6 +11,7 @@ from common.errors import (
     DataError,
     MalformedResponseError,
     NotFoundError,
+    PaginationLoopError,
     PermanentApiError,
     RateLimitError,
     RecordRejectedError,
@@ -18,6 +19,7 @@ from common.errors import (
     UnreadableResponseError,
 )
 from connectors.http.client import ApiTransport, ErrorMapper, ResponseReader, decode_json, retry_after_seconds
+from connectors.http.pagination import LoopGuard, Paginator
 from connectors.http.ratelimit import QuotaLimiter
 from connectors.http.records import Page, RejectedRecord, RejectionLog, parse_page
 from connectors.http.retry import DEFAULT_RETRY_POLICY, RetryPolicy, backoff_delay, call_with_retry
@@ -32,9 +34,12 @@ __all__ = [
     "ConflictError",
     "DataError",
     "ErrorMapper",
+    "LoopGuard",
     "MalformedResponseError",
     "NotFoundError",
     "Page",
+    "PaginationLoopError",
+    "Paginator",
     "PermanentApiError",
     "QuotaLimiter",
     "RateLimitError",

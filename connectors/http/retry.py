@@ -65,6 +65,7 @@ async def call_with_retry(
             return await attempt_call()
         except TransientApiError as exc:
             if attempt >= policy.max_attempts:
+                exc.attempts = attempt  # spent: task-level retries must not repeat this whole loop
                 raise
             retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
             delay = backoff_delay(policy, attempt, retry_after, rand())

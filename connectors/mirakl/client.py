@@ -849,7 +849,7 @@ class MiraklClient:
         async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], int]:
             return await self._get(path, operation, shape, page_params)
 
-        async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE, params=params):
+        async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE, operation=operation, params=params):
             yield self._page(model, items, operation, id_field)
 
     async def _offset_xml(self, path: str, operation: str, model: type[M]) -> AsyncIterator[list[M]]:
@@ -861,7 +861,7 @@ class MiraklClient:
         async def fetch(page_params: dict[str, Any]) -> tuple[list[Any], int]:
             return await self._get(path, operation, shape, page_params)
 
-        async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE):
+        async for items in iter_offset_pages(fetch, page_size=s.OFFSET_PAGE_SIZE, operation=operation):
             yield self._page(model, items, operation, "order_id")
 
     async def _seek(

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from connectors.http import ApiError, ConflictError, PermanentApiError, retry_after_seconds
+from connectors.http import ApiError, ConflictError, PaginationLoopError, retry_after_seconds
 from connectors.http.statuses import error_for_status
 from connectors.mirakl.settings import ALREADY_IN_STATE_MARKER, SYSTEM
 
@@ -19,10 +19,6 @@ __all__ = ["PaginationLoopError", "error_message", "map_mirakl_error"]
 
 _MAX_MESSAGE_CHARS = 300
 _REQUEST_ID_HEADERS = ("x-mirakl-request-id", "x-request-id")
-
-
-class PaginationLoopError(PermanentApiError):
-    """Mirakl handed back a page token it had already given; following it would loop forever."""
 
 
 def map_mirakl_error(response: httpx.Response, operation: str) -> ApiError:

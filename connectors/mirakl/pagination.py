@@ -1,8 +1,9 @@
 """The two paging schemes Mirakl really uses, as small state machines plus the loops that drive them.
 
 Offset paging (`max`/`offset`) stops when `offset >= total_count`: the `Link` header is never parsed, since
-Mirakl leaves list parameters unencoded in it. Seek paging (`limit`/`page_token`) follows `next_page_token`
-and refuses a token it has already seen, so a server bug cannot loop us forever.
+Mirakl leaves list parameters unencoded in it. Seek paging (`limit`/`page_token`) follows `next_page_token`.
+Both refuse a page already served (offset paging by its contents, seek paging by its token) through the
+shared `LoopGuard`, so a server bug cannot loop us forever.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from connectors.mirakl.errors import PaginationLoopError
+from connectors.http.pagination import LoopGuard
 from connectors.mirakl.settings import SYSTEM
 
 __all__ = ["OffsetPaginator", "SeekPaginator", "iter_offset_pages", "iter_seek_pages"]
@@ -22,20 +23,24 @@ SeekFetch = Callable[[dict[str, Any]], Awaitable[tuple[list[Any], str | None]]]
 class OffsetPaginator:
     """Offset paging state: which `max`/`offset` to ask for next, and whether the set is exhausted."""
 
-    def __init__(self, page_size: int) -> None:
+    def __init__(self, page_size: int, *, operation: str = "offset list") -> None:
         if page_size <= 0:
             raise ValueError("page_size must be positive")
         self.page_size = page_size
+        self.operation = operation
         self.offset = 0
         self.done = False
+        self._guard = LoopGuard(system=SYSTEM, operation=operation)
 
     def params(self) -> dict[str, Any]:
         return {"max": self.page_size, "offset": self.offset}
 
-    def advance(self, item_count: int, total_count: int) -> None:
-        """Record a page; an empty page also ends the walk, whatever `total_count` claims."""
+    def advance(self, items: list[Any], total_count: int) -> None:
+        """Record a page; an empty page also ends the walk, whatever `total_count` claims, and a page whose
+        contents were already served (the offset ignored) raises `PaginationLoopError`."""
+        self._guard.contents(items, f"offset {self.offset}")
         self.offset += self.page_size
-        self.done = item_count == 0 or self.offset >= total_count
+        self.done = not items or self.offset >= total_count
 
 
 class SeekPaginator:
@@ -48,7 +53,7 @@ class SeekPaginator:
         self.operation = operation
         self.token: str | None = None
         self.done = False
-        self._seen: set[str] = set()
+        self._guard = LoopGuard(system=SYSTEM, operation=operation)
 
     def params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": self.limit}
@@ -61,24 +66,20 @@ class SeekPaginator:
         if not next_token:
             self.done = True
             return
-        if next_token in self._seen:
-            raise PaginationLoopError(
-                "next_page_token repeats an earlier token", system=SYSTEM, operation=self.operation
-            )
-        self._seen.add(next_token)
+        self._guard.once(next_token, f"next_page_token {next_token!r}")
         self.token = next_token
 
 
 async def iter_offset_pages(
-    fetch: OffsetFetch, *, page_size: int, params: Mapping[str, Any] | None = None
+    fetch: OffsetFetch, *, page_size: int, operation: str, params: Mapping[str, Any] | None = None
 ) -> AsyncIterator[list[Any]]:
     """Yield every non-empty page; `fetch(params)` returns the page's items and the `total_count`."""
-    paginator = OffsetPaginator(page_size)
+    paginator = OffsetPaginator(page_size, operation=operation)
     while not paginator.done:
         items, total_count = await fetch({**(params or {}), **paginator.params()})
+        paginator.advance(items, total_count)  # before the page is handed on: a repeated page never is
         if items:
             yield items
-        paginator.advance(len(items), total_count)
 
 
 async def iter_seek_pages(

@@ -12,8 +12,10 @@ from connectors.state.cases import open_cs_case, resolve_cs_case, unresolved_cs_
 from connectors.state.cursors import get_cursor, set_cursor
 from connectors.state.db import (
     DEFAULT_SQLITE_URL,
+    Migration,
     create_state_engine,
     is_postgres,
+    require_schema_at_head,
     session_factory,
     upgrade,
 )
@@ -42,6 +44,7 @@ from connectors.state.models import (
     OutboxWorker,
     QuarantineRecord,
     StreamCursor,
+    StreamRun,
 )
 from connectors.state.offer_book import (
     block_offers,
@@ -104,6 +107,8 @@ from connectors.state.reconciliation import (
     reconciliation_lines,
     replace_reconciliation_run,
 )
+from connectors.state.run_records import RunRecord, attempts_of, record_run_attempt, run_records_since
+from connectors.state.runs import last_successes, mark_success
 from connectors.state.workers import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,
@@ -128,6 +133,7 @@ __all__ = [
     "ExceptionCase",
     "LedgerEntry",
     "LogisticOrder",
+    "Migration",
     "OfferBookEntry",
     "OfferMapping",
     "OfferMetafieldState",
@@ -136,7 +142,10 @@ __all__ = [
     "OutboxItem",
     "OutboxWorker",
     "QuarantineRecord",
+    "RunRecord",
     "StreamCursor",
+    "StreamRun",
+    "attempts_of",
     "beat",
     "block_offers",
     "block_offers_of_shops",
@@ -161,6 +170,7 @@ __all__ = [
     "iter_offer_book",
     "iter_offer_ids",
     "iter_offer_map",
+    "last_successes",
     "ledger_begin",
     "ledger_begin_many",
     "ledger_finish",
@@ -173,6 +183,7 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "mark_quarantined",
+    "mark_success",
     "offer_map_rows",
     "offer_metafields_for",
     "offers_for_products",
@@ -188,13 +199,16 @@ __all__ = [
     "reconciliation_lines",
     "record_carrier_list",
     "record_carrier_list_failure",
+    "record_run_attempt",
     "register_worker",
     "release_claims",
     "replace_reconciliation_run",
     "requeue",
+    "require_schema_at_head",
     "resolve_cs_case",
     "resolve_quarantine",
     "resolve_rejections",
+    "run_records_since",
     "session_factory",
     "set_cursor",
     "silent_holders",

@@ -7,6 +7,7 @@ PostgreSQL where several workers share it; everything engine-specific about conn
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,14 +15,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from common.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_SQLITE_URL",
     "MIGRATIONS_DIR",
+    "Migration",
     "create_state_engine",
     "is_postgres",
+    "require_schema_at_head",
+    "schema_revision",
     "session_factory",
     "upgrade",
 ]
@@ -55,16 +63,50 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class Migration:
+    """What an upgrade did: the revision before and after, and each revision applied, oldest first."""
+
+    before: str | None
+    after: str | None
+    applied: tuple[str, ...]
+
+    def describe(self) -> str:
+        if not self.applied:
+            return f"already at revision {self.after}, nothing to migrate"
+        return f"migrated {self.before or 'empty database'} -> {self.after}: applied {', '.join(self.applied)}"
+
+
+def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -> Migration:
     """Bring the schema to `revision` with the migrations shipped inside the package, from any cwd."""
     if isinstance(engine_or_url, Engine):
-        _upgrade_with(engine_or_url, revision)
-        return
+        return _upgrade_with(engine_or_url, revision)
     engine = create_state_engine(engine_or_url)
     try:
-        _upgrade_with(engine, revision)
+        return _upgrade_with(engine, revision)
     finally:
         engine.dispose()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the state store's schema is at; None for a database no migration has touched."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_schema_at_head(engine: Engine) -> None:
+    """Raise `ConfigurationError` naming `bcmirakl db upgrade` unless the schema is the code's newest.
+
+    Runs check rather than migrate: altering a database every worker shares is an operator's step, done once.
+    """
+    current, head = schema_revision(engine), _scripts().get_current_head()
+    if current != head:
+        url = engine.url.render_as_string(hide_password=True)
+        found = f"at revision {current}" if current else "empty (no bridge table yet)"
+        raise ConfigurationError(
+            f"state store {url} is {found}, this code needs revision {head}: "
+            "run `bcmirakl db upgrade` with the same BCMIRAKL_DATABASE_URL, then retry the run"
+        )
 
 
 def is_postgres(bind: Engine | Connection | Session) -> bool:
@@ -73,12 +115,25 @@ def is_postgres(bind: Engine | Connection | Session) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _upgrade_with(engine: Engine, revision: str) -> None:
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    return config
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def _upgrade_with(engine: Engine, revision: str) -> Migration:
+    config = _config()
     with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    applied = [script.revision for script in _scripts().iterate_revisions(after, before)] if after != before else []
+    return Migration(before=before, after=after, applied=tuple(reversed(applied)))
 
 
 def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

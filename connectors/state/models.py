@@ -50,6 +50,7 @@ __all__ = [
     "ReconciliationLine",
     "ReconciliationRun",
     "StreamCursor",
+    "StreamRun",
 ]
 
 OUTBOX_STATUSES = ("pending", "in_flight", "done", "failed", "quarantined")
@@ -86,6 +87,15 @@ class StreamCursor(Base):
     stream: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StreamRun(Base):
+    """When a stream last completed a run (work and report done): a mark of its own, not a read position."""
+
+    __tablename__ = "stream_run"
+
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    succeeded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class OfferMapping(Base):

@@ -117,23 +117,28 @@ def _address_fields(
     }
 
 
+def _shipping_contact(address: ShippingAddress) -> dict[str, Any]:
+    """The address and contact fields a shipping address and its consignment share (orders.v2.oas2.yml,
+    shippingAddress_Base and shippingConsignment_Get)."""
+    fields = _address_fields(
+        address.first_name,
+        address.last_name,
+        address.street_1,
+        address.city,
+        address.state,
+        address.zip,
+        address.country_iso2,
+    )
+    return {**fields, "email": address.email, "phone": ""}
+
+
 def render_address(address: ShippingAddress, order: Order) -> dict[str, Any]:
     shipped = sum(line.quantity_shipped for line in order.lines if line.order_address_id == address.id)
     total = sum(line.quantity for line in order.lines if line.order_address_id == address.id)
     return {
         "id": address.id,
         "order_id": address.order_id,
-        **_address_fields(
-            address.first_name,
-            address.last_name,
-            address.street_1,
-            address.city,
-            address.state,
-            address.zip,
-            address.country_iso2,
-        ),
-        "email": address.email,
-        "phone": "",
+        **_shipping_contact(address),
         "items_total": total,
         "items_shipped": shipped,
         "shipping_method": "Flat Rate",
@@ -172,17 +177,7 @@ def _shipping_consignment(address: ShippingAddress, order: Order, base: str, wit
     cost_tax = address.cost_inc_tax - address.cost_ex_tax
     return {
         "id": address.id,
-        **_address_fields(
-            address.first_name,
-            address.last_name,
-            address.street_1,
-            address.city,
-            address.state,
-            address.zip,
-            address.country_iso2,
-        ),
-        "email": address.email,
-        "phone": "",
+        **_shipping_contact(address),
         "form_fields": [],
         # `line_items`: oneOf products_Resource[] (include=consignments) or orderProducts[]
         # (include=consignments.line_items: "include the response returned from the request to the

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from bridge.runtime import Runtime
 from connectors.bigcommerce import Refund as BcRefund
-from connectors.mirakl import LineCancelation, TaxAmount
+from connectors.mirakl import LineCancelation
 from connectors.mirakl.models import Debit
 from connectors.state import ledger_get, order_lines_for
 from tasks.exactly_once import mark_done_elsewhere, write_once
-from tasks.refunds.amounts import or28_rows
+from tasks.refunds.amounts import line_refund_fields, or28_rows
 from tasks.reporting import RunReport
 
 __all__ = [
@@ -130,19 +130,6 @@ def _nothing_left_to_ship(
         ]
 
 
-def _cancelation(row: dict[str, Any]) -> LineCancelation:
-    return LineCancelation(
-        order_line_id=row["mirakl_order_line_id"],
-        quantity=row["quantity"],
-        amount=row["amount"],
-        shipping_amount=row["shipping_amount"],
-        reason_code=row["reason_code"],
-        currency_iso_code=row["currency"],
-        taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["taxes"]] or None,
-        shipping_taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["shipping_taxes"]] or None,
-    )
-
-
 def or30_key(bc_refund_id: int | str, mirakl_order_line_id: str) -> str:
     """The ledger key of the OR30 cancelling one BigCommerce refund's share of one Mirakl line."""
     return f"or30:{bc_refund_id}:{mirakl_order_line_id}"
@@ -197,7 +184,9 @@ async def cancel_refunded_lines(rt: Runtime, rows: Iterable[dict[str, Any]], rep
             system="mirakl",
             operation="OR30",
             key=_or30_key(row),
-            send=lambda row=row: rt.mirakl.cancel_lines([_cancelation(row)], order_tax_mode=row["order_tax_mode"]),
+            send=lambda row=row: rt.mirakl.cancel_lines(
+                [LineCancelation(**line_refund_fields(row))], order_tax_mode=row["order_tax_mode"]
+            ),
             external_id=lambda created: created[0].cancelation_id if created else None,
             recover=recover,
             detail={"bc_refund_id": row["bc_refund_id"], "amount": str(row["amount"]), "quantity": row["quantity"]},

@@ -1,8 +1,18 @@
-"""Drift monitor tasks: read both sides and measure how far BigCommerce has drifted from Mirakl."""
+"""Drift monitor tasks: read both sides, measure how far BigCommerce has drifted from Mirakl, report it."""
 
 from __future__ import annotations
 
 from tasks.drift.collect import read_owned_variants
+from tasks.drift.health import Drift, alert_breaches, drift_report, find_drift, owned_variant_ids
 from tasks.drift.measure import DriftFindings, measure_drift
 
-__all__ = ["DriftFindings", "measure_drift", "read_owned_variants"]
+__all__ = [
+    "Drift",
+    "DriftFindings",
+    "alert_breaches",
+    "drift_report",
+    "find_drift",
+    "measure_drift",
+    "owned_variant_ids",
+    "read_owned_variants",
+]

@@ -15,7 +15,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,7 @@ class PushStats:
     left: int = 0
     taken_over: int = 0
     worker: str = ""
+    changes: list[dict[str, Any]] = field(default_factory=list)  # the first `push.CHANGES_SHOWN`, for the summary
 
     @property
     def calls(self) -> int:

@@ -20,6 +20,7 @@ resolves the earlier push rejections of its product, which a newer change or `bc
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ from connectors.bigcommerce.models import InventoryAdjustment, VariantBatchResul
 from connectors.state import (
     OutboxItem,
     claim_batch,
+    get_offer_map,
     ledger_finish,
     ledger_started,
     queue_depth,
@@ -54,6 +56,7 @@ from tasks.offers.calls import (
     send_batches,
 )
 from tasks.offers.push_metafields import push_metafields
+from tasks.progress import report_progress
 
 __all__ = ["INVENTORY_LIMIT", "PUSH_OPERATIONS", "REJECTED", "drain_outbox"]
 
@@ -66,6 +69,7 @@ PUSH_OPERATIONS = (
     "update_variant_metafields",
 )
 INVENTORY_LIMIT = 2000
+CHANGES_SHOWN = 500  # rows of the summary's changes table (a full sync can push 100k; the counts say how many)
 INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 # The progress artifact is a Prefect API call: once a second keeps it live without slowing the push.
 PROGRESS_EVERY_S = 1.0
@@ -93,6 +97,7 @@ async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
             if not items:
                 break
             await _push_round(rt, items, stats, run_id)
+            report_progress("offer push", stats.pushed, total)
             if time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
                 await artifacts.aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
@@ -198,6 +203,7 @@ def _acknowledge(
 
     def record(session: Session) -> None:
         # BigCommerce holds these states now (the offer map says so).
+        record_changes(session, done, stats)
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
         resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
 
@@ -209,8 +215,31 @@ def _acknowledge(
     )
 
 
-def _variant(item: OutboxItem) -> int:
-    return int(item.payload["variant_id"])
+def record_changes(session: Session, done: Sequence[OutboxItem], stats: PushStats) -> None:
+    """Keep what the summary's changes table shows: SKU, price and stock before -> after, buyable. The offer
+    map still holds the last pushed state; once CHANGES_SHOWN rows are kept this costs nothing more."""
+    room = CHANGES_SHOWN - len(stats.changes)
+    if room <= 0:
+        return
+    shown = list(done)[:room]
+    before = get_offer_map(session, [item.payload["product_sku"] for item in shown])
+    for item in shown:
+        payload, last = item.payload, before.get(item.payload["product_sku"])
+        stats.changes.append(
+            {
+                "product_sku": payload["product_sku"],
+                "price": f"{_or_dash(last.price if last else None)} -> {_or_dash(payload.get('price'))}",
+                "stock": f"{_or_dash(last.quantity if last else None)} -> {payload['inventory_level']}",
+                "buyable": "no" if payload["purchasing_disabled"] else "yes",
+            }
+        )
+
+
+def _or_dash(value: object) -> str:
+    """A missing value as "-"; a stored price without its trailing zeros ("27.7900" -> "27.79")."""
+    if value is None or value == "":
+        return "-"
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
 def _update(payload: dict[str, Any]) -> VariantUpdate:

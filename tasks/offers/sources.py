@@ -54,11 +54,13 @@ class OfferRead:
 @dataclass
 class SellerHealth:
     """Open shops, the shops whose latest feed failed (shop id -> reason), and those whose latest import was
-    partial (shop id -> that import: some lines in error, the others applied by Mirakl)."""
+    partial (shop id -> that import: some lines in error, the others applied by Mirakl); `names` are the shop
+    names S20 gave, for per-seller tables a person reads."""
 
     open_shops: set[int]
     failed_feeds: dict[int, str] = field(default_factory=dict)
     partial_imports: dict[int, OfferImport] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
@@ -85,14 +87,16 @@ async def read_offer_export(rt: Runtime, since: datetime | None) -> OfferRead:
 async def read_seller_health(rt: Runtime, now: datetime) -> SellerHealth:
     """S20 for shop states and OF04 for each shop's latest offer import in the lookback window."""
     open_shops: set[int] = set()
+    names: dict[int, str] = {}
     async for page in rt.mirakl.iter_shops():
         open_shops.update(shop.shop_id for shop in page if shop.shop_state == "OPEN")
+        names.update((shop.shop_id, shop.shop_name) for shop in page if shop.shop_name)
     imports: list[OfferImport] = []
     start = now - timedelta(hours=rt.config.offers.feed_lookback_hours)
     async for page in rt.mirakl.iter_offer_imports(start_date=start):
         imports.extend(page)
     failed, partial = judge_feeds(imports, rt.config.offers.feed_failure_error_share)
-    return SellerHealth(open_shops, failed, partial)
+    return SellerHealth(open_shops, failed, partial, names)
 
 
 def judge_feeds(imports: list[OfferImport], failure_share: float) -> tuple[dict[int, str], dict[int, OfferImport]]:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bridge.streams import Stream
 from tasks.offers.calls import PushStats
 from tasks.offers.cycle import CycleResult
 from tasks.offers.ownership import Ownership
@@ -17,14 +16,15 @@ from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import report_rejections
 from tasks.reporting import RunReport
 
-__all__ = ["build_report", "percentile"]
+__all__ = ["fill_report", "percentile"]
 
 
 def percentile(values: Sequence[float], share: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), share)) if len(values) else 0.0
 
 
-def build_report(
+def fill_report(
+    report: RunReport,
     mode: str,
     read: OfferRead,
     health: SellerHealth,
@@ -35,7 +35,8 @@ def build_report(
     calls_after: dict[str, int],
     calls_before: dict[str, int],
 ) -> RunReport:
-    report = RunReport(stream=Stream.OFFER_SYNC, title=f"Offer sync ({mode})")
+    """Fill the run's report (opened by the flow, so a failure still publishes it) once the push is done."""
+    report.title = f"Offer sync ({mode})"
     calls = {system: calls_after[system] - calls_before.get(system, 0) for system in calls_after}
     variant_calls = push.batches + push.inventory_calls
     report.counts.update(
@@ -76,10 +77,12 @@ def build_report(
         {"product_sku": r["record_key"], "reason": r["reason"], **dict(r.get("payload") or {})}  # type: ignore[arg-type]
         for r in cycle.quarantine_rows
     ]
+    report.tables["changes"] = push.changes
     report.tables["mapping-errors"] = [
         {"product_sku": sku, "error": "no BigCommerce listing"} for sku in ownership.unmapped
     ]
+    failed = sorted(health.failed_feeds.items()) + [(shop_id, "circuit breaker") for shop_id in sorted(cycle.tripped)]
     report.tables["sellers-failed"] = [
-        {"shop_id": shop_id, "reason": reason} for shop_id, reason in sorted(health.failed_feeds.items())
-    ] + [{"shop_id": shop_id, "reason": "circuit breaker"} for shop_id in sorted(cycle.tripped)]
+        {"shop_id": shop_id, "seller": health.names.get(shop_id, ""), "reason": reason} for shop_id, reason in failed
+    ]
     return report

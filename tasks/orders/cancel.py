@@ -16,7 +16,7 @@ from tasks.orders.cx import cx_document, write_cx_metafield
 from tasks.orders.lookup import mirakl_orders_of
 from tasks.orders.plan import LineProblem
 from tasks.orders.records import record_logistic_orders, record_problems, set_route_status
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert
 
 __all__ = ["CANCEL_EVENT", "cancel_routed_order"]
 
@@ -24,7 +24,7 @@ CANCEL_EVENT = "bcmirakl.orders.cancel-failed"
 _DONE_STATES = frozenset({"CANCELED", "REFUSED"})
 
 
-async def cancel_routed_order(rt: Runtime, bc_order_id: int, report: RunReport) -> None:
+async def cancel_routed_order(rt: Runtime, bc_order_id: int, report: Tally) -> None:
     """Cancel every open logistic order of the BigCommerce order and record the outcome on the order."""
     with rt.sessions() as session:
         route = get_order_route(session, bc_order_id)

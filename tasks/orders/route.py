@@ -48,7 +48,7 @@ from tasks.orders.records import (
 )
 from tasks.orders.shipping import choose_shipping_types, customer_shipping_method
 from tasks.quality import gate_and_quarantine
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert
 from tasks.retry import TASK_RETRY
 
 __all__ = ["PageResult", "changed_orders", "load_order_cursor", "route_order_page"]
@@ -73,6 +73,7 @@ class PageResult:
     deferred: list[int] = field(default_factory=list)
     deferred_by_system: Counter[str] = field(default_factory=Counter)
     cursor: str | None = None
+    tally: Tally = field(default_factory=Tally)
 
 
 @task(cache_policy=NO_CACHE)
@@ -97,9 +98,13 @@ async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[l
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) -> PageResult:
-    """Route the paid orders of a page, unwind the cancelled ones, then move the cursor past the page."""
+async def route_order_page(rt: Runtime, orders: list[Order]) -> PageResult:
+    """Route the paid orders of a page, unwind the cancelled ones, then move the cursor past the page.
+
+    Counts go to the result's own tally, made afresh by each attempt, so a retried page counts once.
+    """
     result = PageResult(orders=len(orders))
+    report = result.tally
     cfg = rt.config.orders
     latest: dict[int, Order] = {}
     for order in orders:  # dedupe on (id, date_modified): the overlap re-reads orders already seen
@@ -163,7 +168,7 @@ async def route_order_page(rt: Runtime, orders: list[Order], report: RunReport) 
 # --- steps -------------------------------------------------------------------------------------------------
 
 
-async def _write_cx(rt: Runtime, documents: dict[int, dict[str, Any]], result: PageResult, report: RunReport) -> None:
+async def _write_cx(rt: Runtime, documents: dict[int, dict[str, Any]], result: PageResult, report: Tally) -> None:
     """The page's CX metafields in batches; an order whose write met a transient error is deferred, so the
     cursor stays before it, as when each order wrote its own."""
     if not documents:
@@ -184,7 +189,7 @@ async def _plans(
     rt: Runtime,
     orders: Sequence[Order],
     details: dict[int, tuple[list[OrderProduct], list[ShippingAddress]]],
-    report: RunReport,
+    report: Tally,
 ) -> list[OrderPlan]:
     """Plan each order on its own: one that cannot be planned becomes an exception, the others go on."""
     variant_ids = {p.variant_id for products, _ in details.values() for p in products if p.variant_id is not None}
@@ -204,7 +209,7 @@ async def _plans(
     return plans
 
 
-async def _unexpected_error(rt: Runtime, order_id: int, step: str, exc: Exception, report: RunReport) -> None:
+async def _unexpected_error(rt: Runtime, order_id: int, step: str, exc: Exception, report: Tally) -> None:
     """A bug or an input nobody foresaw in one order: that order becomes an exception case with the error's
     type and step (never its message, which may quote customer fields), and the page goes on.
 
@@ -227,7 +232,7 @@ async def _unexpected_error(rt: Runtime, order_id: int, step: str, exc: Exceptio
         _report_problems(report, order_id, [problem])
 
 
-async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: RunReport) -> dict[str, str]:
+async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: Tally) -> dict[str, str]:
     """Gate every marketplace line of the page at once; returns failed Mirakl line ids with their reason."""
     rows = gate_rows(plans, rt.config.currency)
     if not rows:
@@ -237,6 +242,7 @@ async def _gate(rt: Runtime, plans: Sequence[OrderPlan], report: RunReport) -> d
     gate = await gate_and_quarantine(
         rt.sessions, frame, suite="orders_out", stream=Stream.ORDER_ROUTING, key_column="line_id", report=report
     )
+    gate.raise_if_tripped()  # a broken source stops the sweep: the run fails and the cursor holds before the page
     return {str(row["line_id"]): str(row["reason"]) for _, row in gate.failed.iterrows()}
 
 
@@ -245,7 +251,7 @@ async def _route(
     plan: OrderPlan,
     addresses: list[ShippingAddress],
     gate_failed: dict[str, str],
-    report: RunReport,
+    report: Tally,
     documents: dict[int, dict[str, Any]],
 ) -> None:
     """Send one planned order; its CX document is left in `documents` for the page's batch write."""
@@ -307,7 +313,7 @@ async def _route(
         documents[order_id] = cx_document(plan.commercial_id, lines, {o.order_id: o for o in created}, status)
 
 
-def _report_problems(report: RunReport, order_id: int, problems: Sequence[LineProblem]) -> None:
+def _report_problems(report: Tally, order_id: int, problems: Sequence[LineProblem]) -> None:
     """Count, list and alert an order's problems (the alert once: the route is final, never rerouted)."""
     report.add("line_exceptions", len(problems))
     report.tables.setdefault("exceptions", []).extend(
@@ -323,7 +329,7 @@ def _report_problems(report: RunReport, order_id: int, problems: Sequence[LinePr
 
 
 async def _send_commercial_order(
-    rt: Runtime, plan: OrderPlan, lines: Sequence[LinePlan], report: RunReport
+    rt: Runtime, plan: OrderPlan, lines: Sequence[LinePlan], report: Tally
 ) -> tuple[list[MiraklOrder], dict[int, str], str | None]:
     """OR01 exactly once: a rerun after a lost answer finds the orders by commercial id (OR11) instead."""
     body = plan.commercial_order(rt.config, lines)
@@ -356,7 +362,7 @@ async def _send_commercial_order(
     return [], {}, outcome.error or "OR01 was refused earlier"
 
 
-async def _cancel(rt: Runtime, order: Order, route_status: str | None, report: RunReport) -> None:
+async def _cancel(rt: Runtime, order: Order, route_status: str | None, report: Tally) -> None:
     if route_status is None:
         with rt.sessions() as session:
             set_route_status(session, order.id, "cancelled")

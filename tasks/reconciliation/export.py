@@ -1,14 +1,18 @@
-"""The finance export: each run's lines and exceptions as CSV files in the configured folder.
+"""The finance export: each run's lines and exceptions as CSV files in the configured location.
 
 Finance works in spreadsheets, not in Prefect; the files carry decimal amounts (converted exactly from minor
-units), ids and classes, never customer data. A rerun of the same period overwrites the same file names, so
-the folder always holds the latest answer for a period.
+units), ids and classes, never customer data. The location is a local folder or any fsspec URL (`s3://`,
+`gs://`, `az://`, `file://`: the library Prefect's result storage uses), so the files land where finance
+reads them rather than in whichever directory a worker happened to start in. Each file name carries the
+period's revision, so a rerun adds the new answer beside the old one and a link published for revision 1
+keeps pointing at revision 1.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import fsspec
 import pandas as pd
 
 from tasks.reconciliation.money import format_minor
@@ -47,13 +51,17 @@ _LINE_AMOUNTS = {"bc_amount", "mk_amount", "bc_tax", "mk_tax", "mk_shipping", "m
 _EXCEPTION_AMOUNTS = ("left", "right", "delta")
 
 
-def write_csv_export(result: Reconciliation, folder: Path, label: str, currency: str) -> dict[str, Path]:
-    """Write `<label>-lines.csv` and `<label>-exceptions.csv`; returns their paths.
+def write_csv_export(
+    result: Reconciliation, location: str | Path, label: str, currency: str, revision: int | None = None
+) -> dict[str, str]:
+    """Write `<label>[-r<revision>]-lines.csv` and `-exceptions.csv` under `location`; returns their URLs.
 
-    A row without a currency of its own (a seller-level row) is in the store's `currency`, which the gate
-    checked every input against.
+    A relative local folder is taken from the working directory and reported absolute (`file://...`), so the
+    link says where the file really is. A row without a currency of its own (a seller-level row) is in the
+    store's `currency`, which the gate checked every input against.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    fs, root = fsspec.core.url_to_fs(_absolute(location))
+    fs.makedirs(root, exist_ok=True)
     lines = result.lines[LINE_EXPORT_COLUMNS].copy()
     currencies = lines["currency"].fillna(currency).replace("", currency)
     for name in _LINE_AMOUNTS:
@@ -62,14 +70,26 @@ def write_csv_export(result: Reconciliation, folder: Path, label: str, currency:
     exceptions = result.exceptions.copy()
     for name in _EXCEPTION_AMOUNTS:
         exceptions[name] = format_minor(exceptions[name], exceptions["currency"].fillna(currency).replace("", currency))
-    paths = {"lines": folder / f"{label}-lines.csv", "exceptions": folder / f"{label}-exceptions.csv"}
-    _write(lines, paths["lines"])
-    _write(exceptions, paths["exceptions"])
-    return paths
+    stem = f"{label}-r{revision}" if revision is not None else label
+    written = {}
+    for kind, frame in (("lines", lines), ("exceptions", exceptions)):
+        path = f"{root.rstrip('/')}/{stem}-{kind}.csv"
+        _write(fs, frame, path)
+        written[kind] = fs.unstrip_protocol(path)
+    return written
 
 
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    # Written beside and renamed, so finance never opens a half-written file.
-    partial = path.with_suffix(".csv.partial")
-    frame.to_csv(partial, index=False)
-    partial.replace(path)
+def _absolute(location: str | Path) -> str:
+    text = str(location)
+    if "://" in text:
+        return text
+    return Path(text).expanduser().resolve().as_uri()
+
+
+def _write(fs: fsspec.AbstractFileSystem, frame: pd.DataFrame, path: str) -> None:
+    # Written beside and moved into place, so finance never opens a half-written file (a rename on a local
+    # disk; object stores publish an object only once its upload completes anyway).
+    partial = f"{path}.partial"
+    with fs.open(partial, "w", newline="", encoding="utf-8") as out:
+        frame.to_csv(out, index=False)
+    fs.mv(partial, path)

@@ -6,12 +6,19 @@ gaps and benchmarked on a million lines without any API. Mirakl is the master fo
 BigCommerce for gross sales. Every compared field yields one exception row per non-zero difference, so the
 totals balance by construction: for each field, (left total - right total) equals the sum of its exception
 deltas, and the `totals` table proves it with an `unexplained` column that must be zero.
+
+A period too big to hold whole (tens of millions of TL02 lines) is reconciled partition by partition
+(`reconcile_partitions`): each partition holds every transaction and BigCommerce line of a set of line keys
+(`tasks.reconciliation.partitions`), so the per-line work never looks across partitions, and only the
+per-cycle and per-invoice sums (a handful of rows per seller) are carried from one partition to the next.
+`reconcile` is the one-partition case, so both paths run the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,9 +36,13 @@ __all__ = [
     "LINE_TYPES",
     "ROUNDING_TOLERANCE",
     "TRANSACTION_COLUMNS",
+    "Partition",
     "Reconciliation",
     "ReconciliationInputs",
+    "Terms",
+    "bc_line_keys",
     "reconcile",
+    "reconcile_partitions",
 ]
 
 ROUNDING_TOLERANCE = 1  # minor units: a difference this small is rounding, not a gap
@@ -157,9 +168,28 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Partition(NamedTuple):
+    """A slice of a period holding every TL02 line and BigCommerce line (and refund) of its line keys."""
+
+    transactions: pd.DataFrame
+    bc_lines: pd.DataFrame
+    bc_refunds: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a period's lines are checked against, the same for every partition: payouts, invoices, rates."""
+
+    cycles: pd.DataFrame | None = None  # SBC11; None skips the payout check (daily runs)
+    invoices: pd.DataFrame | None = None  # IV01; None skips the invoice check
+    rates_ppm: Mapping[int, int] = field(default_factory=dict)
+    default_rate_ppm: int | None = None
+    commission_tax_rate_ppm: int | None = None
+
+
 @dataclass(frozen=True)
 class ReconciliationInputs:
-    """One period's inputs; amounts are int64 minor units, column sets are the `*_COLUMNS` constants."""
+    """One period's inputs held whole; amounts are int64 minor units, column sets are the `*_COLUMNS` constants."""
 
     transactions: pd.DataFrame
     bc_lines: pd.DataFrame
@@ -169,6 +199,14 @@ class ReconciliationInputs:
     rates_ppm: Mapping[int, int] = field(default_factory=dict)
     default_rate_ppm: int | None = None
     commission_tax_rate_ppm: int | None = None
+
+    @property
+    def partition(self) -> Partition:
+        return Partition(self.transactions, self.bc_lines, self.bc_refunds)
+
+    @property
+    def terms(self) -> Terms:
+        return Terms(self.cycles, self.invoices, self.rates_ppm, self.default_rate_ppm, self.commission_tax_rate_ppm)
 
 
 @dataclass(frozen=True)
@@ -196,39 +234,96 @@ class Reconciliation:
 
 
 def reconcile(inputs: ReconciliationInputs) -> Reconciliation:
-    """Match, compare and classify; see the module docstring for the balancing rule."""
-    inputs = _with_columns(inputs)
-    tx = inputs.transactions
-    on_line = tx["type"].isin(LINE_TYPES.keys()) & tx["order_line_id"].notna()
-    lines = _line_table(tx[on_line], inputs)
-    parts = [
-        _order_side_exceptions(lines),
-        _refund_exceptions(lines),
-        _commission_exceptions(lines, inputs.commission_tax_rate_ppm),
-        _stray_transactions(tx[~on_line & ~tx["type"].isin(ADJUSTMENT_TYPES) & (tx["type"] != _PAYOUT_TYPE)]),
-    ]
-    cycles = _cycle_table(tx, inputs.cycles) if inputs.cycles is not None else _empty_cycles()
-    if inputs.cycles is not None:
+    """Match, compare and classify a period held whole; see the module docstring for the balancing rule."""
+    return reconcile_partitions([inputs.partition], inputs.terms)
+
+
+def reconcile_partitions(partitions: Iterable[Partition], terms: Terms) -> Reconciliation:
+    """The period as partitions read one at a time (each can be dropped once reconciled); the result is the one
+    `reconcile` gives for their union, as long as no line key spans two partitions (`partitions.PartitionStore`)."""
+    terms = _terms_with_columns(terms)
+    pieces: list[dict[str, pd.Series]] = []
+    parts: list[pd.DataFrame] = []
+    booked: list[pd.Series] = []
+    billed: list[pd.Series] = []
+    for part in partitions:
+        piece = _reconcile_slice(part, terms)
+        pieces.append({name: piece.lines[name].copy() for name in piece.lines.columns})  # one array per column
+        parts.append(piece.exceptions)
+        booked.append(piece.booked)
+        billed.append(piece.billed)
+        del piece
+    lines = _stacked_by_key(pieces)
+    cycles = _cycle_table(booked, terms.cycles) if terms.cycles is not None else _empty_cycles()
+    if terms.cycles is not None:
         parts.append(_payout_exceptions(cycles))
-    invoices = _invoice_table(tx, inputs.invoices) if inputs.invoices is not None else pd.DataFrame()
-    if inputs.invoices is not None:
+    invoices = _invoice_table(billed, terms.invoices) if terms.invoices is not None else None
+    if invoices is not None:
         parts.append(_invoice_exceptions(invoices))
     exceptions = _sorted_exceptions(pd.concat([p for p in parts if len(p)] or [_empty_exceptions()]))
-    lines = _with_status(lines, exceptions)
     return Reconciliation(
         lines=lines,
         exceptions=exceptions,
         sellers=_seller_table(lines, exceptions),
         cycles=cycles,
-        totals=_totals(lines, exceptions, cycles, invoices, inputs),
-        invoices=invoices,
+        totals=_totals(lines, exceptions, cycles, invoices, terms),
+        invoices=invoices if invoices is not None else pd.DataFrame(),
     )
+
+
+class _Slice(NamedTuple):
+    """One partition reconciled: its lines with their status, their exceptions, and the sums it adds per cycle
+    (`booked`) and per invoiced shop (`billed`), which only the whole period can compare."""
+
+    lines: pd.DataFrame
+    exceptions: pd.DataFrame
+    booked: pd.Series
+    billed: pd.Series
+
+
+def _reconcile_slice(part: Partition, terms: Terms) -> _Slice:
+    tx, bc_lines, bc_refunds = _with_columns(part)
+    on_line = tx["type"].isin(LINE_TYPES.keys()) & tx["order_line_id"].notna()
+    lines = _line_table(tx[on_line], bc_lines, bc_refunds, terms)
+    exceptions = _concat(
+        [
+            _order_side_exceptions(lines),
+            _refund_exceptions(lines),
+            _commission_exceptions(lines, terms.commission_tax_rate_ppm),
+            _stray_transactions(tx[~on_line & ~tx["type"].isin(ADJUSTMENT_TYPES) & (tx["type"] != _PAYOUT_TYPE)]),
+        ]
+    ).reindex(columns=_EXCEPTION_COLUMNS)
+    booked = _cycle_booked(tx) if terms.cycles is not None else pd.Series(dtype="int64")
+    billed = _invoice_billed(tx) if terms.invoices is not None else pd.Series(dtype="int64")
+    return _Slice(_with_status(lines, exceptions), exceptions, booked, billed)
+
+
+def _stacked_by_key(pieces: list[dict[str, pd.Series]]) -> pd.DataFrame:
+    """The partitions' line tables as one, sorted by line key, built column by column: each column's pieces are
+    dropped as soon as it is stacked, and the columns stay separate arrays (`copy=False`), so a period's lines
+    are never held twice (a frame-wide concat, sort or consolidation would copy all of them at once)."""
+    pieces = [piece for piece in pieces if len(piece["line_key"])] or pieces[:1]  # an empty one keeps the dtypes
+    keys = np.concatenate([piece["line_key"].to_numpy() for piece in pieces])
+    order = np.argsort(keys, kind="stable")
+    del keys
+    columns = {}
+    for name in list(pieces[0]):
+        stacked = pd.concat([piece.pop(name) for piece in pieces], ignore_index=True)
+        columns[name] = stacked.take(order).reset_index(drop=True)
+        del stacked
+    return pd.DataFrame(columns, copy=False)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames stacked, empty ones left out unless all are (their columns are kept then)."""
+    kept = [f for f in frames if len(f)]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
 # --- per order line ------------------------------------------------------------------------------------------
 
 
-def _line_table(tx: pd.DataFrame, inputs: ReconciliationInputs) -> pd.DataFrame:
+def _line_table(tx: pd.DataFrame, bc_lines: pd.DataFrame, bc_refunds: pd.DataFrame, terms: Terms) -> pd.DataFrame:
     column = tx["type"].map(lambda t: LINE_TYPES[t][0])
     sign = tx["type"].map(lambda t: LINE_TYPES[t][1]).astype("int64")
     signed = tx.assign(column=column, value=tx["amount"].astype("int64") * sign)
@@ -242,12 +337,10 @@ def _line_table(tx: pd.DataFrame, inputs: ReconciliationInputs) -> pd.DataFrame:
     mk["has_mk_order"] = mk["has_mk_order"].eq(True)
     mk = mk.reset_index().rename(columns={"order_line_id": "line_key"})
 
-    bc = inputs.bc_lines.copy()
-    bc["line_key"] = bc["order_line_id"].where(
-        bc["order_line_id"].notna(),
-        "bc:" + bc["bc_order_id"].astype(str) + ":" + bc["bc_order_product_id"].astype(str),
-    )
-    refunds = inputs.bc_refunds.groupby(["bc_order_id", "bc_order_product_id"])["amount"].sum().rename("bc_refund")
+    bc = bc_lines.copy()
+    bc["line_key"] = bc_line_keys(bc)
+    refunded = bc_refunds.assign(amount=bc_refunds["amount"].astype("int64"))  # int64 even when empty
+    refunds = refunded.groupby(["bc_order_id", "bc_order_product_id"])["amount"].sum().rename("bc_refund")
     bc = bc.join(refunds, on=["bc_order_id", "bc_order_product_id"])
     bc["bc_refund"] = bc["bc_refund"].fillna(0).astype("int64")
     bc["has_bc"] = True
@@ -264,7 +357,7 @@ def _line_table(tx: pd.DataFrame, inputs: ReconciliationInputs) -> pd.DataFrame:
         merged[name] = merged[name].fillna(0).astype("int64")
     for name in ("bc_order_id", "bc_order_product_id"):
         merged[name] = merged[name].astype("Int64")
-    merged["contract_rate_ppm"] = _rates_for(merged["shop_id"], inputs)
+    merged["contract_rate_ppm"] = _rates_for(merged["shop_id"], terms)
     base = merged["mk_amount"] + merged["mk_shipping"]
     rates = merged["contract_rate_ppm"].fillna(0).astype("int64")
     merged["expected_commission"] = apply_rate(base, rates).where(merged["contract_rate_ppm"].notna(), None)
@@ -272,8 +365,14 @@ def _line_table(tx: pd.DataFrame, inputs: ReconciliationInputs) -> pd.DataFrame:
     return merged.sort_values("line_key", kind="stable").reset_index(drop=True)
 
 
-def _rates_for(shops: pd.Series, inputs: ReconciliationInputs) -> pd.Series:
-    table = {int(shop): inputs.rates_ppm.get(int(shop), inputs.default_rate_ppm) for shop in shops.dropna().unique()}
+def bc_line_keys(bc_lines: pd.DataFrame) -> pd.Series:
+    """A BigCommerce line's key: the Mirakl order line it maps to, else `bc:<order>:<product>` (unmatched)."""
+    unmapped = "bc:" + bc_lines["bc_order_id"].astype(str) + ":" + bc_lines["bc_order_product_id"].astype(str)
+    return bc_lines["order_line_id"].where(bc_lines["order_line_id"].notna(), unmapped)
+
+
+def _rates_for(shops: pd.Series, terms: Terms) -> pd.Series:
+    table = {int(shop): terms.rates_ppm.get(int(shop), terms.default_rate_ppm) for shop in shops.dropna().unique()}
     return shops.map(table).astype("Int64")
 
 
@@ -391,8 +490,12 @@ def _with_status(lines: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
 # --- per seller and billing cycle ------------------------------------------------------------------------------
 
 
-def _cycle_table(tx: pd.DataFrame, cycles: pd.DataFrame) -> pd.DataFrame:
-    """Expected payout per cycle = order amounts - commissions - refunds + refunded commissions +- adjustments."""
+_CYCLE_KEYS = ["cycle_id", "shop_id", "currency"]
+_CYCLE_COMPONENTS = ["orders", "commissions", "refunds", "refunded_commissions", "adjustments"]
+
+
+def _cycle_booked(tx: pd.DataFrame) -> pd.Series:
+    """A partition's TL02 amounts per cycle, shop, currency and kind (order amounts, commissions, ...)."""
     kinds = np.select(
         [
             tx["type"].str.startswith("ORDER_"),
@@ -404,22 +507,34 @@ def _cycle_table(tx: pd.DataFrame, cycles: pd.DataFrame) -> pd.DataFrame:
         ["orders", "commissions", "refunded_commissions", "refunds", "paid_out"],
         default="adjustments",
     )
-    booked = tx.assign(kind=kinds).pivot_table(
-        index=["cycle_id", "shop_id", "currency"], columns="kind", values="amount", aggfunc="sum", fill_value=0
-    )
-    components = ["orders", "commissions", "refunds", "refunded_commissions", "adjustments"]
-    booked = booked.reindex(columns=components, fill_value=0).astype("int64").reset_index()
-    booked["expected_payout"] = booked[components].sum(axis=1).astype("int64")
+    return tx.assign(kind=kinds).groupby([*_CYCLE_KEYS, "kind"])["amount"].sum()
+
+
+def _cycle_table(booked_parts: list[pd.Series], cycles: pd.DataFrame) -> pd.DataFrame:
+    """Expected payout per cycle = order amounts - commissions - refunds + refunded commissions +- adjustments."""
+    booked = _summed(booked_parts, _CYCLE_KEYS, _CYCLE_COMPONENTS)
+    booked["expected_payout"] = booked[_CYCLE_COMPONENTS].sum(axis=1).astype("int64")
     table = booked.merge(
         cycles.rename(columns={"payout": "sbc11_payout"}), on="cycle_id", how="outer", suffixes=("", "_c")
     )
     table["in_sbc11"] = table["sbc11_payout"].notna()
     table["shop_id"] = table["shop_id"].fillna(table["shop_id_c"]).astype("Int64")
     table["currency"] = table["currency"].fillna(table["currency_c"])
-    for name in [*components, "expected_payout", "sbc11_payout"]:
+    for name in [*_CYCLE_COMPONENTS, "expected_payout", "sbc11_payout"]:
         table[name] = table[name].fillna(0).astype("int64")
     table["delta"] = table["expected_payout"] - table["sbc11_payout"]
     return table.drop(columns=["shop_id_c", "currency_c"]).sort_values(["shop_id", "cycle_id"]).reset_index(drop=True)
+
+
+def _summed(parts: list[pd.Series], keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """Partitions' sums per keys and kind added up: one row per keys, one column per kind in `columns`."""
+    kept = [part for part in parts if len(part)]
+    if not kept:
+        return pd.DataFrame({name: pd.Series(dtype="object" if name in keys else "int64") for name in keys + columns})
+    total = pd.concat(kept).groupby(level=[*keys, "kind"]).sum()
+    table = total.unstack("kind", fill_value=0).reindex(columns=columns, fill_value=0).astype("int64")
+    table.columns.name = None
+    return table.reset_index()
 
 
 def _payout_exceptions(cycles: pd.DataFrame) -> pd.DataFrame:
@@ -443,19 +558,19 @@ def _payout_exceptions(cycles: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _invoice_table(tx: pd.DataFrame, invoices: pd.DataFrame) -> pd.DataFrame:
-    """Per shop: commission net of refunded commission and each invoiced fee, excl. tax, as TL02 booked them
-    (seller debits, so signs turn positive), beside IV01's AUTO_INVOICE total; `booked` = commission + fees."""
+def _invoice_billed(tx: pd.DataFrame) -> pd.Series:
+    """A partition's invoiceable TL02 amounts per shop, currency and kind, as seller debits turned positive."""
     kinds = {**dict.fromkeys(_INVOICED_COMMISSION, "commission"), **INVOICED_FEES}
     billed = tx[tx["type"].isin(kinds.keys())]
     billed = billed.assign(kind=billed["type"].map(kinds), billed=-billed["amount"].astype("int64"))
+    return billed.groupby(["shop_id", "currency", "kind"])["billed"].sum()
+
+
+def _invoice_table(billed_parts: list[pd.Series], invoices: pd.DataFrame) -> pd.DataFrame:
+    """Per shop: commission net of refunded commission and each invoiced fee, excl. tax, as TL02 booked them,
+    beside IV01's AUTO_INVOICE total; `booked` = commission + fees."""
     columns = ["commission", *INVOICED_FEES.values()]
-    booked = (
-        billed.groupby(["shop_id", "currency", "kind"])["billed"]
-        .sum()
-        .unstack("kind", fill_value=0)
-        .reindex(columns=columns, fill_value=0)
-    )
+    booked = _summed(billed_parts, ["shop_id", "currency"], columns).set_index(["shop_id", "currency"])
     invoiced = invoices.groupby(["shop_id", "currency"])["invoiced"].sum()
     table = booked.join(invoiced, how="outer").fillna(0).astype("int64")
     table["fees"] = table[list(INVOICED_FEES.values())].sum(axis=1)
@@ -506,30 +621,33 @@ def _totals(
     lines: pd.DataFrame,
     exceptions: pd.DataFrame,
     cycles: pd.DataFrame,
-    invoices: pd.DataFrame,
-    inputs: ReconciliationInputs,
+    invoices: pd.DataFrame | None,
+    terms: Terms,
 ) -> pd.DataFrame:
     """Per field: left and right totals over the compared population, and how much of the gap is explained."""
-    order_scope = lines[lines["has_mk_order"] | (lines["has_bc"] & lines["in_period"])]
-    booked = lines[lines["has_mk_order"]]
-    rated = booked[booked["expected_commission"].notna()]
+    # Sums over masks, column by column: a filtered copy of a period's whole line table would double its memory.
+    order_scope = lines["has_mk_order"] | (lines["has_bc"] & lines["in_period"])
+    booked = lines["has_mk_order"]
+    rated = booked & lines["expected_commission"].notna()
+
+    def total(name: str, rows: pd.Series) -> int:
+        return int(lines.loc[rows, name].astype("int64").sum())
+
     pairs: dict[str, tuple[int, int]] = {
-        "amount": (order_scope["bc_amount"].sum(), order_scope["mk_amount"].sum()),
-        "tax": (order_scope["bc_tax"].sum(), order_scope["mk_tax"].sum()),
-        "refund": (lines["bc_refund"].sum(), lines["mk_refund"].sum()),
-        "commission": (rated["mk_commission"].sum(), rated["expected_commission"].astype("int64").sum()),
+        "amount": (total("bc_amount", order_scope), total("mk_amount", order_scope)),
+        "tax": (total("bc_tax", order_scope), total("mk_tax", order_scope)),
+        "refund": (int(lines["bc_refund"].sum()), int(lines["mk_refund"].sum())),
+        "commission": (total("mk_commission", rated), total("expected_commission", rated)),
     }
-    if inputs.commission_tax_rate_ppm is not None:
-        rates = pd.Series(inputs.commission_tax_rate_ppm, index=booked.index, dtype="int64")
-        pairs["commission_tax"] = (
-            booked["mk_commission_tax"].sum(),
-            apply_rate(booked["mk_commission"], rates).sum(),
-        )
+    if terms.commission_tax_rate_ppm is not None:
+        commission = lines.loc[booked, "mk_commission"]
+        rates = pd.Series(terms.commission_tax_rate_ppm, index=commission.index, dtype="int64")
+        pairs["commission_tax"] = (total("mk_commission_tax", booked), int(apply_rate(commission, rates).sum()))
     stray = exceptions[exceptions["field"] == "transaction"]
     pairs["transaction"] = (stray["left"].sum(), 0)
-    if inputs.cycles is not None:
+    if terms.cycles is not None:
         pairs["payout"] = (cycles["expected_payout"].sum(), cycles["sbc11_payout"].sum())
-    if inputs.invoices is not None:
+    if invoices is not None:
         pairs["invoice"] = (invoices["booked"].sum(), invoices["invoiced"].sum())
     explained = exceptions.groupby("field")["delta"].sum()
     rows = []
@@ -551,20 +669,23 @@ def _totals(
     return pd.DataFrame(rows)
 
 
-def _with_columns(inputs: ReconciliationInputs) -> ReconciliationInputs:
+def _with_columns(part: Partition) -> Partition:
     """Empty inputs (a quiet day) still carry their columns, so every step below sees the same shape."""
-    frames = {
-        "transactions": (inputs.transactions, TRANSACTION_COLUMNS),
-        "bc_lines": (inputs.bc_lines, BC_LINE_COLUMNS),
-        "bc_refunds": (inputs.bc_refunds, BC_REFUND_COLUMNS),
-        "cycles": (inputs.cycles, CYCLE_COLUMNS),
-        "invoices": (inputs.invoices, INVOICE_COLUMNS),
-    }
-    fixed = {
-        name: frame if frame is None or set(columns) <= set(frame.columns) else frame.reindex(columns=list(columns))
-        for name, (frame, columns) in frames.items()
-    }
-    return replace(inputs, **fixed)
+    return Partition(
+        _columns(part.transactions, TRANSACTION_COLUMNS),
+        _columns(part.bc_lines, BC_LINE_COLUMNS),
+        _columns(part.bc_refunds, BC_REFUND_COLUMNS),
+    )
+
+
+def _terms_with_columns(terms: Terms) -> Terms:
+    cycles = None if terms.cycles is None else _columns(terms.cycles, CYCLE_COLUMNS)
+    invoices = None if terms.invoices is None else _columns(terms.invoices, INVOICE_COLUMNS)
+    return replace(terms, cycles=cycles, invoices=invoices)
+
+
+def _columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    return frame if set(columns) <= set(frame.columns) else frame.reindex(columns=list(columns))
 
 
 def _empty_exceptions() -> pd.DataFrame:

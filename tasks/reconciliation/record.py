@@ -7,6 +7,7 @@ answer per period and a retry from the UI never adds a second one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,33 +19,73 @@ from bridge.runtime import Runtime
 from bridge.streams import Stream
 from connectors.money import from_minor
 from connectors.state import replace_reconciliation_run
-from expectations import CircuitBreakerTripped
+from expectations import GateResult
 from tasks.quality import gate_and_quarantine
 from tasks.reconciliation.export import write_csv_export
+from tasks.reconciliation.frames import DayFetch
 from tasks.reconciliation.reconcile import INVOICED_FEES, Reconciliation
-from tasks.reporting import RunReport
+from tasks.reporting import RunReport, artifact_key, emit_alert
 
-__all__ = ["check_inputs", "export_for_finance", "record_run", "report_tables", "summary_of"]
+__all__ = [
+    "alert_on_gaps",
+    "check_inputs",
+    "export_for_finance",
+    "record_run",
+    "report_gate_failure",
+    "report_reconciliation",
+    "report_tables",
+    "summary_of",
+]
 
 _STORED_AMOUNTS = ("bc_amount", "mk_amount", "bc_tax", "mk_tax", "mk_commission", "bc_refund", "mk_refund")
 _INVOICE_AMOUNTS = ["commission", *INVOICED_FEES.values(), "fees", "booked", "invoiced", "delta"]
 
 
 @task(cache_policy=NO_CACHE)
-async def check_inputs(rt: Runtime, gate: pd.DataFrame, report: RunReport) -> bool:
+async def check_inputs(rt: Runtime, gate: pd.DataFrame, report: RunReport) -> GateResult:
     """The `reconciliation` suite over every input record; failed rows are quarantined with their reason."""
-    try:
-        await gate_and_quarantine(
-            rt.sessions,
-            gate,
-            suite="reconciliation",
-            stream=Stream.COMMISSION_RECONCILIATION,
-            key_column="transaction_id",
-            report=report,
+    return await gate_and_quarantine(
+        rt.sessions,
+        gate,
+        suite="reconciliation",
+        stream=Stream.COMMISSION_RECONCILIATION,
+        key_column="transaction_id",
+        report=report,
+    )
+
+
+def report_gate_failure(report: RunReport, fetched: Sequence[DayFetch]) -> None:
+    """What the report says when the inputs failed the gate: which days could not be read, and no gap at all."""
+    report.counts["gate"] = "failed"
+    report.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in fetched if not d.complete]
+    report.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
+
+
+def report_reconciliation(report: RunReport, result: Reconciliation, currency: str) -> dict[str, Any]:
+    """Put the period's classes, totals and tables in the report; returns the summary the store keeps."""
+    summary = summary_of(result)
+    report.counts |= {"gate": "passed", "order_lines": summary["lines"], "matched_lines": summary["matched_lines"]}
+    report.counts |= {f"class_{name}": count for name, count in summary["classes"].items()}
+    report.counts["balanced"] = "yes" if result.balanced else "NO"
+    unexplained = int(result.totals["unexplained"].abs().sum())  # minor units; the trend charts it per day
+    report.counts["unexplained_amount"] = str(from_minor(unexplained, currency))
+    for name in ("commission", "fees"):
+        if name in summary["invoiced"]:
+            report.counts[f"invoiced_{name}"] = str(from_minor(summary["invoiced"][name], currency))
+    report.tables = report_tables(result, currency)
+    return summary
+
+
+def alert_on_gaps(report: RunReport, result: Reconciliation, summary: dict[str, Any], label: str) -> None:
+    """Finance hears of any gap other than rounding, and of totals that do not balance."""
+    gaps = sum(count for name, count in summary["classes"].items() if name != "rounding")
+    if gaps or not result.balanced:
+        emit_alert(
+            report,
+            "bcmirakl.reconciliation.gaps",
+            f"bcmirakl.stream.{Stream.COMMISSION_RECONCILIATION}",
+            {"gaps": gaps, "label": label},
         )
-    except CircuitBreakerTripped:
-        return False
-    return True
 
 
 @task(cache_policy=NO_CACHE)
@@ -74,10 +115,28 @@ def record_run(
     return revision
 
 
+# What each file is for, as the link artifact's description: the Artifacts tab is where finance finds them.
+_EXPORT_DESCRIPTIONS = {
+    "lines": "Every order line of the period with both systems' amounts and its status (matched or a gap class).",
+    "exceptions": "Every gap to work, one row per line and field: fix the side that is wrong, then rerun the period. "
+    "The first 500 are also the run's `commission-reconciliation-exceptions` table.",
+}
+
+
 @task(cache_policy=NO_CACHE)
-def export_for_finance(rt: Runtime, result: Reconciliation, label: str) -> list[str]:
-    paths = write_csv_export(result, rt.config.reconciliation.export_dir, label, rt.config.currency)
-    return [str(path) for path in paths.values()]
+async def export_for_finance(rt: Runtime, result: Reconciliation, label: str, revision: int) -> list[str]:
+    """Write the period's CSVs (revision in the name) and publish a link artifact to each; returns their URLs."""
+    from prefect.artifacts import acreate_link_artifact
+
+    urls = write_csv_export(result, rt.config.reconciliation.export_dir, label, rt.config.currency, revision)
+    for kind, url in urls.items():
+        await acreate_link_artifact(
+            url,
+            link_text=url.rsplit("/", 1)[-1],
+            key=artifact_key(f"{Stream.COMMISSION_RECONCILIATION}-{kind}-csv"),
+            description=_EXPORT_DESCRIPTIONS[kind],
+        )
+    return list(urls.values())
 
 
 def report_tables(result: Reconciliation, currency: str) -> dict[str, list[dict[str, Any]]]:

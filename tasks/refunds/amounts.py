@@ -21,6 +21,7 @@ from connectors.bigcommerce import OrderProduct, RefundItem
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
+from connectors.mirakl import TaxAmount
 from connectors.money import UnknownCurrencyError, check_currency, round_money
 from connectors.state import OrderLineMapping
 from tasks.paid import paid_inc_tax
@@ -28,6 +29,7 @@ from tasks.paid import paid_inc_tax
 __all__ = [
     "MIRAKL_REFUND_MARKER",
     "bc_items_for_mirakl_refund",
+    "line_refund_fields",
     "or28_rows",
     "order_currency",
     "reason_code_for",
@@ -96,6 +98,21 @@ def _goods_share(order: MiraklOrder, line: MiraklLine, quantity: int, ordered: i
     if gross:
         share += adjustments / gross
     return max(share, ZERO)
+
+
+def line_refund_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What OR28 (a refund) and OR30 (a cancellation before debit) both say of one row of `or28_rows`: the line,
+    quantity, amounts, taxes, reason and currency, under the names both Mirakl bodies share."""
+    return {
+        "order_line_id": row["mirakl_order_line_id"],
+        "quantity": row["quantity"],
+        "amount": row["amount"],
+        "shipping_amount": row["shipping_amount"],
+        "reason_code": row["reason_code"],
+        "currency_iso_code": row["currency"],
+        "taxes": [TaxAmount(code=t["code"], amount=t["amount"]) for t in row["taxes"]] or None,
+        "shipping_taxes": [TaxAmount(code=t["code"], amount=t["amount"]) for t in row["shipping_taxes"]] or None,
+    }
 
 
 def or28_rows(

@@ -12,10 +12,11 @@ refund's money moved.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -35,7 +36,7 @@ from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refu
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
-__all__ = ["pay_mirakl_refunds"]
+__all__ = ["WaitingRefunds", "pay_mirakl_refunds", "read_waiting_refunds"]
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,15 @@ async def _money_moved(rt: Runtime, bc_order_id: int, bc_refund_id: str | None) 
     return Payment(bc_refund_id, state, f"refund {bc_refund_id} declined: {declined}" if state == "declined" else None)
 
 
+async def _pa02(rt: Runtime, key: str, send: Callable[[], Awaitable[None]], detail: dict[str, Any]) -> bool:
+    """PA02 once per key through the ledger; True when this run confirmed it (sent, or recovered)."""
+    outcome = await write_once(rt.sessions, system="mirakl", operation="PA02", key=key, send=send, detail=detail)
+    return outcome.status in ("sent", "recovered")
+
+
 async def _confirm(rt: Runtime, refund_id: str, amount: Decimal, currency: str | None, bc_refund_id: str) -> bool:
+    """PA02 in the per-refund form, the BigCommerce refund id as transaction reference."""
+
     async def send() -> None:
         confirmation = RefundConfirmation(
             refund_id=refund_id,
@@ -177,15 +186,7 @@ async def _confirm(rt: Runtime, refund_id: str, amount: Decimal, currency: str |
         )
         await rt.mirakl.confirm_refunds([confirmation])
 
-    outcome = await write_once(
-        rt.sessions,
-        system="mirakl",
-        operation="PA02",
-        key=f"pa02:{refund_id}",
-        send=send,
-        detail={"bc_refund_id": bc_refund_id, "amount": amount},
-    )
-    return outcome.status in ("sent", "recovered")
+    return await _pa02(rt, f"pa02:{refund_id}", send, {"bc_refund_id": bc_refund_id, "amount": amount})
 
 
 def _refused(rt: Runtime, report: RunReport, refund_id: str, order_id: str, error: str) -> None:
@@ -229,31 +230,38 @@ async def _confirm_line(
         await rt.mirakl.confirm_line_refunds([confirmation])
 
     refund_ids = "+".join(sorted(item.id for item, _ in paid))
-    outcome = await write_once(
-        rt.sessions,
-        system="mirakl",
-        operation="PA02",
-        key=f"pa02:line:{line.order_line_id}:{refund_ids}",
-        send=send,
-        detail={"bc_refund_ids": bc_refund_ids, "amount": amount},
-    )
-    return outcome.status in ("sent", "recovered")
+    detail = {"bc_refund_ids": bc_refund_ids, "amount": amount}
+    return await _pa02(rt, f"pa02:line:{line.order_line_id}:{refund_ids}", send, detail)
+
+
+@dataclass(frozen=True)
+class WaitingRefunds:
+    """Mirakl's PA12 queue as read before anything is confirmed, with each of its orders as OR11 gives it."""
+
+    waiting: list[PendingRefund]
+    orders: dict[str, MiraklOrder]
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def pay_mirakl_refunds(rt: Runtime, report: RunReport) -> None:
-    """Pay every refund waiting in PA12 through BigCommerce and confirm it with PA02, each exactly once.
+async def read_waiting_refunds(rt: Runtime) -> WaitingRefunds:
+    """Every refund waiting in PA12, read whole: PA02 shrinks PA12 and shifts its offsets."""
+    waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
+    # One OR11 read (100 ids a call) for every order with a waiting refund: OR11's budget is one call a minute.
+    wanted = sorted({order.order_id for order in waiting})
+    orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=wanted) for o in page} if wanted else {}
+    return WaitingRefunds(waiting, orders)
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def pay_mirakl_refunds(rt: Runtime, queue: WaitingRefunds, report: RunReport) -> None:
+    """Pay every waiting refund through BigCommerce and confirm it with PA02, each exactly once.
 
     PA02 goes per refund, or per order line where the tenant has partial refunds disabled
     (`refunds.refund_confirmation: order_lines`): then a line is confirmed once every refund on it is paid.
     """
     per_line = rt.config.refunds.refund_confirmation == "order_lines"
-    # PA02 shrinks PA12 and shifts its offsets: read the whole queue before confirming anything.
-    waiting: list[PendingRefund] = [order async for page in rt.mirakl.iter_pending_refunds() for order in page]
-    # One OR11 read (100 ids a call) for every order with a waiting refund: OR11's budget is one call a minute.
-    wanted = sorted({order.order_id for order in waiting})
-    orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=wanted) for o in page} if wanted else {}
-    for order in waiting:
+    orders = queue.orders
+    for order in queue.waiting:
         currency = rt.config.currency
         for line in order.order_lines:
             paid_on_line: list[tuple[PendingRefundItem, str]] = []

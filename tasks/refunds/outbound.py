@@ -10,6 +10,8 @@ single out the bridge's refund, finance gets a case and the look-alikes are held
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -24,34 +26,38 @@ from bridge.streams import Stream
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
-from connectors.mirakl import RefundCreate, RefundCreated, TaxAmount
+from connectors.mirakl import RefundCreate, RefundCreated
 from connectors.money import round_money
 from connectors.state import (
     ledger_get,
     open_cs_case,
     order_lines_for,
 )
-from expectations import CircuitBreakerTripped
+from expectations import GateResult
 from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
 from tasks.cursors import Cursor
 from tasks.exactly_once import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, or28_rows, reason_code_for
+from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, line_refund_fields, or28_rows, reason_code_for
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund, seller_refund_paid_by
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 
-__all__ = ["mirror_bigcommerce_refunds"]
+__all__ = [
+    "RefundPage",
+    "bigcommerce_refunds",
+    "decide_or28_rows",
+    "gate_or28_rows",
+    "record_refund_page",
+    "send_or28",
+    "valid_reason_codes",
+]
 
 BC_CURSOR = Stream.REFUND_MIRROR.cursor("bigcommerce")
 SUITE = "refunds_out"
 NO_REASON = "no RE01 refund reason mapped"
 AMBIGUOUS_CASE = "or28-recovery-ambiguous"
 PAYLOAD_COLUMNS = ["bc_refund_id", "bc_order_id", "mirakl_order_line_id", "amount", "shipping_amount", "reason_code"]
-
-
-async def _valid_reason_codes(rt: Runtime) -> set[str]:
-    return {r.code for r in await rt.mirakl.list_reasons("REFUND") if r.is_operator_right}
 
 
 async def _rows_for_page(
@@ -166,22 +172,11 @@ def _order_level_refund_case(rt: Runtime, refund: BcRefund) -> None:
         session.commit()
 
 
-def _refund_create(row: dict[str, Any]) -> RefundCreate:
-    return RefundCreate(
-        order_line_id=row["mirakl_order_line_id"],
-        amount=row["amount"],
-        shipping_amount=row["shipping_amount"],
-        reason_code=row["reason_code"],
-        quantity=row["quantity"],
-        currency_iso_code=row["currency"],
-        taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["taxes"]] or None,
-        shipping_taxes=[TaxAmount(code=t["code"], amount=t["amount"]) for t in row["shipping_taxes"]] or None,
-    )
-
-
 async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None:
     async def send() -> list[RefundCreated]:
-        return await rt.mirakl.create_refunds([_refund_create(row)], order_tax_mode=row["order_tax_mode"])
+        return await rt.mirakl.create_refunds(
+            [RefundCreate(**line_refund_fields(row))], order_tax_mode=row["order_tax_mode"]
+        )
 
     async def recover() -> str | None:
         # OR28 has no client reference: the refund is recognised by evidence, or the case goes to finance.
@@ -286,58 +281,83 @@ def _record_decided(rt: Runtime, keys: set[str], reason: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class RefundPage:
+    """A page of BigCommerce refunds decided: its OR28 rows, and where the cursor may move once they are sent.
+
+    `reached` is the newest creation time on the page, or the oldest refund left to the acceptance guard when
+    one is (`held`): the next run re-reads from there until its lines are debited (then OR28) or cancelled.
+    """
+
+    rows: list[dict[str, Any]]
+    reached: datetime | None
+    held: bool
+
+
+def refunds_cursor(rt: Runtime) -> Cursor:
+    return Cursor.with_overlap(BC_CURSOR, rt.config.refunds.overlap_seconds)
+
+
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def mirror_bigcommerce_refunds(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
-    """Read BigCommerce refunds since the cursor (with overlap), gate them, send OR28 per line, move the cursor."""
-    cursor = Cursor.with_overlap(BC_CURSOR, rt.config.refunds.overlap_seconds)
+async def valid_reason_codes(rt: Runtime) -> set[str]:
+    """The RE01 refund reasons the operator may use: a row with none of them is quarantined, not sent."""
+    return {r.code for r in await rt.mirakl.list_reasons("REFUND") if r.is_operator_right}
+
+
+async def bigcommerce_refunds(rt: Runtime, since: datetime | None) -> AsyncIterator[list[BcRefund]]:
+    """Pages of BigCommerce refunds from the cursor (with overlap), or from the operator's `since`."""
     with rt.sessions() as session:
-        start = cursor.start(session, since)
-    filters: dict[str, Any] = {}
-    if start is not None:
-        filters["created:min"] = start
-    valid_reasons = await _valid_reason_codes(rt)
+        start = refunds_cursor(rt).start(session, since)
+    filters: dict[str, Any] = {} if start is None else {"created:min": start}
     async for page in rt.bigcommerce.iter_refunds(**filters):
-        rows, held = await _rows_for_page(rt, page, valid_reasons, report)
-        rows = _quarantine_unreasoned(rt, rows, report)
-        if rows and not await _gate_and_send(rt, rows, report):
-            # The breaker stopped this page: its good rows are sent by the next run, which re-reads the page
-            # from the unmoved cursor and no longer meets the quarantined ones (they are recorded as decided).
-            report.notes.append("refunds_out gate tripped: push stopped, cursor held at this page")
-            return
-        latest = max((r.created for r in page if r.created is not None), default=None)
-        if held is not None:
-            # Re-read from the held refund until its lines are debited (then OR28) or cancelled by the guard.
-            latest = held if latest is None else min(latest, held)
-            report.notes.append("cursor held at a refund of lines not debited yet")
-        if latest is not None:
-            with rt.sessions() as session:
-                cursor.advance(session, latest)
-                session.commit()
+        yield page
 
 
-async def _gate_and_send(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> bool:
-    """Gate the rows, record the quarantined ones as decided, send the rest; False when the breaker tripped."""
-    try:
-        result = await gate_and_quarantine(
-            rt.sessions,
-            pd.DataFrame(rows),
-            suite=SUITE,
-            stream=Stream.REFUND_MIRROR,
-            key_column="key",
-            report=report,
-            payload_columns=PAYLOAD_COLUMNS,
-        )
-    except CircuitBreakerTripped:
-        # The gate quarantined the failing rows before raising; the same rules pick them out here.
-        failing = {row["key"] for row in rows if not row["refund_within_paid"] or row["amount"] < 0}
-        _record_decided(rt, failing, "quarantined by the refunds_out gate")
-        return False
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def decide_or28_rows(rt: Runtime, page: list[BcRefund], valid_reasons: set[str], report: RunReport) -> RefundPage:
+    """The page's OR28 rows per Mirakl line; rows without a valid reason are quarantined here (Mirakl refuses them)."""
+    rows, held = await _rows_for_page(rt, page, valid_reasons, report)
+    reached = max((r.created for r in page if r.created is not None), default=None)
+    if held is not None:
+        reached = held if reached is None else min(reached, held)
+    return RefundPage(_quarantine_unreasoned(rt, rows, report), reached, held is not None)
+
+
+@task(cache_policy=NO_CACHE)
+async def gate_or28_rows(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> GateResult:
+    """The `refunds_out` gate over the page's rows; failed rows are quarantined and recorded as decided."""
+    result = await gate_and_quarantine(
+        rt.sessions,
+        pd.DataFrame(rows),
+        suite=SUITE,
+        stream=Stream.REFUND_MIRROR,
+        key_column="key",
+        report=report,
+        payload_columns=PAYLOAD_COLUMNS,
+    )
+    # Decided: a later run re-reading the refund must not quarantine it again (nor send it).
     _record_decided(rt, set(result.failed["key"]), "quarantined by the refunds_out gate")
-    passed = set(result.passed["key"])
+    return result
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def send_or28(rt: Runtime, rows: list[dict[str, Any]], gate: GateResult, report: RunReport) -> None:
+    """OR28 for each row the gate passed, each exactly once through the ledger (a retry sends nothing twice)."""
+    passed = set(gate.passed["key"])
     for row in rows:
         if row["key"] in passed:
             await _send_row(rt, row, report)
-    return True
+
+
+@task(cache_policy=NO_CACHE)
+def record_refund_page(rt: Runtime, page: RefundPage, report: RunReport) -> None:
+    """Move the cursor past the page, or to the refund held for the acceptance guard."""
+    if page.held:
+        report.notes.append("cursor held at a refund of lines not debited yet")
+    if page.reached is not None:
+        with rt.sessions() as session:
+            refunds_cursor(rt).advance(session, page.reached)
+            session.commit()
 
 
 def _quarantine_unreasoned(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ translated through the carrier table; a carrier BigCommerce does not know gets a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +33,13 @@ from tasks.reporting import RunReport
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable
 
-__all__ = ["BcShipmentPlan", "mirror_mirakl_shipments", "plan_bc_shipments"]
+__all__ = [
+    "BcShipmentPlan",
+    "create_bc_shipments",
+    "mirakl_shipped_orders",
+    "plan_bc_shipments",
+    "record_mirakl_sweep",
+]
 
 MIRAKL_CURSOR = Stream.SHIPMENT_SYNC.cursor("mirakl")
 _CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
@@ -182,27 +189,38 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
             session.commit()
 
 
-@task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def mirror_mirakl_shipments(
-    rt: Runtime, report: RunReport, table: CarrierTable, until: datetime, since: datetime | None = None
-) -> None:
-    """Create BigCommerce shipments for logistic orders shipped in Mirakl since the cursor, then move it."""
-    cursor = Cursor.with_overlap(MIRAKL_CURSOR, rt.config.shipments.overlap_seconds)
+def mirakl_cursor(rt: Runtime) -> Cursor:
+    return Cursor.with_overlap(MIRAKL_CURSOR, rt.config.shipments.overlap_seconds)
+
+
+async def mirakl_shipped_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[MiraklOrder]]:
+    """Pages of logistic orders shipped in Mirakl since the cursor (with overlap), or since the operator's `since`."""
     with rt.sessions() as session:
-        since = cursor.start(session, since)
+        start = mirakl_cursor(rt).start(session, since)
     states = list(rt.config.shipments.mirakl_shipped_states)
     # No end bound: Mirakl dates are compared to the second, and the overlap makes a later re-read harmless.
-    async for page in rt.mirakl.iter_orders(order_state_codes=states, start_update_date=since):
-        for order in page:
-            with rt.sessions() as session:
-                logistic = get_logistic_order(session, order.order_id)
-                lines = order_lines_for(session, mirakl_order_id=order.order_id) if logistic else []
-            if logistic is None or logistic.bc_order_id is None or not lines:
-                report.add("mirakl_shipped_not_bridged")
-                continue
-            products = await rt.bigcommerce.list_order_products(logistic.bc_order_id)
-            for plan in plan_bc_shipments(order, logistic.bc_order_id, lines, products, table):
-                await _create(rt, plan, report)
+    async for page in rt.mirakl.iter_orders(order_state_codes=states, start_update_date=start):
+        yield page
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def create_bc_shipments(rt: Runtime, page: list[MiraklOrder], table: CarrierTable, report: RunReport) -> None:
+    """Create the BigCommerce shipments of a page of shipped logistic orders, each exactly once."""
+    for order in page:
+        with rt.sessions() as session:
+            logistic = get_logistic_order(session, order.order_id)
+            lines = order_lines_for(session, mirakl_order_id=order.order_id) if logistic else []
+        if logistic is None or logistic.bc_order_id is None or not lines:
+            report.add("mirakl_shipped_not_bridged")
+            continue
+        products = await rt.bigcommerce.list_order_products(logistic.bc_order_id)
+        for plan in plan_bc_shipments(order, logistic.bc_order_id, lines, products, table):
+            await _create(rt, plan, report)
+
+
+@task(cache_policy=NO_CACHE)
+def record_mirakl_sweep(rt: Runtime, until: datetime) -> None:
+    """The sweep reached `until` (the run's start): the next one reads from there, less the overlap."""
     with rt.sessions() as session:
-        cursor.advance(session, until)
+        mirakl_cursor(rt).advance(session, until)
         session.commit()

@@ -9,11 +9,13 @@ accepts OR24 only in SHIPPING, and an unmapped carrier waits in quarantine for o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, ConfigDict
 
 from bridge.runtime import Runtime
 from bridge.streams import Stream
@@ -40,11 +42,32 @@ from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable, decide_mirakl_tracking
 
-__all__ = ["enqueue_bc_shipments", "logistic_orders_shipped", "push_mirakl_tracking"]
+__all__ = [
+    "TrackingItem",
+    "bigcommerce_changed_orders",
+    "enqueue_bc_shipments",
+    "logistic_orders_shipped",
+    "push_mirakl_tracking",
+    "record_bc_page",
+]
 
 KIND = "mirakl-tracking"
 BC_CURSOR = Stream.SHIPMENT_SYNC.cursor("bigcommerce")
 CLAIM_SIZE = 50
+
+
+class TrackingItem(BaseModel):
+    """The payload of one queued tracking change: a logistic order shipped in BigCommerce, and how."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mirakl_order_id: str
+    bc_order_id: int
+    bc_shipment_id: int
+    shipping_provider: str
+    tracking_carrier: str
+    tracking_number: str
+    tracking_link: str
 
 
 def logistic_orders_shipped(
@@ -97,43 +120,55 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
     for mirakl_order_id, shipment in logistic_orders_shipped(lines, products, shipments).items():
         if is_recorded(rt.sessions, "mirakl", "OR24", f"or24:{mirakl_order_id}"):
             continue
-        payload: dict[str, Any] = {
-            "mirakl_order_id": mirakl_order_id,
-            "bc_order_id": order.id,
-            "bc_shipment_id": shipment.id,
-            "shipping_provider": shipment.shipping_provider or "",
-            "tracking_carrier": shipment.tracking_carrier or "",
-            "tracking_number": shipment.tracking_number or "",
-            "tracking_link": shipment.tracking_link or shipment.generated_tracking_link or "",
-        }
+        item = TrackingItem(
+            mirakl_order_id=mirakl_order_id,
+            bc_order_id=order.id,
+            bc_shipment_id=shipment.id,
+            shipping_provider=shipment.shipping_provider or "",
+            tracking_carrier=shipment.tracking_carrier or "",
+            tracking_number=shipment.tracking_number or "",
+            tracking_link=shipment.tracking_link or shipment.generated_tracking_link or "",
+        )
         with rt.sessions() as session:
-            if enqueue(session, Stream.SHIPMENT_SYNC, KIND, f"ship:{mirakl_order_id}", payload):
+            if enqueue(session, Stream.SHIPMENT_SYNC, KIND, f"ship:{mirakl_order_id}", item.model_dump()):
                 report.add("bigcommerce_shipments_queued")
             session.commit()
 
 
-@task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def enqueue_bc_shipments(rt: Runtime, report: RunReport, since: datetime | None = None) -> None:
-    """Queue OR23/OR24 for marketplace lines shipped in BigCommerce since the cursor; the cursor follows each page."""
-    cursor = Cursor.with_overlap(BC_CURSOR, rt.config.shipments.overlap_seconds)
+def bigcommerce_cursor(rt: Runtime) -> Cursor:
+    return Cursor.with_overlap(BC_CURSOR, rt.config.shipments.overlap_seconds)
+
+
+async def bigcommerce_changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[BcOrder]]:
+    """Pages of BigCommerce orders modified since the cursor (with overlap), or since the operator's `since`."""
     with rt.sessions() as session:
-        since = cursor.start(session, since)
+        start = bigcommerce_cursor(rt).start(session, since)
+    async for page in rt.bigcommerce.iter_orders(min_date_modified=start, with_lines=rt.config.orders.embed_lines):
+        yield page
+
+
+@task(cache_policy=NO_CACHE, **TASK_RETRY)
+async def enqueue_bc_shipments(rt: Runtime, page: list[BcOrder], report: RunReport) -> None:
+    """Queue OR23/OR24 for the page's marketplace lines shipped in BigCommerce (keyed: a re-read queues nothing)."""
     shipped = set(rt.config.shipments.bc_shipped_status_ids)
-    pages = rt.bigcommerce.iter_orders(min_date_modified=since, with_lines=rt.config.orders.embed_lines)
-    async for page in pages:
-        for order in page:
-            if order.status_id in shipped:
-                await _enqueue_order(rt, order, report)
-        latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
-        if latest is not None:
-            with rt.sessions() as session:
-                cursor.advance(session, latest)
-                session.commit()
+    for order in page:
+        if order.status_id in shipped:
+            await _enqueue_order(rt, order, report)
 
 
-async def _send_tracking(rt: Runtime, order_id: str, payload: dict[str, Any], tracking: Any) -> str | None:
+@task(cache_policy=NO_CACHE)
+def record_bc_page(rt: Runtime, page: list[BcOrder]) -> None:
+    """Move the cursor to the page's newest modification, once its shipments are queued."""
+    latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
+    if latest is not None:
+        with rt.sessions() as session:
+            bigcommerce_cursor(rt).advance(session, latest)
+            session.commit()
+
+
+async def _send_tracking(rt: Runtime, order_id: str, payload: TrackingItem, tracking: Any) -> str | None:
     """OR23 then OR24 through the ledger; returns an error text, or None when both are done."""
-    detail = {"bc_order_id": payload["bc_order_id"], "bc_shipment_id": payload["bc_shipment_id"]}
+    detail = {"bc_order_id": payload.bc_order_id, "bc_shipment_id": payload.bc_shipment_id}
 
     async def set_tracking() -> None:
         await rt.mirakl.set_tracking(order_id, tracking)
@@ -156,8 +191,8 @@ async def _send_tracking(rt: Runtime, order_id: str, payload: dict[str, Any], tr
     return None if or24.done else (or24.error or f"OR24 {or24.status}")
 
 
-def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: dict[str, Any], decision: Any) -> None:
-    order_id = payload["mirakl_order_id"]
+def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: TrackingItem, decision: Any) -> None:
+    order_id = payload.mirakl_order_id
     with rt.sessions() as session:
         mark_quarantined(session, [item_id], decision.reason)
         session.commit()
@@ -171,8 +206,8 @@ def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: d
                 "payload": {
                     "carrier_name": decision.carrier_name,
                     "mirakl_code": decision.mirakl_code,
-                    "bc_order_id": payload["bc_order_id"],
-                    "bc_shipment_id": payload["bc_shipment_id"],
+                    "bc_order_id": payload.bc_order_id,
+                    "bc_shipment_id": payload.bc_shipment_id,
                     "outbox_id": item_id,
                 },
             }
@@ -200,13 +235,13 @@ async def _push_one(
     rt: Runtime,
     report: RunReport,
     item_id: int,
-    payload: dict[str, Any],
+    payload: TrackingItem,
     order: MiraklOrder | None,
     table: CarrierTable,
     known_codes: set[str],
     now: datetime,
 ) -> None:
-    order_id = payload["mirakl_order_id"]
+    order_id = payload.mirakl_order_id
     if order is None or order.order_state in ("REFUSED", "CANCELED"):
         with rt.sessions() as session:
             mark_failed(session, item_id, f"logistic order {order_id} is {order.order_state if order else 'unknown'}")
@@ -229,10 +264,10 @@ async def _push_one(
     decision = decide_mirakl_tracking(
         table,
         known_codes,
-        shipping_provider=payload["shipping_provider"],
-        tracking_carrier=payload["tracking_carrier"],
-        tracking_number=payload["tracking_number"],
-        tracking_link=payload["tracking_link"],
+        shipping_provider=payload.shipping_provider,
+        tracking_carrier=payload.tracking_carrier,
+        tracking_number=payload.tracking_number,
+        tracking_link=payload.tracking_link,
         allow_unregistered=rt.config.shipments.allow_unregistered_carriers,
     )
     if decision.tracking is None:
@@ -245,25 +280,29 @@ async def _push_one(
         else:
             mark_failed(session, item_id, error)
             open_cs_case(
-                session, Stream.SHIPMENT_SYNC, order_id, "mirakl-tracking-refused", {"error": error, **payload}
+                session,
+                Stream.SHIPMENT_SYNC,
+                order_id,
+                "mirakl-tracking-refused",
+                {"error": error, **payload.model_dump()},
             )
         session.commit()
     if error is not None:
         report.add("tracking_refused_by_mirakl")
         return
     # Mirakl now shows the order SHIPPED with this tracking: that is not a new shipment for BigCommerce.
-    tracking_key = f"bc-shipment:{order_id}:{payload['tracking_number'] or 'untracked'}"
+    tracking_key = f"bc-shipment:{order_id}:{payload.tracking_number or 'untracked'}"
     mark_done_elsewhere(
-        rt.sessions, "bigcommerce", "create_shipment", tracking_key, str(payload["bc_shipment_id"]), f"or24:{order_id}"
+        rt.sessions, "bigcommerce", "create_shipment", tracking_key, str(payload.bc_shipment_id), f"or24:{order_id}"
     )
     report.add("shipments_to_mirakl")
     report.tables.setdefault("to-mirakl", []).append(
         {
             "mirakl_order_id": order_id,
-            "bc_order_id": payload["bc_order_id"],
-            "bc_shipment_id": payload["bc_shipment_id"],
+            "bc_order_id": payload.bc_order_id,
+            "bc_shipment_id": payload.bc_shipment_id,
             "carrier": decision.mirakl_code or decision.carrier_name,
-            "tracking_number": payload["tracking_number"],
+            "tracking_number": payload.tracking_number,
         }
     )
 
@@ -280,12 +319,12 @@ async def push_mirakl_tracking(
             current = now or datetime.now(UTC)
             with rt.sessions() as session:
                 claimed = claim_batch(session, Stream.SHIPMENT_SYNC, KIND, CLAIM_SIZE, lease.worker, current)
-                items = [(i.id, dict(i.payload)) for i in claimed]
+                items = [(i.id, TrackingItem.model_validate(i.payload)) for i in claimed]
                 session.commit()
             if not items:
                 return
-            order_ids = [payload["mirakl_order_id"] for _, payload in items]
+            order_ids = [payload.mirakl_order_id for _, payload in items]
             orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=order_ids) for o in page}
             for item_id, payload in items:
-                order = orders.get(payload["mirakl_order_id"])
+                order = orders.get(payload.mirakl_order_id)
                 await _push_one(rt, report, item_id, payload, order, table, known_codes, current)

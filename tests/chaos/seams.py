@@ -201,6 +201,7 @@ def bypass_prefect() -> Iterator[None]:
         for name in (
             "acreate_markdown_artifact",
             "acreate_table_artifact",
+            "acreate_link_artifact",
             "acreate_progress_artifact",
             "aupdate_progress_artifact",
         ):

@@ -17,7 +17,7 @@ from connectors.http import (
     RetryPolicy,
     TransientApiError,
 )
-from tests.connectors.doubles import RecordingSleep
+from tests.support.doubles import RecordingSleep
 
 
 def _client(transport: httpx.MockTransport, sleep: RecordingSleep | None = None) -> ErpClient:

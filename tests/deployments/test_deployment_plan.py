@@ -56,8 +56,8 @@ def test_schedules_match_the_issue_and_read_their_variable() -> None:
     assert len(SCHEDULE_DEFAULTS["commission_reconciliation_cron"].split()) == 5  # daily
     for name, key in EXPECTED_SCHEDULES.items():
         (schedule,) = ENTRIES[name]["schedules"]
-        assert schedule["cron"] == f"{{{{ prefect.variables.bcmirakl_schedule_{key} }}}}"
-        assert schedule["timezone"] == "{{ prefect.variables.bcmirakl_schedule_timezone }}"
+        assert schedule["cron"] == f"{{{{ prefect.variables.{key}_bcmirakl }}}}"
+        assert schedule["timezone"] == "{{ prefect.variables.timezone_bcmirakl }}"
     assert "schedules" not in ENTRIES["smoke"]
 
 
@@ -100,13 +100,20 @@ def test_quota_gate_for_a_standard_store() -> None:
 
 def test_schedule_variables_take_defaults_and_environment_overrides() -> None:
     values, explicit = schedule_variables({"BCMIRAKL_SCHEDULE_DRIFT_MONITOR_CRON": "*/30 * * * *"})
-    assert values["bcmirakl_schedule_drift_monitor_cron"] == "*/30 * * * *"
-    assert values["bcmirakl_schedule_order_routing_cron"] == "* * * * *"
-    assert values["bcmirakl_schedule_timezone"] == "UTC"
-    assert explicit == {"bcmirakl_schedule_drift_monitor_cron"}
+    assert values["drift_monitor_cron_bcmirakl"] == "*/30 * * * *"
+    assert values["order_routing_cron_bcmirakl"] == "* * * * *"
+    assert values["timezone_bcmirakl"] == "UTC"
+    assert explicit == {"drift_monitor_cron_bcmirakl"}
     assert all(re.fullmatch(r"[a-z0-9_]+", name) for name in values)
 
 
 def test_a_malformed_schedule_in_the_environment_is_refused_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="BCMIRAKL_SCHEDULE_ORDER_ROUTING_CRON"):
         schedule_variables({"BCMIRAKL_SCHEDULE_ORDER_ROUTING_CRON": "every minute"})
+
+
+@pytest.mark.parametrize("name", sorted(ENTRIES))
+def test_every_deployment_says_in_the_ui_when_it_runs_and_where_its_results_are(name: str) -> None:
+    description = ENTRIES[name].get("description", "")
+    assert re.match(r"(Every|Nightly|Daily|By hand)", description), f"{name}: when does it run?"
+    assert "summary" in description or "artifacts" in description, f"{name}: where are its results?"

@@ -8,7 +8,6 @@ A drain that starts while another worker's claims are in flight takes them over 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter
@@ -17,46 +16,27 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import Engine, make_url, select, text, update
+from sqlalchemy import Engine, select, update
 
 from connectors.state import (
     OutboxItem,
     OutboxWorker,
     claim_batch,
-    create_state_engine,
     enqueue_many,
     mark_done,
     queue_depth,
     register_worker,
     session_factory,
 )
-from connectors.state import upgrade as upgrade_schema
+from tests.support.postgres import migrated_postgres_engine
 
-POSTGRES_URL_ENV = "BCMIRAKL_TEST_POSTGRES_URL"
-SCHEMA = f"bcmirakl_two_workers_{os.getpid()}"
 CHANGES = 300
 
 
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        message = f"{POSTGRES_URL_ENV} is not set; sharing an outbox between workers needs PostgreSQL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    admin = create_state_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    engine = create_state_engine(scoped.render_as_string(hide_password=False))
-    upgrade_schema(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    """Sharing an outbox between workers needs PostgreSQL's row locks."""
+    yield from migrated_postgres_engine()
 
 
 def test_two_workers_draining_one_outbox_push_each_change_once(postgres_engine: Engine) -> None:

@@ -12,7 +12,7 @@ from flows.acceptance_guard import acceptance_guard
 from flows.commission_reconciliation import commission_reconciliation
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
-from tests.flows.order_fixtures import seed_offer_map
+from tests.support.orders import seed_offer_map
 
 __all__ = [
     "bc_product_of",

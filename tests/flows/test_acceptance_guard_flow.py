@@ -14,7 +14,7 @@ from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.flows.money_world import merchant_refunds
-from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+from tests.support.orders import mirakl_orders, seed_offer_map
 
 MIXED = 100  # native + shop 2000 + shop 2001, both sellers accept
 REFUSING = 102  # one line from shop 2002, a seller that never answers: Mirakl refuses automatically

@@ -36,7 +36,7 @@ from sandbox.app import create_sandbox
 from sandbox.seed import SeedConfig
 from tasks.shipments.carriers import decide_mirakl_tracking, load_carrier_file
 from tests.bridge.test_configuration import COMPLETE
-from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
+from tests.support.clock import budget_clock_kwargs, budgeted_sandbox
 
 HANDBOOK = Path(__file__).resolve().parents[2] / "docs" / "handbook" / "bad-input.md"
 WRITE_ENV = "BCMIRAKL_WRITE_HANDBOOK"
@@ -421,7 +421,7 @@ async def order_run(tmp_path_factory: pytest.TempPathFactory) -> OrderRun:
     """Poison lines planted in four paid orders: each becomes its own case, the good orders reach Mirakl."""
     from connectors.state import unresolved_cs_cases
     from flows.order_routing import order_routing
-    from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+    from tests.support.orders import mirakl_orders, seed_offer_map
 
     clock = SimulatedClock()
     sandbox = budgeted_sandbox(clock)
@@ -485,7 +485,7 @@ async def refund_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outc
     from connectors.bigcommerce import RefundItem, RefundPaymentRequest
     from connectors.state import unresolved_cs_cases
     from flows.refund_mirror import refund_mirror
-    from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+    from tests.support.order_world import SandboxControl, route_world_order
 
     clock = SimulatedClock()
     sandbox = budgeted_sandbox(clock)
@@ -560,7 +560,7 @@ async def test_orders_paid_in_another_currency_than_the_configured_one_become_ca
     # whose transactional currency (`default_currency_code`) is not the configured one is a `currency_mismatch` case.
     from connectors.state import unresolved_cs_cases
     from flows.order_routing import order_routing
-    from tests.flows.order_fixtures import seed_offer_map
+    from tests.support.orders import seed_offer_map
 
     clock = SimulatedClock()
     sandbox = budgeted_sandbox(clock)

@@ -31,7 +31,7 @@ from bridge.simclock import SimulatedClock
 from deployments.plan import SCHEDULE_DEFAULTS
 from flows.registry import load_flow
 from sandbox.app import Sandbox
-from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
+from tests.support.clock import budget_clock_kwargs, budgeted_sandbox
 
 MIDNIGHT = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC)
 # The frequent streams run at every tick inside these windows (minute of the day, length in minutes).

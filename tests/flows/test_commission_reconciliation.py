@@ -103,12 +103,12 @@ async def test_period_gaps_are_classified_exported_and_stored(
     assert exceptions[("C999-A-1", "amount")]["class"] == "missing_in_bigcommerce"
     assert not any(key[0] == planted["102"] for key in exceptions)
 
-    export = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-lines.csv"
+    export = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-r1-lines.csv"
     rows = {row["line_key"]: row for row in csv.DictReader(export.open())}
     assert rows[planted["102"]]["status"] == "matched"
     assert rows[planted["100"]]["status"] == "amount_mismatch"
     summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
-    assert "class_amount_mismatch | 1" in summary and "@" not in summary
+    assert "| lines classed amount_mismatch | 1 | lines |" in summary and "@" not in summary
 
 
 async def test_rerun_of_the_same_period_replaces_the_run_with_an_identical_result(
@@ -117,12 +117,11 @@ async def test_rerun_of_the_same_period_replaces_the_run_with_an_identical_resul
     await plant_period(runtime, mirakl)
     with use_runtime(runtime):
         first = await commission_reconciliation(start=DAY, end=DAY)
-        export = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-exceptions.csv"
-        first_export = export.read_text()
         second = await commission_reconciliation(start=DAY, end=DAY)
 
     assert first.tables["exceptions"] == second.tables["exceptions"]
-    assert export.read_text() == first_export
+    exports = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-r{}-exceptions.csv"
+    assert Path(str(exports).format(2)).read_text() == Path(str(exports).format(1)).read_text()
     start, end, _ = resolve_period(DAY, DAY)
     with runtime.sessions() as session:
         run = get_reconciliation_run(session, "daily", start, end)
@@ -143,7 +142,9 @@ async def test_missing_mirakl_day_fails_the_gate_and_classifies_nothing(
 
     assert state.is_failed()
     summary = (runtime.artifacts_dir / "commission-reconciliation-summary.md").read_text()
-    assert "| gate | failed |" in summary and "| days_incomplete | 1 |" in summary
+    assert summary.startswith("FAILED: commission_reconciliation stopped at a data-quality gate")
+    assert "| input gate (passed: every input complete and well-formed) | failed |  |" in summary
+    assert "| days whose Mirakl read failed | 1 | days |" in summary
     assert "incomplete day" in summary
     assert not (runtime.artifacts_dir / "commission-reconciliation-exceptions.json").exists()
     assert not (tmp_path / "exports").exists()
@@ -172,3 +173,40 @@ async def test_a_cycle_s_invoice_shows_subscription_fees_apart_from_commission_a
     assert shop["invoiced"] == shop["commission"] + shop["fees"] and shop["delta"] == 0
     assert not [row for row in report.tables["exceptions"] if row["field"] == "invoice"]
     assert report.counts["invoiced_fees"] == "30.00"
+
+
+async def test_finance_files_go_to_a_remote_url_with_the_revision_in_their_name_and_a_link_each(
+    runtime: Runtime, mirakl: httpx.AsyncClient
+) -> None:
+    import fsspec
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    await plant_period(runtime, mirakl)
+    section = runtime.config.reconciliation.model_copy(update={"export_dir": "memory://finance/recon"})
+    runtime.config = runtime.config.model_copy(update={"reconciliation": section})
+    with use_runtime(runtime):
+        await commission_reconciliation(start=DAY, end=DAY)
+        state = await commission_reconciliation(start=DAY, end=DAY, return_state=True)
+
+    memory = fsspec.filesystem("memory")
+    stem = "memory://finance/recon/reconciliation-daily-2026-11-01-2026-11-01"
+    assert memory.exists(f"{stem}-r1-lines.csv") and memory.exists(f"{stem}-r2-exceptions.csv")
+    assert not memory.glob("/finance/recon/*.partial")
+    rows = list(csv.DictReader(memory.open(f"{stem}-r2-exceptions.csv", "r").read().splitlines()))
+    assert any(row["class"] == "amount_mismatch" for row in rows)
+    async with get_client() as client:
+        links = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+                key=ArtifactFilterKey(like_="-csv"),
+            )
+        )
+    assert {link.key for link in links} == {
+        "commission-reconciliation-lines-csv",
+        "commission-reconciliation-exceptions-csv",
+    }
+    # Markdown links to the second revision's files.
+    assert all(
+        "](memory:///finance/recon/reconciliation-daily-2026-11-01-2026-11-01-r2-" in link.data for link in links
+    )

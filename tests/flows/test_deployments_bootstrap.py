@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.blocks import credential_overrides
+from bridge.blocks import load_credentials, load_database_url
 from bridge.runtime import build_runtime
 from bridge.sandbox_settings import sandbox_settings
 from deployments.automations import ALERT_RULES
@@ -36,16 +36,19 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
     said: list[str] = []
     await bootstrap(settings, options, say=said.append)
 
-    values = await credential_overrides("bcmirakl")
-    assert values["bc_store_hash"] == "sandbox"
-    assert values["bc_access_token"].get_secret_value() == "sandbox-token"
-    assert values["mirakl_front_api_key"].get_secret_value() == "sandbox-mirakl-key"
-    assert values["mirakl_operator_api_key"].get_secret_value() == "sandbox-mirakl-operator-key"
-    assert (values["erp_base_url"], values["erp_token"]) == (sandbox.erp_url, "sandbox-erp-token")
-    assert values["database_url"] == settings.database_url
+    credentials = await load_credentials("bcmirakl")
+    assert credentials.bigcommerce.store_hash == "sandbox"
+    assert credentials.bigcommerce.access_token.get_secret_value() == "sandbox-token"
+    assert credentials.mirakl.front_api_key.get_secret_value() == "sandbox-mirakl-key"
+    assert credentials.mirakl.operator_api_key.get_secret_value() == "sandbox-mirakl-operator-key"
+    assert (credentials.erp.base_url, credentials.erp.token.get_secret_value()) == (
+        sandbox.erp_url,
+        "sandbox-erp-token",
+    )
+    assert await load_database_url("bcmirakl") == settings.database_url
     assert all("sandbox-token" not in line for line in said)  # progress lines never carry a secret
 
-    assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "* * * * *"
+    assert await Variable.aget("order_routing_cron_bcmirakl") == "* * * * *"
     async with get_client() as client:
         limit = await client.read_global_concurrency_limit_by_name("bigcommerce-api")
         assert (limit.limit, limit.slot_decay_per_second) == (14, pytest.approx(4.0333))
@@ -58,11 +61,16 @@ async def test_bootstrap_prepares_everything_deployments_need_and_keeps_operator
         assert automation.trigger.expect == set(rule.expect)
 
     # An operator slows the drift monitor in the UI; the environment moves the order routing schedule.
-    await Variable.aset("bcmirakl_schedule_drift_monitor_cron", "0 * * * *", overwrite=True)
+    await Variable.aset("drift_monitor_cron_bcmirakl", "0 * * * *", overwrite=True)
     monkeypatch.setenv("BCMIRAKL_SCHEDULE_ORDER_ROUTING_CRON", "*/3 * * * *")
+    # A server bootstrapped before the Variables were renamed, with an operator's edit under the old name.
+    await Variable.aunset("shipment_sync_cron_bcmirakl")
+    await Variable.aset("bcmirakl_schedule_shipment_sync_cron", "*/10 * * * *")
     await bootstrap(settings, options, say=said.append)
-    assert await Variable.aget("bcmirakl_schedule_drift_monitor_cron") == "0 * * * *"
-    assert await Variable.aget("bcmirakl_schedule_order_routing_cron") == "*/3 * * * *"
+    assert await Variable.aget("shipment_sync_cron_bcmirakl") == "*/10 * * * *"
+    assert await Variable.aget("bcmirakl_schedule_shipment_sync_cron") is None
+    assert await Variable.aget("drift_monitor_cron_bcmirakl") == "0 * * * *"
+    assert await Variable.aget("order_routing_cron_bcmirakl") == "*/3 * * * *"
     for rule in ALERT_RULES:  # replaced by name, not duplicated
         async with get_client() as client:
             assert len(await client.read_automations_by_name(name=rule.name)) == 1

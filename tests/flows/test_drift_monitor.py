@@ -9,6 +9,7 @@ from bridge.runtime import Runtime, use_runtime
 from flows.drift_monitor import drift_monitor
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox
+from tests.handbook import handbook_columns
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ async def test_drift_monitor_counts_a_planted_oos_buyable_variant_and_emits_its_
     runtime: Runtime, sandbox: Sandbox
 ) -> None:
     with use_runtime(runtime):
-        await offer_sync(mode="full")
+        synced = await offer_sync(mode="full")
         clean = await drift_monitor()
         store = sandbox.bigcommerce.state.store
         offers = sandbox.mirakl.state.store.catalog.offers.values()
@@ -36,3 +37,15 @@ async def test_drift_monitor_counts_a_planted_oos_buyable_variant_and_emits_its_
     assert report.counts["value_at_risk"] == str(variant["price"])
     assert [a.payload["count"] for a in report.alerts if a.event == "bcmirakl.drift.oos-buyable"] == [1]
     assert (report.counts["sellers_feed_failed"], report.counts["sellers_feed_partial"]) == (1, 1)
+    # One figure, one value: both streams count products (SKUs) without a listing.
+    assert clean.counts["mapping_errors"] == synced.counts["mapping_errors"]
+    # The handbook lists the columns these tables really have, and per-seller tables name the seller.
+    tables = {
+        "drift-monitor-sellers": report.tables["sellers"],
+        "drift-monitor-oos-buyable": report.tables["oos-buyable"],
+        "offer-sync-delta-changes": synced.tables["changes"],
+        "offer-sync-delta-sellers-failed": synced.tables["sellers-failed"],
+    }
+    for key, rows in tables.items():
+        assert rows and list(rows[0]) == handbook_columns(key), key
+    assert all(row["seller"] for row in report.tables["sellers"] + synced.tables["sellers-failed"])

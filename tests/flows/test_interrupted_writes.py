@@ -19,10 +19,10 @@ from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
-from tests.flows.order_fixtures import seed_offer_map
 from tests.flows.test_acceptance_guard_flow import MIXED, only_paid, routed, sellers_act
 from tests.flows.test_shipment_sync import _mirakl_order, _ship_in_bigcommerce
-from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+from tests.support.order_world import SandboxControl, route_world_order
+from tests.support.orders import seed_offer_map
 
 
 class KilledAfterTheCall(RuntimeError):

@@ -26,7 +26,7 @@ from sandbox.app import Sandbox, create_sandbox
 from sandbox.faults import FaultRule
 from sandbox.mirakl import MiraklSandboxSettings
 from sandbox.seed import SeedConfig
-from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
+from tests.support.clock import budget_clock_kwargs, budgeted_sandbox
 
 FAILED_SHOP = 2001  # the seeded FAILED import
 PARTIAL_SHOP = 2002  # the seeded import with lines in error

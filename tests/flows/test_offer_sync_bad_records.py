@@ -16,19 +16,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select
 
 from bridge.config import BridgeConfig, load_config
 from bridge.runtime import Runtime, use_runtime
 from bridge.simclock import SimulatedClock
-from connectors.state import OfferMapping, QuarantineRecord, create_state_engine
+from connectors.state import OfferMapping, QuarantineRecord
 from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox
 from sandbox.seed import SeedConfig
 from tests.flows.test_offer_sync import GOOD_SHOP, bc_store, sandbox_runtime, set_offers, variant_for
-from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
+from tests.support.clock import budget_clock_kwargs, budgeted_sandbox
+from tests.support.postgres import postgres_schema
 
-POSTGRES_URL_ENV = "BCMIRAKL_TEST_POSTGRES_URL"
 REJECTED_EVENT = "bcmirakl.gate.records-rejected"
 
 
@@ -44,18 +44,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield None
         return
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set")
-    schema = f"bcmirakl_bad_records_{os.getpid()}"
-    admin = create_state_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema(f"bcmirakl_bad_records_{os.getpid()}") as url:
+        yield url
 
 
 async def plant_defects(sandbox: Sandbox, defects: dict[int, dict[str, Any]]) -> None:

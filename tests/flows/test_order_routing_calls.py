@@ -16,7 +16,7 @@ from connectors.bigcommerce import settings as bc_settings
 from connectors.state import get_order_route
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
-from tests.flows.order_fixtures import clone_order, mirakl_orders, seed_offer_map
+from tests.support.orders import clone_order, mirakl_orders, seed_offer_map
 
 MIXED = 100  # native line + two marketplace lines from two sellers, Awaiting Fulfillment
 PAID = 11

@@ -12,7 +12,7 @@ from connectors.state import get_cursor, get_order_route, unresolved_cs_cases
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
-from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+from tests.support.orders import mirakl_orders, seed_offer_map
 
 PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
 POISON = 101

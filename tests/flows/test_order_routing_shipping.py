@@ -13,7 +13,7 @@ from bridge.runtime import Runtime, use_runtime
 from connectors.state import get_order_route, unresolved_cs_cases
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
-from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
+from tests.support.orders import mirakl_orders, seed_offer_map
 
 MIXED = 100
 EXPRESS_ONLY_SHOP = 2001

@@ -18,7 +18,7 @@ from connectors.state import quarantine_counts, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.flows.money_world import merchant_refunds
-from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+from tests.support.order_world import SandboxControl, route_world_order
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from connectors.bigcommerce import RefundItem, RefundItemAdjustment, RefundPayme
 from connectors.state import ledger_get, quarantine_counts, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
-from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+from tests.support.order_world import SandboxControl, route_world_order
 
 REGISTERED = 109  # a registered customer's card order: its quotes offer store credit first, as the spec's example
 

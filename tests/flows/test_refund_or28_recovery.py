@@ -21,9 +21,9 @@ from connectors.state import LedgerEntry, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
-from tasks.refunds.outbound import AMBIGUOUS_CASE, mirror_bigcommerce_refunds
+from tasks.refunds.outbound import AMBIGUOUS_CASE, send_or28
 from tests.flows.test_refund_mirror import _bc_refunds, _mirakl_line, _refund_in_bigcommerce
-from tests.tasks.shipments.order_world import SandboxControl, route_world_order
+from tests.support.order_world import SandboxControl, route_world_order
 
 ORDER = 109
 REASON = "14"  # the code the bridge's default configuration sends
@@ -58,9 +58,7 @@ async def _or28_answer_lost(runtime: Runtime, sandbox: Sandbox, monkeypatch: pyt
     lost = FaultRule(path=r"/api/orders/refund$", method="PUT", error_rate=1.0, status=503, lose_response=True, times=1)
     sandbox.mirakl.state.faults.add_rule(lost)
     with monkeypatch.context() as patch:
-        patch.setattr(
-            refund_mirror_module, "mirror_bigcommerce_refunds", mirror_bigcommerce_refunds.with_options(retries=0)
-        )
+        patch.setattr(refund_mirror_module, "send_or28", send_or28.with_options(retries=0))
         with use_runtime(runtime):
             state = await refund_mirror(return_state=True)
     assert state.is_failed()

@@ -28,7 +28,7 @@ from bridge.simclock import SimulatedClock
 from connectors.state import LedgerEntry
 from flows.registry import DEMO_SEQUENCE, STREAMS, load_flow
 from sandbox.app import Sandbox
-from tests.simulated_time import budget_clock_kwargs, budgeted_sandbox
+from tests.support.clock import budget_clock_kwargs, budgeted_sandbox
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -13,8 +13,8 @@ from connectors.state import ledger_get, quarantine_counts, queue_depth, unresol
 from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
 from tasks.reporting import RunReport
-from tasks.shipments.outbound import enqueue_bc_shipments
-from tests.tasks.shipments.order_world import RoutedOrder, SandboxControl, route_world_order
+from tasks.shipments.outbound import bigcommerce_changed_orders, enqueue_bc_shipments
+from tests.support.order_world import RoutedOrder, SandboxControl, route_world_order
 
 
 @pytest.fixture
@@ -140,7 +140,8 @@ async def test_a_shipment_of_native_lines_only_costs_no_bigcommerce_call_beyond_
     before = runtime.api_calls()["bigcommerce"]
     report = RunReport(stream="shipment-sync", title="test")
 
-    await enqueue_bc_shipments.fn(runtime, report)
+    async for page in bigcommerce_changed_orders(runtime, None):
+        await enqueue_bc_shipments.fn(runtime, page, report)
 
     assert runtime.api_calls()["bigcommerce"] - before == 1  # the one order-list page
     assert "bigcommerce_shipments_queued" not in report.counts

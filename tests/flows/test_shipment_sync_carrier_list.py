@@ -18,7 +18,7 @@ from connectors.state import get_carrier_list, queue_depth, record_carrier_list
 from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
 from tests.flows.test_shipment_sync import _mirakl_order, _ship_in_bigcommerce
-from tests.tasks.shipments.order_world import RoutedOrder, SandboxControl, route_world_order
+from tests.support.order_world import RoutedOrder, SandboxControl, route_world_order
 
 DAY_S = 86_400.0
 

@@ -9,17 +9,10 @@ import pytest
 from sandbox.bigcommerce import BigCommerceSandboxSettings, create_bigcommerce_app
 from sandbox.mirakl import MiraklSandboxSettings, create_mirakl_app
 from sandbox.seed import World, build_world
+from tests.support.clock import FakeClock
 
 V3 = "/stores/sandbox/v3"
 TOKEN = {"X-Auth-Token": "sandbox-token"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

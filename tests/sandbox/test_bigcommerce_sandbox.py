@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from sandbox.bigcommerce import BigCommerceSandboxSettings, BigCommerceStore, create_bigcommerce_app
 from sandbox.seed import World, build_world
+from tests.support.clock import FakeClock
 
 V3 = "/stores/sandbox/v3"
 V2 = "/stores/sandbox/v2"
@@ -28,17 +29,6 @@ RATE_HEADERS = (
     "X-Rate-Limit-Time-Window-Ms",
     "X-Rate-Limit-Time-Reset-Ms",
 )
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -1,52 +1,19 @@
 """Fixtures for the state store: every test runs on SQLite and on PostgreSQL, each from a fresh schema.
 
-PostgreSQL tests work in a schema of their own (via `search_path`), so they never touch tables that other
-test suites keep in the same database.
+The PostgreSQL side (its own schema, skipped without a URL outside CI) is `tests.support.postgres`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.state import create_state_engine, session_factory, upgrade
-
-POSTGRES_URL_ENV = "BCMIRAKL_TEST_POSTGRES_URL"
-PG_SCHEMA = f"bcmirakl_state_test_{os.getpid()}"
-
-
-def postgres_url() -> str:
-    """The PostgreSQL URL under test, scoped to this run's schema; skips locally, fails in CI without it."""
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        message = f"{POSTGRES_URL_ENV} is not set; the state store must be tested on PostgreSQL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"})
-    return scoped.render_as_string(hide_password=False)
-
-
-def fresh_postgres_schema(engine: Engine) -> None:
-    # Dropping the whole schema drops every table, alembic_version included.
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-
-
-def migrated_postgres_engine() -> Iterator[Engine]:
-    state_engine = create_state_engine(postgres_url())
-    fresh_postgres_schema(state_engine)
-    upgrade(state_engine)
-    yield state_engine
-    with state_engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    state_engine.dispose()
+from tests.support.postgres import migrated_postgres_engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

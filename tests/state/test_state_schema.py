@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from connectors.state import Base, create_state_engine, is_postgres, upgrade
+from connectors.state import (
+    Base,
+    create_state_engine,
+    get_cursor,
+    is_postgres,
+    last_successes,
+    session_factory,
+    upgrade,
+)
 
-HEAD_REVISION = "0009_chaos"
+HEAD_REVISION = "0011_gates"
 EXPECTED_TABLES = {
     "alembic_version",
     "call_budget",
@@ -31,7 +40,9 @@ EXPECTED_TABLES = {
     "quarantine",
     "reconciliation_line",
     "reconciliation_run",
+    "run_record",
     "stream_cursor",
+    "stream_run",
 }
 
 
@@ -96,3 +107,24 @@ def test_the_sh21_list_kept_under_a_cursor_moves_to_its_own_table_and_back(tmp_p
         moved = connection.execute(text("SELECT source, carriers, fetched_at FROM carrier_list")).one()
     assert moved[0] == "SH21" and '"UPS"' in moved[1] and str(moved[2]).startswith("2026-11-30 06:00:00")
     engine.dispose()
+
+
+def test_run_marks_leave_the_cursor_table_with_their_time_and_read_positions_stay(tmp_path: Path) -> None:
+    engine = create_state_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        upgrade(engine, "0007_marketplace_lines")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO stream_cursor (stream, value, updated_at) VALUES (:s, :v, :t)"),
+                [
+                    {"s": "drift_monitor.last_success", "v": "x", "t": "2026-11-30 10:00:00.000000"},
+                    {"s": "order_routing", "v": "2026-11-30T09:00:00+00:00", "t": "2026-11-30 09:00:00.000000"},
+                ],
+            )
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            assert last_successes(session) == {"drift_monitor": datetime(2026, 11, 30, 10, 0, tzinfo=UTC)}
+            assert get_cursor(session, "drift_monitor.last_success") is None
+            assert get_cursor(session, "order_routing") == "2026-11-30T09:00:00+00:00"
+    finally:
+        engine.dispose()

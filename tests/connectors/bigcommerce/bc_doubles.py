@@ -1,4 +1,4 @@
-"""Test doubles for the BigCommerce connector: sample payloads on disk, a fake clock, a scripted server."""
+"""Sample BigCommerce payloads on disk and the store the connector tests address."""
 
 from __future__ import annotations
 
@@ -13,18 +13,3 @@ BASE = "https://api.bigcommerce.test"
 
 def load_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
-
-
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps; every wait is recorded."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds

@@ -10,8 +10,9 @@ import pytest
 
 from connectors.bigcommerce import BigCommerceClient
 from connectors.http import QuotaLimiter
-from tests.connectors.bigcommerce.bc_doubles import BASE, STORE, FakeClock
-from tests.connectors.doubles import ScriptedServer
+from tests.connectors.bigcommerce.bc_doubles import BASE, STORE
+from tests.support.clock import FakeClock
+from tests.support.doubles import ScriptedServer
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from connectors.http import (
     UnreadableResponseError,
 )
 from tests.connectors.bigcommerce.bc_doubles import STORE, load_fixture
-from tests.connectors.doubles import ScriptedServer
+from tests.support.doubles import ScriptedServer
 
 ORDER = load_fixture("order_v2.json")
 VARIANTS = load_fixture("variants_page.json")

@@ -10,7 +10,7 @@ import httpx
 
 from connectors.bigcommerce import BigCommerceClient
 from connectors.bigcommerce import settings as bc
-from tests.connectors.doubles import ScriptedServer
+from tests.support.doubles import ScriptedServer
 
 CATALOG = [{"id": i, "product_id": 1, "sku": f"SKU-{i}"} for i in range(1, 501)]
 

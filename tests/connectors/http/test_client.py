@@ -20,8 +20,8 @@ from connectors.http import (
     decode_json,
     retry_after_seconds,
 )
-from tests.connectors.doubles import RecordingSleep as Recorder
-from tests.connectors.doubles import ScriptedServer as Script
+from tests.support.doubles import RecordingSleep as Recorder
+from tests.support.doubles import ScriptedServer as Script
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=4.0, jitter=0.25)
 

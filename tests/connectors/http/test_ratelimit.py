@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.http.ratelimit import QuotaLimiter
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
+from tests.support.clock import FakeClock
 
 
 def headers(left: int, reset_ms: int, quota: int = 150, window_ms: int = 30_000) -> dict[str, str]:

@@ -11,7 +11,7 @@ from common.errors import (
     TransientApiError,
 )
 from connectors.http.retry import RetryPolicy, backoff_delay, call_with_retry
-from tests.connectors.doubles import RecordingSleep as Recorder
+from tests.support.doubles import RecordingSleep as Recorder
 
 POLICY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4.0, jitter=0.25)
 

@@ -12,8 +12,8 @@ from connectors.http import RetryPolicy
 from connectors.mirakl import ApiKeyAuth, MiraklClient
 from connectors.mirakl.auth import RoleAuth
 from connectors.mirakl.roles import Role
-from tests.connectors.doubles import RecordingSleep
 from tests.connectors.mirakl.mirakl_fakes import API_KEY, BASE_URL, OPERATOR_KEY
+from tests.support.doubles import RecordingSleep
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from connectors.mirakl import (
     ShippingAddress,
     Tracking,
 )
-from tests.connectors.doubles import RecordingSleep
+from tests.support.doubles import RecordingSleep
 
 fastapi = pytest.importorskip("fastapi")
 sandbox_mirakl = pytest.importorskip("sandbox.mirakl", reason="sandbox/mirakl is not importable yet")

@@ -10,8 +10,9 @@ import pytest
 from connectors.http import AuthError, TransientApiError
 from connectors.mirakl import AccessTokenAuth, ApiKeyAuth, MiraklClient, OAuthClientCredentials, RoleAuth
 from connectors.mirakl.roles import Role
-from tests.connectors.doubles import RecordingSleep
 from tests.connectors.mirakl.mirakl_fakes import BASE_URL
+from tests.support.clock import FakeClock
+from tests.support.doubles import RecordingSleep
 
 TOKEN_URL = "https://auth.mirakl.net/oauth/token"
 
@@ -41,14 +42,6 @@ class FakeIdentityProvider:
         if self.reject_all or token in self.revoked or token != self.issued[-1]:
             return httpx.Response(401, json={"message": "Unauthorized", "status": 401})
         return httpx.Response(200, json={"carriers": []})
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _client(idp: FakeIdentityProvider, oauth: OAuthClientCredentials) -> MiraklClient:

@@ -30,8 +30,8 @@ from connectors.mirakl import (
     Tracking,
 )
 from connectors.mirakl.roles import ROLE_HEADER
-from tests.connectors.doubles import RecordingSleep
 from tests.connectors.mirakl.mirakl_fakes import API_KEY, OPERATOR_KEY, load_fixture, order_create
+from tests.support.doubles import RecordingSleep
 
 Handler = Callable[[httpx.Request], httpx.Response]
 MakeClient = Callable[..., MiraklClient]

@@ -11,9 +11,9 @@ import pytest
 
 from connectors.http import MalformedResponseError, RateLimitError, RetryPolicy, TransientApiError
 from connectors.mirakl import LineCancelation, MiraklClient, RefundCreate, Tracking
-from tests.connectors.doubles import RecordingSleep
-from tests.connectors.doubles import ScriptedServer as Script
 from tests.connectors.mirakl.mirakl_fakes import load_fixture, order_create
+from tests.support.doubles import RecordingSleep
+from tests.support.doubles import ScriptedServer as Script
 
 MakeClient = Callable[..., MiraklClient]
 Call = Callable[[MiraklClient], Awaitable[Any]]

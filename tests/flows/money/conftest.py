@@ -15,8 +15,8 @@ from bridge.config import BridgeConfig, load_config
 from bridge.simclock import SimulatedClock
 from sandbox.app import Sandbox
 from sandbox.seed import SeedConfig
-from tests.simulated_time import budgeted_sandbox
-from tests.tasks.shipments.order_world import SandboxControl
+from tests.support.clock import budgeted_sandbox
+from tests.support.order_world import SandboxControl
 
 
 @pytest.fixture(params=["USD", "JPY", "KWD"])

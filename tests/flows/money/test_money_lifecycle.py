@@ -21,8 +21,8 @@ from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
 from sandbox.mirakl.orders import tax_total
 from tests.flows.money_world import bc_product_of, merchant_refunds, reconciled_balanced, route, sellers_accept
-from tests.flows.order_fixtures import mirakl_orders
-from tests.tasks.shipments.order_world import SandboxControl
+from tests.support.order_world import SandboxControl
+from tests.support.orders import mirakl_orders
 
 REAL_STORE_ORDER = 103
 

@@ -17,8 +17,8 @@ from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.flows.money_world import bc_product_of, pay_only, reconciled_balanced, route_and_debit
-from tests.flows.order_fixtures import mirakl_orders, seed_offer_map
-from tests.tasks.shipments.order_world import SandboxControl
+from tests.support.order_world import SandboxControl
+from tests.support.orders import mirakl_orders, seed_offer_map
 
 REAL_STORE_ORDER = 103
 FOREIGN_PAYMENT_ORDER = 106
