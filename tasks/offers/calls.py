@@ -120,23 +120,33 @@ async def send_batches(
     failure gives its items back to the queue (due now) and counts towards stopping the drain, after which the
     remaining batches go back unsent; a permanent one quarantines its items as `rejected` with BigCommerce's
     message. Their ledger rows are closed `failed`; the caller settles the answered ones with `acknowledge`.
+
+    Anything else (a bug, a cancelled run) ends the loop: the rows of the calls never made are closed `failed` on
+    the way out, since the worker's end releases its claims and no takeover would ever close them; only the call
+    in flight stays `started`, its outcome unknown.
     """
     keys = begin_calls(rt, operation, batches, stats.worker)
     answered: list[tuple[list[OutboxItem], str, _T]] = []
-    for batch, key in zip(batches, keys, strict=True):
-        if stats.transient_failures >= rt.config.offers.max_push_failures:
-            release(rt, batch, "drain stopped after repeated transient failures")
-            finish_ledger(rt, operation, [key], "failed")
-            continue
-        try:
-            answered.append((batch, key, await send(batch)))
-        except TransientApiError as exc:
-            stats.transient_failures += 1
-            release(rt, batch, str(exc))
-            finish_ledger(rt, operation, [key], "failed")
-        except PermanentApiError as exc:
-            finish_ledger(rt, operation, [key], "failed")
-            quarantine_items(rt, batch, f"{rejected}: {exc.api_message}", stats, run_id)
+    attempted = 0
+    try:
+        for batch, key in zip(batches, keys, strict=True):
+            attempted += 1
+            if stats.transient_failures >= rt.config.offers.max_push_failures:
+                release(rt, batch, "drain stopped after repeated transient failures")
+                finish_ledger(rt, operation, [key], "failed")
+                continue
+            try:
+                answered.append((batch, key, await send(batch)))
+            except TransientApiError as exc:
+                stats.transient_failures += 1
+                release(rt, batch, str(exc))
+                finish_ledger(rt, operation, [key], "failed")
+            except PermanentApiError as exc:
+                finish_ledger(rt, operation, [key], "failed")
+                quarantine_items(rt, batch, f"{rejected}: {exc.api_message}", stats, run_id)
+    finally:
+        if attempted < len(keys):
+            finish_ledger(rt, operation, keys[attempted:], "failed")
     return answered
 
 
