@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -47,9 +48,9 @@ async def run(offers: int, changed: float, quota: int, window_ms: int, workdir: 
                 bridge0, sandbox0, wall0 = bridge_usage(), sandbox.usage(), time.perf_counter()
                 full = await offer_sync(mode="full")
                 bridge1, sandbox1, full_wall = bridge_usage(), sandbox.usage(), time.perf_counter() - wall0
-                calls0, idle0 = rt.bigcommerce.transport.total_calls, time.perf_counter()
+                calls0, idle0, idle_cpu0 = rt.bigcommerce.transport.total_calls, time.perf_counter(), bridge_usage()
                 idle = await offer_sync(mode="delta")
-                idle_wall = time.perf_counter() - idle0
+                idle_wall, idle_cpu = time.perf_counter() - idle0, bridge_usage().cpu_s - idle_cpu0.cpu_s
                 idle_calls = rt.bigcommerce.transport.total_calls - calls0
                 churn = await control.post("/mirakl/_sandbox/offers/churn", json={"share": changed, "seed": 5})
                 churn.raise_for_status()
@@ -89,6 +90,8 @@ async def run(offers: int, changed: float, quota: int, window_ms: int, workdir: 
         "oos_buyable_after": drift.counts["oos_buyable"],
         "unchanged_delta_bigcommerce_calls": idle_calls,
         "unchanged_delta_wall_s": round(idle_wall, 2),
+        "unchanged_delta_bridge_cpu_s": round(idle_cpu, 2),  # the wall on a loaded machine is mostly waiting
+        "load_average_1m": round(os.getloadavg()[0], 1),  # of the machine at the end: how shared the cores were
         "unchanged_delta_offers_read": idle.counts["offers_read"],
         "full": {
             "changed": full.counts["changed"],

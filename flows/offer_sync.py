@@ -1,15 +1,16 @@
 """The offer sync stream: Mirakl offers become BigCommerce variant prices, stock and purchasability.
 
-Judge each seller's feed (a failed import disables the seller, a partial one is only reported) -> read the
-export since the cursor (less an overlap) -> refresh the ownership boundary -> gate each seller's offers ->
-choose the best offer per product -> diff against the last push -> queue and move the cursor -> drain the
-queue within the quota -> report. The first run, and `full` mode, read every offer and also make
-unbuyable each Mirakl-owned variant that has no offer left.
+The flow is the map of the stream, one task per step, in the order of the README's stream table:
+read (seller health: a failed import disables the seller, a partial one is only reported; then the export since
+the cursor, less an overlap) -> decide the boundary (which variants the bridge owns) -> gate each seller's
+offers -> decide and enqueue (book, best offer per product, diff against the last push, outbox and cursor in
+one transaction) -> write (drain the queue within the quota) -> record (the run report). The first run, and
+`full` mode, read every offer and also make unbuyable each Mirakl-owned variant that has no offer left.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from prefect import flow
@@ -20,12 +21,13 @@ from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.offers import (
     create_draft_listings,
+    decide_and_enqueue,
     drain_outbox,
-    load_cursor,
+    gate_offers,
     read_offer_export,
     read_seller_health,
-    record_cycle,
     refresh_ownership,
+    start_read,
 )
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.partial_imports import describe_partial_imports, report_partial_imports
@@ -59,28 +61,19 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
     ):
         calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
-        cursor = load_cursor(rt)
-        effective = "full" if cursor is None else mode
+        effective, since = start_read(rt, mode)
         read_at = datetime.now(UTC)
-        since = (
-            None
-            if effective == "full" or cursor is None
-            else cursor - timedelta(seconds=rt.config.offers.overlap_seconds)
-        )
         health = await read_seller_health(rt, read_at)
         partials = await describe_partial_imports(rt, health.partial_imports)
         read = await read_offer_export(rt, since)
-        skus = set(read.offers["product_sku"].dropna()) | set(read.deleted_skus)
-        ownership = await refresh_ownership(rt, skus, full=effective == "full", offers=read.offers)
+        ownership = await refresh_ownership(rt, read, full=effective == "full")
         created: list[str] = []
         if rt.config.offers.create_listings and ownership.unmapped:
             created = await create_draft_listings(rt, ownership.unmapped)
-            ownership = await refresh_ownership(rt, skus)
-        cycle = record_cycle(rt, read, health, ownership, effective, read_at, run_id)
-        owned = {
-            int(v) for v in ownership.mapping.loc[ownership.mapping["owner"] == "mirakl", "bc_variant_id"].dropna()
-        }
-        push = await drain_outbox(rt, owned, run_id)
+            ownership = await refresh_ownership(rt, read, recheck=True)
+        gated = gate_offers(rt, read, health, ownership)
+        cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
+        push = await drain_outbox(rt, run_id)
         fill_report(report, effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
         report_partial_imports(report, partials)
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
@@ -89,7 +82,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         report_deferrals(
             rt.sessions, report, Stream.OFFER_SYNC, push.pushed + push.left, deferred, rt.config.outages.alert_share
         )
-        for shop_id, (failed, total) in sorted(cycle.tripped.items()):
+        for shop_id, (failed, total) in sorted(gated.tripped.items()):
             emit_alert(
                 report,
                 "bcmirakl.gate.circuit-breaker",

@@ -227,7 +227,8 @@ class ExportedOffer(MiraklResponse):
             return {**data, "price": retail, "total_price": None}
         if data.get("price") is None and data.get("prices"):
             prices = [OfferPrice.model_validate(item) for item in data["prices"]]
-            data = {**data, "price": select_price(prices, now)}
+            # The parsed entries go on as the field's value, so each price is validated once, not twice.
+            data = {**data, "prices": prices, "price": select_price(prices, now)}
         return data
 
     @model_validator(mode="after")

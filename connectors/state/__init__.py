@@ -19,7 +19,15 @@ from connectors.state.db import (
     session_factory,
     upgrade,
 )
-from connectors.state.ledger import ledger_begin, ledger_finish, ledger_forget, ledger_get, ledger_started
+from connectors.state.ledger import (
+    ledger_begin,
+    ledger_begin_many,
+    ledger_finish,
+    ledger_finish_many,
+    ledger_forget,
+    ledger_get,
+    ledger_started,
+)
 from connectors.state.models import (
     Base,
     CarrierList,
@@ -43,12 +51,21 @@ from connectors.state.offer_book import (
     block_offers_of_shops,
     delete_offers,
     iter_offer_book,
+    iter_offer_ids,
     offer_metafields_for,
     offers_for_products,
     upsert_offer_book,
     upsert_offer_metafields,
 )
-from connectors.state.offer_map import get_offer_map, iter_offer_map, upsert_offer_map
+from connectors.state.offer_map import (
+    get_offer_map,
+    iter_offer_map,
+    offer_map_rows,
+    owned_among,
+    skus_sold_by,
+    unbuyable_on_sale,
+    upsert_offer_map,
+)
 from connectors.state.order_map import (
     get_logistic_order,
     get_order_line_by_mirakl_line,
@@ -151,10 +168,13 @@ __all__ = [
     "held_items",
     "is_postgres",
     "iter_offer_book",
+    "iter_offer_ids",
     "iter_offer_map",
     "last_successes",
     "ledger_begin",
+    "ledger_begin_many",
     "ledger_finish",
+    "ledger_finish_many",
     "ledger_forget",
     "ledger_get",
     "ledger_started",
@@ -164,11 +184,13 @@ __all__ = [
     "mark_failed",
     "mark_quarantined",
     "mark_success",
+    "offer_map_rows",
     "offer_metafields_for",
     "offers_for_products",
     "open_cs_case",
     "order_lines_for",
     "order_lines_for_reconciliation",
+    "owned_among",
     "quarantine",
     "quarantine_counts",
     "quarantine_many",
@@ -190,8 +212,10 @@ __all__ = [
     "session_factory",
     "set_cursor",
     "silent_holders",
+    "skus_sold_by",
     "supersede_held",
     "superseded",
+    "unbuyable_on_sale",
     "unresolved_cs_cases",
     "upgrade",
     "upsert_carrier_overrides",

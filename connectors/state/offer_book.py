@@ -24,6 +24,7 @@ __all__ = [
     "block_offers_of_shops",
     "delete_offers",
     "iter_offer_book",
+    "iter_offer_ids",
     "offer_metafields_for",
     "offers_for_products",
     "upsert_offer_book",
@@ -84,6 +85,20 @@ def iter_offer_book(session: Session, page_size: int = DEFAULT_PAGE_SIZE) -> Ite
             return
         yield page
         last_id = page[-1][0]
+
+
+def iter_offer_ids(session: Session, page_size: int = DEFAULT_PAGE_SIZE * 5) -> Iterator[list[int]]:
+    """Every offer id of the book in ascending pages (keyset paging), for a full export's sweep of gone offers."""
+    last_id: int | None = None
+    while True:
+        query = select(_BOOK.c.offer_id).order_by(_BOOK.c.offer_id).limit(page_size)
+        if last_id is not None:
+            query = query.where(_BOOK.c.offer_id > last_id)
+        page = list(session.scalars(query))
+        if not page:
+            return
+        yield page
+        last_id = page[-1]
 
 
 def block_offers_of_shops(session: Session, shop_ids: Iterable[int], reason: str) -> int:

@@ -11,15 +11,26 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from connectors.state._sql import IN_CHUNK_SIZE, chunks, upsert_rows
-from connectors.state.models import OfferMapping
+from connectors.state.models import OfferBookEntry, OfferMapping
 
-__all__ = ["get_offer_map", "iter_offer_map", "upsert_offer_map"]
+__all__ = [
+    "get_offer_map",
+    "iter_offer_map",
+    "offer_map_rows",
+    "owned_among",
+    "skus_sold_by",
+    "unbuyable_on_sale",
+    "upsert_offer_map",
+]
 
 DEFAULT_PAGE_SIZE = 1000
+
+_MAP = OfferMapping.__table__
+_BOOK = OfferBookEntry.__table__
 
 
 def upsert_offer_map(session: Session, rows: Iterable[Mapping[str, Any]], now: datetime | None = None) -> int:
@@ -58,3 +69,55 @@ def iter_offer_map(
             return
         yield page
         last_id = page[-1].id
+
+
+def offer_map_rows(
+    session: Session, columns: Iterable[str], product_skus: Iterable[str] | None = None
+) -> list[Row[Any]]:
+    """Plain row tuples of `columns`: every row, or the rows of `product_skus` (unknown SKUs are absent)."""
+    selected = [_MAP.c[name] for name in columns]
+    if product_skus is None:
+        return list(session.execute(select(*selected)).all())
+    found: list[Row[Any]] = []
+    for batch in chunks(dict.fromkeys(product_skus), IN_CHUNK_SIZE):
+        found.extend(session.execute(select(*selected).where(_MAP.c.product_sku.in_(batch))).all())
+    return found
+
+
+def skus_sold_by(session: Session, shop_ids: Iterable[int]) -> set[str]:
+    """Products whose last pushed winner is an offer of one of these shops."""
+    shops = sorted({int(shop_id) for shop_id in shop_ids})
+    if not shops:
+        return set()
+    return set(session.scalars(select(_MAP.c.product_sku).where(_MAP.c.shop_id.in_(shops))))
+
+
+def unbuyable_on_sale(session: Session, shop_ids: Iterable[int]) -> set[str]:
+    """Products not (known) buyable on the storefront that an offer of the book could sell: active, in stock,
+    priced, not blocked, from one of these shops (the selection's rule, `tasks.offers.select.eligible_offers`).
+
+    One query over the map and the book, so a delta finds the few products a recovered seller could sell again
+    without reading every unbuyable product of a big catalog.
+    """
+    shops = sorted({int(shop_id) for shop_id in shop_ids})
+    if not shops:
+        return set()
+    on_sale = select(_BOOK.c.product_sku).where(
+        _BOOK.c.active.is_(True),
+        _BOOK.c.quantity > 0,
+        _BOOK.c.price.is_not(None),
+        _BOOK.c.blocked_reason.is_(None),
+        _BOOK.c.shop_id.in_(shops),
+    )
+    unbuyable = (_MAP.c.purchasable.is_(None)) | (_MAP.c.purchasable.is_(False))
+    query = select(_MAP.c.product_sku).where(unbuyable, _MAP.c.product_sku.in_(on_sale))
+    return set(session.scalars(query))
+
+
+def owned_among(session: Session, variant_ids: Iterable[int]) -> set[int]:
+    """Which of these BigCommerce variants the map holds as Mirakl-owned (the push writes no other)."""
+    owned: set[int] = set()
+    for batch in chunks(dict.fromkeys(int(v) for v in variant_ids), IN_CHUNK_SIZE):
+        query = select(_MAP.c.bc_variant_id).where(_MAP.c.owner == "mirakl", _MAP.c.bc_variant_id.in_(batch))
+        owned.update(int(v) for v in session.scalars(query))
+    return owned

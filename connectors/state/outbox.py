@@ -2,7 +2,8 @@
 
 Changes are enqueued under an idempotency key, then claimed in batches by workers. On PostgreSQL a claim
 locks its rows with `FOR UPDATE SKIP LOCKED`, so several workers drain one queue without sharing a row;
-on SQLite the claim is one UPDATE statement, which the database's single writer makes atomic. A live
+on SQLite the claiming UPDATE re-checks that each row is still due, and the database's single writer makes it
+atomic. A live
 worker renews its claims with its heartbeat (`connectors.state.workers`); a claim whose worker is known to be
 dead is released at once (`release_claims`), and any claim not renewed for a whole lease is claimable again.
 
@@ -153,16 +154,13 @@ def claim_batch(
         ),
         and_(OutboxItem.status == "in_flight", OutboxItem.claimed_at < stamp - lease),
     )
-    candidates = (
-        select(OutboxItem.id)
-        .where(OutboxItem.stream == stream, OutboxItem.kind == kind, due)
-        .order_by(OutboxItem.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    ids = _due_ids(session, stream, kind, stamp, lease, limit)
+    if not ids:
+        return []
+    # The rows are checked again as they are claimed: on SQLite another worker may have claimed one meanwhile.
     statement = (
         update(OutboxItem)
-        .where(OutboxItem.id.in_(candidates.scalar_subquery()))
+        .where(OutboxItem.id.in_(ids), due)
         .values(
             status="in_flight",
             claimed_by=worker,
@@ -174,6 +172,25 @@ def claim_batch(
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     return sorted(session.scalars(statement), key=lambda item: item.id)
+
+
+def _due_ids(session: Session, stream: str, kind: str, stamp: datetime, lease: timedelta, limit: int) -> list[int]:
+    """The ids of the `limit` oldest due items, locked (PostgreSQL, `SKIP LOCKED`).
+
+    Asked as three narrow queries, one per way of being due, each walking the (stream, kind, status,
+    next_attempt_at) index in id order and stopping at `limit`: one query with an OR of them read (and sorted)
+    every pending row at each claim, which a million-item first push cannot afford.
+    """
+    of_kind = select(OutboxItem.id).where(OutboxItem.stream == stream, OutboxItem.kind == kind)
+    ways = (
+        of_kind.where(OutboxItem.status == "pending", OutboxItem.next_attempt_at.is_(None)),
+        of_kind.where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= stamp),
+        of_kind.where(OutboxItem.status == "in_flight", OutboxItem.claimed_at < stamp - lease),
+    )
+    ids: list[int] = []
+    for query in ways:
+        ids += session.scalars(query.order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+    return sorted(ids)[:limit]
 
 
 def mark_done(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:

@@ -19,6 +19,7 @@ from connectors.state import (
     block_offers_of_shops,
     delete_offers,
     iter_offer_book,
+    iter_offer_ids,
     offers_for_products,
     upsert_offer_book,
 )
@@ -27,6 +28,8 @@ from connectors.state.offer_book import BOOK_COLUMNS as _COLUMNS
 __all__ = ["BOOK_COLUMNS", "block_shops", "changed_skus", "read_book", "write_book"]
 
 BOOK_COLUMNS = list(_COLUMNS)
+# Offers turned into row dicts at a time: a million at once would hold a million dicts.
+WRITE_CHUNK = 20_000
 
 
 def read_book(session: Session, product_skus: Iterable[str] | None = None) -> pd.DataFrame:
@@ -46,9 +49,10 @@ def write_book(session: Session, offers: pd.DataFrame, deleted_ids: Iterable[int
     gone = {int(offer_id) for offer_id in deleted_ids}
     if full:
         listed = set(offers["offer_id"].astype("int64").tolist())
-        gone |= {int(row[0]) for page in iter_offer_book(session) for row in page if int(row[0]) not in listed}
+        gone |= {offer_id for page in iter_offer_ids(session) for offer_id in page if offer_id not in listed}
     delete_offers(session, sorted(gone))
-    upsert_offer_book(session, _records(offers))
+    for start in range(0, len(offers), WRITE_CHUNK):
+        upsert_offer_book(session, _records(offers.iloc[start : start + WRITE_CHUNK]))
 
 
 def block_shops(session: Session, shop_ids: Iterable[int], reason: str) -> None:

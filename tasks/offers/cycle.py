@@ -1,4 +1,6 @@
-"""One offer-sync cycle's decisions and their record: gate, book, selection, diff, outbox and cursor.
+"""One offer-sync cycle's decisions and their record: book, selection, diff, outbox and cursor.
+
+The gate has run before (`gating.gate_offers`, called by the flow); its verdicts are recorded here.
 
 Everything an export changes is recorded in one transaction (the offer book, the quarantined rows, the
 outbox items for variants and their offer metafields, and the stream cursor), so a crash either leaves the
@@ -20,34 +22,39 @@ from typing import Literal
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.orm import Session
 
+from bridge.config import OfferSyncConfig
 from bridge.runtime import Runtime
 from bridge.streams import Stream
 from connectors.state import (
     block_offers,
     enqueue_many,
-    get_cursor,
+    offer_map_rows,
     offer_metafields_for,
     quarantine_many,
-    set_cursor,
+    skus_sold_by,
     supersede_held,
+    unbuyable_on_sale,
 )
+from tasks.cursors import Cursor
 from tasks.offers.book import block_shops, read_book, write_book
-from tasks.offers.diff import diff_targets, outbox_items, target_states
-from tasks.offers.gating import gate_by_seller, gate_flags
+from tasks.offers.calls import KIND
+from tasks.offers.diff import MAP_COLUMNS, diff_targets, outbox_items, target_states
+from tasks.offers.gating import GatedOffers
 from tasks.offers.metafields import METAFIELD_KIND, metafield_changes, metafield_items
-from tasks.offers.ownership import Ownership
-from tasks.offers.push import KIND
+from tasks.offers.ownership import Ownership, map_frame
 from tasks.offers.select import latest_update, select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import quarantine_rows
 
-__all__ = ["COLLISION", "REJECTED", "TRIPPED", "CycleResult", "load_cursor", "record_cycle"]
+__all__ = ["REJECTED", "TRIPPED", "CycleResult", "decide_and_enqueue", "offer_cursor", "start_read"]
 
-COLLISION = "SKU collision: a native product has this SKU"
 TRIPPED = "seller feed tripped the circuit breaker"
 REJECTED = "export row rejected: see the quarantine"
 Mode = Literal["delta", "full"]
+# Offer-map rows decided at a time: the book, targets and queue items of one partition are held, not a catalog's.
+PARTITION = 50_000
 
 
 @dataclass
@@ -65,114 +72,114 @@ class CycleResult:
 
 
 @task(cache_policy=NO_CACHE)
-def record_cycle(
+def decide_and_enqueue(
     rt: Runtime,
     read: OfferRead,
+    gated: GatedOffers,
     health: SellerHealth,
     ownership: Ownership,
     mode: Mode,
     read_at: datetime,
     run_id: str | None = None,
 ) -> CycleResult:
-    """Gate the offers read, update the book, select and diff, then queue the changes and move the cursor."""
+    """Record the gated offers in the book, select and diff, then queue the changes and move the cursor."""
     config = rt.config.offers
-    result = CycleResult()
+    result = CycleResult(tripped=gated.tripped)
     mapping = ownership.mapping
-    offers = read.offers
-    collided = offers["product_sku"].isin(ownership.collisions)
-    records = _records(offers[collided], COLLISION)
-    offers = offers[~collided].reset_index(drop=True)
-
-    last_price = mapping.drop_duplicates("product_sku").set_index("product_sku")["price"]
-    active = offers.loc[offers["active"].astype(bool)]
-    flags = gate_flags(active, last_price, health.open_shops, config, rt.config.currency)
-    verdicts = gate_by_seller(flags)
-    if not verdicts.failed.empty:
-        reasons = verdicts.failed.set_index("offer_id")["reason"]
-        offers["blocked_reason"] = offers["offer_id"].map(reasons)
-        refused = offers[offers["blocked_reason"].notna()]
-        records += [
-            {"record_key": str(r.product_sku), "reason": str(r.blocked_reason), "payload": _payload(r)}
-            for r in refused.itertuples(index=False)
-        ]
-    result.tripped = verdicts.tripped
-    unusable = set(health.failed_feeds) | set(verdicts.tripped)
+    offers = gated.offers
+    records = gated.refused
+    unusable = set(health.failed_feeds) | set(gated.tripped)
     usable = health.open_shops - unusable
 
     with rt.sessions() as session:
         write_book(session, offers, read.deleted_ids, full=mode == "full")
-        block_shops(session, verdicts.tripped, TRIPPED)
+        block_shops(session, gated.tripped, TRIPPED)
         blocked = block_offers(session, read.rejected_offer_ids(), REJECTED)
-        if mode == "full":
-            book = read_book(session)
-        else:
-            scope = _delta_scope(offers, read, mapping, unusable) | blocked
-            mapping = mapping[mapping["product_sku"].isin(scope)]
-            book = read_book(session, mapping["product_sku"])
-        winners = select_best(book, usable)
+        if mode != "full":
+            scope = _delta_scope(session, offers, read, unusable, usable) | blocked
+            mapping = map_frame(offer_map_rows(session, MAP_COLUMNS, sorted(scope)))
         changed_at = latest_update(offers, read_at)
-        for sku in [*read.deleted_skus, *sorted(read.rejected_skus() | blocked)]:
-            changed_at.loc[sku] = pd.Timestamp(read_at)
-        targets = target_states(mapping, winners, changed_at, read_at)
-        if config.on_feed_failure == "hold":
-            held = targets.index[
-                mapping.set_index("product_sku")["shop_id"].reindex(targets.index).isin(list(health.failed_feeds))
-            ]
-            targets = targets.drop(held)
-        changes = diff_targets(targets)
-        result.changed = len(changes)
-        result.buyable = int(changes["purchasable"].sum())
-        result.unbuyable = result.changed - result.buyable
-        result.stock_only = int(changes["stock_only"].sum())
-        items = outbox_items(changes, config.unbuyable_message)
-        # A variant's key holds until a push succeeds: a newer change must bring a rejected one back, or the
-        # variant would keep its old price and stock for good.
-        result.superseded_held = supersede_held(session, Stream.OFFER_SYNC, KIND, items)
-        result.enqueued_new = enqueue_many(session, Stream.OFFER_SYNC, KIND, items)
-        metafields = offer_metafields_for(session, targets["bc_variant_id"].tolist())
-        meta_changes = metafield_changes(targets, metafields)
-        result.metafields_changed = len(meta_changes)
-        meta_items = metafield_items(meta_changes, metafields)
-        result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
-        enqueue_many(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+        touched = list(dict.fromkeys([*read.deleted_skus, *sorted(read.rejected_skus() | blocked)]))
+        if touched:
+            changed_at = changed_at.reindex(changed_at.index.union(touched))
+            changed_at.loc[touched] = pd.Timestamp(read_at)
+        held_shops = list(health.failed_feeds) if config.on_feed_failure == "hold" else []
+        for start in range(0, len(mapping), PARTITION):
+            part = mapping.iloc[start : start + PARTITION]
+            book = read_book(session, part["product_sku"])
+            _decide(session, part, book, usable, changed_at, read_at, held_shops, config.unbuyable_message, result)
         if records or read.rejected:
             quarantine_many(session, Stream.OFFER_SYNC, records + quarantine_rows(read.rejected), run_id=run_id)
-        set_cursor(session, Stream.OFFER_SYNC, read_at.isoformat())
+        offer_cursor(config).advance(session, read_at)
         session.commit()
     result.quarantined.update(str(r["reason"]) for r in records)
     result.quarantine_rows = records
     return result
 
 
-def _delta_scope(offers: pd.DataFrame, read: OfferRead, mapping: pd.DataFrame, unusable: set[int]) -> set[str]:
+def _decide(
+    session: Session,
+    mapping: pd.DataFrame,
+    book: pd.DataFrame,
+    usable: set[int],
+    changed_at: pd.Series,
+    read_at: datetime,
+    held_shops: list[int],
+    message: str,
+    result: CycleResult,
+) -> None:
+    """Select, diff and queue one partition of the offer map's products (their whole book is in `book`)."""
+    winners = select_best(book, usable)
+    targets = target_states(mapping, winners, changed_at, read_at)
+    if held_shops:
+        shops = mapping.set_index("product_sku")["shop_id"].reindex(targets.index)
+        targets = targets.drop(targets.index[shops.isin(held_shops)])
+    changes = diff_targets(targets)
+    result.changed += len(changes)
+    buyable = int(changes["purchasable"].sum())
+    result.buyable += buyable
+    result.unbuyable += len(changes) - buyable
+    result.stock_only += int(changes["stock_only"].sum())
+    items = outbox_items(changes, message)
+    # A variant's key holds until a push succeeds: a newer change must bring a rejected one back, or the
+    # variant would keep its old price and stock for good.
+    result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, KIND, items)
+    result.enqueued_new += enqueue_many(session, Stream.OFFER_SYNC, KIND, items)
+    metafields = offer_metafields_for(session, targets["bc_variant_id"].tolist())
+    meta_changes = metafield_changes(targets, metafields)
+    result.metafields_changed += len(meta_changes)
+    meta_items = metafield_items(meta_changes, metafields)
+    result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+    enqueue_many(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+
+
+def _delta_scope(
+    session: Session, offers: pd.DataFrame, read: OfferRead, unusable: set[int], usable: set[int]
+) -> set[str]:
     """Products a delta re-decides: those it touched (rejected rows included; the caller adds the products of
-    the offers it blocked), those sold by a seller now unusable, and the unbuyable.
+    the offers it blocked), those whose winner's seller is now unusable, and the unbuyable ones an offer of the
+    book could now sell.
 
     Unbuyable products are re-decided because a seller's recovered feed (a later clean import) lifts its
-    offers back into play without any offer row changing.
+    offers back into play without any offer row changing. Only those with an offer on sale can change: the
+    others would be decided unbuyable again, so they are not read (a big catalog has many). Both are asked of
+    the state store, so a delta never loads the whole offer map.
     """
     touched = set(offers["product_sku"]) | set(read.deleted_skus) | read.rejected_skus()
-    failing = set(mapping.loc[mapping["shop_id"].isin(list(unusable)), "product_sku"])
-    unbuyable = set(mapping.loc[mapping["purchasable"].ne(True), "product_sku"])
-    return touched | failing | unbuyable
+    return touched | skus_sold_by(session, unusable) | unbuyable_on_sale(session, usable)
 
 
-def _records(rows: pd.DataFrame, reason: str) -> list[dict[str, object]]:
-    return [{"record_key": str(r.product_sku), "reason": reason, "payload": _payload(r)} for r in rows.itertuples()]
-
-
-def _payload(row: object) -> dict[str, object]:
-    return {
-        "offer_id": int(getattr(row, "offer_id")),  # noqa: B009
-        "shop_id": None if pd.isna(getattr(row, "shop_id")) else int(getattr(row, "shop_id")),  # noqa: B009
-        "price": None if getattr(row, "price") is None else str(getattr(row, "price")),  # noqa: B009
-        "quantity": None if pd.isna(getattr(row, "quantity")) else int(getattr(row, "quantity")),  # noqa: B009
-    }
+def offer_cursor(config: OfferSyncConfig) -> Cursor:
+    """The stream's read position: the last export's read time, re-read from `overlap_seconds` before it."""
+    return Cursor.with_overlap(Stream.OFFER_SYNC, config.overlap_seconds)
 
 
 @task(cache_policy=NO_CACHE)
-def load_cursor(rt: Runtime) -> datetime | None:
-    """Where the last recorded cycle read up to (None before the first)."""
+def start_read(rt: Runtime, mode: Mode) -> tuple[Mode, datetime | None]:
+    """The mode this cycle runs in and where its export starts: every offer (None) for `full` and for the very
+    first run, whatever the mode; else the cursor's start."""
+    cursor = offer_cursor(rt.config.offers)
     with rt.sessions() as session:
-        value = get_cursor(session, Stream.OFFER_SYNC)
-    return datetime.fromisoformat(value) if value else None
+        if mode == "full" or cursor.saved(session) is None:
+            return "full", None
+        return "delta", cursor.start(session)

@@ -12,13 +12,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from bridge.config import OfferSyncConfig
+from bridge.runtime import Runtime
 from expectations import run_gate
+from tasks.offers.ownership import Ownership
+from tasks.offers.sources import OfferRead, SellerHealth
 
-__all__ = ["SUITE", "SellerVerdicts", "gate_by_seller", "gate_flags"]
+__all__ = ["COLLISION", "SUITE", "GatedOffers", "SellerVerdicts", "gate_by_seller", "gate_flags", "gate_offers"]
 
 SUITE = "offers"
+COLLISION = "SKU collision: a native product has this SKU"
 
 
 @dataclass
@@ -27,6 +33,39 @@ class SellerVerdicts:
 
     failed: pd.DataFrame
     tripped: dict[int, tuple[int, int]] = field(default_factory=dict)  # shop id -> (failed rows, rows)
+
+
+@dataclass
+class GatedOffers:
+    """The offers read with the gate's verdict: `offers` (SKU collisions taken out) carry `blocked_reason` where
+    the gate refused them, `refused` are the quarantine records (collisions and refusals, with their reasons),
+    and `tripped` the sellers whose batch tripped the breaker (shop id -> failed rows, rows)."""
+
+    offers: pd.DataFrame
+    refused: list[dict[str, object]] = field(default_factory=list)
+    tripped: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+@task(cache_policy=NO_CACHE)
+def gate_offers(rt: Runtime, read: OfferRead, health: SellerHealth, ownership: Ownership) -> GatedOffers:
+    """Gate each seller's active offers read; a SKU that collides with a native product is refused outright.
+
+    Nothing is written here: the decision step records the verdicts (book, quarantine) in its transaction.
+    """
+    offers = read.offers
+    collided = offers["product_sku"].isin(ownership.collisions)
+    refused = _records(offers[collided], COLLISION)
+    offers = offers[~collided].reset_index(drop=True)
+    mapping = ownership.mapping
+    last_price = mapping.drop_duplicates("product_sku").set_index("product_sku")["price"]
+    active = offers.loc[offers["active"].astype(bool)]
+    flags = gate_flags(active, last_price, health.open_shops, rt.config.offers, rt.config.currency)
+    verdicts = gate_by_seller(flags)
+    if not verdicts.failed.empty:
+        reasons = verdicts.failed.set_index("offer_id")["reason"]
+        offers["blocked_reason"] = offers["offer_id"].map(reasons)
+        refused += _records(offers[offers["blocked_reason"].notna()])
+    return GatedOffers(offers, refused, verdicts.tripped)
 
 
 def gate_flags(
@@ -79,3 +118,20 @@ def gate_by_seller(flags: pd.DataFrame) -> SellerVerdicts:
             tripped[int(shop_id)] = (len(result.failed), len(rows))
     frame = pd.concat(failed, ignore_index=True) if failed else flags.iloc[0:0].assign(reason=[])
     return SellerVerdicts(frame, tripped)
+
+
+def _records(rows: pd.DataFrame, reason: str | None = None) -> list[dict[str, object]]:
+    """Quarantine records of refused offers: `reason`, or each row's own `blocked_reason`."""
+    return [
+        {"record_key": str(r.product_sku), "reason": reason or str(r.blocked_reason), "payload": _payload(r)}
+        for r in rows.itertuples(index=False)
+    ]
+
+
+def _payload(row: object) -> dict[str, object]:
+    return {
+        "offer_id": int(getattr(row, "offer_id")),  # noqa: B009
+        "shop_id": None if pd.isna(getattr(row, "shop_id")) else int(getattr(row, "shop_id")),  # noqa: B009
+        "price": None if getattr(row, "price") is None else str(getattr(row, "price")),  # noqa: B009
+        "quantity": None if pd.isna(getattr(row, "quantity")) else int(getattr(row, "quantity")),  # noqa: B009
+    }

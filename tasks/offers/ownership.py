@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
 
 from bridge.runtime import Runtime
-from connectors.state import OfferMapping, upsert_offer_map
+from connectors.state import offer_map_rows, upsert_offer_map
 from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS
+from tasks.offers.sources import OfferRead
 from tasks.retry import TASK_RETRY
 
 __all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "marked_variants", "read_offer_map", "refresh_ownership"]
@@ -31,69 +32,100 @@ OWNER_VALUE = "mirakl"
 
 @dataclass
 class Ownership:
-    """The offer map after the refresh, and the SKUs the bridge may not write."""
+    """The offer map after the refresh (a `full` run: every row; a delta: the rows of the SKUs it read), and the
+    SKUs the bridge may not write."""
 
     mapping: pd.DataFrame
     collisions: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
 
 
-def read_offer_map(rt: Runtime) -> pd.DataFrame:
+def read_offer_map(rt: Runtime, product_skus: Iterable[str] | None = None) -> pd.DataFrame:
+    """The offer map as a frame: every row, or the rows of `product_skus`."""
     with rt.sessions() as session:
-        rows = session.execute(select(*(OfferMapping.__table__.c[name] for name in MAP_COLUMNS))).all()
+        return map_frame(offer_map_rows(session, MAP_COLUMNS, product_skus))
+
+
+def map_frame(rows: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MAP_COLUMNS)
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def refresh_ownership(
-    rt: Runtime, skus: Iterable[str], full: bool = False, offers: pd.DataFrame | None = None
-) -> Ownership:
-    """Classify `skus` against the offer map; `full` first re-lists every ownership mark in the store.
+async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, recheck: bool = False) -> Ownership:
+    """Classify the SKUs `read` names against the offer map; `full` first re-lists every ownership mark.
 
     A delta trusts the map and calls BigCommerce only for SKUs the map does not know yet (their variants,
-    then those variants' marks) and, when the delta's `offers` are given, only if one of their offers is new
-    or changed: a known mapping error re-read unchanged is not looked up again. So a delta whose offers are
-    all unchanged makes no call at all.
+    then those variants' marks), and only if one of their offers is new or changed: a known mapping error
+    re-read unchanged is not looked up again (`recheck` looks up every unknown SKU, as after draft listings
+    were created). So a delta whose offers are all unchanged makes no call at all. The SKUs are taken from
+    `read` here, not passed as a set: Prefect walks every element of a collection argument.
     """
-    mapping = read_offer_map(rt)
-    rows = await _refresh_marks(rt, mapping) if full else []
+    offers = read.offers
+    skus = set(offers["product_sku"].dropna()) | set(read.deleted_skus)
+    # A delta needs only the rows of the SKUs it read (the decision asks the store for the others it re-decides);
+    # a full run's decision, and so a recheck that may follow it, needs the whole map.
+    scope = None if full or recheck else skus
+    mapping = read_offer_map(rt, scope)
+    marks = await _owned_marks(rt) if full else None
+    rows = _mark_changes(mapping, marks) if marks is not None else []
+    if marks is not None:
+        rows += await _owned_unmapped(rt, mapping, marks)
     mapped = set(mapping["product_sku"]) | {str(row["product_sku"]) for row in rows}
-    unmapped = set(skus) - mapped
-    if not full and offers is not None and unmapped:
+    unmapped = skus - mapped
+    if not full and not recheck and unmapped:
         with rt.sessions() as session:
             unmapped &= changed_skus(session, offers[offers["product_sku"].isin(unmapped)])
     unknown = sorted(unmapped)
     if unknown:
         # Only the variants whose SKU was asked for: a store that ignores `sku:in` must not map unrelated ones.
-        variants = [v async for page in rt.bigcommerce.iter_variants_by_sku(unknown) for v in page if v.sku]
-        owned = await marked_variants(rt, [v.id for v in variants]) if variants else set()
-        for variant in variants:
-            owner = "mirakl" if variant.id in owned else "native"
-            rows.append(_mapping_row(str(variant.sku), variant.product_id, variant.id, owner))
+        # (sku, product, variant) only: a first full run of a big catalog lists every variant.
+        found = [
+            (str(v.sku), v.product_id, v.id)
+            async for page in rt.bigcommerce.iter_variants_by_sku(unknown)
+            for v in page
+            if v.sku
+        ]
+        # A full run has just listed every mark: asking them again per variant would repeat that sweep.
+        if marks is not None:
+            owned = marks
+        else:
+            owned = await marked_variants(rt, [variant_id for _, _, variant_id in found]) if found else set()
+        rows += [_mapping_row(sku, pid, vid, "mirakl" if vid in owned else "native") for sku, pid, vid in found]
     if rows:
         with rt.sessions() as session:
             upsert_offer_map(session, rows)
             session.commit()
-        mapping = read_offer_map(rt)
+        mapping = read_offer_map(rt, scope)
     natives = set(mapping.loc[mapping["owner"] == "native", "product_sku"])
-    still = set(skus) - set(mapping["product_sku"])
-    return Ownership(mapping, sorted(set(skus) & natives), sorted(still))
+    still = skus - set(mapping["product_sku"])
+    return Ownership(mapping, sorted(skus & natives), sorted(still))
 
 
-async def _refresh_marks(rt: Runtime, mapping: pd.DataFrame) -> list[dict[str, object]]:
-    """Every ownership mark in the store: owners that changed, and owned variants the map lacks."""
+async def _owned_marks(rt: Runtime) -> set[int]:
+    """Every variant the store marks Mirakl-owned (one sweep of the ownership metafields)."""
     namespace = rt.config.offers.metafield_namespace
     marks: dict[int, str] = {}
     async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY):
         marks.update({m.resource_id: m.value for m in page if m.resource_id is not None})
-    owned = {variant_id for variant_id, value in marks.items() if value == OWNER_VALUE}
+    return {variant_id for variant_id, value in marks.items() if value == OWNER_VALUE}
+
+
+def _mark_changes(mapping: pd.DataFrame, owned: set[int]) -> list[dict[str, object]]:
+    """Rows of the map whose owner the marks contradict (a mark revoked or added by hand)."""
     known = mapping[mapping["bc_variant_id"].notna()]
     rows: list[dict[str, object]] = []
     for sku, variant_id, owner in zip(known["product_sku"], known["bc_variant_id"], known["owner"], strict=True):
         expected = "mirakl" if int(variant_id) in owned else "native"
         if owner != expected:
             rows.append({"product_sku": sku, "owner": expected})
-    missing = sorted(owned - set(int(v) for v in known["bc_variant_id"]))
+    return rows
+
+
+async def _owned_unmapped(rt: Runtime, mapping: pd.DataFrame, owned: set[int]) -> list[dict[str, object]]:
+    """Map rows for marked variants the map lacks."""
+    known = {int(v) for v in mapping["bc_variant_id"].dropna()}
+    missing = sorted(owned - known)
+    rows: list[dict[str, object]] = []
     if missing:
         async for page in rt.bigcommerce.iter_variants_by_id(missing):
             rows.extend(_mapping_row(v.sku, v.product_id, v.id, "mirakl") for v in page if v.sku)

@@ -3,9 +3,11 @@
 Variant changes are claimed up to 2,000 at a time. Changes that only move stock (still buyable, same price)
 go out as one inventory absolute adjustment at the default location when that saves calls; the rest go as
 variant batch updates of at most 50. Then the offer metafields (winner and runners-up, `push_metafields`).
-Each call is recorded in the ledger before it is made; in one transaction after it, the items are marked done,
-the ledger row closed and the acknowledged state written to the offer map. Variant and stock writes are
-absolute, so a batch re-sent after a crash between push and record sets the same values again. Items
+Each call is recorded in the ledger before it is made (a claim's calls in one statement, `calls.send_batches`);
+in one transaction after a claim's calls, the saved items are marked done, the ledger rows closed and the
+acknowledged state written to the offer map. Variant and stock writes are absolute, so a batch re-sent after a
+crash between push and record sets the same values again. A claimed item whose variant the offer map does not
+hold as Mirakl-owned is refused (quarantined), never written. Items
 BigCommerce rejects are quarantined and the rest of the batch is kept; a batch that keeps failing on transient
 errors goes back to the queue and the drain stops after `max_push_failures` such batches.
 
@@ -17,59 +19,47 @@ resolves the earlier push rejections of its product, which a newer change or `bc
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from prefect import task
+from prefect import artifacts, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm import Session
 
 from bridge.runtime import Runtime
 from bridge.streams import Stream
 from common.errors import PermanentApiError, TransientApiError
-from connectors.bigcommerce.models import InventoryAdjustment, VariantUpdate
+from connectors.bigcommerce.models import InventoryAdjustment, VariantBatchResult, VariantUpdate
 from connectors.state import (
     OutboxItem,
     claim_batch,
     get_offer_map,
-    ledger_begin,
     ledger_finish,
-    ledger_get,
     ledger_started,
-    mark_done,
-    mark_failed,
-    mark_quarantined,
-    quarantine_many,
     queue_depth,
-    requeue,
     resolve_rejections,
-    superseded,
     upsert_offer_map,
 )
 from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
+from tasks.offers.calls import (
+    KIND,
+    PushStats,
+    acknowledge,
+    begin_call,
+    finish_ledger,
+    owned_items,
+    quarantine_items,
+    send_batches,
+)
+from tasks.offers.push_metafields import push_metafields
 from tasks.progress import report_progress
 
-__all__ = [
-    "INVENTORY_LIMIT",
-    "KIND",
-    "PUSH_OPERATIONS",
-    "REJECTED",
-    "PushStats",
-    "batch_key",
-    "drain_outbox",
-    "finish_entry",
-    "finish_ledger",
-]
+__all__ = ["INVENTORY_LIMIT", "PUSH_OPERATIONS", "REJECTED", "drain_outbox"]
 
-KIND = "variant"
-NOT_OWNED = "variant is not Mirakl-owned: refused"
 REJECTED = "rejected by BigCommerce"
 # Every BigCommerce write of the offer push; their ledger rows carry the worker that made the call.
 PUSH_OPERATIONS = (
@@ -85,35 +75,9 @@ INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 PROGRESS_EVERY_S = 1.0
 
 
-@dataclass
-class PushStats:
-    pushed: int = 0
-    batches: int = 0
-    inventory_calls: int = 0
-    metafield_calls: int = 0
-    metafields_written: int = 0
-    transient_failures: int = 0
-    wall_s: float = 0.0
-    quarantined: Counter[str] = field(default_factory=Counter)
-    latencies_s: list[float] = field(default_factory=list)
-    left: int = 0
-    taken_over: int = 0
-    worker: str = ""
-    changes: list[dict[str, Any]] = field(default_factory=list)  # the first CHANGES_SHOWN, for the summary
-
-    @property
-    def calls(self) -> int:
-        """Write calls made to BigCommerce (variant batches, inventory adjustments, metafield batches)."""
-        return self.batches + self.inventory_calls + self.metafield_calls
-
-
 @task(cache_policy=NO_CACHE)
-async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) -> PushStats:
+async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
     """Push every due variant change, then every due offer metafield; returns counts, reasons and latencies."""
-    from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
-
-    from tasks.offers.push_metafields import push_metafields
-
     stats = PushStats()
     async with outbox_worker(rt, Stream.OFFER_SYNC) as lease:
         stats.worker, stats.taken_over = lease.worker, lease.released
@@ -121,7 +85,10 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
             close_abandoned_calls(rt, lease.taken_over)
         with rt.sessions() as session:
             total = queue_depth(session, Stream.OFFER_SYNC)["pending"] or 1
-        progress = await acreate_progress_artifact(0.0, key="offer-sync-progress", description="offer push progress")
+        # Looked up at call time (`artifacts.…`), so a harness that replaces Prefect's artifact calls reaches this one.
+        progress = await artifacts.acreate_progress_artifact(
+            0.0, key="offer-sync-progress", description="offer push progress"
+        )
         started = reported = time.perf_counter()
         while stats.transient_failures < rt.config.offers.max_push_failures:
             with rt.sessions() as session:
@@ -129,14 +96,14 @@ async def drain_outbox(rt: Runtime, owned: set[int], run_id: str | None = None) 
                 session.commit()
             if not items:
                 break
-            await _push_round(rt, items, owned, stats, run_id)
+            await _push_round(rt, items, stats, run_id)
             report_progress("offer push", stats.pushed, total)
             if time.perf_counter() - reported >= PROGRESS_EVERY_S:
                 reported = time.perf_counter()
-                await aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
-        await push_metafields(rt, owned, stats, lease.worker, run_id)
+                await artifacts.aupdate_progress_artifact(progress, min(100.0, 100.0 * stats.pushed / total))
+        await push_metafields(rt, stats, lease.worker, run_id)
         stats.wall_s = time.perf_counter() - started
-        await aupdate_progress_artifact(progress, 100.0)
+        await artifacts.aupdate_progress_artifact(progress, 100.0)
     with rt.sessions() as session:
         stats.left = queue_depth(session, Stream.OFFER_SYNC)["pending"]
     return stats
@@ -161,14 +128,9 @@ def close_abandoned_calls(rt: Runtime, dead: dict[str, str]) -> int:
     return closed
 
 
-async def _push_round(
-    rt: Runtime, items: list[OutboxItem], owned: set[int], stats: PushStats, run_id: str | None
-) -> None:
+async def _push_round(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
     """Push one claim: stock-only changes as one inventory call when that saves calls, the rest as batches."""
-    refused = [item for item in items if int(item.payload["variant_id"]) not in owned]
-    if refused:
-        quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
-    allowed = [item for item in items if int(item.payload["variant_id"]) in owned]
+    allowed = owned_items(rt, items, stats, run_id)
     size = rt.config.offers.push_batch_size
     stock = [item for item in allowed if item.payload.get("stock_only")]
     full = [item for item in allowed if not item.payload.get("stock_only")]
@@ -177,22 +139,15 @@ async def _push_round(
         full += stock
     else:
         full = allowed
-    for start in range(0, len(full), size):
-        batch = full[start : start + size]
-        if stats.transient_failures >= rt.config.offers.max_push_failures:
-            release(rt, batch, "drain stopped after repeated transient failures")
-            continue
-        await _push_batch(rt, batch, stats, run_id)
+    batches = [full[start : start + size] for start in range(0, len(full), size)]
+    if batches:
+        await _push_batches(rt, batches, stats, run_id)
 
 
 async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats) -> list[OutboxItem]:
     """Set stock with one absolute adjustment; returns the items left for variant batches (on refusal)."""
     location = await rt.bigcommerce.default_location_id()
-    key = batch_key(items)
-    with rt.sessions() as session:
-        detail = {"items": len(items), "worker": stats.worker}
-        ledger_begin(session, "bigcommerce", "adjust_inventory_absolute", key, detail)
-        session.commit()
+    key = begin_call(rt, "adjust_inventory_absolute", items, stats.worker)
     stats.inventory_calls += 1
     adjustments = [
         InventoryAdjustment(
@@ -206,36 +161,34 @@ async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats
         transaction_id = await rt.bigcommerce.adjust_inventory_absolute(adjustments, INVENTORY_REASON)
     except (TransientApiError, PermanentApiError):
         # Variant batches carry the same absolute stock and report rejections per item: fall back to them.
-        finish_ledger(rt, "adjust_inventory_absolute", key, "failed")
+        finish_ledger(rt, "adjust_inventory_absolute", [key], "failed")
         return items
-    _acknowledge(rt, items, stats, "adjust_inventory_absolute", key, transaction_id)
+    _acknowledge(rt, items, stats, "adjust_inventory_absolute", [key], transaction_id)
     return []
 
 
-async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
-    key = batch_key(items)
-    with rt.sessions() as session:
-        detail = {"items": len(items), "first_item": items[0].id, "worker": stats.worker}
-        ledger_begin(session, "bigcommerce", "update_variants", key, detail)
-        session.commit()
-    stats.batches += 1
-    try:
-        result = await rt.bigcommerce.update_variants([_update(item.payload) for item in items])
-    except TransientApiError as exc:
-        stats.transient_failures += 1
-        release(rt, items, str(exc))
-        finish_ledger(rt, "update_variants", key, "failed")
+async def _push_batches(rt: Runtime, batches: list[list[OutboxItem]], stats: PushStats, run_id: str | None) -> None:
+    """Send a claim's variant batches, then settle every saved item in one transaction; refusals are quarantined."""
+
+    async def send(batch: list[OutboxItem]) -> VariantBatchResult:
+        stats.batches += 1
+        return await rt.bigcommerce.update_variants([_update(item.payload) for item in batch])
+
+    answered = await send_batches(rt, "update_variants", batches, send, REJECTED, stats, run_id)
+    if not answered:
         return
-    except PermanentApiError as exc:
-        finish_ledger(rt, "update_variants", key, "failed")
-        quarantine_items(rt, items, f"{REJECTED}: {exc.api_message}", stats, run_id)
-        return
-    rejected = {item.id for item in items if int(item.payload["variant_id"]) in result.rejected}
-    _acknowledge(rt, [item for item in items if item.id not in rejected], stats, "update_variants", key)
-    for item in items:
-        if item.id in rejected:
-            message = result.rejected[int(item.payload["variant_id"])]
-            quarantine_items(rt, [item], f"{REJECTED}: {message}", stats, run_id)
+    done = [
+        item
+        for batch, _, result in answered
+        for item in batch
+        if int(item.payload["variant_id"]) not in result.rejected
+    ]
+    _acknowledge(rt, done, stats, "update_variants", [key for _, key, _ in answered])
+    for batch, _, result in answered:
+        for item in batch:
+            message = result.rejected.get(int(item.payload["variant_id"]))
+            if message is not None:
+                quarantine_items(rt, [item], f"{REJECTED}: {message}", stats, run_id)
 
 
 def _acknowledge(
@@ -243,20 +196,18 @@ def _acknowledge(
     done: list[OutboxItem],
     stats: PushStats,
     operation: str,
-    key: str,
+    keys: list[str],
     external_id: str | None = None,
 ) -> None:
     acknowledged = utcnow()
-    with rt.sessions() as session:
-        # BigCommerce holds these states now (the offer map says so), but a change enqueued meanwhile must follow.
-        newer = superseded(session, done)
-        mark_done(session, [item.id for item in done if item.id not in newer])
-        requeue(session, newer)
+
+    def record(session: Session) -> None:
+        # BigCommerce holds these states now (the offer map says so).
         record_changes(session, done, stats)
         upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
         resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
-        finish_entry(session, operation, key, "succeeded", external_id)
-        session.commit()
+
+    acknowledge(rt, done, operation, keys, record, external_id)
     stats.pushed += len(done)
     # A first push (key ends in "never") loads the catalog; its age says nothing about sync latency.
     stats.latencies_s.extend(
@@ -291,12 +242,6 @@ def _or_dash(value: object) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
-def batch_key(items: Sequence[OutboxItem]) -> str:
-    """The ledger key of one call: the claimed items and their attempt numbers."""
-    text = ",".join(f"{item.id}:{item.attempts}" for item in items)
-    return "offer-sync:" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-
-
 def _update(payload: dict[str, Any]) -> VariantUpdate:
     fields: dict[str, Any] = {
         "id": int(payload["variant_id"]),
@@ -327,49 +272,3 @@ def _acknowledged(payload: dict[str, Any], acknowledged: datetime) -> dict[str, 
 
 def _latency(payload: dict[str, Any], acknowledged: datetime) -> float:
     return max(0.0, (acknowledged - datetime.fromisoformat(payload["mirakl_updated_at"])).total_seconds())
-
-
-def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:
-    """Give claimed items back to the queue, due now, after a transient failure."""
-    with rt.sessions() as session:
-        for item in items:
-            mark_failed(session, item.id, error, retry_at=utcnow())
-        session.commit()
-
-
-def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: PushStats, run_id: str | None) -> None:
-    """Hold refused items with the reason; one whose key got a newer change meanwhile goes back to the queue."""
-    with rt.sessions() as session:
-        newer = superseded(session, items)
-    items = [item for item in items if item.id not in newer]
-    records = [
-        {
-            "record_key": item.payload["product_sku"],
-            "reason": reason,
-            "payload": {
-                k: item.payload.get(k)
-                for k in ("variant_id", "price", "inventory_level", "offer_id")
-                if k in item.payload
-            },
-        }
-        for item in items
-    ]
-    with rt.sessions() as session:
-        requeue(session, newer)
-        mark_quarantined(session, [item.id for item in items], reason)
-        quarantine_many(session, Stream.OFFER_SYNC, records, run_id=run_id)
-        session.commit()
-    if items:
-        stats.quarantined[reason] += len(items)
-
-
-def finish_entry(session: Session, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:
-    entry = ledger_get(session, "bigcommerce", operation, key)
-    if entry is not None:
-        ledger_finish(session, entry, outcome, external_id)
-
-
-def finish_ledger(rt: Runtime, operation: str, key: str, outcome: str, external_id: str | None = None) -> None:
-    with rt.sessions() as session:
-        finish_entry(session, operation, key, outcome, external_id)
-        session.commit()

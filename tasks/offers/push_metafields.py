@@ -10,57 +10,46 @@ the ledger; once acknowledged, the metafield id and value hash are recorded and 
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from bridge.runtime import Runtime
 from bridge.streams import Stream
-from common.errors import PermanentApiError, TransientApiError
 from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
 from connectors.state import (
     OutboxItem,
     claim_batch,
-    ledger_begin,
-    mark_done,
     offer_metafields_for,
-    requeue,
     resolve_rejections,
-    superseded,
     upsert_offer_map,
     upsert_offer_metafields,
 )
+from tasks.offers.calls import PushStats, acknowledge, owned_items, quarantine_items, send_batches
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
-from tasks.offers.push import (
-    NOT_OWNED,
-    PushStats,
-    batch_key,
-    finish_entry,
-    finish_ledger,
-    quarantine_items,
-    release,
-)
 
 __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
 
 PERMISSION = "read_and_sf_access"
 METAFIELD_REJECTED = "metafield rejected by BigCommerce"
 _BATCH = 50
+# Items claimed at a time: their calls are begun in one transaction and settled in one (`calls.send_batches`).
+_CLAIM = 1000
 
 
-async def push_metafields(rt: Runtime, owned: set[int], stats: PushStats, worker: str, run_id: str | None) -> None:
-    """Drain the due metafield items in batches of 50 until the queue is empty or the drain must stop."""
+async def push_metafields(rt: Runtime, stats: PushStats, worker: str, run_id: str | None) -> None:
+    """Drain the due metafield items, a claim of `_CLAIM` at a time in batch calls of 50, until the queue is
+    empty or the drain must stop."""
     while stats.transient_failures < rt.config.offers.max_push_failures:
         with rt.sessions() as session:
-            items = claim_batch(session, Stream.OFFER_SYNC, METAFIELD_KIND, _BATCH, worker)
+            items = claim_batch(session, Stream.OFFER_SYNC, METAFIELD_KIND, _CLAIM, worker)
             session.commit()
         if not items:
             return
-        refused = [item for item in items if int(item.payload["variant_id"]) not in owned]
-        if refused:
-            quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
-        allowed = [item for item in items if int(item.payload["variant_id"]) in owned]
+        allowed = owned_items(rt, items, stats, run_id)
         if allowed:
-            await _push_batch(rt, allowed, stats, run_id)
+            await _push_claim(rt, allowed, stats, run_id)
 
 
-async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
+async def _push_claim(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
     variants = [int(item.payload["variant_id"]) for item in items]
     with rt.sessions() as session:
         ids = {variant: state[0] for variant, state in offer_metafields_for(session, variants).items() if state[0]}
@@ -69,30 +58,36 @@ async def _push_batch(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
     creates = [item for item in items if int(item.payload["variant_id"]) not in ids]
     updates = [item for item in items if int(item.payload["variant_id"]) in ids]
     namespace = rt.config.offers.metafield_namespace
-    if creates:
-        await _call(
-            rt,
-            "create_variant_metafields",
-            creates,
-            {},
-            [
-                MetafieldCreate(
-                    namespace=namespace,
-                    key=METAFIELD_KEY,
-                    value=item.payload["value"],
-                    permission_set=PERMISSION,
-                    resource_id=int(item.payload["variant_id"]),
-                )
-                for item in creates
-            ],
-            stats,
-            run_id,
-        )
-    if updates:
-        changes = [
-            MetafieldUpdate(id=ids[int(item.payload["variant_id"])], value=item.payload["value"]) for item in updates
+
+    async def create(batch: list[OutboxItem]) -> MetafieldBatchResult:
+        stats.metafield_calls += 1
+        bodies = [
+            MetafieldCreate(
+                namespace=namespace,
+                key=METAFIELD_KEY,
+                value=item.payload["value"],
+                permission_set=PERMISSION,
+                resource_id=int(item.payload["variant_id"]),
+            )
+            for item in batch
         ]
-        await _call(rt, "update_variant_metafields", updates, ids, changes, stats, run_id)
+        return await rt.bigcommerce.create_variant_metafields(bodies)
+
+    async def update(batch: list[OutboxItem]) -> MetafieldBatchResult:
+        stats.metafield_calls += 1
+        changes = [
+            MetafieldUpdate(id=ids[int(item.payload["variant_id"])], value=item.payload["value"]) for item in batch
+        ]
+        return await rt.bigcommerce.update_variant_metafields(changes)
+
+    for operation, chosen, send in (
+        ("create_variant_metafields", creates, create),
+        ("update_variant_metafields", updates, update),
+    ):
+        batches = [chosen[start : start + _BATCH] for start in range(0, len(chosen), _BATCH)]
+        if batches:
+            answered = await send_batches(rt, operation, batches, send, METAFIELD_REJECTED, stats, run_id)
+            _record(rt, answered, ids, operation, stats, run_id)
 
 
 async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
@@ -104,70 +99,47 @@ async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
     return found
 
 
-async def _call(
-    rt: Runtime,
-    operation: str,
-    items: list[OutboxItem],
-    ids: dict[int, int],
-    bodies: list[MetafieldCreate] | list[MetafieldUpdate],
-    stats: PushStats,
-    run_id: str | None,
-) -> None:
-    key = batch_key(items)
-    with rt.sessions() as session:
-        detail = {"items": len(items), "first_item": items[0].id, "worker": stats.worker}
-        ledger_begin(session, "bigcommerce", operation, key, detail)
-        session.commit()
-    stats.metafield_calls += 1
-    try:
-        if operation == "create_variant_metafields":
-            result = await rt.bigcommerce.create_variant_metafields(bodies)  # type: ignore[arg-type]
-        else:
-            result = await rt.bigcommerce.update_variant_metafields(bodies)  # type: ignore[arg-type]
-    except TransientApiError as exc:
-        stats.transient_failures += 1
-        release(rt, items, str(exc))
-        finish_ledger(rt, operation, key, "failed")
-        return
-    except PermanentApiError as exc:
-        finish_ledger(rt, operation, key, "failed")
-        quarantine_items(rt, items, f"{METAFIELD_REJECTED}: {exc.api_message}", stats, run_id)
-        return
-    _record(rt, items, ids, result, operation, key, stats, run_id)
-
-
 def _record(
     rt: Runtime,
-    items: list[OutboxItem],
+    answered: list[tuple[list[OutboxItem], str, MetafieldBatchResult]],
     ids: dict[int, int],
-    result: MetafieldBatchResult,
     operation: str,
-    key: str,
     stats: PushStats,
     run_id: str | None,
 ) -> None:
-    """Record what was saved (metafield id, hash, winner in the offer map) and quarantine what was refused."""
+    """Record what was saved (metafield id, hash, winner in the offer map) in one transaction, and quarantine
+    what was refused."""
     variant_of = {metafield_id: variant for variant, metafield_id in ids.items()}
-    saved: dict[int, int] = {}
-    for metafield in result.saved:
-        variant = metafield.resource_id if metafield.resource_id is not None else variant_of.get(metafield.id)
-        if variant is not None:
-            saved[variant] = metafield.id
-    done = [item for item in items if int(item.payload["variant_id"]) in saved]
-    with rt.sessions() as session:
-        newer = superseded(session, done)
-        mark_done(session, [item.id for item in done if item.id not in newer])
-        requeue(session, newer)
+    done: list[tuple[OutboxItem, int]] = []
+    refused: list[tuple[OutboxItem, str]] = []
+    for items, _, result in answered:
+        saved: dict[int, int] = {}
+        for metafield in result.saved:
+            variant = metafield.resource_id if metafield.resource_id is not None else variant_of.get(metafield.id)
+            if variant is not None:
+                saved[variant] = metafield.id
+        reasons: dict[int | None, str] = {}
+        for body, message in result.rejected:
+            variant = body.resource_id if isinstance(body, MetafieldCreate) else variant_of.get(body.id)
+            reasons[variant] = message
+        for item in items:
+            variant = int(item.payload["variant_id"])
+            if variant in saved:
+                done.append((item, saved[variant]))
+            else:
+                refused.append((item, reasons.get(variant, "not saved")))
+
+    def record(session: Session) -> None:
         upsert_offer_metafields(
             session,
             [
                 {
                     "bc_variant_id": int(item.payload["variant_id"]),
                     "product_sku": item.payload["product_sku"],
-                    "metafield_id": saved[int(item.payload["variant_id"])],
+                    "metafield_id": metafield_id,
                     "pushed_hash": item.payload["hash"],
                 }
-                for item in done
+                for item, metafield_id in done
             ],
         )
         upsert_offer_map(
@@ -178,21 +150,15 @@ def _record(
                     "offer_id": item.payload["offer_id"],
                     "shop_id": item.payload["shop_id"],
                 }
-                for item in done
+                for item, _ in done
             ],
         )
         resolve_rejections(
-            session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], METAFIELD_REJECTED
+            session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item, _ in done], METAFIELD_REJECTED
         )
-        finish_entry(session, operation, key, "succeeded")
-        session.commit()
+
+    if answered:
+        acknowledge(rt, [item for item, _ in done], operation, [key for _, key, _ in answered], record)
     stats.metafields_written += len(done)
-    reasons: dict[int | None, str] = {}
-    for body, message in result.rejected:
-        variant = body.resource_id if isinstance(body, MetafieldCreate) else variant_of.get(body.id)
-        reasons[variant] = message
-    for item in items:
-        variant = int(item.payload["variant_id"])
-        if variant not in saved:
-            reason = reasons.get(variant, "not saved")
-            quarantine_items(rt, [item], f"{METAFIELD_REJECTED}: {reason}", stats, run_id)
+    for item, reason in refused:
+        quarantine_items(rt, [item], f"{METAFIELD_REJECTED}: {reason}", stats, run_id)

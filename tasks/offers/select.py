@@ -19,26 +19,37 @@ import pandas as pd
 from connectors.mirakl import ExportedOffer
 from tasks.offers.book import BOOK_COLUMNS
 
-__all__ = ["RUNNERS_UP", "WINNER_COLUMNS", "eligible_offers", "latest_update", "offers_frame", "select_best"]
+__all__ = [
+    "RUNNERS_UP",
+    "WINNER_COLUMNS",
+    "ExportRows",
+    "eligible_offers",
+    "latest_update",
+    "select_best",
+]
 
 RUNNERS_UP = 3
 WINNER_COLUMNS = ["offer_id", "shop_id", "price", "quantity", "last_updated", "runners_up"]
 _ZERO = Decimal("0")
 
 
-def offers_frame(pages: Iterable[list[ExportedOffer]]) -> tuple[pd.DataFrame, list[int], pd.Series]:
-    """Live offers of an export as a book-shaped frame, the ids of deleted ones, and their product SKUs.
+class ExportRows:
+    """The live offers of an export as compact row tuples, page by page, and the deleted ones.
 
-    Deleted rows carry only ids and flags; their product SKU still says which variant must be re-decided.
+    Each page's models are turned into tuples as it arrives and dropped, so an export of a million offers holds
+    one page of models at a time, not a million (see `benchmarks/README.md`, offer sync profile).
     """
-    rows = []
-    deleted: dict[int, str | None] = {}
-    for page in pages:
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[object, ...]] = []
+        self.deleted: dict[int, str | None] = {}
+
+    def add(self, page: Iterable[ExportedOffer]) -> None:
         for offer in page:
             if offer.deleted:
-                deleted[offer.offer_id] = offer.product_sku
+                self.deleted[offer.offer_id] = offer.product_sku
                 continue
-            rows.append(
+            self.rows.append(
                 (
                     offer.offer_id,
                     offer.product_sku,
@@ -52,11 +63,19 @@ def offers_frame(pages: Iterable[list[ExportedOffer]]) -> tuple[pd.DataFrame, li
                     None,
                 )
             )
-    frame = pd.DataFrame(rows, columns=BOOK_COLUMNS)
-    frame = frame.drop_duplicates("offer_id", keep="last").reset_index(drop=True)
-    frame = frame[~frame["offer_id"].isin(list(deleted))].reset_index(drop=True)
-    deleted_skus = pd.Series([sku for sku in deleted.values() if sku], dtype=object)
-    return frame, list(deleted), deleted_skus
+
+    def frame(self) -> tuple[pd.DataFrame, list[int], pd.Series]:
+        """Live offers as a book-shaped frame, the ids of deleted ones, and their product SKUs.
+
+        Deleted rows carry only ids and flags; their product SKU still says which variant must be re-decided.
+        """
+        frame = pd.DataFrame(self.rows, columns=BOOK_COLUMNS)
+        self.rows = []
+        frame = frame.drop_duplicates("offer_id", keep="last").reset_index(drop=True)
+        if self.deleted:
+            frame = frame[~frame["offer_id"].isin(list(self.deleted))].reset_index(drop=True)
+        deleted_skus = pd.Series([sku for sku in self.deleted.values() if sku], dtype=object)
+        return frame, list(self.deleted), deleted_skus
 
 
 def eligible_offers(book: pd.DataFrame, usable_shops: Iterable[int]) -> pd.DataFrame:

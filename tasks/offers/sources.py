@@ -15,9 +15,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from bridge.runtime import Runtime
-from connectors.http import Page, RejectedRecord
-from connectors.mirakl import ExportedOffer, OfferImport
-from tasks.offers.select import offers_frame
+from connectors.http import RejectedRecord
+from connectors.mirakl import OfferImport
+from tasks.offers.select import ExportRows
 from tasks.retry import TASK_RETRY
 
 __all__ = [
@@ -66,23 +66,21 @@ class SellerHealth:
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def read_offer_export(rt: Runtime, since: datetime | None) -> OfferRead:
     """The offers changed since `since` (every active offer when None), via OF52-54 or the OF51 fallback."""
-    pages: list[Page[ExportedOffer]] = []
     config = rt.config.offers
     if config.export == "OF51":
-        async for page in rt.mirakl.iter_offers_delta_csv(since, models=config.models):
-            pages.append(page)
+        pages = rt.mirakl.iter_offers_delta_csv(since, models=config.models)
     else:
-        async for page in rt.mirakl.export_offers(
-            since, poll_interval=config.export_poll_seconds, models=config.models
-        ):
-            pages.append(page)
-    frame, deleted_ids, deleted_skus = offers_frame(pages)
+        pages = rt.mirakl.export_offers(since, poll_interval=config.export_poll_seconds, models=config.models)
+    rows, rejected, read = ExportRows(), [], 0
+    async for page in pages:
+        rows.add(page)
+        rejected.extend(page.rejected)
+        read += len(page) + len(page.rejected)
+    frame, deleted_ids, deleted_skus = rows.frame()
     # The cycle quarantines these itself, in the transaction that blocks their offers: take them off the log
     # the end of the run would otherwise settle.
     rt.mirakl.transport.rejections.take(EXPORT_OPERATIONS)
-    rejected = [record for page in pages for record in page.rejected]
-    rows = sum(len(page) + len(page.rejected) for page in pages)
-    return OfferRead(frame, deleted_ids, deleted_skus, rows, rejected)
+    return OfferRead(frame, deleted_ids, deleted_skus, read, rejected)
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)

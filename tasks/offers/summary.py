@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tasks.offers.calls import PushStats
 from tasks.offers.cycle import CycleResult
 from tasks.offers.ownership import Ownership
-from tasks.offers.push import PushStats
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.rejections import report_rejections
 from tasks.reporting import RunReport

@@ -237,3 +237,31 @@ async def test_a_change_queued_while_an_older_state_of_the_variant_is_in_flight_
     assert variant["inventory_level"] == 0 and variant["purchasing_disabled"] is True
     with runtime.sessions() as session:
         assert queue_depth(session, Stream.OFFER_SYNC)["pending"] == 0
+
+
+async def test_a_drain_failing_outside_the_api_leaves_only_its_call_in_flight_started(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim's calls are begun together; when a bug ends the drain at its first call, the calls never made are
+    closed `failed` (the worker's end releases their items, and no takeover would close them), so only the call
+    whose outcome is unknown stays `started`."""
+    config = load_config()
+    offers = config.offers.model_copy(update={"export_poll_seconds": 0.0, "push_batch_size": 1})
+    rt = await sandbox_runtime(sandbox, tmp_path, config.model_copy(update={"offers": offers}))
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug in the drain, not an API answer")
+
+    monkeypatch.setattr(rt.bigcommerce, "update_variants", broken)
+    try:
+        with use_runtime(rt):
+            state = await offer_sync(mode="full", return_state=True)
+        assert state.is_failed()
+        with rt.sessions() as session:
+            rows = session.scalars(select(LedgerEntry).where(LedgerEntry.operation == "update_variants")).all()
+            assert queue_depth(session, Stream.OFFER_SYNC)["in_flight"] == 0
+    finally:
+        await rt.aclose()
+    outcomes = sorted(row.outcome for row in rows)
+    assert len(rows) > 1 and outcomes.count("started") == 1
+    assert set(outcomes) == {"started", "failed"}
