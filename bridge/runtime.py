@@ -42,7 +42,6 @@ from connectors.state.budgets import CallBudgetGate
 __all__ = [
     "Runtime",
     "build_runtime",
-    "current_override",
     "ensure_writable_dir",
     "mirakl_usage_this_run",
     "runtime_from_environment",
@@ -219,10 +218,6 @@ def mirakl_usage_this_run(rt: Runtime) -> tuple[dict[str, int], dict[str, float]
         {op: n - calls_before.get(op, 0) for op, n in calls.items() if n - calls_before.get(op, 0)},
         {op: s - waited_before.get(op, 0.0) for op, s in waited.items() if s - waited_before.get(op, 0.0)},
     )
-
-
-def current_override() -> Runtime | None:
-    return _override.get()
 
 
 @contextmanager
