@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from common.processes import process_alive
+
 __all__ = ["RUN_DIR", "SERVER_MARKER", "prefect_api", "record_server", "stop_orphaned_servers"]
 
 RUN_DIR = Path(".bcmirakl/run")
@@ -75,28 +77,13 @@ def stop_orphaned_servers(run_dir: Path) -> list[int]:
         except (OSError, ValueError, KeyError, TypeError):
             path.unlink(missing_ok=True)  # unreadable: nothing it names can be trusted with a signal
             continue
-        if _alive(run_pid):
+        if process_alive(run_pid):
             continue  # a live run still owns its server
-        if _alive(server_pid) and SERVER_MARKER in _command_line(server_pid):
+        if process_alive(server_pid) and SERVER_MARKER in _command_line(server_pid):
             _terminate(server_pid)
             stopped.append(server_pid)
         path.unlink(missing_ok=True)
     return stopped
-
-
-def _alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, already dead but not yet reaped by its parent, does not count)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _command_line(pid: int) -> str:
@@ -115,7 +102,7 @@ def _terminate(pid: int) -> None:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_WAIT_S
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not process_alive(pid):
             return
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)

@@ -1,1 +1,2 @@
-"""The bottom layer: what every package of the bridge may import (the error taxonomy), importing none of them."""
+"""The bottom layer: what every package of the bridge may import (the error taxonomy, process liveness),
+importing none of them."""

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
-from tasks.acceptance import (
+from tasks.acceptance.guard import (
     fetch_watched_orders,
     publish_scorecard,
     record_progress,
@@ -23,9 +22,8 @@ from tasks.acceptance import (
     settle_refusals,
     watch_deadlines,
 )
-from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 
 __all__ = ["acceptance_guard"]
 
@@ -38,14 +36,8 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         now: the clock the deadlines are measured against; empty: the current time. Set it to replay a
             past run or to test a deadline without waiting.
     """
-    async with (
-        runtime_scope() as rt,
-        reported_run(
-            rt, RunReport(stream=Stream.ACCEPTANCE_GUARD, title="Accept-order SLA guard", calls_baseline=rt.api_calls())
-        ) as report,
-    ):
+    async with stream_run(Stream.ACCEPTANCE_GUARD, "Accept-order SLA guard") as (rt, report):
         clock = now or datetime.now(UTC)
-        await settle_interrupted_writes(rt, report, Stream.ACCEPTANCE_GUARD)
         orders = await fetch_watched_orders(rt)
         report.counts["orders_watched"] = len(orders)
         if await release_staging(rt, orders, report):
@@ -56,5 +48,4 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         await watch_deadlines(rt, orders, clock, report)
         await record_progress(rt, orders, report)
         await publish_scorecard(rt, report)
-        report.record_api_calls(rt.api_calls())
         return report

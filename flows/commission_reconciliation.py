@@ -16,7 +16,6 @@ from typing import Literal
 from prefect import flow
 from prefect.runtime import flow_run
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.progress import gather_counted
@@ -33,7 +32,7 @@ from tasks.reconciliation.record import (
     report_reconciliation,
 )
 from tasks.reporting import RunReport
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 
 __all__ = ["commission_reconciliation", "resolve_period"]
 
@@ -67,16 +66,9 @@ async def commission_reconciliation(
     """
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
-    async with (
-        runtime_scope() as rt,
-        reported_run(
-            rt,
-            RunReport(
-                stream=Stream.COMMISSION_RECONCILIATION,
-                title=f"Commission reconciliation {days[0]} to {days[-1]} ({scope})",
-            ),
-        ) as report,
-    ):
+    async with stream_run(
+        Stream.COMMISSION_RECONCILIATION, f"Commission reconciliation {days[0]} to {days[-1]} ({scope})"
+    ) as (rt, report):
         fetched = await gather_counted(
             "TL02 days", [fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days]
         )

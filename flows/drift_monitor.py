@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.drift import alert_breaches, drift_report, find_drift, owned_variant_ids, read_owned_variants
@@ -21,7 +20,7 @@ from tasks.offers import read_offer_export, read_seller_health
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
 from tasks.reporting import RunReport
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 
 __all__ = ["drift_monitor"]
 
@@ -29,10 +28,7 @@ __all__ = ["drift_monitor"]
 @flow(name="drift_monitor", flow_run_name=run_name("drift-monitor"))
 async def drift_monitor() -> RunReport:
     """Measure drift, publish `drift-monitor-summary` (+ tables) and emit `bcmirakl.*` events on breaches."""
-    async with (
-        runtime_scope() as rt,
-        reported_run(rt, RunReport(stream=Stream.DRIFT_MONITOR, title="Marketplace drift health")) as report,
-    ):
+    async with stream_run(Stream.DRIFT_MONITOR, "Marketplace drift health") as (rt, report):
         now = datetime.now(UTC)
         health = await read_seller_health(rt, now)
         read = await read_offer_export(rt, None)

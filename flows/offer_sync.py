@@ -16,7 +16,6 @@ from typing import Literal
 from prefect import flow
 from prefect.runtime import flow_run
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.offers import (
@@ -34,7 +33,7 @@ from tasks.offers.partial_imports import describe_partial_imports, report_partia
 from tasks.offers.summary import fill_report
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport, emit_alert
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 
 __all__ = ["ARTIFACT_PREFIXES", "offer_sync"]
 
@@ -52,13 +51,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             overlap; `full` (nightly) reads every offer and also makes unbuyable each Mirakl variant with no
             offer left. A first run, with no cursor yet, reads everything whatever the mode.
     """
-    async with (
-        runtime_scope() as rt,
-        reported_run(
-            rt,
-            RunReport(stream=Stream.OFFER_SYNC, title="Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]),
-        ) as report,
-    ):
+    async with stream_run(Stream.OFFER_SYNC, "Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]) as (rt, report):
         calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
         effective, since = start_read(rt, mode)

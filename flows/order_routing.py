@@ -10,14 +10,12 @@ from collections import Counter
 
 from prefect import flow
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
-from tasks.interrupted import settle_interrupted_writes
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 
 __all__ = ["order_routing"]
 
@@ -30,13 +28,7 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
         max_pages: stop after this many pages of changed orders (a backlog is then finished by the next
             runs); empty: every page changed since the cursor.
     """
-    async with (
-        runtime_scope() as rt,
-        reported_run(
-            rt, RunReport(stream=Stream.ORDER_ROUTING, title="Order split-and-route", calls_baseline=rt.api_calls())
-        ) as report,
-    ):
-        await settle_interrupted_writes(rt, report, Stream.ORDER_ROUTING)
+    async with stream_run(Stream.ORDER_ROUTING, "Order split-and-route") as (rt, report):
         since = await load_order_cursor(rt)
         pages, attempted, deferred = 0, 0, Counter[str]()
         async for page in changed_orders(rt, since):
@@ -49,5 +41,4 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
                 break
         report.counts["pages"] = pages
         report_deferrals(rt.sessions, report, Stream.ORDER_ROUTING, attempted, deferred, rt.config.outages.alert_share)
-        report.record_api_calls(rt.api_calls())
         return report

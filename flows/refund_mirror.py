@@ -11,10 +11,8 @@ from datetime import datetime
 
 from prefect import flow
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
-from tasks.interrupted import settle_interrupted_writes
 from tasks.refunds.inbound import pay_mirakl_refunds, read_waiting_refunds
 from tasks.refunds.outbound import (
     bigcommerce_refunds,
@@ -25,7 +23,7 @@ from tasks.refunds.outbound import (
     valid_reason_codes,
 )
 from tasks.reporting import RunReport
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 
 __all__ = ["refund_mirror"]
 
@@ -38,13 +36,7 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
         since: re-read BigCommerce refunds created from this time (UTC) instead of the cursor, to repair a
             gap; nothing is refunded twice. Empty: continue from where the last run stopped.
     """
-    async with (
-        runtime_scope() as rt,
-        reported_run(
-            rt, RunReport(stream=Stream.REFUND_MIRROR, title="Refund mirror", calls_baseline=rt.api_calls())
-        ) as report,
-    ):
-        await settle_interrupted_writes(rt, report, Stream.REFUND_MIRROR)
+    async with stream_run(Stream.REFUND_MIRROR, "Refund mirror") as (rt, report):
         reasons = await valid_reason_codes(rt)
         async for refunds in bigcommerce_refunds(rt, since):
             page = await decide_or28_rows(rt, refunds, reasons, report)
@@ -58,5 +50,4 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
                 await send_or28(rt, page.rows, gate, report)
             record_refund_page(rt, page, report)
         await pay_mirakl_refunds(rt, await read_waiting_refunds(rt), report)
-        report.record_api_calls(rt.api_calls())
         return report

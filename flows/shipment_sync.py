@@ -11,12 +11,10 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
-from bridge.runtime import runtime_scope
 from bridge.streams import Stream
 from flows.run_names import run_name
-from tasks.interrupted import settle_interrupted_writes
 from tasks.reporting import RunReport
-from tasks.runs import reported_run
+from tasks.runs import stream_run
 from tasks.shipments.deadlines import report_overdue_shipments
 from tasks.shipments.inbound import create_bc_shipments, mirakl_shipped_orders, record_mirakl_sweep
 from tasks.shipments.outbound import (
@@ -38,14 +36,8 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         since: re-read both sides from this time (UTC) instead of the cursors, to repair a gap; nothing is
             sent twice. Empty: continue from where the last run stopped.
     """
-    async with (
-        runtime_scope() as rt,
-        reported_run(
-            rt, RunReport(stream=Stream.SHIPMENT_SYNC, title="Shipment sync", calls_baseline=rt.api_calls())
-        ) as report,
-    ):
+    async with stream_run(Stream.SHIPMENT_SYNC, "Shipment sync") as (rt, report):
         now = datetime.now(UTC)
-        await settle_interrupted_writes(rt, report, Stream.SHIPMENT_SYNC)
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version
         may_send_tracking = report_carrier_list(report, carriers, now)
@@ -58,5 +50,4 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         if may_send_tracking:  # without any SH21 list the queue waits: no carrier code is sent unchecked
             await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
         await report_overdue_shipments(rt, report, now)
-        report.record_api_calls(rt.api_calls())
         return report

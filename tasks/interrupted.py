@@ -29,7 +29,7 @@ from connectors.state import LedgerEntry, ledger_finish, ledger_forget, ledger_g
 from tasks.acceptance.guard import debit_key
 from tasks.leases import writers_gone
 from tasks.orders.cx import CX_NAMESPACE
-from tasks.reporting import RunReport
+from tasks.reporting import Tally
 
 __all__ = ["SETTLERS", "Settler", "settle_interrupted_writes"]
 
@@ -116,26 +116,27 @@ SETTLERS: dict[Stream, tuple[Settler, ...]] = {
 
 
 @task(cache_policy=NO_CACHE)
-async def settle_interrupted_writes(rt: Runtime, report: RunReport, stream: Stream) -> int:
-    """Settle the stream's writes left `started` by a run that is gone; returns how many rows were settled."""
-    settled = 0
+async def settle_interrupted_writes(rt: Runtime, stream: Stream) -> Tally:
+    """Settle the stream's writes left `started` by a run that is gone; the tally counts what was found done
+    and what was never made (a fresh tally per attempt, so a retried settlement counts once)."""
+    tally = Tally()
     for settler in SETTLERS.get(stream, ()):
-        settled += await _settle(rt, report, settler)
-    return settled
+        await _settle(rt, tally, settler)
+    return tally
 
 
-async def _settle(rt: Runtime, report: RunReport, settler: Settler) -> int:
+async def _settle(rt: Runtime, tally: Tally, settler: Settler) -> None:
     with rt.sessions() as session:
         started = ledger_started(session, settler.system, settler.operations)
         session.expunge_all()
     orphans = await writers_gone(started)
     if not orphans:
-        return 0
+        return
     try:
         found = await settler.lookup(rt, orphans)
     except ApiError as exc:  # no verdict: the rows wait for the next run
-        report.notes.append(f"{len(orphans)} interrupted {'/'.join(settler.operations)} writes not settled: {exc}")
-        return 0
+        tally.notes.append(f"{len(orphans)} interrupted {'/'.join(settler.operations)} writes not settled: {exc}")
+        return
     with rt.sessions() as session:
         for orphan in orphans:
             entry = ledger_get(session, orphan.system, orphan.operation, orphan.idempotency_key)
@@ -144,9 +145,8 @@ async def _settle(rt: Runtime, report: RunReport, settler: Settler) -> int:
             if orphan.idempotency_key in found:
                 entry.detail = {**(entry.detail or {}), "settled": "found on the platform after its writer died"}
                 ledger_finish(session, entry, "succeeded", found[orphan.idempotency_key])
-                report.add("interrupted_writes_found_done")
+                tally.add("interrupted_writes_found_done")
             elif ledger_forget(session, entry):
-                report.add("interrupted_writes_not_made")
+                tally.add("interrupted_writes_not_made")
         session.commit()
     _log.info("settled %d interrupted %s writes", len(orphans), "/".join(settler.operations))
-    return len(orphans)

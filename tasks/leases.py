@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.runtime import Runtime
+from common.processes import process_alive
 from connectors.state import (
     HEARTBEAT_EVERY,
     SILENCE_LIMIT,
@@ -149,7 +150,7 @@ async def _take_over_dead(rt: Runtime, stream: str, me: str, host: str) -> tuple
     now = datetime.now(UTC)
     dead = {}
     for holder in holders:
-        alive = _pid_alive(holder.pid) if holder.host == host and holder.pid is not None else None
+        alive = process_alive(holder.pid) if holder.host == host and holder.pid is not None else None
         reason = death_reason(holder, now=now, flow_run_states=states, host=host, pid_alive=alive)
         if reason is not None:
             dead[holder.worker] = reason
@@ -195,7 +196,7 @@ async def writers_gone(entries: Sequence[LedgerEntry], now: datetime | None = No
         if states.get(entry.flow_run_id or "") in FINAL_FLOW_RUN_STATES:
             gone.append(entry)
         elif entry.host == host and entry.pid is not None:
-            if not _pid_alive(entry.pid):
+            if not process_alive(entry.pid):
                 gone.append(entry)
         elif now - entry.started_at > WRITE_IN_FLIGHT_LIMIT:
             gone.append(entry)
@@ -231,13 +232,3 @@ def _uuid(text: str) -> uuid.UUID | None:
         return uuid.UUID(text)
     except ValueError:
         return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -1,6 +1,9 @@
 """The frame of every flow run: its report is published whatever happens, and a failure is told in one sentence.
 
-`reported_run` wraps a flow's body. On success it settles rejected records, publishes the summary (with the
+`stream_run` is the frame every flow opens: the runtime, the run's report (with the API-call baseline), the
+settlement of the stream's writes interrupted by a dead run (`tasks.interrupted`, for the streams that have
+any), and, on the way out, success or failure, the API calls the run made. Inside it, `reported_run` wraps the
+flow's body. On success it settles rejected records, publishes the summary (with the
 run's Mirakl calls against budget) and marks the stream's last success (`connectors.state.mark_success`, a table
 apart from the read cursors), which `bcmirakl status` shows for streams that keep no read cursor. On failure it
 logs the failure sentence before Prefect's traceback and still publishes the summary, marked failed, with the
@@ -16,19 +19,42 @@ from datetime import UTC, datetime
 
 from prefect.runtime import flow_run
 
-from bridge.runtime import Runtime
+from bridge.runtime import Runtime, runtime_scope
+from bridge.streams import Stream
 from connectors.state import attempts_of, mark_success, record_run_attempt
 from tasks.budget_report import mirakl_budget_rows
 from tasks.failures import failure_sentence, tell_failure
+from tasks.interrupted import SETTLERS, settle_interrupted_writes
 from tasks.measures import measure, stream_key
 from tasks.rejections import settle_rejections
 from tasks.reporting import RunReport, publish_report, redact, run_logger
 from tasks.summary_markdown import verdict_of
 from tasks.trends import TREND_STREAMS, load_trends, trend_markdown
 
-__all__ = ["TREND_DAYS", "reported_run"]
+__all__ = ["TREND_DAYS", "reported_run", "stream_run"]
 
 TREND_DAYS = 14  # days of trend the drift and reconciliation summaries chart
+
+
+@asynccontextmanager
+async def stream_run(
+    stream: Stream, title: str, *, artifact_prefix: str | None = None
+) -> AsyncIterator[tuple[Runtime, RunReport]]:
+    """Open a run of `stream`: yields the runtime and the report the flow fills, published at the end.
+
+    The stream's interrupted writes are settled first (only streams listed in `SETTLERS` have any), so the body
+    decides on a ledger with no row left `started` by a dead run. The API calls are recorded in a `finally`,
+    inside `reported_run`, so a failed run's summary carries the calls it made before failing.
+    """
+    async with runtime_scope() as rt:
+        report = RunReport(stream=stream, title=title, calls_baseline=rt.api_calls(), artifact_prefix=artifact_prefix)
+        async with reported_run(rt, report):
+            try:
+                if stream in SETTLERS:
+                    report.absorb(await settle_interrupted_writes(rt, stream), "settle_interrupted_writes")
+                yield rt, report
+            finally:
+                report.record_api_calls(rt.api_calls())
 
 
 @asynccontextmanager

@@ -261,5 +261,5 @@ def _simulated_processes(stack: ExitStack) -> None:
     except ImportError:  # a bridge without outbox workers
         return
     stack.enter_context(mock.patch.object(leases, "this_process", _this_process(leases.this_process)))
-    stack.enter_context(mock.patch.object(leases, "_pid_alive", _pid_alive))
+    stack.enter_context(mock.patch.object(leases, "process_alive", _pid_alive))
     stack.enter_context(mock.patch.object(leases, "_flow_run_states", _flow_run_states))
