@@ -23,7 +23,7 @@ from tasks.acceptance.guard import (
     watch_deadlines,
 )
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 
 __all__ = ["acceptance_guard"]
 
@@ -36,7 +36,7 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         now: the clock the deadlines are measured against; empty: the current time. Set it to replay a
             past run or to test a deadline without waiting.
     """
-    async with stream_run(Stream.ACCEPTANCE_GUARD, "Accept-order SLA guard") as (rt, report):
+    async with flow_frame(Stream.ACCEPTANCE_GUARD, "Accept-order SLA guard") as (rt, report):
         clock = now or datetime.now(UTC)
         orders = await fetch_watched_orders(rt)
         report.counts["orders_watched"] = len(orders)

@@ -32,7 +32,7 @@ from tasks.reconciliation.record import (
     report_reconciliation,
 )
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 
 __all__ = ["commission_reconciliation", "resolve_period"]
 
@@ -66,7 +66,7 @@ async def commission_reconciliation(
     """
     period_start, period_end, days = resolve_period(start, end)
     label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
-    async with stream_run(
+    async with flow_frame(
         Stream.COMMISSION_RECONCILIATION, f"Commission reconciliation {days[0]} to {days[-1]} ({scope})"
     ) as (rt, report):
         fetched = await gather_counted(

@@ -20,7 +20,7 @@ from tasks.offers import read_offer_export, read_seller_health
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 
 __all__ = ["drift_monitor"]
 
@@ -28,7 +28,7 @@ __all__ = ["drift_monitor"]
 @flow(name="drift_monitor", flow_run_name=run_name("drift-monitor"))
 async def drift_monitor() -> RunReport:
     """Measure drift, publish `drift-monitor-summary` (+ tables) and emit `bcmirakl.*` events on breaches."""
-    async with stream_run(Stream.DRIFT_MONITOR, "Marketplace drift health") as (rt, report):
+    async with flow_frame(Stream.DRIFT_MONITOR, "Marketplace drift health") as (rt, report):
         now = datetime.now(UTC)
         health = await read_seller_health(rt, now)
         read = await read_offer_export(rt, None)

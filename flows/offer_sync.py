@@ -33,7 +33,7 @@ from tasks.offers.partial_imports import describe_partial_imports, report_partia
 from tasks.offers.summary import fill_report
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport, emit_alert
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 
 __all__ = ["ARTIFACT_PREFIXES", "offer_sync"]
 
@@ -51,7 +51,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             overlap; `full` (nightly) reads every offer and also makes unbuyable each Mirakl variant with no
             offer left. A first run, with no cursor yet, reads everything whatever the mode.
     """
-    async with stream_run(Stream.OFFER_SYNC, "Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]) as (rt, report):
+    async with flow_frame(Stream.OFFER_SYNC, "Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]) as (rt, report):
         calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
         effective, since = start_read(rt, mode)

@@ -15,7 +15,7 @@ from flows.run_names import run_name
 from tasks.orders import changed_orders, load_order_cursor, route_order_page
 from tasks.outages import report_deferrals
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 
 __all__ = ["order_routing"]
 
@@ -28,7 +28,7 @@ async def order_routing(max_pages: int | None = None) -> RunReport:
         max_pages: stop after this many pages of changed orders (a backlog is then finished by the next
             runs); empty: every page changed since the cursor.
     """
-    async with stream_run(Stream.ORDER_ROUTING, "Order split-and-route") as (rt, report):
+    async with flow_frame(Stream.ORDER_ROUTING, "Order split-and-route") as (rt, report):
         since = await load_order_cursor(rt)
         pages, attempted, deferred = 0, 0, Counter[str]()
         async for page in changed_orders(rt, since):

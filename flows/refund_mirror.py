@@ -23,7 +23,7 @@ from tasks.refunds.outbound import (
     valid_reason_codes,
 )
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 
 __all__ = ["refund_mirror"]
 
@@ -36,7 +36,7 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
         since: re-read BigCommerce refunds created from this time (UTC) instead of the cursor, to repair a
             gap; nothing is refunded twice. Empty: continue from where the last run stopped.
     """
-    async with stream_run(Stream.REFUND_MIRROR, "Refund mirror") as (rt, report):
+    async with flow_frame(Stream.REFUND_MIRROR, "Refund mirror") as (rt, report):
         reasons = await valid_reason_codes(rt)
         async for refunds in bigcommerce_refunds(rt, since):
             page = await decide_or28_rows(rt, refunds, reasons, report)

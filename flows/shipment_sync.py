@@ -14,7 +14,7 @@ from prefect import flow
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 from tasks.shipments.deadlines import report_overdue_shipments
 from tasks.shipments.inbound import create_bc_shipments, mirakl_shipped_orders, record_mirakl_sweep
 from tasks.shipments.outbound import (
@@ -36,7 +36,7 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
         since: re-read both sides from this time (UTC) instead of the cursors, to repair a gap; nothing is
             sent twice. Empty: continue from where the last run stopped.
     """
-    async with stream_run(Stream.SHIPMENT_SYNC, "Shipment sync") as (rt, report):
+    async with flow_frame(Stream.SHIPMENT_SYNC, "Shipment sync") as (rt, report):
         now = datetime.now(UTC)
         table, carriers = await load_carrier_reference(rt, now)
         report.counts["carrier_table_version"] = table.version

@@ -10,7 +10,7 @@ from prefect import flow
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.reporting import RunReport
-from tasks.runs import stream_run
+from tasks.runs import flow_frame
 from tasks.smoke import count_bigcommerce_orders, count_mirakl_carriers, count_mirakl_offers
 
 __all__ = ["smoke"]
@@ -19,7 +19,7 @@ __all__ = ["smoke"]
 @flow(name="smoke", flow_run_name=run_name("smoke"))
 async def smoke() -> RunReport:
     """Read offers, orders and carriers through the connectors and publish what was seen."""
-    async with stream_run(Stream.SMOKE, "Connector smoke test") as (rt, report):
+    async with flow_frame(Stream.SMOKE, "Connector smoke test") as (rt, report):
         report.counts["mirakl_offers_read"] = await count_mirakl_offers(rt)
         report.counts["bigcommerce_orders_read"] = await count_bigcommerce_orders(rt)
         report.counts["mirakl_carriers"] = await count_mirakl_carriers(rt)

@@ -73,7 +73,6 @@ class SeedConfig:
     orders: int = 12
     currency: str = CURRENCY  # the store's (and every seller's) currency, ISO 4217
     dropship_supplier: bool = True  # one DROPSHIP seller account with one offer (a hybrid tenant)
-    currency: str = CURRENCY  # the store's (and every seller's) currency, ISO 4217
 
 
 @dataclass(frozen=True)

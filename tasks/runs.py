@@ -1,6 +1,6 @@
 """The frame of every flow run: its report is published whatever happens, and a failure is told in one sentence.
 
-`stream_run` is the frame every flow opens: the runtime, the run's report (with the API-call baseline), the
+`flow_frame` is the frame every flow opens: the runtime, the run's report (with the API-call baseline), the
 settlement of the stream's writes interrupted by a dead run (`tasks.interrupted`, for the streams that have
 any), and, on the way out, success or failure, the API calls the run made. Inside it, `reported_run` wraps the
 flow's body. On success it settles rejected records, publishes the summary (with the
@@ -31,13 +31,13 @@ from tasks.reporting import RunReport, publish_report, redact, run_logger
 from tasks.summary_markdown import verdict_of
 from tasks.trends import TREND_STREAMS, load_trends, trend_markdown
 
-__all__ = ["TREND_DAYS", "reported_run", "stream_run"]
+__all__ = ["TREND_DAYS", "flow_frame", "reported_run"]
 
 TREND_DAYS = 14  # days of trend the drift and reconciliation summaries chart
 
 
 @asynccontextmanager
-async def stream_run(
+async def flow_frame(
     stream: Stream, title: str, *, artifact_prefix: str | None = None
 ) -> AsyncIterator[tuple[Runtime, RunReport]]:
     """Open a run of `stream`: yields the runtime and the report the flow fills, published at the end.

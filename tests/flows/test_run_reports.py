@@ -19,6 +19,7 @@ from tests.support.orders import seed_offer_map
 
 PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
 RUN_ID = "3b7f0000-0000-4000-8000-000000000001"
+FAILED_RUN_ID = "3b7f0000-0000-4000-8000-000000000002"
 
 
 def summary(runtime: Runtime, stream: str) -> list[str]:
@@ -48,6 +49,22 @@ async def test_a_run_failing_after_writes_publishes_a_failed_summary_with_those_
     routed = next(line for line in lines if line.startswith("| orders routed |"))
     assert int(routed.split("|")[2]) >= 1
     assert "_failed · generated" in "\n".join(lines)
+
+
+async def test_a_failed_run_keeps_the_api_calls_it_made_before_failing(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_offer_map(runtime, sandbox, PAID)
+    monkeypatch.setattr("tasks.runs._flow_run_id", lambda: FAILED_RUN_ID)
+    fail_after_routing(monkeypatch)
+    with use_runtime(runtime), pytest.raises(RuntimeError):
+        await order_routing()
+
+    with runtime.sessions() as session:
+        [attempt] = attempts_of(session, FAILED_RUN_ID)
+    assert attempt.state == "failed"
+    assert attempt.measures["api_calls_bigcommerce"] >= 1 and attempt.measures["api_calls_mirakl"] >= 1
+    assert any(line.startswith("| bigcommerce API calls |") for line in summary(runtime, "order-routing"))
 
 
 async def test_a_retried_run_lists_the_writes_of_every_earlier_attempt(
