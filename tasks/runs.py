@@ -3,12 +3,12 @@
 `flow_frame` is the frame every flow opens: the runtime, the run's report (with the API-call baseline), the
 settlement of the stream's writes interrupted by a dead run (`tasks.interrupted`, for the streams that have
 any), and, on the way out, success or failure, the API calls the run made. Inside it, `reported_run` wraps the
-flow's body. On success it settles rejected records, publishes the summary (with the
-run's Mirakl calls against budget) and marks the stream's last success (`connectors.state.mark_success`, a table
-apart from the read cursors), which `bcmirakl status` shows for streams that keep no read cursor. On failure it
-logs the failure sentence before Prefect's traceback and still publishes the summary, marked failed, with the
-writes made before the failure. Each attempt is kept as a run record, so a run retried from the UI (same flow-
-run id) lists every earlier attempt's writes, and the per-day trends are read back from the same records.
+flow's body. On success it settles rejected records, publishes the summary (with the run's Mirakl calls against
+budget) and marks the stream's last success (`connectors.state.mark_success`, a table apart from the read
+cursors), which `bcmirakl status` shows for streams that keep no read cursor. On failure it logs the failure
+sentence before Prefect's traceback and still publishes the summary, marked failed, with the writes made before
+the failure. Each attempt is kept as a run record, so a run retried from the UI (same flow-run id) lists every
+earlier attempt's writes, and the per-day trends are read back from the same records.
 """
 
 from __future__ import annotations
