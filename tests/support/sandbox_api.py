@@ -1,0 +1,105 @@
+"""Test readers of outcomes through the sandbox's HTTP API: what the real platforms would show of a run.
+
+A test that reads the emulators' internals shares whatever idea of a field the bridge and the sandbox both hold;
+reading through the operation a real store or tenant offers (Mirakl OR11, BigCommerce v2 shipments, v3 refunds
+and order metafields, the ERP's order list) checks the outcome as the platform's API tells it. Setup stays with
+the sandbox's seed and `/_sandbox` control endpoints. Amounts are parsed as `Decimal`, as the bridge reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from bridge.sandbox_settings import SANDBOX_ERP_TOKEN, SANDBOX_MIRAKL_OPERATOR_API_KEY
+from sandbox.app import Sandbox
+
+__all__ = ["bc_refunds", "bc_shipments", "cx_metafield", "erp_orders", "mirakl_orders"]
+
+# Another API account of the sandbox store (a helpdesk, say): BigCommerce outcomes are read as another app of the
+# store sees them, with its own token, so a metafield only the bridge could read would not pass for visible.
+OTHER_APP_TOKEN = "sandbox-other-app-token"
+OR11_PAGE = 100  # mmp-operator-openapi.json, OR11 `max`: "Maximum number of results per page ... (max 100)"
+
+
+@asynccontextmanager
+async def _client(sandbox: Sandbox, base_url: str, headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url=base_url, headers=headers
+    ) as client:
+        yield client
+
+
+def _json(response: httpx.Response) -> Any:
+    response.raise_for_status()
+    return response.json(parse_float=Decimal)
+
+
+@contextmanager
+def _outside_the_bridge_budget(sandbox: Sandbox) -> Iterator[None]:
+    """OR11's "Maximum usage: - Asynchronous: once per minute - Synchronous: at each order page display": a test
+    looking at the orders is an order page display, not the bridge's polling, so it neither spends nor meets the
+    once-a-minute budget the sandbox counts for the bridge (and a later run of the flow finds it untouched)."""
+    settings = sandbox.mirakl.state.call_frequencies.settings
+    enforced, settings.enforce_call_budgets = settings.enforce_call_budgets, False
+    try:
+        yield
+    finally:
+        settings.enforce_call_budgets = enforced
+
+
+async def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[dict[str, Any]]:
+    """OR11 `commercial_ids=<id>`, as the operator: the Mirakl orders of one commercial order, in creation order."""
+    orders: list[dict[str, Any]] = []
+    headers = {"Authorization": SANDBOX_MIRAKL_OPERATOR_API_KEY}
+    with _outside_the_bridge_budget(sandbox):
+        async with _client(sandbox, sandbox.mirakl_url, headers) as mirakl:
+            while True:
+                params = {"commercial_ids": commercial_id, "max": OR11_PAGE, "offset": len(orders)}
+                page = _json(await mirakl.get("/api/orders", params=params))
+                orders += page["orders"]
+                if not page["orders"] or len(orders) >= page["total_count"]:
+                    return orders
+
+
+async def erp_orders(sandbox: Sandbox) -> list[dict[str, Any]]:
+    """The ERP's `GET /orders`: every order it accepted, with the idempotency key it was sent under."""
+    async with _client(sandbox, sandbox.erp_url, {"Authorization": f"Bearer {SANDBOX_ERP_TOKEN}"}) as erp:
+        return list(_json(await erp.get("/orders"))["orders"])
+
+
+@asynccontextmanager
+async def _store(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
+    base_url = f"{sandbox.bigcommerce_url}/stores/sandbox"
+    async with _client(sandbox, base_url, {"X-Auth-Token": OTHER_APP_TOKEN, "Accept": "application/json"}) as store:
+        yield store
+
+
+async def bc_shipments(sandbox: Sandbox, order_id: int) -> list[dict[str, Any]]:
+    """orders.v2.oas2.yml `GET /orders/{order_id}/shipments`: the order's shipments, their items and tracking."""
+    async with _store(sandbox) as store:
+        response = await store.get(f"/v2/orders/{order_id}/shipments")
+    return [] if response.status_code == 204 else list(_json(response))
+
+
+async def bc_refunds(sandbox: Sandbox, order_id: int) -> list[dict[str, Any]]:
+    """orders.v3.yml `GET /orders/{order_id}/payment_actions/refunds`: the refunds the store made on the order."""
+    async with _store(sandbox) as store:
+        return list(_json(await store.get(f"/v3/orders/{order_id}/payment_actions/refunds"))["data"])
+
+
+async def cx_metafield(sandbox: Sandbox, order_id: int) -> dict[str, Any]:
+    """The bridge's CX metafield (`bcmirakl`/`fulfilment`) of an order, as another app of the store reads it
+    (orders.v3.yml `GET /orders/{order_id}/metafields`); it must be shared read-only with the store's apps."""
+    async with _store(sandbox) as store:
+        response = await store.get(f"/v3/orders/{order_id}/metafields", params={"namespace": "bcmirakl"})
+    found = [m for m in _json(response)["data"] if m["key"] == "fulfilment"]
+    assert found, f"order {order_id} shows no CX metafield to the store's apps"
+    [record] = found
+    assert record["permission_set"] == "read"
+    return json.loads(record["value"])
