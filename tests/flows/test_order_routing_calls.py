@@ -7,7 +7,7 @@ CX metafields in one call: a page of 50 orders costs the list page and one batch
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 import pytest
 
@@ -16,7 +16,8 @@ from connectors.bigcommerce import settings as bc_settings
 from connectors.state import get_order_route
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
-from tests.support.orders import clone_order, mirakl_orders, seed_offer_map
+from tests.support.orders import clone_order, seed_offer_map
+from tests.support.sandbox_api import cx_document, cx_metafields, erp_orders, mirakl_orders
 
 MIXED = 100  # native line + two marketplace lines from two sellers, Awaiting Fulfillment
 PAID = 11
@@ -33,10 +34,9 @@ def fifty_mixed_baskets(sandbox: Sandbox, runtime: Runtime) -> list[int]:
     return [MIXED, *clone_order(sandbox, MIXED, 49)]
 
 
-def cx_states(sandbox: Sandbox, order_id: int) -> list[str]:
-    record = sandbox.bigcommerce.state.store.metafields.find("order", order_id, "bcmirakl", "fulfilment")
-    assert record is not None, f"order {order_id} has no CX metafield"
-    return [line["state"] for line in json.loads(record["value"])["lines"]]
+def cx_states(cx: dict[int, dict[str, Any]], order_id: int) -> list[str]:
+    """The line states an order's CX metafield shows, from one listing of them all (`cx_metafields`)."""
+    return [line["state"] for line in cx_document(cx, order_id)["lines"]]
 
 
 async def test_a_page_of_fifty_orders_costs_two_bigcommerce_calls(
@@ -52,10 +52,11 @@ async def test_a_page_of_fifty_orders_costs_two_bigcommerce_calls(
     assert report.counts["api_calls_bigcommerce"] == 3
     assert report.counts["api_calls_bigcommerce"] / report.counts["orders_routed"] <= 0.06
     assert report.counts["cx_metafields_written"] == 50
+    cx = await cx_metafields(sandbox)
     for order_id in fifty_mixed_baskets:
-        assert cx_states(sandbox, order_id) == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
-        assert len(mirakl_orders(sandbox, str(order_id))) == 2
-    erp = sandbox.erp.state.store.orders
+        assert cx_states(cx, order_id) == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
+        assert len(await mirakl_orders(sandbox, str(order_id))) == 2
+    erp = await erp_orders(sandbox)
     assert sorted(int(r["idempotency_key"]) for r in erp) == sorted(fifty_mixed_baskets)
     # the embedded lines carried the shipping address the ERP gets, exactly as the per-order read gave it
     assert all(len(r["order"]["shipping_addresses"]) == 1 for r in erp)
@@ -72,8 +73,9 @@ async def test_a_list_page_without_embedded_lines_is_routed_by_reading_each_orde
     assert report.counts["orders_routed"] == 50
     assert report.counts["orders_read_one_by_one"] == 50 and "orders_read_from_page" not in report.counts
     assert report.counts["api_calls_bigcommerce"] == 1 + 2 * 50 + 1 + 1  # + the ownership-mark read
+    cx = await cx_metafields(sandbox)
     for order_id in fifty_mixed_baskets:
-        assert cx_states(sandbox, order_id) == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
+        assert cx_states(cx, order_id) == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
 
 
 async def test_a_cx_metafield_left_by_a_lost_run_is_taken_over_not_duplicated(
@@ -87,8 +89,9 @@ async def test_a_cx_metafield_left_by_a_lost_run_is_taken_over_not_duplicated(
         report = await order_routing()
 
     assert report.counts["cx_metafields_written"] == 50
-    assert store.metafields.find("order", MIXED, "bcmirakl", "fulfilment")["id"] == stale["id"]
-    assert cx_states(sandbox, MIXED) == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
+    cx = await cx_metafields(sandbox)
+    assert cx[MIXED]["id"] == stale["id"]
+    assert cx_states(cx, MIXED) == ["NATIVE", "WAITING_ACCEPTANCE", "WAITING_ACCEPTANCE"]
     assert report.counts["api_calls_bigcommerce"] == 3 + 2  # + that order's lookup and update
     with runtime.sessions() as session:
         assert get_order_route(session, MIXED).status == "routed"

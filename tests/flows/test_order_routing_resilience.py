@@ -12,7 +12,8 @@ from connectors.state import get_cursor, get_order_route, unresolved_cs_cases
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
-from tests.support.orders import mirakl_orders, seed_offer_map
+from tests.support.orders import seed_offer_map
+from tests.support.sandbox_api import mirakl_orders
 
 PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
 POISON = 101
@@ -42,7 +43,7 @@ async def test_a_zero_quantity_line_becomes_an_exception_and_the_rest_of_the_pag
 
     good = tuple(o for o in PAID if o != POISON)
     assert all(status in ("routed", "exception") for status in routes(runtime, good).values())
-    assert all(mirakl_orders(sandbox, str(order_id)) for order_id in good)
+    assert all([await mirakl_orders(sandbox, str(order_id)) for order_id in good])
     assert routes(runtime, (POISON,)) == {POISON: "exception"}
     assert (f"{POISON}:{line.id}", "zero_quantity", "the line's quantity is below 1") in cases(runtime)
     assert "orders_deferred" not in report.counts
@@ -69,9 +70,9 @@ async def test_an_unforeseen_error_in_one_order_is_its_exception_case_and_the_ot
         again = await order_routing()
 
     assert routes(runtime, (POISON,)) == {POISON: "exception"}
-    assert mirakl_orders(sandbox, str(POISON)) == []
+    assert await mirakl_orders(sandbox, str(POISON)) == []
     assert (str(POISON), "routing_error", "unexpected KeyError while planning the order") in cases(runtime)
-    assert all(mirakl_orders(sandbox, str(order_id)) for order_id in PAID if order_id != POISON)
+    assert all([await mirakl_orders(sandbox, str(order_id)) for order_id in PAID if order_id != POISON])
     exceptions = [row for row in report.tables["exceptions"] if row["bc_order_id"] == POISON]
     assert [(row["order_product_id"], row["kind"]) for row in exceptions] == [(None, "routing_error")]
     assert "nobody foresaw" not in str(report.tables)  # the message may quote customer data: only the type is kept
@@ -99,7 +100,7 @@ async def test_mirakl_down_alerts_once_per_outage_and_the_first_clean_run_closes
     assert still_down.counts["orders_deferred"] == len(PAID)
     assert not [a for a in still_down.alerts if a.event == "bcmirakl.outage.deferred"]  # once per outage
     assert "orders_deferred" not in back.counts
-    assert all(mirakl_orders(sandbox, str(order_id)) for order_id in PAID)
+    assert all([await mirakl_orders(sandbox, str(order_id)) for order_id in PAID])
     assert "mirakl is back: nothing was deferred" in back.notes
     assert not [c for c in cases(runtime) if c[1] == "outage"]
 

@@ -13,7 +13,8 @@ from bridge.runtime import Runtime, use_runtime
 from connectors.state import get_order_route, unresolved_cs_cases
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
-from tests.support.orders import mirakl_orders, seed_offer_map
+from tests.support.orders import seed_offer_map
+from tests.support.sandbox_api import mirakl_orders
 
 MIXED = 100
 EXPRESS_ONLY_SHOP = 2001
@@ -40,8 +41,8 @@ async def test_a_seller_without_standard_shipping_gets_the_express_type_the_cust
     with use_runtime(runtime):
         report = await order_routing()
 
-    orders = mirakl_orders(sandbox, str(MIXED))
-    assert [(o.shop_id, o.shipping_type_code) for o in orders] == [(2000, "STD"), (EXPRESS_ONLY_SHOP, "EXP")]
+    orders = await mirakl_orders(sandbox, str(MIXED))
+    assert [(o["shop_id"], o["shipping_type_code"]) for o in orders] == [(2000, "STD"), (EXPRESS_ONLY_SHOP, "EXP")]
     assert report.counts["orders_routed"] == 1 and report.counts["api_calls_mirakl"] == 2  # SH02 + OR01
     with runtime.sessions() as session:
         assert unresolved_cs_cases(session, "order_routing") == []
@@ -55,9 +56,9 @@ async def test_when_no_type_the_method_allows_fits_the_line_is_an_exception_befo
     with use_runtime(runtime):
         await order_routing()
 
-    orders = mirakl_orders(sandbox, str(MIXED))
-    assert [(o.shop_id, o.shipping_type_code) for o in orders] == [(2000, "STD")]
-    assert [len(o.lines) for o in orders] == [1]
+    orders = await mirakl_orders(sandbox, str(MIXED))
+    assert [(o["shop_id"], o["shipping_type_code"]) for o in orders] == [(2000, "STD")]
+    assert [len(o["order_lines"]) for o in orders] == [1]
     with runtime.sessions() as session:
         assert get_order_route(session, MIXED).status == "exception"
         cases = [(c.kind, c.detail["reason"]) for c in unresolved_cs_cases(session, "order_routing")]
@@ -74,7 +75,7 @@ async def test_an_offer_sh02_no_longer_knows_is_not_shippable_before_or01(
     with use_runtime(runtime):
         await order_routing()
 
-    assert [(o.shop_id, len(o.lines)) for o in mirakl_orders(sandbox, str(MIXED))] == [(2000, 1)]
+    assert [(o["shop_id"], len(o["order_lines"])) for o in await mirakl_orders(sandbox, str(MIXED))] == [(2000, 1)]
     with runtime.sessions() as session:
         cases = [
             (c.kind, c.detail["reason"], c.detail["offer_id"]) for c in unresolved_cs_cases(session, "order_routing")

@@ -19,7 +19,7 @@ import httpx
 from bridge.sandbox_settings import SANDBOX_ERP_TOKEN, SANDBOX_MIRAKL_OPERATOR_API_KEY
 from sandbox.app import Sandbox
 
-__all__ = ["bc_refunds", "bc_shipments", "cx_metafield", "erp_orders", "mirakl_orders"]
+__all__ = ["bc_refunds", "bc_shipments", "cx_document", "cx_metafield", "cx_metafields", "erp_orders", "mirakl_orders"]
 
 # Another API account of the sandbox store (a helpdesk, say): BigCommerce outcomes are read as another app of the
 # store sees them, with its own token, so a metafield only the bridge could read would not pass for visible.
@@ -93,13 +93,31 @@ async def bc_refunds(sandbox: Sandbox, order_id: int) -> list[dict[str, Any]]:
         return list(_json(await store.get(f"/v3/orders/{order_id}/payment_actions/refunds"))["data"])
 
 
-async def cx_metafield(sandbox: Sandbox, order_id: int) -> dict[str, Any]:
-    """The bridge's CX metafield (`bcmirakl`/`fulfilment`) of an order, as another app of the store reads it
-    (orders.v3.yml `GET /orders/{order_id}/metafields`); it must be shared read-only with the store's apps."""
+async def cx_metafields(sandbox: Sandbox) -> dict[int, dict[str, Any]]:
+    """Every order's CX metafield record (`bcmirakl`/`fulfilment`), by order id, as another app of the store reads
+    them: orders.v3.yml `GET /orders/metafields` ("Get All Order Metafields"), one listing for all orders, so a
+    test of fifty orders costs the store's rate window one call, not fifty. Each order holds at most one, shared
+    read-only with the store's apps."""
+    records: dict[int, dict[str, Any]] = {}
     async with _store(sandbox) as store:
-        response = await store.get(f"/v3/orders/{order_id}/metafields", params={"namespace": "bcmirakl"})
-    found = [m for m in _json(response)["data"] if m["key"] == "fulfilment"]
-    assert found, f"order {order_id} shows no CX metafield to the store's apps"
-    [record] = found
-    assert record["permission_set"] == "read"
-    return json.loads(record["value"])
+        page, pages = 1, 1
+        while page <= pages:
+            params = {"namespace": "bcmirakl", "key": "fulfilment", "limit": 250, "page": page}
+            body = _json(await store.get("/v3/orders/metafields", params=params))
+            for record in body["data"]:
+                assert record["resource_id"] not in records, f"order {record['resource_id']} has two CX metafields"
+                assert record["permission_set"] == "read"
+                records[record["resource_id"]] = record
+            page, pages = page + 1, body["meta"]["pagination"]["total_pages"]
+    return records
+
+
+def cx_document(records: dict[int, dict[str, Any]], order_id: int) -> dict[str, Any]:
+    """The CX document (each line's seller and state) an order's metafield holds, from `cx_metafields`."""
+    assert order_id in records, f"order {order_id} shows no CX metafield to the store's apps"
+    return dict(json.loads(records[order_id]["value"]))
+
+
+async def cx_metafield(sandbox: Sandbox, order_id: int) -> dict[str, Any]:
+    """The CX document of one order, as another app of the store reads it."""
+    return cx_document(await cx_metafields(sandbox), order_id)
