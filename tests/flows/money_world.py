@@ -25,9 +25,9 @@ __all__ = [
 ]
 
 
-def bc_product_of(bc_order: Any, mirakl_line: Any) -> Any:
+def bc_product_of(bc_order: Any, order_line_id: str) -> Any:
     """The sandbox's BigCommerce order product a Mirakl line was routed from (its id ends the Mirakl line id)."""
-    return next(x for x in bc_order.lines if mirakl_line.order_line_id.endswith(f"-{x.id}"))
+    return next(x for x in bc_order.lines if order_line_id.endswith(f"-{x.id}"))
 
 
 def pay_only(sandbox: Sandbox, order_id: int) -> None:

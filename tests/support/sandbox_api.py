@@ -9,7 +9,7 @@ the sandbox's seed and `/_sandbox` control endpoints. Amounts are parsed as `Dec
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any
@@ -19,12 +19,22 @@ import httpx
 from bridge.sandbox_settings import SANDBOX_ERP_TOKEN, SANDBOX_MIRAKL_OPERATOR_API_KEY
 from sandbox.app import Sandbox
 
-__all__ = ["bc_refunds", "bc_shipments", "cx_document", "cx_metafield", "cx_metafields", "erp_orders", "mirakl_orders"]
+__all__ = [
+    "bc_refunds",
+    "bc_shipments",
+    "cx_document",
+    "cx_metafield",
+    "cx_metafields",
+    "erp_orders",
+    "mirakl_debits",
+    "mirakl_orders",
+]
 
 # Another API account of the sandbox store (a helpdesk, say): BigCommerce outcomes are read as another app of the
 # store sees them, with its own token, so a metafield only the bridge could read would not pass for visible.
 OTHER_APP_TOKEN = "sandbox-other-app-token"
-OR11_PAGE = 100  # mmp-operator-openapi.json, OR11 `max`: "Maximum number of results per page ... (max 100)"
+# Mirakl offset paging (OR11, PA11): `max` is capped at 100, so readers page on `total_count` (shared/api/mirakl.md).
+MIRAKL_PAGE = 100
 
 
 @asynccontextmanager
@@ -53,18 +63,31 @@ def _outside_the_bridge_budget(sandbox: Sandbox) -> Iterator[None]:
         settings.enforce_call_budgets = enforced
 
 
-async def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[dict[str, Any]]:
-    """OR11 `commercial_ids=<id>`, as the operator: the Mirakl orders of one commercial order, in creation order."""
-    orders: list[dict[str, Any]] = []
-    headers = {"Authorization": SANDBOX_MIRAKL_OPERATOR_API_KEY}
+async def _mirakl_offset_pages(
+    sandbox: Sandbox, path: str, params: dict[str, Any], items_of: Callable[[Any], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Every item of a Mirakl offset-paged listing, read as the operator, page by page on `total_count`."""
+    items: list[dict[str, Any]] = []
     with _outside_the_bridge_budget(sandbox):
-        async with _client(sandbox, sandbox.mirakl_url, headers) as mirakl:
+        async with _client(sandbox, sandbox.mirakl_url, {"Authorization": SANDBOX_MIRAKL_OPERATOR_API_KEY}) as mirakl:
             while True:
-                params = {"commercial_ids": commercial_id, "max": OR11_PAGE, "offset": len(orders)}
-                page = _json(await mirakl.get("/api/orders", params=params))
-                orders += page["orders"]
-                if not page["orders"] or len(orders) >= page["total_count"]:
-                    return orders
+                page = _json(await mirakl.get(path, params={**params, "max": MIRAKL_PAGE, "offset": len(items)}))
+                found = items_of(page)
+                items += found
+                if not found or len(items) >= page["total_count"]:
+                    return items
+
+
+async def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[dict[str, Any]]:
+    """OR11 `commercial_ids=<id>`: the Mirakl orders of one commercial order, in creation order."""
+    params = {"commercial_ids": commercial_id}
+    return await _mirakl_offset_pages(sandbox, "/api/orders", params, lambda page: page["orders"])
+
+
+async def mirakl_debits(sandbox: Sandbox) -> dict[str, Decimal]:
+    """PA11: what Mirakl asks the operator to debit (`amount`, taxes included), by logistic order id."""
+    debits = await _mirakl_offset_pages(sandbox, "/api/payment/debit", {}, lambda page: page["orders"]["order"])
+    return {d["order_id"]: Decimal(d["amount"]) for d in debits}
 
 
 async def erp_orders(sandbox: Sandbox) -> list[dict[str, Any]]:

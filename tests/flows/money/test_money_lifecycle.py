@@ -19,17 +19,23 @@ from flows.acceptance_guard import acceptance_guard
 from flows.refund_mirror import refund_mirror
 from flows.shipment_sync import shipment_sync
 from sandbox.app import Sandbox
-from sandbox.mirakl.orders import tax_total
 from tests.flows.money_world import bc_product_of, merchant_refunds, reconciled_balanced, route, sellers_accept
 from tests.support.order_world import SandboxControl
-from tests.support.orders import mirakl_orders
+from tests.support.sandbox_api import bc_refunds, bc_shipments, mirakl_debits, mirakl_orders
 
 REAL_STORE_ORDER = 103
 
 
-def _unit_gross(mirakl_line: Any) -> Decimal:
-    """One unit of a two-unit Mirakl line, tax included (the order is TAX_EXCLUDED)."""
-    return (mirakl_line.price + tax_total(mirakl_line.taxes)) / 2
+def _unit_gross(mirakl_line: dict[str, Any]) -> Decimal:
+    """One unit of a two-unit Mirakl line as OR11 shows it, tax included (the order is TAX_EXCLUDED)."""
+    return (Decimal(mirakl_line["price"]) + sum(Decimal(t["amount"]) for t in mirakl_line["taxes"])) / 2
+
+
+async def _lines(sandbox: Sandbox) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """OR11: the two Mirakl orders of the real-store order and their single lines, as Mirakl shows them now."""
+    first, second = await mirakl_orders(sandbox, str(REAL_STORE_ORDER))
+    [line_a], [line_b] = first["order_lines"], second["order_lines"]
+    return first, second, line_a, line_b
 
 
 async def test_a_discounted_order_is_cancelled_in_part_before_debit_shipped_refunded_after_and_reconciled(
@@ -39,32 +45,34 @@ async def test_a_discounted_order_is_cancelled_in_part_before_debit_shipped_refu
     assert bc_order.currency_code != bc_order.default_currency_code == currency  # display != transactional
     await route(runtime, sandbox, REAL_STORE_ORDER)
     sellers_accept(sandbox)
-    first, second = mirakl_orders(sandbox, str(REAL_STORE_ORDER))
-    [line_a], [line_b] = first.lines, second.lines
-    product_a, product_b = bc_product_of(bc_order, line_a), bc_product_of(bc_order, line_b)
-    assert product_a.discount > 0 and line_a.price == product_a.total_ex_tax - product_a.discount  # after discount
-    asked = first.debitable()
+    first, second, line_a, line_b = await _lines(sandbox)
+    price_a, price_b = Decimal(line_a["price"]), Decimal(line_b["price"])
+    product_a = bc_product_of(bc_order, line_a["order_line_id"])
+    product_b = bc_product_of(bc_order, line_b["order_line_id"])
+    assert product_a.discount > 0 and price_a == product_a.total_ex_tax - product_a.discount  # after discount
+    asked = (await mirakl_debits(sandbox))[first["order_id"]]  # PA11, before anything is cancelled
 
     # Before the debit: customer service refunds one of line A's two units in BigCommerce.
     await merchant_refunds(runtime, REAL_STORE_ORDER, {product_a.id: 1})
     with use_runtime(runtime):
         guard = await acceptance_guard()
 
-    assert [(c.quantity, c.amount) for c in line_a.cancelations] == [(1, line_a.price / 2)]  # OR30, not OR28
-    assert (first.state, second.state) == ("SHIPPING", "SHIPPING")
+    first, second, line_a, line_b = await _lines(sandbox)
+    assert [(c["quantity"], Decimal(c["amount"])) for c in line_a["cancelations"]] == [(1, price_a / 2)]  # OR30
+    assert (first["order_state"], second["order_state"]) == ("SHIPPING", "SHIPPING")
     debits = {row["mirakl_order_id"]: row for row in guard.tables["debits"]}
-    assert debits[first.order_id]["amount"] == debits[first.order_id]["expected"]
-    assert abs(debits[first.order_id]["amount"] - (asked - _unit_gross(line_a))) <= quantum(currency)
+    assert debits[first["order_id"]]["amount"] == debits[first["order_id"]]["expected"]
+    assert abs(debits[first["order_id"]]["amount"] - (asked - _unit_gross(line_a))) <= quantum(currency)
     assert guard.counts["or30_sent"] == 1 and guard.counts["pa01_sent"] == 2
 
     # The sellers ship what is left: one unit of line A, both of line B.
-    await control.seller_ships(first.order_id, "UPS", "1ZMONEY0001")
-    await control.seller_ships(second.order_id, "UPS", "1ZMONEY0002")
+    await control.seller_ships(first["order_id"], "UPS", "1ZMONEY0001")
+    await control.seller_ships(second["order_id"], "UPS", "1ZMONEY0002")
     with use_runtime(runtime):
         shipped = await shipment_sync()
 
     assert shipped.counts["shipments_to_bigcommerce"] == 2
-    shipments = [s for s in sandbox.bigcommerce.state.store.shipments if s["order_id"] == REAL_STORE_ORDER]
+    shipments = await bc_shipments(sandbox, REAL_STORE_ORDER)
     quantities = sorted((i["order_product_id"], i["quantity"]) for s in shipments for i in s["items"])
     assert quantities == sorted([(product_a.id, 1), (product_b.id, 2)])
 
@@ -74,12 +82,13 @@ async def test_a_discounted_order_is_cancelled_in_part_before_debit_shipped_refu
         mirrored = await refund_mirror()
 
     assert mirrored.counts["refunds_to_mirakl"] == 1 and mirrored.counts["refunds_confirmed_to_mirakl"] == 1
-    [refund] = line_b.refunds
-    assert (refund.amount, refund.state) == (line_b.price / 2, "REFUNDED")
-    assert line_a.refunds == []  # the unit cancelled before the debit is never refunded again
+    _, _, line_a, line_b = await _lines(sandbox)
+    [refund] = line_b["refunds"]
+    assert (Decimal(refund["amount"]), refund["state"]) == (price_b / 2, "REFUNDED")
+    assert line_a["refunds"] == []  # the unit cancelled before the debit is never refunded again
 
     totals = await reconciled_balanced(runtime)
     # Only the refund after the debit is a refund on both sides; the one before it made the debit smaller.
-    _before, after = [r for r in sandbox.bigcommerce.state.store.refunds if r["order_id"] == REAL_STORE_ORDER]
-    assert abs(totals["refund"]["left_total"] - after["total_amount"]) <= quantum(currency)
+    _before, after = await bc_refunds(sandbox, REAL_STORE_ORDER)
+    assert abs(totals["refund"]["left_total"] - Decimal(after["total_amount"])) <= quantum(currency)
     assert totals["refund"]["right_total"] > 0  # Mirakl booked the refund (REFUND_ORDER_AMOUNT), not nothing

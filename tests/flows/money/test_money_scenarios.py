@@ -8,7 +8,7 @@ currency that is not the store's.
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
 from bridge.runtime import Runtime, use_runtime
 from connectors.money import quantum, round_money
@@ -18,15 +18,11 @@ from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from tests.flows.money_world import bc_product_of, pay_only, reconciled_balanced, route_and_debit
 from tests.support.order_world import SandboxControl
-from tests.support.orders import mirakl_orders, seed_offer_map
+from tests.support.orders import seed_offer_map
+from tests.support.sandbox_api import bc_refunds, mirakl_orders
 
 REAL_STORE_ORDER = 103
 FOREIGN_PAYMENT_ORDER = 106
-
-
-def _line_of(order: Any) -> Any:
-    [line] = order.lines
-    return line
 
 
 async def test_a_discounted_order_paid_in_the_store_currency_is_routed_debited_refunded_and_reconciled(
@@ -36,23 +32,29 @@ async def test_a_discounted_order_paid_in_the_store_currency_is_routed_debited_r
     assert bc_order.currency_code != bc_order.default_currency_code == currency  # display != transactional
     await route_and_debit(runtime, sandbox, REAL_STORE_ORDER)
 
-    first, second = mirakl_orders(sandbox, str(REAL_STORE_ORDER))
-    assert (first.currency_iso_code, first.state, second.state) == (currency, "SHIPPING", "SHIPPING")
-    line = _line_of(first)
-    bc_line = bc_product_of(bc_order, line)
-    assert bc_line.discount > 0 and line.price == bc_line.total_ex_tax - bc_line.discount  # after discount
+    first, second = await mirakl_orders(sandbox, str(REAL_STORE_ORDER))
+    assert (first["currency_iso_code"], first["order_state"], second["order_state"]) == (
+        currency,
+        "SHIPPING",
+        "SHIPPING",
+    )
+    [line] = first["order_lines"]
+    bc_line = bc_product_of(bc_order, line["order_line_id"])
+    price = Decimal(line["price"])
+    assert bc_line.discount > 0 and price == bc_line.total_ex_tax - bc_line.discount  # after discount
 
     # The seller refunds one of the two units; the bridge pays it back in BigCommerce by quantity (PRODUCT).
-    unit = line.price / 2
-    [refund_id] = await control.seller_refunds(first.order_id, line.order_line_id, unit)
+    [refund_id] = await control.seller_refunds(first["order_id"], line["order_line_id"], price / 2)
     with use_runtime(runtime):
         mirrored = await refund_mirror()
     assert mirrored.counts["refunds_confirmed_to_mirakl"] == 1
-    assert sandbox.mirakl.state.store.orders.refunds[refund_id].state == "REFUNDED"  # PA02: the money moved
-    [bc_refund] = [r for r in sandbox.bigcommerce.state.store.refunds if r["order_id"] == REAL_STORE_ORDER]
+    [first, _] = await mirakl_orders(sandbox, str(REAL_STORE_ORDER))
+    states = [r["state"] for x in first["order_lines"] for r in x["refunds"] if r["id"] == refund_id]
+    assert states == ["REFUNDED"]  # PA02: the money moved
+    [bc_refund] = await bc_refunds(sandbox, REAL_STORE_ORDER)
     [item] = bc_refund["items"]
     assert (item["item_type"], item["quantity"], item["requested_amount"]) == ("PRODUCT", 1, None)
-    assert bc_refund["total_amount"] == round_money(bc_line.discounted_total_inc_tax / 2, currency)
+    assert Decimal(bc_refund["total_amount"]) == round_money(bc_line.discounted_total_inc_tax / 2, currency)
 
     totals = await reconciled_balanced(runtime)
     refunded = round_money(bc_line.discounted_total_inc_tax / 2, currency)
@@ -70,7 +72,7 @@ async def test_an_order_paid_in_another_currency_than_the_store_s_is_an_exceptio
     with use_runtime(runtime):
         report = await order_routing()
 
-    assert mirakl_orders(sandbox, str(FOREIGN_PAYMENT_ORDER)) == []
+    assert await mirakl_orders(sandbox, str(FOREIGN_PAYMENT_ORDER)) == []
     with runtime.sessions() as session:
         assert get_order_route(session, FOREIGN_PAYMENT_ORDER).status == "exception"
         cases = [c for c in unresolved_cs_cases(session) if str(FOREIGN_PAYMENT_ORDER) in str(c.key)]
