@@ -122,6 +122,8 @@ async def _run(day: Day, minute: int, stream: str, params: dict[str, Any]) -> An
 async def test_every_stream_on_its_schedule_for_a_day_never_exceeds_a_mirakl_call_budget(day: Day) -> None:
     reports = [await _run(day, minute, stream, params) for minute, stream, params in _ticks()]
 
+    # An internal read on purpose: what the tenant admitted and refused is a count of calls served, which no
+    # Mirakl API tells (tests/support/sandbox_api.py reads the outcomes the API can tell).
     frequencies = day.sandbox.mirakl.state.call_frequencies
     assert dict(frequencies.refused) == {}  # the tenant never had to say 429
     assert {"OR11", "OF52", "OF53", "OF04", "TL02", "SH21", "IV01", "SBC11"} <= set(frequencies.admitted)

@@ -40,7 +40,8 @@ def seed_offer_map(rt: Runtime, sandbox: Sandbox, order_ids: Iterable[int]) -> N
 
 
 def mirakl_orders(sandbox: Sandbox, commercial_id: str) -> list[Any]:
-    """The Mirakl orders created for one commercial order (the BigCommerce order id), in creation order."""
+    """The sandbox's own Mirakl order objects of one commercial order (the BigCommerce order id), in creation order:
+    for setup, and for tests that still read them; outcomes read through OR11 with `sandbox_api.mirakl_orders`."""
     book = sandbox.mirakl.state.store.orders
     return [book.orders[i] for i in book.by_commercial.get(commercial_id, [])]
 
