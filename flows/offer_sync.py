@@ -29,10 +29,12 @@ from tasks.offers import (
     start_read,
 )
 from tasks.offers.feed_alerts import alert_feed_failures
-from tasks.offers.partial_imports import describe_partial_imports, report_partial_imports
-from tasks.offers.summary import fill_report
+from tasks.offers.gating import alert_tripped
+from tasks.offers.partial_imports import describe_partial_imports, partial_imports_tally
+from tasks.offers.summary import decision_tally, gate_tally, ownership_tally, push_tally, read_tally
 from tasks.outages import report_deferrals
-from tasks.reporting import RunReport, emit_alert
+from tasks.rejections import report_rejections
+from tasks.reporting import RunReport
 from tasks.runs import flow_frame
 
 __all__ = ["ARTIFACT_PREFIXES", "offer_sync"]
@@ -52,34 +54,37 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             offer left. A first run, with no cursor yet, reads everything whatever the mode.
     """
     async with flow_frame(Stream.OFFER_SYNC, "Offer sync", artifact_prefix=ARTIFACT_PREFIXES[mode]) as (rt, report):
-        calls_before = rt.api_calls()
         run_id = str(flow_run.get_id() or "")
+        # read: where the export starts, the sellers' feed health, then the export itself
         effective, since = start_read(rt, mode)
+        report.title = f"Offer sync ({effective})"
         read_at = datetime.now(UTC)
         health = await read_seller_health(rt, read_at)
-        partials = await describe_partial_imports(rt, health.partial_imports)
+        report.absorb(partial_imports_tally(await describe_partial_imports(rt, health.partial_imports)), "partials")
         read = await read_offer_export(rt, since)
+        report.absorb(read_tally(effective, read), "read_offer_export")
+        report_rejections(report, read.rejected)
+        # decide the boundary: which variants the bridge owns (draft listings first, when configured)
         ownership = await refresh_ownership(rt, read, full=effective == "full")
         created: list[str] = []
         if rt.config.offers.create_listings and ownership.unmapped:
             created = await create_draft_listings(rt, ownership.unmapped)
             ownership = await refresh_ownership(rt, read, recheck=True)
+        report.absorb(ownership_tally(ownership, created), "refresh_ownership")
+        # gate each seller's offers, then decide and enqueue (book, best offer, diff, outbox, cursor)
         gated = gate_offers(rt, read, health, ownership)
+        report.absorb(gate_tally(gated, health), "gate_offers")
         cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
+        report.absorb(decision_tally(cycle), "decide_and_enqueue")
+        # write: drain the queue within the quota
         push = await drain_outbox(rt, run_id)
-        fill_report(report, effective, read, health, ownership, cycle, push, created, rt.api_calls(), calls_before)
-        report_partial_imports(report, partials)
+        report.absorb(push_tally(push), "drain_outbox")
+        # record: alerts (failed feeds, tripped breakers) and deferred changes; the frame records the API calls
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
+        alert_tripped(report, gated.tripped)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
         deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}
         report_deferrals(
             rt.sessions, report, Stream.OFFER_SYNC, push.pushed + push.left, deferred, rt.config.outages.alert_share
         )
-        for shop_id, (failed, total) in sorted(gated.tripped.items()):
-            emit_alert(
-                report,
-                "bcmirakl.gate.circuit-breaker",
-                f"bcmirakl.shop.{shop_id}",
-                {"suite": "offers", "shop_id": shop_id, "failed_rows": failed, "total_rows": total},
-            )
         return report

@@ -14,8 +14,7 @@ the book: whatever it said, it no longer sells the product (fail safe), and ever
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -59,12 +58,11 @@ PARTITION = 50_000
 
 @dataclass
 class CycleResult:
+    """What one decision queued, in counts (`summary.decision_tally` turns them into the report's rows)."""
+
     changed: int = 0
     enqueued_new: int = 0
     superseded_held: int = 0
-    quarantined: Counter[str] = field(default_factory=Counter)
-    quarantine_rows: list[dict[str, object]] = field(default_factory=list)
-    tripped: dict[int, tuple[int, int]] = field(default_factory=dict)
     unbuyable: int = 0
     buyable: int = 0
     stock_only: int = 0
@@ -84,7 +82,7 @@ def decide_and_enqueue(
 ) -> CycleResult:
     """Record the gated offers in the book, select and diff, then queue the changes and move the cursor."""
     config = rt.config.offers
-    result = CycleResult(tripped=gated.tripped)
+    result = CycleResult()
     mapping = ownership.mapping
     offers = gated.offers
     records = gated.refused
@@ -112,8 +110,6 @@ def decide_and_enqueue(
             quarantine_many(session, Stream.OFFER_SYNC, records + quarantine_rows(read.rejected), run_id=run_id)
         offer_cursor(config).advance(session, read_at)
         session.commit()
-    result.quarantined.update(str(r["reason"]) for r in records)
-    result.quarantine_rows = records
     return result
 
 

@@ -20,8 +20,18 @@ from bridge.runtime import Runtime
 from expectations import run_gate
 from tasks.offers.ownership import Ownership
 from tasks.offers.sources import OfferRead, SellerHealth
+from tasks.reporting import Tally, emit_alert
 
-__all__ = ["COLLISION", "SUITE", "GatedOffers", "SellerVerdicts", "gate_by_seller", "gate_flags", "gate_offers"]
+__all__ = [
+    "COLLISION",
+    "SUITE",
+    "GatedOffers",
+    "SellerVerdicts",
+    "alert_tripped",
+    "gate_by_seller",
+    "gate_flags",
+    "gate_offers",
+]
 
 SUITE = "offers"
 COLLISION = "SKU collision: a native product has this SKU"
@@ -118,6 +128,17 @@ def gate_by_seller(flags: pd.DataFrame) -> SellerVerdicts:
             tripped[int(shop_id)] = (len(result.failed), len(rows))
     frame = pd.concat(failed, ignore_index=True) if failed else flags.iloc[0:0].assign(reason=[])
     return SellerVerdicts(frame, tripped)
+
+
+def alert_tripped(tally: Tally, tripped: dict[int, tuple[int, int]]) -> None:
+    """One circuit-breaker alert per seller whose batch tripped (shop id -> failed rows, rows)."""
+    for shop_id, (failed, total) in sorted(tripped.items()):
+        emit_alert(
+            tally,
+            "bcmirakl.gate.circuit-breaker",
+            f"bcmirakl.shop.{shop_id}",
+            {"suite": SUITE, "shop_id": shop_id, "failed_rows": failed, "total_rows": total},
+        )
 
 
 def _records(rows: pd.DataFrame, reason: str | None = None) -> list[dict[str, object]]:

@@ -23,9 +23,9 @@ from bridge.streams import Stream
 from common.errors import ApiError
 from connectors.mirakl import ImportErrorReport, OfferImport
 from connectors.state import open_cs_case, resolve_cs_case, unresolved_cs_cases
-from tasks.reporting import RunReport
+from tasks.reporting import Tally
 
-__all__ = ["CASE_KIND", "PartialImport", "describe_partial_imports", "report_partial_imports", "summarise_report"]
+__all__ = ["CASE_KIND", "PartialImport", "describe_partial_imports", "partial_imports_tally", "summarise_report"]
 
 CASE_KIND = "feed_partial"
 TOP_MESSAGES = 5
@@ -130,10 +130,10 @@ def _from_detail(detail: dict[str, Any]) -> PartialImport:
     )
 
 
-def report_partial_imports(report: RunReport, partials: list[PartialImport]) -> None:
+def partial_imports_tally(partials: list[PartialImport]) -> Tally:
     """A `partial-imports` table (one row per seller) and a note each: the seller's other offers stay on sale."""
-    report.counts["sellers_partial"] = len(partials)
-    report.tables["partial-imports"] = [
+    tally = Tally(counts={"sellers_partial": len(partials)})
+    tally.tables["partial-imports"] = [
         {
             "shop_id": p.shop_id,
             "import_id": p.import_id,
@@ -148,7 +148,8 @@ def report_partial_imports(report: RunReport, partials: list[PartialImport]) -> 
         for p in partials
     ]
     for p in partials:
-        report.notes.append(
+        tally.notes.append(
             f"shop {p.shop_id}: import {p.import_id} is partial ({p.lines_in_error} of {p.lines_read} lines in "
             f"error); its other offers stay on sale, the lines in error are listed in {p.report_path}"
         )
+    return tally
