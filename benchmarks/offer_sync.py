@@ -1,6 +1,6 @@
 """Offer-sync benchmark (not a test): a full then a delta cycle over N offers, the sandbox in its own process.
 
-    python -m benchmarks.offer_sync --offers 100000 --changed 0.05 --json PATH
+    python -m benchmarks.offer_sync --offers 100000 --changed 0.05 --json PATH [--profile PROF]
 
 The sandbox is served from a child interpreter over loopback HTTP (`benchmarks.process`), so the CPU and
 peak RSS reported as `bridge_*` are the bridge process's alone; `sandbox_cpu_s` is the child's CPU over the
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import tempfile
 import time
@@ -122,10 +123,18 @@ def main() -> None:
     parser.add_argument("--quota", type=int, default=4)
     parser.add_argument("--window-ms", type=int, default=500)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bridge's CPU time here")
     args = parser.parse_args()
+    # CPU time, not wall time: on a shared machine a wall-clock profile mostly measures waiting for a core.
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
     with tempfile.TemporaryDirectory(prefix="bcmirakl-bench-") as tmp:
         prefect_environment(Path(tmp))
+        if profiler is not None:
+            profiler.enable()
         figures = asyncio.run(run(args.offers, args.changed, args.quota, args.window_ms, Path(tmp)))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     write_figures(figures, args.json)
 
 

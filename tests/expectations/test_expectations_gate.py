@@ -143,13 +143,21 @@ def test_offer_defect_is_blamed_on_its_row_with_the_suites_reason(
 
 
 def test_duplicate_product_sku_quarantines_every_copy() -> None:
-    frame = plant(offers_frame(10), 7, "product_sku", "SKU-000002")
+    frame = plant(offers_frame(10), 9, "product_sku", "SKU-000002")  # rows 2 and 9: the same seller, 2002
 
     result = run_gate(frame, "offers")
 
-    assert list(result.failed.index) == ["offer-2", "offer-7"]
+    assert list(result.failed.index) == ["offer-2", "offer-9"]
     assert set(result.failed["reason"]) == {"duplicate product in batch"}
-    assert set(result.failed["failed_expectation"]) == {"expect_column_values_to_be_unique(product_sku)"}
+    assert set(result.failed["failed_expectation"]) == {"expect_compound_columns_to_be_unique(shop_id, product_sku)"}
+
+
+def test_one_product_offered_by_two_sellers_is_not_a_duplicate() -> None:
+    frame = plant(offers_frame(10), 7, "product_sku", "SKU-000002")  # rows 2 and 7: sellers 2002 and 2000
+
+    result = run_gate(frame, "offers")
+
+    assert result.failed.empty
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ def test_shipped_suite_loads_every_expectation_with_a_reason(name: str, threshol
 
 def test_offers_suite_reads_the_caller_computed_flags() -> None:
     assert load_suite("offers").columns == {
+        "shop_id",
         "product_sku",
         "price",
         "price_below_ceiling",
