@@ -71,7 +71,7 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
             created = await create_draft_listings(rt, ownership.unmapped)
             ownership = await refresh_ownership(rt, read, recheck=True)
         report.absorb(ownership_tally(ownership, created), "refresh_ownership")
-        # gate each seller's offers, then decide and enqueue (book, best offer, diff, outbox, cursor)
+        # gate (one validation, the breaker per seller), then decide and enqueue (book, best offer, diff, outbox)
         gated = gate_offers(rt, read, health, ownership)
         report.absorb(gate_tally(gated, health), "gate_offers")
         cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
