@@ -10,7 +10,7 @@ import pandas as pd
 from bridge.config import OfferSyncConfig
 from tasks.offers.book import BOOK_COLUMNS
 from tasks.offers.diff import MAP_COLUMNS, diff_targets, outbox_items, state_hash, target_states
-from tasks.offers.gating import gate_flags
+from tasks.offers.gating import gate_by_seller, gate_flags
 from tasks.offers.select import select_best
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
@@ -90,3 +90,23 @@ def test_gate_flags_mark_a_95_percent_drop_and_a_price_above_the_ceiling() -> No
     assert list(flags["price_change_ok"]) == [False, True, True]
     assert list(flags["price_below_ceiling"]) == [True, False, True]
     assert list(flags["shop_active"]) == [True, True, False]
+
+
+def test_one_validation_trips_only_the_seller_whose_rows_mostly_fail() -> None:
+    # Seller 10: every row refused (two copies of its own product A, and B's price drop beyond the bound). Seller 11
+    # also offers A, which is no duplicate, and its one bad row of four (above the ceiling) stays below the threshold.
+    offers = book(
+        (1, "A", 10, "5.00", None, 1, True),
+        (2, "A", 10, "6.00", None, 1, True),
+        (3, "B", 10, "7.00", None, 1, True),
+        (4, "A", 11, "8.00", None, 1, True),
+        (5, "C", 11, "9.00", None, 1, True),
+        (6, "D", 11, "200000", None, 1, True),
+        (7, "E", 11, "9.00", None, 1, True),
+    )
+    flags = gate_flags(offers, pd.Series({"B": Decimal("100.00")}), {10, 11}, OfferSyncConfig(), "USD")
+
+    verdicts = gate_by_seller(flags)
+
+    assert verdicts.tripped == {10: (3, 3)}
+    assert sorted(verdicts.failed["offer_id"]) == [1, 2, 3, 6]
