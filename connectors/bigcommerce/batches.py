@@ -8,10 +8,11 @@ item's position (`"3"`, `"items[3].price"`), the variant id (`"105"`) or an `ins
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from connectors.bigcommerce.errors import BatchItemError, BatchRejectedError
-from connectors.bigcommerce.models import Metafield, MetafieldCreate, MetafieldUpdate, VariantUpdate
+from connectors.bigcommerce.models import Metafield
 
 __all__ = ["locate_rejected_variants", "unsaved_metafields"]
 
@@ -19,14 +20,13 @@ _INDEX_KEY = re.compile(r"^[A-Za-z_]*(?:\[(\d+)\]|\.?(\d+)\.)")
 _ID_IN_PATH = re.compile(r"(?:^|[/=\s])(\d+)(?=$|[/?&#\s])")
 
 
-def locate_rejected_variants(items: Sequence[VariantUpdate], errors: list[BatchItemError]) -> dict[int, str]:
+def locate_rejected_variants(ids: Sequence[int], errors: list[BatchItemError]) -> dict[int, str]:
     """Variant id -> message for every error that points at a submitted item (unlocated errors are left out).
 
     Keys are read liberally: `3.price`, `items[3].price` or `[3]` is a position; a bare number is a variant id
     when one was submitted, else a position; any other key (an `instance` such as `/catalog/variants/105` or
     `/v3/catalog/variants?id=105`) names a variant id as a whole path segment or query value.
     """
-    ids = [item.id for item in items]
     rejected: dict[int, str] = {}
     for error in errors:
         variant_id = next((found for key in error.keys if (found := _locate(key, ids)) is not None), None)
@@ -36,7 +36,7 @@ def locate_rejected_variants(items: Sequence[VariantUpdate], errors: list[BatchI
     return rejected
 
 
-def _locate(key: str, ids: list[int]) -> int | None:
+def _locate(key: str, ids: Sequence[int]) -> int | None:
     key = key.strip()
     if key.isdigit():
         number = int(key)
@@ -52,22 +52,25 @@ def _locate(key: str, ids: list[int]) -> int | None:
 
 
 def unsaved_metafields(
-    items: Sequence[MetafieldCreate | MetafieldUpdate], saved: list[Metafield], exc: BatchRejectedError
-) -> list[tuple[MetafieldCreate | MetafieldUpdate, str]]:
-    """Items of a partially saved metafield batch that were not saved, each with the API's best message."""
+    bodies: Sequence[Mapping[str, Any]], saved: list[Metafield], exc: BatchRejectedError
+) -> list[tuple[int, str]]:
+    """(position, the API's best message) of each body of a partially saved metafield batch that was not saved.
+
+    An update (a body with an `id`) is saved when its id comes back; a create when its (resource, namespace, key)
+    does."""
     saved_ids = {m.id for m in saved}
     saved_keys = {(m.resource_id, m.namespace, m.key) for m in saved}
     by_position = {}
     for error in exc.item_errors:
         for key in error.keys:
-            if key.isdigit() and int(key) < len(items):
+            if key.isdigit() and int(key) < len(bodies):
                 by_position[int(key)] = error.message
     unsaved = []
-    for position, item in enumerate(items):
-        if isinstance(item, MetafieldUpdate):
-            done = item.id in saved_ids
+    for position, body in enumerate(bodies):
+        if body.get("id") is not None:
+            done = body["id"] in saved_ids
         else:
-            done = (item.resource_id, item.namespace, item.key) in saved_keys
+            done = (body.get("resource_id"), body.get("namespace"), body.get("key")) in saved_keys
         if not done:
-            unsaved.append((item, by_position.get(position, exc.api_message)))
+            unsaved.append((position, by_position.get(position, exc.api_message)))
     return unsaved

@@ -9,7 +9,7 @@ happened, so the caller must reconcile before trying again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -226,7 +226,7 @@ class BigCommerceClient:
             operation="iter_variants",
         )
 
-    async def update_variants(self, items: Sequence[VariantUpdate]) -> VariantBatchResult:
+    async def update_variants(self, items: Sequence[VariantUpdate | Mapping[str, Any]]) -> VariantBatchResult:
         """Update up to 50 variants in one batch (PUT /v3/catalog/variants).
 
         On 422 with `batch_errors` the refused items are identified (by variant id or index in the error keys
@@ -234,7 +234,8 @@ class BigCommerceClient:
         the other 49. Every submitted id ends in `updated` or `rejected`.
 
         Args:
-            items: at most 50 updates.
+            items: at most 50 updates: models, or bodies already shaped as the endpoint's items (a caller that
+                builds them from its own typed data, such as the offer push, skips a model per item).
 
         Returns:
             The updated variants and, per refused variant id, the API's message.
@@ -248,28 +249,27 @@ class BigCommerceClient:
             raise ValueError(f"at most {settings.VARIANT_BATCH_LIMIT} variants per batch, got {len(items)}")
         if not items:
             return VariantBatchResult()
+        bodies = _bodies(items)
         try:
-            return VariantBatchResult(updated=await self._put_variants(items))
+            return VariantBatchResult(updated=await self._put_variants(bodies))
         except BatchRejectedError as exc:
-            rejected = locate_rejected_variants(items, exc.item_errors)
+            rejected = locate_rejected_variants([int(body["id"]) for body in bodies], exc.item_errors)
             if not rejected:
                 raise
-        remaining = [item for item in items if item.id not in rejected]
+        remaining = [body for body in bodies if body["id"] not in rejected]
         if not remaining:
             return VariantBatchResult(rejected=rejected)
         try:
             updated = await self._put_variants(remaining)
         except BatchRejectedError as again:
-            second = locate_rejected_variants(remaining, again.item_errors)
-            for item in remaining:
-                rejected[item.id] = second.get(item.id, f"refused on re-submission: {again.api_message}")
+            second = locate_rejected_variants([int(body["id"]) for body in remaining], again.item_errors)
+            for body in remaining:
+                rejected[body["id"]] = second.get(body["id"], f"refused on re-submission: {again.api_message}")
             return VariantBatchResult(rejected=rejected)
         return VariantBatchResult(updated=updated, rejected=rejected)
 
-    async def _put_variants(self, items: Sequence[VariantUpdate]) -> list[Variant]:
-        body = await self._json(
-            "PUT", f"{self._v3}/{settings.VARIANTS}", "update_variants", json_body=[i.to_api() for i in items]
-        )
+    async def _put_variants(self, bodies: list[dict[str, Any]]) -> list[Variant]:
+        body = await self._json("PUT", f"{self._v3}/{settings.VARIANTS}", "update_variants", json_body=bodies)
         return self._page(Variant, _v3_list(body, "update_variants"), "update_variants")
 
     def iter_variant_metafields(
@@ -312,11 +312,14 @@ class BigCommerceClient:
             operation="iter_variant_metafields",
         )
 
-    async def create_variant_metafields(self, items: Sequence[MetafieldCreate]) -> MetafieldBatchResult:
+    async def create_variant_metafields(
+        self, items: Sequence[MetafieldCreate | Mapping[str, Any]]
+    ) -> MetafieldBatchResult:
         """Create up to 50 variant metafields (POST /v3/catalog/variants/metafields).
 
         Args:
-            items: metafields, each with `resource_id` = the variant id.
+            items: metafields, each with `resource_id` = the variant id: models, or bodies already shaped as the
+                endpoint's items.
 
         Returns:
             Saved metafields, and each refused item with the API's message (422 partial success).
@@ -325,15 +328,17 @@ class BigCommerceClient:
             ValueError: more than 50 items, or an item without `resource_id`.
             ApiError: the batch failed as a whole. Not repeated after a timeout or 5xx.
         """
-        if any(item.resource_id is None for item in items):
+        if any(body.get("resource_id") is None for body in _bodies(items)):
             raise ValueError("variant metafields need resource_id (the variant id)")
         return await self._metafield_batch("POST", settings.VARIANT_METAFIELDS, items, "create_variant_metafields")
 
-    async def update_variant_metafields(self, items: Sequence[MetafieldUpdate]) -> MetafieldBatchResult:
+    async def update_variant_metafields(
+        self, items: Sequence[MetafieldUpdate | Mapping[str, Any]]
+    ) -> MetafieldBatchResult:
         """Update up to 50 variant metafields by id (PUT /v3/catalog/variants/metafields).
 
         Args:
-            items: changes, each with the metafield `id`.
+            items: changes, each with the metafield `id`: models, or bodies already shaped as the endpoint's items.
 
         Returns:
             Saved metafields, and each refused item with the API's message (422 partial success).
@@ -345,29 +350,36 @@ class BigCommerceClient:
         return await self._metafield_batch("PUT", settings.VARIANT_METAFIELDS, items, "update_variant_metafields")
 
     async def _metafield_batch(
-        self, method: str, resource: str, items: Sequence[MetafieldCreate | MetafieldUpdate], operation: str
+        self,
+        method: str,
+        resource: str,
+        items: Sequence[MetafieldCreate | MetafieldUpdate | Mapping[str, Any]],
+        operation: str,
     ) -> MetafieldBatchResult:
         if len(items) > settings.METAFIELD_BATCH_LIMIT:
             raise ValueError(f"at most {settings.METAFIELD_BATCH_LIMIT} metafields per batch, got {len(items)}")
         if not items:
             return MetafieldBatchResult()
         path = f"{self._v3}/{resource}"
+        bodies = _bodies(items)
         try:
-            body = await self._json(
-                method, path, operation, json_body=[i.to_api() for i in items], repeatable=method == "PUT"
-            )
+            body = await self._json(method, path, operation, json_body=bodies, repeatable=method == "PUT")
         except BatchRejectedError as exc:
             saved = self._page(Metafield, exc.accepted, operation)
-            return MetafieldBatchResult(saved=saved, rejected=unsaved_metafields(items, saved, exc))
+            unsaved = unsaved_metafields(bodies, saved, exc)
+            return MetafieldBatchResult(saved=saved, rejected=[(items[at], message) for at, message in unsaved])
         return MetafieldBatchResult(saved=self._page(Metafield, _v3_list(body, operation), operation))
 
     # --- inventory -------------------------------------------------------------------------------------------
 
-    async def adjust_inventory_absolute(self, items: Sequence[InventoryAdjustment], reason: str) -> str:
+    async def adjust_inventory_absolute(
+        self, items: Sequence[InventoryAdjustment | Mapping[str, Any]], reason: str
+    ) -> str:
         """Set stock levels (PUT /v3/inventory/adjustments/absolute); applied asynchronously by BigCommerce.
 
         Args:
-            items: at most 2000 adjustments, best grouped by location.
+            items: at most 2000 adjustments, best grouped by location: models, or bodies already shaped as the
+                endpoint's items (location_id, quantity and one identity).
             reason: free text recorded with the adjustment.
 
         Returns:
@@ -386,7 +398,7 @@ class BigCommerceClient:
             "PUT",
             f"{self._v3}/{settings.INVENTORY_ABSOLUTE}",
             operation,
-            json_body={"reason": reason, "items": [item.to_api() for item in items]},
+            json_body={"reason": reason, "items": _bodies(items)},
         )
         transaction_id = body.get("transaction_id") if isinstance(body, dict) else None
         if transaction_id is None:
@@ -978,6 +990,14 @@ def _v3_list(body: Any, operation: str) -> list[Any]:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise _malformed(operation, "expected a `data` list")
     return body["data"]
+
+
+_BatchItem = VariantUpdate | MetafieldCreate | MetafieldUpdate | InventoryAdjustment | Mapping[str, Any]
+
+
+def _bodies(items: Sequence[_BatchItem]) -> list[dict[str, Any]]:
+    """Batch items as JSON bodies: a model through its `to_api`, a body as given (its caller shaped it)."""
+    return [item.to_api() if isinstance(item, BaseModel) else dict(item) for item in items]
 
 
 async def _flatten(pages: AsyncIterator[list[M]]) -> list[M]:

@@ -222,7 +222,8 @@ class MetafieldBatchResult(_Response):
     """Outcome of a metafield batch: what was saved, and the API's message per rejected item."""
 
     saved: list[Metafield] = Field(default_factory=list)
-    rejected: list[tuple[MetafieldCreate | MetafieldUpdate, str]] = Field(default_factory=list)
+    # Each refused item as the caller gave it (a model, or a body it shaped itself), with the API's message.
+    rejected: list[tuple[MetafieldCreate | MetafieldUpdate | Mapping[str, Any], str]] = Field(default_factory=list)
 
 
 # --- inventory ---------------------------------------------------------------------------------------------

@@ -109,7 +109,9 @@ def beat(session: Session, worker: str, now: datetime | None = None) -> int:
     renewed = session.execute(
         update(OutboxItem)
         .where(OutboxItem.claimed_by == worker, OutboxItem.status == "in_flight")
-        .values(claimed_at=stamp)
+        # A renewal is not a change of the item: `updated_at` is kept (its `onupdate` would stamp it), so the
+        # drain still tells an item untouched since its claim without reading its payload (`outbox.superseded`).
+        .values(claimed_at=stamp, updated_at=OutboxItem.updated_at)
         .execution_options(synchronize_session=False)
     )
     return int(renewed.rowcount)

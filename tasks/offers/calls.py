@@ -5,8 +5,9 @@ it is made; make it; then either settle the claimed items in one transaction wit
 (`acknowledge`), or, on a transient error, give the items back to the queue, and on a permanent one quarantine
 them with BigCommerce's message. A claim's calls are begun together and its answered calls settled together
 (`send_batches`, then one `acknowledge`): two transactions per claim instead of two per call, which is most of
-the push's own CPU at a big catalog's first sync (see `benchmarks/README.md`). The variant push (`push`) and
-the metafield push (`push_metafields`) both import this module, and neither imports the other.
+the push's own CPU at a big catalog's first sync (see `benchmarks/README.md`). The drains work on claimed rows
+with their payloads typed once (`payloads.Claimed`); the variant push (`push`) and the metafield push
+(`push_metafields`) both import this module, and neither imports the other.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ from connectors.state import (
     superseded,
 )
 from connectors.state.types import utcnow
+from tasks.offers.payloads import MALFORMED, Claimed, P, read_claim
 
 __all__ = [
+    "CHANGES_SHOWN",
     "KIND",
     "NOT_OWNED",
     "PushStats",
@@ -47,20 +50,25 @@ __all__ = [
     "begin_call",
     "begin_calls",
     "finish_ledger",
-    "owned_items",
-    "quarantine_items",
+    "owned_claims",
+    "quarantine_claims",
+    "quarantine_each",
     "release",
     "send_batches",
 ]
 
 KIND = "variant"
 NOT_OWNED = "variant is not Mirakl-owned: refused"
+CHANGES_SHOWN = 500  # rows of the summary's changes table (a full sync can push 100k; the counts say how many)
 
 _T = TypeVar("_T")
 
 
 @dataclass
 class PushStats:
+    """What one drain did. A flow that drains several times in a run (as the outbox fills) adds them up with
+    `add`, so each count is the run's total and `left` is what the last drain left queued."""
+
     pushed: int = 0
     batches: int = 0
     inventory_calls: int = 0
@@ -73,30 +81,46 @@ class PushStats:
     left: int = 0
     taken_over: int = 0
     worker: str = ""
-    changes: list[dict[str, Any]] = field(default_factory=list)  # the first `push.CHANGES_SHOWN`, for the summary
+    changes: list[dict[str, Any]] = field(default_factory=list)  # the first `CHANGES_SHOWN`, for the summary
 
     @property
     def calls(self) -> int:
         """Write calls made to BigCommerce (variant batches, inventory adjustments, metafield batches)."""
         return self.batches + self.inventory_calls + self.metafield_calls
 
+    def add(self, later: PushStats) -> None:
+        """Count a later drain of the same run in: sums, its latencies, changes up to `CHANGES_SHOWN`, its `left`."""
+        self.pushed += later.pushed
+        self.batches += later.batches
+        self.inventory_calls += later.inventory_calls
+        self.metafield_calls += later.metafield_calls
+        self.metafields_written += later.metafields_written
+        self.transient_failures += later.transient_failures
+        self.wall_s += later.wall_s
+        self.quarantined.update(later.quarantined)
+        self.latencies_s.extend(later.latencies_s)
+        self.left = later.left
+        self.taken_over += later.taken_over
+        self.worker = later.worker or self.worker
+        self.changes.extend(later.changes[: max(0, CHANGES_SHOWN - len(self.changes))])
 
-def batch_key(items: Sequence[OutboxItem]) -> str:
+
+def batch_key(batch: Sequence[Claimed[Any]]) -> str:
     """The ledger key of one call: the claimed items and their attempt numbers."""
-    text = ",".join(f"{item.id}:{item.attempts}" for item in items)
+    text = ",".join(f"{claimed.item.id}:{claimed.item.attempts}" for claimed in batch)
     return "offer-sync:" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def begin_call(rt: Runtime, operation: str, items: Sequence[OutboxItem], worker: str) -> str:
+def begin_call(rt: Runtime, operation: str, batch: Sequence[Claimed[Any]], worker: str) -> str:
     """Record one call as started (committed before it is made); returns its ledger key."""
-    return begin_calls(rt, operation, [items], worker)[0]
+    return begin_calls(rt, operation, [batch], worker)[0]
 
 
-def begin_calls(rt: Runtime, operation: str, batches: Sequence[Sequence[OutboxItem]], worker: str) -> list[str]:
+def begin_calls(rt: Runtime, operation: str, batches: Sequence[Sequence[Claimed[Any]]], worker: str) -> list[str]:
     """Record a claim's calls as started in one transaction, committed before the first is made; their keys."""
     keys = [batch_key(batch) for batch in batches]
     entries = [
-        (key, {"items": len(batch), "first_item": batch[0].id, "worker": worker})
+        (key, {"items": len(batch), "first_item": batch[0].item.id, "worker": worker})
         for key, batch in zip(keys, batches, strict=True)
     ]
     with rt.sessions() as session:
@@ -108,12 +132,12 @@ def begin_calls(rt: Runtime, operation: str, batches: Sequence[Sequence[OutboxIt
 async def send_batches(
     rt: Runtime,
     operation: str,
-    batches: Sequence[list[OutboxItem]],
-    send: Callable[[list[OutboxItem]], Awaitable[_T]],
+    batches: Sequence[list[Claimed[P]]],
+    send: Callable[[list[Claimed[P]]], Awaitable[_T]],
     rejected: str,
     stats: PushStats,
     run_id: str | None,
-) -> list[tuple[list[OutboxItem], str, _T]]:
+) -> list[tuple[list[Claimed[P]], str, _T]]:
     """Make one write per batch through the ledger; returns (batch, ledger key, answer) for those answered.
 
     Every call of the claim is recorded as started in one transaction before the first is made. A transient
@@ -126,7 +150,7 @@ async def send_batches(
     in flight stays `started`, its outcome unknown.
     """
     keys = begin_calls(rt, operation, batches, stats.worker)
-    answered: list[tuple[list[OutboxItem], str, _T]] = []
+    answered: list[tuple[list[Claimed[P]], str, _T]] = []
     attempted = 0
     try:
         for batch, key in zip(batches, keys, strict=True):
@@ -143,7 +167,7 @@ async def send_batches(
                 finish_ledger(rt, operation, [key], "failed")
             except PermanentApiError as exc:
                 finish_ledger(rt, operation, [key], "failed")
-                quarantine_items(rt, batch, f"{rejected}: {exc.api_message}", stats, run_id)
+                quarantine_claims(rt, batch, f"{rejected}: {exc.api_message}", stats, run_id)
     finally:
         if attempted < len(keys):
             finish_ledger(rt, operation, keys[attempted:], "failed")
@@ -152,7 +176,7 @@ async def send_batches(
 
 def acknowledge(
     rt: Runtime,
-    done: Sequence[OutboxItem],
+    done: Sequence[Claimed[Any]],
     operation: str,
     keys: Sequence[str],
     record: Callable[[Session], None],
@@ -164,8 +188,8 @@ def acknowledge(
     newer state follows. `external_id` (one call's, such as an inventory transaction) goes on its ledger row.
     """
     with rt.sessions() as session:
-        newer = superseded(session, done)
-        mark_done(session, [item.id for item in done if item.id not in newer])
+        newer = superseded(session, [claimed.item for claimed in done])
+        mark_done(session, [claimed.item.id for claimed in done if claimed.item.id not in newer])
         requeue(session, newer)
         record(session)
         _finish(session, operation, keys, "succeeded", external_id)
@@ -189,48 +213,64 @@ def _finish(session: Session, operation: str, keys: Sequence[str], outcome: str,
             ledger_finish(session, entry, outcome, external_id)
 
 
-def owned_items(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> list[OutboxItem]:
-    """The claimed items whose variant the offer map holds as Mirakl-owned; the others are quarantined, refused.
+def owned_claims(
+    rt: Runtime, items: list[OutboxItem], kind: type[P], stats: PushStats, run_id: str | None
+) -> list[Claimed[P]]:
+    """The claimed items, typed as `kind`, whose variant the offer map holds as Mirakl-owned; the others are
+    quarantined: refused as not owned, or as malformed when their payload does not fit `kind`.
 
     Asked of the map per claim (one indexed query), so the drain never loads a big catalog's owned variants.
     """
+    claims, malformed = read_claim(items, kind)
     with rt.sessions() as session:
-        owned = owned_among(session, [int(item.payload["variant_id"]) for item in items])
-    refused = [item for item in items if int(item.payload["variant_id"]) not in owned]
-    if refused:
-        quarantine_items(rt, refused, NOT_OWNED, stats, run_id)
-    return [item for item in items if int(item.payload["variant_id"]) in owned]
+        owned = owned_among(session, [claimed.change.variant_id for claimed in claims])
+    refused = [claimed for claimed in claims if claimed.change.variant_id not in owned]
+    _quarantine(rt, [(item, _record_key(item), {"error": why}, MALFORMED) for item, why in malformed], stats, run_id)
+    quarantine_claims(rt, refused, NOT_OWNED, stats, run_id)
+    return [claimed for claimed in claims if claimed.change.variant_id in owned]
 
 
-def release(rt: Runtime, items: list[OutboxItem], error: str) -> None:
+def release(rt: Runtime, batch: list[Claimed[Any]], error: str) -> None:
     """Give claimed items back to the queue, due now, after a transient failure."""
     with rt.sessions() as session:
-        for item in items:
-            mark_failed(session, item.id, error, retry_at=utcnow())
+        for claimed in batch:
+            mark_failed(session, claimed.item.id, error, retry_at=utcnow())
         session.commit()
 
 
-def quarantine_items(rt: Runtime, items: list[OutboxItem], reason: str, stats: PushStats, run_id: str | None) -> None:
+def quarantine_claims(
+    rt: Runtime, refused: Sequence[Claimed[Any]], reason: str, stats: PushStats, run_id: str | None
+) -> None:
     """Hold refused items with the reason; one whose key got a newer change meanwhile goes back to the queue."""
+    quarantine_each(rt, [(claimed, reason) for claimed in refused], stats, run_id)
+
+
+def quarantine_each(
+    rt: Runtime, refused: Sequence[tuple[Claimed[Any], str]], stats: PushStats, run_id: str | None
+) -> None:
+    """`quarantine_claims` with a reason per item (BigCommerce's message for each), in one transaction."""
+    _quarantine(rt, [(c.item, c.change.product_sku, c.change.quarantined(), why) for c, why in refused], stats, run_id)
+
+
+def _quarantine(
+    rt: Runtime, rows: Sequence[tuple[OutboxItem, str, dict[str, Any], str]], stats: PushStats, run_id: str | None
+) -> None:
+    """(item, record key, what the record shows, reason) per refused item, settled in one transaction."""
+    if not rows:
+        return
     with rt.sessions() as session:
-        newer = superseded(session, items)
-    items = [item for item in items if item.id not in newer]
-    records = [
-        {
-            "record_key": item.payload["product_sku"],
-            "reason": reason,
-            "payload": {
-                k: item.payload.get(k)
-                for k in ("variant_id", "price", "inventory_level", "offer_id")
-                if k in item.payload
-            },
-        }
-        for item in items
-    ]
-    with rt.sessions() as session:
+        newer = superseded(session, [item for item, *_ in rows])
+        held = [row for row in rows if row[0].id not in newer]
         requeue(session, newer)
-        mark_quarantined(session, [item.id for item in items], reason)
+        for reason in dict.fromkeys(why for *_, why in held):
+            mark_quarantined(session, [item.id for item, _, _, why in held if why == reason], reason)
+        records = [{"record_key": key, "reason": why, "payload": shown} for _, key, shown, why in held]
         quarantine_many(session, Stream.OFFER_SYNC, records, run_id=run_id)
         session.commit()
-    if items:
-        stats.quarantined[reason] += len(items)
+    stats.quarantined.update(why for *_, why in held)
+
+
+def _record_key(item: OutboxItem) -> str:
+    """A malformed item's quarantine key: its product SKU when it still names one, else its outbox row."""
+    sku = item.payload.get("product_sku") if isinstance(item.payload, dict) else None
+    return str(sku) if sku else f"outbox:{item.id}"

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bridge.runtime import Runtime
 from bridge.streams import Stream
 from common.errors import PermanentApiError, TransientApiError
-from connectors.bigcommerce.models import InventoryAdjustment, VariantBatchResult, VariantUpdate
+from connectors.bigcommerce.models import VariantBatchResult
 from connectors.state import (
     OutboxItem,
     claim_batch,
@@ -46,15 +46,17 @@ from connectors.state import (
 from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
 from tasks.offers.calls import (
+    CHANGES_SHOWN,
     KIND,
     PushStats,
     acknowledge,
     begin_call,
     finish_ledger,
-    owned_items,
-    quarantine_items,
+    owned_claims,
+    quarantine_each,
     send_batches,
 )
+from tasks.offers.payloads import Claimed, VariantChange
 from tasks.offers.push_metafields import push_metafields
 from tasks.progress import report_progress
 
@@ -69,15 +71,21 @@ PUSH_OPERATIONS = (
     "update_variant_metafields",
 )
 INVENTORY_LIMIT = 2000
-CHANGES_SHOWN = 500  # rows of the summary's changes table (a full sync can push 100k; the counts say how many)
 INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 # The progress artifact is a Prefect API call: once a second keeps it live without slowing the push.
 PROGRESS_EVERY_S = 1.0
 
+Variant = Claimed[VariantChange]
+
 
 @task(cache_policy=NO_CACHE)
 async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
-    """Push every due variant change, then every due offer metafield; returns counts, reasons and latencies."""
+    """Push the variant changes due now, then the offer metafields due now; returns what this drain did.
+
+    Callable several times in one run (a flow may drain as its decision fills the outbox): each call counts only
+    its own pushes in the `PushStats` it returns, which the flow adds up (`PushStats.add`), and stops when the
+    queue is empty or after `max_push_failures` transient failures.
+    """
     stats = PushStats()
     async with outbox_worker(rt, Stream.OFFER_SYNC) as lease:
         stats.worker, stats.taken_over = lease.worker, lease.released
@@ -130,13 +138,12 @@ def close_abandoned_calls(rt: Runtime, dead: dict[str, str]) -> int:
 
 async def _push_round(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
     """Push one claim: stock-only changes as one inventory call when that saves calls, the rest as batches."""
-    allowed = owned_items(rt, items, stats, run_id)
+    allowed = owned_claims(rt, items, VariantChange, stats, run_id)
     size = rt.config.offers.push_batch_size
-    stock = [item for item in allowed if item.payload.get("stock_only")]
-    full = [item for item in allowed if not item.payload.get("stock_only")]
+    stock = [claimed for claimed in allowed if claimed.change.stock_only]
+    full = [claimed for claimed in allowed if not claimed.change.stock_only]
     if stock and -(-len(allowed) // size) > -(-len(full) // size) + 1:
-        stock = await _push_inventory(rt, stock, stats)
-        full += stock
+        full += await _push_inventory(rt, stock, stats)
     else:
         full = allowed
     batches = [full[start : start + size] for start in range(0, len(full), size)]
@@ -144,56 +151,51 @@ async def _push_round(rt: Runtime, items: list[OutboxItem], stats: PushStats, ru
         await _push_batches(rt, batches, stats, run_id)
 
 
-async def _push_inventory(rt: Runtime, items: list[OutboxItem], stats: PushStats) -> list[OutboxItem]:
+async def _push_inventory(rt: Runtime, claims: list[Variant], stats: PushStats) -> list[Variant]:
     """Set stock with one absolute adjustment; returns the items left for variant batches (on refusal)."""
     location = await rt.bigcommerce.default_location_id()
-    key = begin_call(rt, "adjust_inventory_absolute", items, stats.worker)
+    key = begin_call(rt, "adjust_inventory_absolute", claims, stats.worker)
     stats.inventory_calls += 1
+    # PUT /v3/inventory/adjustments/absolute (`inventory.v3.yml`, `setAbsoluteAdjustment`): items of
+    # location_id, variant_id and quantity.
     adjustments = [
-        InventoryAdjustment(
-            location_id=location,
-            variant_id=int(item.payload["variant_id"]),
-            quantity=int(item.payload["inventory_level"]),
-        )
-        for item in items
+        {"location_id": location, "variant_id": c.change.variant_id, "quantity": c.change.inventory_level}
+        for c in claims
     ]
     try:
         transaction_id = await rt.bigcommerce.adjust_inventory_absolute(adjustments, INVENTORY_REASON)
     except (TransientApiError, PermanentApiError):
         # Variant batches carry the same absolute stock and report rejections per item: fall back to them.
         finish_ledger(rt, "adjust_inventory_absolute", [key], "failed")
-        return items
-    _acknowledge(rt, items, stats, "adjust_inventory_absolute", [key], transaction_id)
+        return claims
+    _acknowledge(rt, claims, stats, "adjust_inventory_absolute", [key], transaction_id)
     return []
 
 
-async def _push_batches(rt: Runtime, batches: list[list[OutboxItem]], stats: PushStats, run_id: str | None) -> None:
+async def _push_batches(rt: Runtime, batches: list[list[Variant]], stats: PushStats, run_id: str | None) -> None:
     """Send a claim's variant batches, then settle every saved item in one transaction; refusals are quarantined."""
 
-    async def send(batch: list[OutboxItem]) -> VariantBatchResult:
+    async def send(batch: list[Variant]) -> VariantBatchResult:
         stats.batches += 1
-        return await rt.bigcommerce.update_variants([_update(item.payload) for item in batch])
+        return await rt.bigcommerce.update_variants([claimed.change.api_update() for claimed in batch])
 
     answered = await send_batches(rt, "update_variants", batches, send, REJECTED, stats, run_id)
     if not answered:
         return
-    done = [
-        item
-        for batch, _, result in answered
-        for item in batch
-        if int(item.payload["variant_id"]) not in result.rejected
-    ]
+    done = [c for batch, _, result in answered for c in batch if c.change.variant_id not in result.rejected]
     _acknowledge(rt, done, stats, "update_variants", [key for _, key, _ in answered])
-    for batch, _, result in answered:
-        for item in batch:
-            message = result.rejected.get(int(item.payload["variant_id"]))
-            if message is not None:
-                quarantine_items(rt, [item], f"{REJECTED}: {message}", stats, run_id)
+    refused = [
+        (claimed, f"{REJECTED}: {result.rejected[claimed.change.variant_id]}")
+        for batch, _, result in answered
+        for claimed in batch
+        if claimed.change.variant_id in result.rejected
+    ]
+    quarantine_each(rt, refused, stats, run_id)
 
 
 def _acknowledge(
     rt: Runtime,
-    done: list[OutboxItem],
+    done: list[Variant],
     stats: PushStats,
     operation: str,
     keys: list[str],
@@ -204,71 +206,57 @@ def _acknowledge(
     def record(session: Session) -> None:
         # BigCommerce holds these states now (the offer map says so).
         record_changes(session, done, stats)
-        upsert_offer_map(session, [_acknowledged(item.payload, acknowledged) for item in done])
-        resolve_rejections(session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item in done], REJECTED)
+        upsert_offer_map(session, [_acknowledged(claimed.change, acknowledged) for claimed in done])
+        resolve_rejections(session, Stream.OFFER_SYNC, [claimed.change.product_sku for claimed in done], REJECTED)
 
     acknowledge(rt, done, operation, keys, record, external_id)
     stats.pushed += len(done)
     # A first push (key ends in "never") loads the catalog; its age says nothing about sync latency.
     stats.latencies_s.extend(
-        _latency(item.payload, acknowledged) for item in done if not item.idempotency_key.endswith(":never")
+        max(0.0, (acknowledged - claimed.change.mirakl_updated_at).total_seconds())
+        for claimed in done
+        if not claimed.item.idempotency_key.endswith(":never")
     )
 
 
-def record_changes(session: Session, done: Sequence[OutboxItem], stats: PushStats) -> None:
+def record_changes(session: Session, done: Sequence[Variant], stats: PushStats) -> None:
     """Keep what the summary's changes table shows: SKU, price and stock before -> after, buyable. The offer
     map still holds the last pushed state; once CHANGES_SHOWN rows are kept this costs nothing more."""
     room = CHANGES_SHOWN - len(stats.changes)
     if room <= 0:
         return
-    shown = list(done)[:room]
-    before = get_offer_map(session, [item.payload["product_sku"] for item in shown])
-    for item in shown:
-        payload, last = item.payload, before.get(item.payload["product_sku"])
+    shown = [claimed.change for claimed in done[:room]]
+    before = get_offer_map(session, [change.product_sku for change in shown])
+    for change in shown:
+        last = before.get(change.product_sku)
         stats.changes.append(
             {
-                "product_sku": payload["product_sku"],
-                "price": f"{_or_dash(last.price if last else None)} -> {_or_dash(payload.get('price'))}",
-                "stock": f"{_or_dash(last.quantity if last else None)} -> {payload['inventory_level']}",
-                "buyable": "no" if payload["purchasing_disabled"] else "yes",
+                "product_sku": change.product_sku,
+                "price": f"{_or_dash(last.price if last else None)} -> {_or_dash(change.price)}",
+                "stock": f"{_or_dash(last.quantity if last else None)} -> {change.inventory_level}",
+                "buyable": "no" if change.purchasing_disabled else "yes",
             }
         )
 
 
 def _or_dash(value: object) -> str:
-    """A missing value as "-"; a stored price without its trailing zeros ("27.7900" -> "27.79")."""
+    """A missing value as "-"; a price without its trailing zeros ("27.7900" -> "27.79")."""
     if value is None or value == "":
         return "-"
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
-def _update(payload: dict[str, Any]) -> VariantUpdate:
-    fields: dict[str, Any] = {
-        "id": int(payload["variant_id"]),
-        "inventory_level": int(payload["inventory_level"]),
-        "purchasing_disabled": bool(payload["purchasing_disabled"]),
-        "purchasing_disabled_message": payload["purchasing_disabled_message"],
-    }
-    if payload.get("price"):
-        fields["price"] = Decimal(payload["price"])
-    return VariantUpdate(**fields)
-
-
-def _acknowledged(payload: dict[str, Any], acknowledged: datetime) -> dict[str, Any]:
+def _acknowledged(change: VariantChange, acknowledged: datetime) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "product_sku": payload["product_sku"],
-        "offer_id": payload["offer_id"],
-        "shop_id": payload["shop_id"],
-        "quantity": int(payload["inventory_level"]),
-        "purchasable": not payload["purchasing_disabled"],
-        "pushed_hash": payload["hash"],
-        "mirakl_updated_at": datetime.fromisoformat(payload["mirakl_updated_at"]),
+        "product_sku": change.product_sku,
+        "offer_id": change.offer_id,
+        "shop_id": change.shop_id,
+        "quantity": change.inventory_level,
+        "purchasable": not change.purchasing_disabled,
+        "pushed_hash": change.hash,
+        "mirakl_updated_at": change.mirakl_updated_at,
         "bc_acknowledged_at": acknowledged,
     }
-    if payload.get("price"):
-        row["price"] = Decimal(payload["price"])
+    if change.price is not None:
+        row["price"] = change.price
     return row
-
-
-def _latency(payload: dict[str, Any], acknowledged: datetime) -> float:
-    return max(0.0, (acknowledged - datetime.fromisoformat(payload["mirakl_updated_at"])).total_seconds())

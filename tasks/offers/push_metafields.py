@@ -10,21 +10,26 @@ the ledger; once acknowledged, the metafield id and value hash are recorded and 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from bridge.runtime import Runtime
 from bridge.streams import Stream
-from connectors.bigcommerce.models import MetafieldBatchResult, MetafieldCreate, MetafieldUpdate
+from connectors.bigcommerce.client import BigCommerceClient
+from connectors.bigcommerce.models import MetafieldBatchResult
 from connectors.state import (
-    OutboxItem,
     claim_batch,
     offer_metafields_for,
     resolve_rejections,
     upsert_offer_map,
     upsert_offer_metafields,
 )
-from tasks.offers.calls import PushStats, acknowledge, owned_items, quarantine_items, send_batches
+from tasks.offers.calls import PushStats, acknowledge, owned_claims, quarantine_each, send_batches
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
+from tasks.offers.payloads import Claimed, MetafieldChange
 
 __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
 
@@ -33,6 +38,56 @@ METAFIELD_REJECTED = "metafield rejected by BigCommerce"
 _BATCH = 50
 # Items claimed at a time: their calls are begun in one transaction and settled in one (`calls.send_batches`).
 _CLAIM = 1000
+
+Metafield = Claimed[MetafieldChange]
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One of the two metafield writes: which items it takes, the body of each, and the batch call that sends them.
+
+    The table below replaces a dispatch on the operation's name: a variant whose metafield id is known is updated
+    by that id, any other gets its metafield created.
+    """
+
+    operation: str
+    for_known_id: bool
+    body: Callable[[MetafieldChange, Mapping[int, int], str], Body]
+    call: Callable[[BigCommerceClient, list[Body]], Awaitable[MetafieldBatchResult]]
+
+
+def _create_body(change: MetafieldChange, ids: Mapping[int, int], namespace: str) -> Body:
+    # POST /v3/catalog/variants/metafields (`catalog_product.v3.yml`, `createVariantsMetafields`): namespace,
+    # key, value and permission_set are required; resource_id names the variant.
+    return {
+        "namespace": namespace,
+        "key": METAFIELD_KEY,
+        "value": change.value,
+        "permission_set": PERMISSION,
+        "resource_id": change.variant_id,
+    }
+
+
+def _update_body(change: MetafieldChange, ids: Mapping[int, int], namespace: str) -> Body:
+    # PUT /v3/catalog/variants/metafields (`updateVariantsMetafields`): the metafield `id` and what changes.
+    return {"id": ids[change.variant_id], "value": change.value}
+
+
+_WRITES = (
+    _Write(
+        "create_variant_metafields",
+        False,
+        _create_body,
+        lambda client, bodies: client.create_variant_metafields(bodies),
+    ),
+    _Write(
+        "update_variant_metafields",
+        True,
+        _update_body,
+        lambda client, bodies: client.update_variant_metafields(bodies),
+    ),
+)
 
 
 async def push_metafields(rt: Runtime, stats: PushStats, worker: str, run_id: str | None) -> None:
@@ -44,50 +99,30 @@ async def push_metafields(rt: Runtime, stats: PushStats, worker: str, run_id: st
             session.commit()
         if not items:
             return
-        allowed = owned_items(rt, items, stats, run_id)
+        allowed = owned_claims(rt, items, MetafieldChange, stats, run_id)
         if allowed:
             await _push_claim(rt, allowed, stats, run_id)
 
 
-async def _push_claim(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
-    variants = [int(item.payload["variant_id"]) for item in items]
+async def _push_claim(rt: Runtime, claims: list[Metafield], stats: PushStats, run_id: str | None) -> None:
+    variants = [claimed.change.variant_id for claimed in claims]
     with rt.sessions() as session:
         ids = {variant: state[0] for variant, state in offer_metafields_for(session, variants).items() if state[0]}
-    if any(item.attempts > 1 and int(item.payload["variant_id"]) not in ids for item in items):
+    if any(claimed.item.attempts > 1 and claimed.change.variant_id not in ids for claimed in claims):
         ids.update(await _existing_ids(rt, [v for v in variants if v not in ids]))
-    creates = [item for item in items if int(item.payload["variant_id"]) not in ids]
-    updates = [item for item in items if int(item.payload["variant_id"]) in ids]
     namespace = rt.config.offers.metafield_namespace
-
-    async def create(batch: list[OutboxItem]) -> MetafieldBatchResult:
-        stats.metafield_calls += 1
-        bodies = [
-            MetafieldCreate(
-                namespace=namespace,
-                key=METAFIELD_KEY,
-                value=item.payload["value"],
-                permission_set=PERMISSION,
-                resource_id=int(item.payload["variant_id"]),
-            )
-            for item in batch
-        ]
-        return await rt.bigcommerce.create_variant_metafields(bodies)
-
-    async def update(batch: list[OutboxItem]) -> MetafieldBatchResult:
-        stats.metafield_calls += 1
-        changes = [
-            MetafieldUpdate(id=ids[int(item.payload["variant_id"])], value=item.payload["value"]) for item in batch
-        ]
-        return await rt.bigcommerce.update_variant_metafields(changes)
-
-    for operation, chosen, send in (
-        ("create_variant_metafields", creates, create),
-        ("update_variant_metafields", updates, update),
-    ):
+    for write in _WRITES:
+        chosen = [claimed for claimed in claims if (claimed.change.variant_id in ids) == write.for_known_id]
         batches = [chosen[start : start + _BATCH] for start in range(0, len(chosen), _BATCH)]
-        if batches:
-            answered = await send_batches(rt, operation, batches, send, METAFIELD_REJECTED, stats, run_id)
-            _record(rt, answered, ids, operation, stats, run_id)
+        if not batches:
+            continue
+
+        async def send(batch: list[Metafield], write: _Write = write) -> MetafieldBatchResult:
+            stats.metafield_calls += 1
+            return await write.call(rt.bigcommerce, [write.body(c.change, ids, namespace) for c in batch])
+
+        answered = await send_batches(rt, write.operation, batches, send, METAFIELD_REJECTED, stats, run_id)
+        _record(rt, answered, ids, write.operation, stats, run_id)
 
 
 async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
@@ -101,64 +136,64 @@ async def _existing_ids(rt: Runtime, variants: list[int]) -> dict[int, int]:
 
 def _record(
     rt: Runtime,
-    answered: list[tuple[list[OutboxItem], str, MetafieldBatchResult]],
+    answered: list[tuple[list[Metafield], str, MetafieldBatchResult]],
     ids: dict[int, int],
     operation: str,
     stats: PushStats,
     run_id: str | None,
 ) -> None:
     """Record what was saved (metafield id, hash, winner in the offer map) in one transaction, and quarantine
-    what was refused."""
+    what was refused (with the API's message for that item when it gave one)."""
     variant_of = {metafield_id: variant for variant, metafield_id in ids.items()}
-    done: list[tuple[OutboxItem, int]] = []
-    refused: list[tuple[OutboxItem, str]] = []
-    for items, _, result in answered:
+    done: list[tuple[Metafield, int]] = []
+    refused: list[tuple[Metafield, str]] = []
+    for batch, _, result in answered:
         saved: dict[int, int] = {}
         for metafield in result.saved:
             variant = metafield.resource_id if metafield.resource_id is not None else variant_of.get(metafield.id)
             if variant is not None:
                 saved[variant] = metafield.id
-        reasons: dict[int | None, str] = {}
-        for body, message in result.rejected:
-            variant = body.resource_id if isinstance(body, MetafieldCreate) else variant_of.get(body.id)
-            reasons[variant] = message
-        for item in items:
-            variant = int(item.payload["variant_id"])
+        reasons = {_variant_of(body, variant_of): message for body, message in result.rejected}
+        for claimed in batch:
+            variant = claimed.change.variant_id
             if variant in saved:
-                done.append((item, saved[variant]))
+                done.append((claimed, saved[variant]))
             else:
-                refused.append((item, reasons.get(variant, "not saved")))
+                refused.append((claimed, reasons.get(variant, "not saved")))
 
     def record(session: Session) -> None:
+        changes = [(claimed.change, metafield_id) for claimed, metafield_id in done]
         upsert_offer_metafields(
             session,
             [
                 {
-                    "bc_variant_id": int(item.payload["variant_id"]),
-                    "product_sku": item.payload["product_sku"],
+                    "bc_variant_id": change.variant_id,
+                    "product_sku": change.product_sku,
                     "metafield_id": metafield_id,
-                    "pushed_hash": item.payload["hash"],
+                    "pushed_hash": change.hash,
                 }
-                for item, metafield_id in done
+                for change, metafield_id in changes
             ],
         )
         upsert_offer_map(
             session,
             [
-                {
-                    "product_sku": item.payload["product_sku"],
-                    "offer_id": item.payload["offer_id"],
-                    "shop_id": item.payload["shop_id"],
-                }
-                for item, _ in done
+                {"product_sku": change.product_sku, "offer_id": change.offer_id, "shop_id": change.shop_id}
+                for change, _ in changes
             ],
         )
         resolve_rejections(
-            session, Stream.OFFER_SYNC, [item.payload["product_sku"] for item, _ in done], METAFIELD_REJECTED
+            session, Stream.OFFER_SYNC, [change.product_sku for change, _ in changes], METAFIELD_REJECTED
         )
 
     if answered:
-        acknowledge(rt, [item for item, _ in done], operation, [key for _, key, _ in answered], record)
+        acknowledge(rt, [claimed for claimed, _ in done], operation, [key for _, key, _ in answered], record)
     stats.metafields_written += len(done)
-    for item, reason in refused:
-        quarantine_items(rt, [item], f"{METAFIELD_REJECTED}: {reason}", stats, run_id)
+    quarantine_each(rt, [(claimed, f"{METAFIELD_REJECTED}: {reason}") for claimed, reason in refused], stats, run_id)
+
+
+def _variant_of(body: Mapping[str, Any], variant_of: Mapping[int, int]) -> int | None:
+    """The variant a refused body was for: a create names it (`resource_id`), an update names its metafield."""
+    if body.get("resource_id") is not None:
+        return int(body["resource_id"])
+    return variant_of.get(int(body["id"])) if body.get("id") is not None else None
