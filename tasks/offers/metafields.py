@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.offers.payloads import MetafieldChange
+
 __all__ = ["EMPTY_VALUE", "METAFIELD_KEY", "METAFIELD_KIND", "metafield_changes", "metafield_items", "metafield_value"]
 
 METAFIELD_KEY = "offer"
@@ -69,13 +71,13 @@ def metafield_items(changes: pd.DataFrame, stored: Mapping[int, MetafieldState])
         variant_id = int(row.bc_variant_id)
         state = stored.get(variant_id)
         since = "never" if state is None else pd.Timestamp(state[2]).isoformat()
-        payload = {
-            "product_sku": sku,
-            "variant_id": variant_id,
-            "offer_id": None if pd.isna(row.offer_id) or not row.purchasable else int(row.offer_id),
-            "shop_id": None if pd.isna(row.shop_id) or not row.purchasable else int(row.shop_id),
-            "value": row.metafield_value,
-            "hash": row.metafield_hash,
-        }
-        items.append((f"offer-sync:metafield:{variant_id}:{since}", payload))
+        change = MetafieldChange(
+            product_sku=sku,
+            variant_id=variant_id,
+            offer_id=None if pd.isna(row.offer_id) or not row.purchasable else int(row.offer_id),
+            shop_id=None if pd.isna(row.shop_id) or not row.purchasable else int(row.shop_id),
+            value=row.metafield_value,
+            hash=row.metafield_hash,
+        )
+        items.append((f"offer-sync:metafield:{variant_id}:{since}", change.to_payload()))
     return items

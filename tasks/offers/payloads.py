@@ -74,8 +74,9 @@ class VariantChange:
         )
 
     def to_payload(self) -> dict[str, Any]:
-        """The stored JSON shape (`diff.outbox_items`)."""
-        return {
+        """The stored JSON shape (`diff.outbox_items`): a buyable change carries its price ("" when unknown), an
+        unbuyable one none."""
+        payload: dict[str, Any] = {
             "product_sku": self.product_sku,
             "variant_id": self.variant_id,
             "product_id": self.product_id,
@@ -84,12 +85,16 @@ class VariantChange:
             "hash": self.hash,
             "stock_only": self.stock_only,
             "mirakl_updated_at": self.mirakl_updated_at.isoformat(),
-            "price": "" if self.price is None else format(self.price, "f"),
-            "offer_id": self.offer_id,
-            "shop_id": self.shop_id,
-            "runners_up": self.runners_up,
-            "purchasing_disabled_message": self.purchasing_disabled_message,
         }
+        if not self.purchasing_disabled:
+            payload["price"] = "" if self.price is None else format(self.price, "f")
+        payload.update(
+            offer_id=self.offer_id,
+            shop_id=self.shop_id,
+            runners_up=self.runners_up,
+            purchasing_disabled_message=self.purchasing_disabled_message,
+        )
+        return payload
 
     def api_update(self) -> dict[str, Any]:
         """This change as one item of PUT /v3/catalog/variants (`catalog_product.v3.yml`, `updateVariantsBatch`):
