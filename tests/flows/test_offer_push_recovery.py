@@ -1,7 +1,9 @@
 """The offer push converges after a crash or a refusal: a dead drain's claims are taken over by the next run (a
 live one's are left alone), the drift monitor alerts on claims stuck under a silent worker, a variant
-BigCommerce rejected once is pushed again by its next change or by `bcmirakl offers requeue`, and a change
-queued while an older state of its variant is in flight is pushed after it instead of being marked done."""
+BigCommerce rejected once is pushed again by its next change or by `bcmirakl offers requeue`, a change
+queued while an older state of its variant is in flight is pushed after it instead of being marked done, a queued
+row whose payload does not fit its kind is quarantined while the rest of its claim goes out, and the drain can run
+several times in one run (pushing the outbox as it fills), each drain counting only its own work."""
 
 from __future__ import annotations
 
@@ -36,6 +38,9 @@ from flows.offer_sync import offer_sync
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
 from tasks.leases import Lease, this_process
+from tasks.offers import drain_outbox
+from tasks.offers.calls import PushStats
+from tasks.offers.payloads import MALFORMED
 from tests.flows.test_offer_sync import sandbox_runtime, set_offers, single_good_offer_product, variant_for
 
 KILLED = "offer-sync-killed"
@@ -265,3 +270,61 @@ async def test_a_drain_failing_outside_the_api_leaves_only_its_call_in_flight_st
     outcomes = sorted(row.outcome for row in rows)
     assert len(rows) > 1 and outcomes.count("started") == 1
     assert set(outcomes) == {"started", "failed"}
+
+
+def _pushed_payloads(runtime: Runtime, count: int) -> list[dict[str, Any]]:
+    """Payloads of variant changes the full run pushed (done), for variants the bridge owns."""
+    with runtime.sessions() as session:
+        query = select(OutboxItem).where(OutboxItem.kind == "variant", OutboxItem.status == "done")
+        return [dict(item.payload) for item in session.scalars(query.order_by(OutboxItem.id).limit(count))]
+
+
+def _restock(runtime: Runtime, key: str, payload: dict[str, Any]) -> int:
+    """Queue the same variant with four more in stock; returns the new level."""
+    level = int(payload["inventory_level"]) + 4
+    with runtime.sessions() as session:
+        enqueue_many(session, Stream.OFFER_SYNC, "variant", [(key, {**payload, "inventory_level": level})])
+        session.commit()
+    return level
+
+
+async def test_two_drains_in_one_run_each_push_what_is_queued_then_and_their_counts_add_up(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+        first_payload, second_payload = _pushed_payloads(runtime, 2)
+        first_level = _restock(runtime, "test:first", first_payload)
+        first = await drain_outbox(runtime)
+        second_level = _restock(runtime, "test:second", second_payload)
+        second = await drain_outbox(runtime)
+
+    assert (first.pushed, first.batches, first.left) == (1, 1, 0)
+    assert (second.pushed, second.batches, second.left) == (1, 1, 0)
+    run = PushStats()
+    run.add(first)
+    run.add(second)
+    assert (run.pushed, run.calls, run.left) == (2, 2, 0)
+    assert [row["product_sku"] for row in run.changes] == [first_payload["product_sku"], second_payload["product_sku"]]
+    assert variant_for(sandbox, first_payload["product_sku"])["inventory_level"] == first_level
+    assert variant_for(sandbox, second_payload["product_sku"])["inventory_level"] == second_level
+
+
+async def test_a_malformed_queued_change_is_quarantined_and_the_rest_of_its_claim_is_pushed(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+        (good,) = _pushed_payloads(runtime, 1)
+        level = _restock(runtime, "test:good", good)
+        with runtime.sessions() as session:
+            broken = {**good, "variant_id": "not-a-number"}
+            enqueue_many(session, Stream.OFFER_SYNC, "variant", [("test:broken", broken)])
+            session.commit()
+        stats = await drain_outbox(runtime)
+
+    assert stats.pushed == 1 and stats.quarantined == {MALFORMED: 1}
+    assert variant_for(sandbox, good["product_sku"])["inventory_level"] == level
+    with runtime.sessions() as session:
+        assert quarantine_counts(session, Stream.OFFER_SYNC)[MALFORMED] == 1
+        assert queue_depth(session, Stream.OFFER_SYNC)["quarantined"] == 1
