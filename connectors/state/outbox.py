@@ -242,18 +242,21 @@ def superseded(session: Session, items: Iterable[OutboxItem]) -> set[int]:
 
     The worker pushed (or had refused) an older state of their key: settle them with `requeue`, so the newer
     state goes out too, rather than marking them done or holding them. `items` carry the payload and `updated_at`
-    as claimed: only a row written since (its `updated_at` moved) has its payload read and compared, so settling a
-    claim nobody touched decodes no payload.
+    as claimed (one value per claim): only rows written since (their `updated_at` moved) come back from the store,
+    and only their payloads are decoded and compared, so settling a claim nobody touched reads no row at all.
     """
-    claimed = {item.id: item for item in items}
-    touched: list[int] = []
-    for batch in chunks(claimed, IN_CHUNK_SIZE):
-        stamps = session.execute(select(OutboxItem.id, OutboxItem.updated_at).where(OutboxItem.id.in_(batch)))
-        touched += [item_id for item_id, stamp in stamps.tuples() if stamp != claimed[item_id].updated_at]
+    by_stamp: dict[datetime, dict[int, OutboxItem]] = {}
+    for item in items:
+        by_stamp.setdefault(item.updated_at, {})[item.id] = item
     found: set[int] = set()
-    for batch in chunks(touched, IN_CHUNK_SIZE):
-        rows = session.execute(select(OutboxItem.id, OutboxItem.payload).where(OutboxItem.id.in_(batch))).tuples()
-        found |= {item_id for item_id, payload in rows if payload != claimed[item_id].payload}
+    for stamp, claimed in by_stamp.items():
+        for batch in chunks(claimed, IN_CHUNK_SIZE):
+            query = select(OutboxItem.id, OutboxItem.payload).where(
+                OutboxItem.id.in_(batch), OutboxItem.updated_at != stamp
+            )
+            found |= {
+                item_id for item_id, payload in session.execute(query).tuples() if payload != claimed[item_id].payload
+            }
     return found
 
 

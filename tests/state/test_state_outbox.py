@@ -216,3 +216,17 @@ def test_a_beating_worker_renews_its_claims_and_a_silent_one_is_listed_as_stuck(
         "next"
     }
     assert _item(session, "offers:price:0").claimed_by == "alive"
+
+
+def test_only_a_claimed_item_whose_payload_changed_since_its_claim_is_superseded(session: Session) -> None:
+    from connectors.state import beat, superseded
+
+    _fill(session, 3)
+    claimed = claim_batch(session, "offers", "price", 3, "w", T0)
+    session.commit()
+    beat(session, "w", T0 + timedelta(seconds=10))  # a renewal is no change of the items
+    enqueue_many(session, "offers", "price", [("offers:price:1", {"n": 1})], now=T0 + timedelta(seconds=20))
+    enqueue_many(session, "offers", "price", [("offers:price:2", {"n": 22})], now=T0 + timedelta(seconds=20))
+    session.commit()
+    # Rewritten with its own payload again (1) is not superseded; a newer payload (2) is.
+    assert superseded(session, claimed) == {i.id for i in claimed if i.idempotency_key == "offers:price:2"}
