@@ -7,6 +7,7 @@
     bcmirakl db upgrade                 apply the state store migrations, saying which (runs only check them)
     bcmirakl status                     last success, lag, queues, stuck items, quarantine, open cases, deadlines
     bcmirakl offers held|requeue        offer pushes BigCommerce refused, and queueing them again
+    (status, report, offers and carriers read a state store already at the code's schema: never migrate it)
     bcmirakl doctor                     can the configured credentials make every call? (one cheap call each)
     bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
 
@@ -22,16 +23,12 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, get_type_hints
 
 from bcmirakl.carriers_cli import add_carrier_commands
 from bcmirakl.offers_cli import add_offer_commands
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from bcmirakl.store_commands import state_store, state_store_url
 
 __all__ = ["main"]
 
@@ -122,12 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "carriers":
             from bcmirakl.carriers_cli import run_carrier_command
 
-            with _state_store() as session:
+            with state_store() as session:
                 return run_carrier_command(args, session)
         if args.command == "offers":
             from bcmirakl.offers_cli import run_offer_command
 
-            with _state_store() as session:
+            with state_store() as session:
                 return run_offer_command(args, session)
         if args.command == "bootstrap":
             return asyncio.run(_bootstrap(args))
@@ -184,7 +181,7 @@ def _print_status() -> int:
     from bcmirakl.tables import terminal_console
     from flows.registry import STREAMS
 
-    with _state_store() as session:
+    with state_store() as session:
         print_status(collect_status(session, STREAMS), terminal_console())
     return 0
 
@@ -200,7 +197,7 @@ def _print_report(days: int) -> int:
         return 2
     config_file = os.environ.get("BCMIRAKL_CONFIG_FILE")
     currency = load_config(Path(config_file) if config_file else None).currency
-    with _state_store() as session:
+    with state_store() as session:
         print_trends(load_trends(session, days), currency, terminal_console())
     return 0
 
@@ -222,38 +219,13 @@ def _db_upgrade() -> int:
     """Apply the migrations and say which: the flows only check the schema, so this is the one place it moves."""
     from connectors.state import create_state_engine, upgrade
 
-    engine = create_state_engine(_state_store_url())
+    engine = create_state_engine(state_store_url())
     try:
         migration = upgrade(engine)
         print(f"state store at {engine.url.render_as_string(hide_password=True)}: {migration.describe()}")
     finally:
         engine.dispose()
     return 0
-
-
-def _state_store_url() -> str | None:
-    """BCMIRAKL_DATABASE_URL checked (None: the default SQLite file)."""
-    from bridge.settings import ENV_PREFIX, check_database_url
-    from common.errors import ConfigurationError
-
-    try:
-        return check_database_url(os.environ.get(f"{ENV_PREFIX}DATABASE_URL"))
-    except ValueError as exc:
-        raise ConfigurationError(f"{ENV_PREFIX}DATABASE_URL: {exc}") from None
-
-
-@contextmanager
-def _state_store() -> Iterator[Session]:
-    """A session on the migrated state store named by BCMIRAKL_DATABASE_URL (the SQLite file by default)."""
-    from connectors.state import create_state_engine, session_factory, upgrade
-
-    engine = create_state_engine(_state_store_url())
-    try:
-        upgrade(engine)
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 async def _bootstrap(args: argparse.Namespace) -> int:
