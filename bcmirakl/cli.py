@@ -43,6 +43,24 @@ def _parse_param(text: str) -> tuple[str, Any]:
         return key, value
 
 
+def _webhook_url(text: str) -> str:
+    """The alert webhook URL checked before bootstrap saves it as a secret no one can read back to spot a typo."""
+    from connectors.http.fields import check_http_url
+
+    try:
+        return check_http_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or BCMIRAKL_ALERT_WEBHOOK_URL)") from None
+
+
+def _block_ref(text: str) -> str:
+    """A Block reference as Prefect loads it, `type-slug/name`, checked before bootstrap changes anything."""
+    slug, sep, name = text.partition("/")
+    if not (sep and slug.strip() and name.strip()):
+        raise argparse.ArgumentTypeError(f"must be type-slug/name, like slack-webhook/ops-alerts, got {text!r}")
+    return text
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcmirakl", description="BigCommerce x Mirakl marketplace bridge")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,9 +94,12 @@ def _build_parser() -> argparse.ArgumentParser:
     boot.add_argument(
         "--alert-webhook-url",
         default=os.environ.get("BCMIRAKL_ALERT_WEBHOOK_URL"),
+        type=_webhook_url,
         help="where alerts are POSTed as JSON (default: BCMIRAKL_ALERT_WEBHOOK_URL)",
     )
-    boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
+    boot.add_argument(
+        "--alert-block", type=_block_ref, help="an existing notification Block instead, as type-slug/name"
+    )
     boot.add_argument(
         "--handbook-url",
         default=os.environ.get("BCMIRAKL_HANDBOOK_URL", "docs/handbook"),
