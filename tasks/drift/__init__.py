@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.drift.collect import OwnedVariants, read_owned_variants
-from tasks.drift.health import Drift, alert_breaches, drift_tally, find_drift, owned_variant_ids
+from tasks.drift.health import Drift, alert_breaches, find_drift, owned_variant_ids
 from tasks.drift.measure import DriftFindings, measure_drift
 
 __all__ = [
@@ -11,7 +11,6 @@ __all__ = [
     "DriftFindings",
     "OwnedVariants",
     "alert_breaches",
-    "drift_tally",
     "find_drift",
     "measure_drift",
     "owned_variant_ids",

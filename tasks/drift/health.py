@@ -1,8 +1,9 @@
 """The drift monitor's decide and record steps: findings from what was read, then the health report and events.
 
 Reading is left to the shared readers (seller health, the offer export, the offer map, the owned variants);
-this module turns them into `DriftFindings` and the `drift-monitor` report, and emits an event per breached
-threshold. It writes nothing to either system.
+this module turns them into the `drift-monitor` measures and tables, and emits an event per breached threshold.
+Each task returns its step's `Tally`, which the flow's report absorbs and logs in one line (a retried task counts
+once). It writes nothing to either system.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tasks.offers.select import select_best
 from tasks.offers.sources import OfferRead, SellerHealth
 from tasks.reporting import Tally, emit_alert
 
-__all__ = ["Drift", "alert_breaches", "drift_tally", "find_drift", "owned_variant_ids"]
+__all__ = ["Drift", "alert_breaches", "find_drift", "owned_variant_ids"]
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,10 @@ def find_drift(
     stale_after = timedelta(minutes=config.drift.stale_after_minutes)
     findings = measure_drift(variants, winners, mapping, stale_after, now, currency=config.currency)
     unmapped = read.offers[~read.offers["product_sku"].isin(set(mapping["product_sku"]))]
-    return drift_tally(Drift(findings, unmapped), health, stuck)
+    return _drift_tally(Drift(findings, unmapped), health, stuck)
 
 
-def drift_tally(drift: Drift, health: SellerHealth, stuck: list[dict[str, Any]]) -> Tally:
+def _drift_tally(drift: Drift, health: SellerHealth, stuck: list[dict[str, Any]]) -> Tally:
     """The counts and tables of the `drift-monitor` summary for these findings."""
     findings = drift.findings
     tally = Tally()
