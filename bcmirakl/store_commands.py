@@ -1,9 +1,10 @@
-"""Plumbing shared by the command families that read or edit the state store (`offers`, `carriers`, `status`).
+"""Plumbing shared by the commands that read or edit the state store: `offers`, `carriers`, `status`, `report`.
 
-Each family adds its actions under one sub-command and runs them on a session of the configured state store.
-The store is opened as the flows open it: checked, never migrated. Altering a database every worker shares is
-`bcmirakl db upgrade`'s job, which says what it applied; a read-only `status` must not do it behind the
-operator's back, so a store behind the code's schema stops the command with one sentence naming that step.
+The `offers` and `carriers` families add their actions under one sub-command (`add_command_family`), and every
+one of these commands runs on a session of the configured store (`state_store`), opened as the flows open it:
+checked, never migrated. Altering a database every worker shares is `bcmirakl db upgrade`'s job, which says
+what it applied; a read-only `status` must not do it behind the operator's back, so a store behind the code's
+schema stops the command with one sentence naming that step.
 """
 
 from __future__ import annotations
