@@ -7,6 +7,7 @@
     bcmirakl db upgrade                 apply the state store migrations, saying which (runs only check them)
     bcmirakl status                     last success, lag, queues, stuck items, quarantine, open cases, deadlines
     bcmirakl offers held|requeue        offer pushes BigCommerce refused, and queueing them again
+    (status, report, offers and carriers read a state store already at the code's schema: never migrate it)
     bcmirakl doctor                     can the configured credentials make every call? (one cheap call each)
     bcmirakl bootstrap                  prepare the Prefect server (PREFECT_API_URL) for `prefect deploy --all`
 
@@ -22,16 +23,12 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import Any, get_type_hints
 
 from bcmirakl.carriers_cli import add_carrier_commands
 from bcmirakl.offers_cli import add_offer_commands
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from bcmirakl.store_commands import state_store, state_store_url
 
 __all__ = ["main"]
 
@@ -44,6 +41,24 @@ def _parse_param(text: str) -> tuple[str, Any]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def _webhook_url(text: str) -> str:
+    """The alert webhook URL checked before bootstrap saves it as a secret no one can read back to spot a typo."""
+    from connectors.http.fields import check_http_url
+
+    try:
+        return check_http_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or BCMIRAKL_ALERT_WEBHOOK_URL)") from None
+
+
+def _block_ref(text: str) -> str:
+    """A Block reference as Prefect loads it, `type-slug/name`, checked before bootstrap changes anything."""
+    slug, sep, name = text.partition("/")
+    if not (sep and slug.strip() and name.strip()):
+        raise argparse.ArgumentTypeError(f"must be type-slug/name, like slack-webhook/ops-alerts, got {text!r}")
+    return text
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -79,9 +94,12 @@ def _build_parser() -> argparse.ArgumentParser:
     boot.add_argument(
         "--alert-webhook-url",
         default=os.environ.get("BCMIRAKL_ALERT_WEBHOOK_URL"),
+        type=_webhook_url,
         help="where alerts are POSTed as JSON (default: BCMIRAKL_ALERT_WEBHOOK_URL)",
     )
-    boot.add_argument("--alert-block", help="an existing notification Block instead, as type-slug/name")
+    boot.add_argument(
+        "--alert-block", type=_block_ref, help="an existing notification Block instead, as type-slug/name"
+    )
     boot.add_argument(
         "--handbook-url",
         default=os.environ.get("BCMIRAKL_HANDBOOK_URL", "docs/handbook"),
@@ -122,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "carriers":
             from bcmirakl.carriers_cli import run_carrier_command
 
-            with _state_store() as session:
+            with state_store() as session:
                 return run_carrier_command(args, session)
         if args.command == "offers":
             from bcmirakl.offers_cli import run_offer_command
 
-            with _state_store() as session:
+            with state_store() as session:
                 return run_offer_command(args, session)
         if args.command == "bootstrap":
             return asyncio.run(_bootstrap(args))
@@ -184,7 +202,7 @@ def _print_status() -> int:
     from bcmirakl.tables import terminal_console
     from flows.registry import STREAMS
 
-    with _state_store() as session:
+    with state_store() as session:
         print_status(collect_status(session, STREAMS), terminal_console())
     return 0
 
@@ -200,7 +218,7 @@ def _print_report(days: int) -> int:
         return 2
     config_file = os.environ.get("BCMIRAKL_CONFIG_FILE")
     currency = load_config(Path(config_file) if config_file else None).currency
-    with _state_store() as session:
+    with state_store() as session:
         print_trends(load_trends(session, days), currency, terminal_console())
     return 0
 
@@ -222,38 +240,13 @@ def _db_upgrade() -> int:
     """Apply the migrations and say which: the flows only check the schema, so this is the one place it moves."""
     from connectors.state import create_state_engine, upgrade
 
-    engine = create_state_engine(_state_store_url())
+    engine = create_state_engine(state_store_url())
     try:
         migration = upgrade(engine)
         print(f"state store at {engine.url.render_as_string(hide_password=True)}: {migration.describe()}")
     finally:
         engine.dispose()
     return 0
-
-
-def _state_store_url() -> str | None:
-    """BCMIRAKL_DATABASE_URL checked (None: the default SQLite file)."""
-    from bridge.settings import ENV_PREFIX, check_database_url
-    from common.errors import ConfigurationError
-
-    try:
-        return check_database_url(os.environ.get(f"{ENV_PREFIX}DATABASE_URL"))
-    except ValueError as exc:
-        raise ConfigurationError(f"{ENV_PREFIX}DATABASE_URL: {exc}") from None
-
-
-@contextmanager
-def _state_store() -> Iterator[Session]:
-    """A session on the migrated state store named by BCMIRAKL_DATABASE_URL (the SQLite file by default)."""
-    from connectors.state import create_state_engine, session_factory, upgrade
-
-    engine = create_state_engine(_state_store_url())
-    try:
-        upgrade(engine)
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 async def _bootstrap(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from bcmirakl.store_commands import Subcommands, add_command_family
 from bridge.streams import Stream
 
 if TYPE_CHECKING:
@@ -19,9 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["add_offer_commands", "run_offer_command"]
 
 
-def add_offer_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    offers = commands.add_parser("offers", help="offer pushes held after BigCommerce refused them")
-    actions = offers.add_subparsers(dest="offers_command", required=True)
+def add_offer_commands(commands: Subcommands) -> None:
+    actions = add_command_family(commands, "offers", "offer pushes held after BigCommerce refused them")
     actions.add_parser("held", help="list the held offer pushes, with BigCommerce's message")
     requeue = actions.add_parser("requeue", help="queue held offer pushes again for the next offer-sync run")
     which = requeue.add_mutually_exclusive_group(required=True)

@@ -14,12 +14,12 @@ from prefect import flow
 
 from bridge.streams import Stream
 from flows.run_names import run_name
-from tasks.drift import alert_breaches, drift_report, find_drift, owned_variant_ids, read_owned_variants
+from tasks.drift import alert_breaches, find_drift, owned_variant_ids, read_owned_variants
 from tasks.leases import stuck_in_flight
 from tasks.offers import read_offer_export, read_seller_health
 from tasks.offers.feed_alerts import alert_feed_failures
 from tasks.offers.ownership import read_offer_map
-from tasks.reporting import RunReport
+from tasks.reporting import RunReport, Tally
 from tasks.runs import flow_frame
 
 __all__ = ["drift_monitor"]
@@ -33,10 +33,12 @@ async def drift_monitor() -> RunReport:
         health = await read_seller_health(rt, now)
         read = await read_offer_export(rt, None)
         mapping = read_offer_map(rt)
-        variants = await read_owned_variants(rt, owned_variant_ids(mapping))
-        drift = find_drift(rt, read, health, mapping, variants, now)
+        report.absorb(Tally(counts={"mirakl_offers_read": len(read.offers)}), "Mirakl offers and seller health read")
+        owned = await read_owned_variants(rt, owned_variant_ids(mapping))
+        report.absorb(owned.tally, "BigCommerce variants read")
         stuck = stuck_in_flight(rt)
-        report.absorb(drift_report(drift, health, stuck), "drift measured")
-        alert_breaches(rt.config.drift, report, drift, stuck)
+        measured = find_drift(rt.config, read, health, mapping, owned.variants, stuck, now)
+        report.absorb(measured, "drift measured")
+        report.absorb(alert_breaches(rt.config.drift, measured), "drift thresholds checked")
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
         return report

@@ -39,13 +39,15 @@ EVENT_SENTENCES: dict[str, str] = {
     "bcmirakl.orders.exception": "BigCommerce order {bc_order_id} could not be routed automatically: {lines} "
     "lines with {kinds}.",
     "bcmirakl.orders.cancel-failed": "Cancelling BigCommerce order {bc_order_id} in Mirakl failed ({kinds}).",
+    "bcmirakl.shipments.carrier-list-stale": "Mirakl's carrier list (SH21) is out of date (last read "
+    "{fetched_at}; refresh error: {error}; tracking held: {tracking_held}): {action}.",
     "bcmirakl.shipments.carrier-unmapped": "A shipment of Mirakl order {mirakl_order_id} was held: carrier "
     "{carrier_name} has no Mirakl code. {action}.",
     "bcmirakl.refunds.not-paid": "Mirakl refund {mirakl_refund_id} of order {mirakl_order_id} was not paid back in "
     "BigCommerce: {error}.",
     "bcmirakl.refunds.recovery-ambiguous": "BigCommerce refund {bc_refund_id} matches several Mirakl refunds "
     "({candidates}); it is held for a person to decide.",
-    "bcmirakl.outage.deferred": "{system} is down: stream {stream} deferred {deferred} items after {attempted} "
+    "bcmirakl.outage.deferred": "System {system} is down: stream {stream} deferred {deferred} items after {attempted} "
     "attempts; nothing is lost, the next run sends them.",
     "bcmirakl.reconciliation.gaps": "Commission reconciliation {label} found {gaps} gaps between Mirakl and "
     "BigCommerce: the exceptions file lists them.",
@@ -73,4 +75,4 @@ def _words(value: Any) -> str:
         return ", ".join(str(item) for item in value) or "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return "?" if value is None else str(value)
+    return "unknown" if value is None else str(value)  # a value the payload has but that is not known (never read)

@@ -1,13 +1,22 @@
-"""What the operations handbook says the artifacts hold, read from its pages, so tests can hold the code to it."""
+"""What the operations handbook says the artifacts hold and the UI shows, read from its pages, so tests can hold
+the code to it."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-__all__ = ["ARTIFACTS_PAGE", "handbook_classes", "handbook_columns"]
+__all__ = [
+    "ARTIFACTS_PAGE",
+    "DEPLOYING_PAGE",
+    "handbook_classes",
+    "handbook_columns",
+    "section_table",
+]
 
-ARTIFACTS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "handbook" / "artifacts.md"
+HANDBOOK = Path(__file__).resolve().parents[1] / "docs" / "handbook"
+ARTIFACTS_PAGE = HANDBOOK / "artifacts.md"
+DEPLOYING_PAGE = HANDBOOK / "deploying.md"
 _NAME = re.compile(r"`([a-z0-9_]+)`")
 
 
@@ -28,3 +37,18 @@ def handbook_classes() -> set[str]:
             break
         classes.update(_NAME.findall(line.split("|")[1]))
     return classes
+
+
+def section_table(page: Path, heading: str) -> list[list[str]]:
+    """The cells of the first table under `## heading` on `page`, header and separator rows left out."""
+    lines = page.read_text().splitlines()
+    start = lines.index(f"## {heading}") + 1
+    rows: list[list[str]] = []
+    for line in lines[start:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif rows:
+            break
+    return rows[2:]

@@ -24,6 +24,7 @@ from tasks.shipments.outbound import KIND
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'state.db'}"
+    upgrade(url)  # the CLI reads a store at the code's schema, never migrates it (`bcmirakl db upgrade` does)
     monkeypatch.setenv("BCMIRAKL_DATABASE_URL", url)
     return url
 

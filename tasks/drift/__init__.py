@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from tasks.drift.collect import read_owned_variants
-from tasks.drift.health import Drift, alert_breaches, drift_report, find_drift, owned_variant_ids
+from tasks.drift.collect import OwnedVariants, read_owned_variants
+from tasks.drift.health import Drift, alert_breaches, find_drift, owned_variant_ids
 from tasks.drift.measure import DriftFindings, measure_drift
 
 __all__ = [
     "Drift",
     "DriftFindings",
+    "OwnedVariants",
     "alert_breaches",
-    "drift_report",
     "find_drift",
     "measure_drift",
     "owned_variant_ids",

@@ -1,8 +1,9 @@
 """The drift monitor's decide and record steps: findings from what was read, then the health report and events.
 
 Reading is left to the shared readers (seller health, the offer export, the offer map, the owned variants);
-this module turns them into `DriftFindings` and the `drift-monitor` report, and emits an event per breached
-threshold. It writes nothing to either system.
+this module turns them into the `drift-monitor` measures and tables, and emits an event per breached threshold.
+Each task returns its step's `Tally`, which the flow's report absorbs and logs in one line (a retried task counts
+once). It writes nothing to either system.
 """
 
 from __future__ import annotations
@@ -15,24 +16,22 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from bridge.config import DriftConfig
-from bridge.runtime import Runtime
+from bridge.config import BridgeConfig, DriftConfig
 from bridge.streams import Stream
 from tasks.drift.measure import DriftFindings, measure_drift
 from tasks.offers.select import select_best
 from tasks.offers.sources import OfferRead, SellerHealth
-from tasks.reporting import RunReport, Tally, emit_alert
+from tasks.reporting import Tally, emit_alert
 
-__all__ = ["Drift", "alert_breaches", "drift_report", "find_drift", "owned_variant_ids"]
+__all__ = ["Drift", "alert_breaches", "find_drift", "owned_variant_ids"]
 
 
 @dataclass(frozen=True)
 class Drift:
-    """The findings, the offers no mapping knows (mapping errors) and how many variants were checked."""
+    """The findings and the offers no mapping knows (mapping errors)."""
 
     findings: DriftFindings
     unmapped: pd.DataFrame
-    variants_checked: int
 
 
 def owned_variant_ids(mapping: pd.DataFrame) -> list[int]:
@@ -43,31 +42,30 @@ def owned_variant_ids(mapping: pd.DataFrame) -> list[int]:
 
 @task(cache_policy=NO_CACHE)
 def find_drift(
-    rt: Runtime,
+    config: BridgeConfig,
     read: OfferRead,
     health: SellerHealth,
     mapping: pd.DataFrame,
     variants: pd.DataFrame,
+    stuck: list[dict[str, Any]],
     now: datetime,
-) -> Drift:
-    """Measure the owned variants against the best usable offer of each product."""
+) -> Tally:
+    """Measure the owned variants against the best usable offer of each product: the `drift-monitor` health
+    measures, the drifted variants and the per-seller table, as the step's tally (the run's report absorbs it)."""
     usable = health.open_shops - set(health.failed_feeds)
     winners = select_best(read.offers, usable)
-    stale_after = timedelta(minutes=rt.config.drift.stale_after_minutes)
-    findings = measure_drift(variants, winners, mapping, stale_after, now, currency=rt.config.currency)
+    stale_after = timedelta(minutes=config.drift.stale_after_minutes)
+    findings = measure_drift(variants, winners, mapping, stale_after, now, currency=config.currency)
     unmapped = read.offers[~read.offers["product_sku"].isin(set(mapping["product_sku"]))]
-    return Drift(findings, unmapped, len(variants))
+    return _drift_tally(Drift(findings, unmapped), health, stuck)
 
 
-@task(cache_policy=NO_CACHE)
-def drift_report(drift: Drift, health: SellerHealth, stuck: list[dict[str, Any]]) -> Tally:
-    """The `drift-monitor` health measures: counts, the drifted variants and the per-seller table (the run's
-    report absorbs them)."""
+def _drift_tally(drift: Drift, health: SellerHealth, stuck: list[dict[str, Any]]) -> Tally:
+    """The counts and tables of the `drift-monitor` summary for these findings."""
     findings = drift.findings
-    report = Tally()
-    report.counts.update(
+    tally = Tally()
+    tally.counts.update(
         {
-            "variants_checked": drift.variants_checked,
             "oos_buyable": len(findings.oos_buyable),
             "value_at_risk": str(findings.value_at_risk),
             "price_mismatches": len(findings.price_mismatches),
@@ -78,18 +76,18 @@ def drift_report(drift: Drift, health: SellerHealth, stuck: list[dict[str, Any]]
             "sellers_feed_partial": len(health.partial_imports),
             # Products (SKUs) without a listing, as offer sync counts them: one figure, one value.
             "mapping_errors": drift.unmapped["product_sku"].nunique(),
+            "outbox_stuck_in_flight": sum(row["items"] for row in stuck),
         }
     )
-    report.tables["oos-buyable"] = findings.oos_buyable[
+    tally.tables["oos-buyable"] = findings.oos_buyable[
         ["product_sku", "variant_id", "price", "inventory_level"]
     ].to_dict("records")
-    report.tables["price-mismatches"] = findings.price_mismatches[
+    tally.tables["price-mismatches"] = findings.price_mismatches[
         ["product_sku", "variant_id", "price", "mirakl_price"]
     ].to_dict("records")
-    report.counts["outbox_stuck_in_flight"] = sum(row["items"] for row in stuck)
-    report.tables["stuck-in-flight"] = stuck
+    tally.tables["stuck-in-flight"] = stuck
     per_shop = drift.unmapped.groupby("shop_id")["product_sku"].nunique()
-    report.tables["sellers"] = [
+    tally.tables["sellers"] = [
         {
             "shop_id": int(shop_id),
             "seller": health.names.get(int(shop_id), ""),
@@ -98,19 +96,24 @@ def drift_report(drift: Drift, health: SellerHealth, stuck: list[dict[str, Any]]
         }
         for shop_id in sorted(set(per_shop.index) | set(health.failed_feeds))
     ]
-    return report
+    return tally
 
 
 @task(cache_policy=NO_CACHE)
-def alert_breaches(config: DriftConfig, report: RunReport, drift: Drift, stuck: list[dict[str, Any]]) -> None:
-    """One event per threshold the findings cross (the report records each)."""
-    findings = drift.findings
-    if len(findings.oos_buyable) >= config.oos_buyable_alert_count:
-        payload = {"count": len(findings.oos_buyable), "value_at_risk": findings.value_at_risk}
-        emit_alert(report, "bcmirakl.drift.oos-buyable", f"bcmirakl.stream.{Stream.OFFER_SYNC}", payload)
-    if findings.latency_p95_s > config.latency_p95_seconds:
-        payload = {"p95_s": findings.latency_p95_s, "bound_s": config.latency_p95_seconds}
-        emit_alert(report, "bcmirakl.offer-sync.latency-breach", f"bcmirakl.stream.{Stream.OFFER_SYNC}", payload)
+def alert_breaches(config: DriftConfig, measured: Tally) -> Tally:
+    """One event per threshold the measured drift crosses, as the step's tally of alerts."""
+    counts, tally = measured.counts, Tally()
+    oos = int(counts["oos_buyable"])
+    if oos >= config.oos_buyable_alert_count:
+        payload = {"count": oos, "value_at_risk": counts["value_at_risk"]}
+        emit_alert(tally, "bcmirakl.drift.oos-buyable", f"bcmirakl.stream.{Stream.OFFER_SYNC}", payload)
+    p95 = float(counts["latency_p95_s"])
+    if p95 > config.latency_p95_seconds:
+        payload = {"p95_s": p95, "bound_s": config.latency_p95_seconds}
+        emit_alert(tally, "bcmirakl.offer-sync.latency-breach", f"bcmirakl.stream.{Stream.OFFER_SYNC}", payload)
+    stuck = measured.tables["stuck-in-flight"]
     if stuck:
-        payload = {"items": report.counts["outbox_stuck_in_flight"], "workers": len(stuck)}
-        emit_alert(report, "bcmirakl.drift.stuck-in-flight", "bcmirakl.outbox", payload)
+        payload = {"items": counts["outbox_stuck_in_flight"], "workers": len(stuck)}
+        emit_alert(tally, "bcmirakl.drift.stuck-in-flight", "bcmirakl.outbox", payload)
+    tally.counts["alerts_emitted"] = len(tally.alerts)
+    return tally

@@ -3,10 +3,11 @@ before any call where it can be checked, or a quarantine / exception case with i
 lost (the other records of the batch still flow).
 
 Every kind goes through a real entry point: the configuration loaders, the settings, `bcmirakl.cli.main`, the
-runtime's start-up, the carrier decision OR23 waits on, and the flows against the in-process sandbox with the bad
-data planted in it. Each test records what it saw; the last test renders the table kind -> outcome and compares
-it with docs/handbook/bad-input.md, so the handbook cannot drift from what the bridge does. After a deliberate
-change, regenerate it with `BCMIRAKL_WRITE_HANDBOOK=1 python -m pytest tests/flows/test_bad_input.py`.
+runtime's start-up (from settings, or from credential Blocks saved wrong on the test Prefect server), the carrier
+decision OR23 waits on, and the flows against the in-process sandbox with the bad data planted in it. Each test
+records what it saw; the last test renders the table kind -> outcome and compares it with
+docs/handbook/bad-input.md, so the handbook cannot drift from what the bridge does. After a deliberate change,
+regenerate it with `BCMIRAKL_WRITE_HANDBOOK=1 python -m pytest tests/flows/test_bad_input.py`.
 
 Kinds that belong to a branch not merged yet are marked `xfail(strict=True)` with the branch's name: the mark
 comes off at the merge, and the table is regenerated then.
@@ -20,9 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bcmirakl.cli import main
 from bridge.config import load_config
@@ -247,6 +250,12 @@ CLI_CASES = [
     ("sandbox port that is not a number", ["sandbox", "serve", "--port", "eighty"], "--port: invalid int value"),
     ("bootstrap quota that is not a number", ["bootstrap", "--bc-quota", "many"], "--bc-quota: invalid int value"),
     ("status on a database URL that is not a URL", ["status"], "BCMIRAKL_DATABASE_URL"),
+    (
+        "alert webhook URL that is not a URL",
+        ["bootstrap", "--alert-webhook-url", "hooks.chat.example/T000"],
+        "--alert-webhook-url: must be an http(s) URL",
+    ),
+    ("alert Block not named type-slug/name", ["bootstrap", "--alert-block", "ops-alerts"], "must be type-slug/name"),
 ]
 
 
@@ -265,6 +274,57 @@ def test_a_command_line_mistake_is_one_clear_line_and_no_traceback(
     assert code == 2
     assert "Traceback" not in err
     assert names in outcome.detail
+
+
+# --- credential Blocks: what the Prefect UI's forms can save -------------------------------------------------------
+
+# (kind, the Block saved wrong, its bad fields (None: the Block is not there), what the message names)
+BLOCK_CASES = [
+    ("BigCommerce Block with an empty access token", "bigcommerce", {"access_token": SecretStr(" ")}, "access_token"),
+    ("BigCommerce Block base URL that is not a URL", "bigcommerce", {"base_url": "api.bc"}, "field base_url must"),
+    ("Mirakl Block base URL that is not a URL", "mirakl", {"base_url": "acme.mirakl.net"}, "field base_url must"),
+    ("Mirakl Block with an empty operator key", "mirakl", {"operator_api_key": SecretStr("")}, "operator_api_key"),
+    ("ERP Block with an empty token", "erp", {"token": SecretStr(" ")}, "field token must not be empty"),
+    ("ERP Block base URL that is not a URL", "erp", {"base_url": "the erp"}, "field base_url must"),
+    ("credentials Block missing", "mirakl", None, "-mirakl (Mirakl Credentials) does not exist"),
+    ("database URL Secret that is not a URL", "database_url", {"value": "not a url"}, "-database-url (Secret)"),
+    ("database URL Secret holding JSON", "database_url", {"value": {"url": "x"}}, "database URL text, got dict"),
+]
+
+
+@pytest.mark.parametrize(("kind", "block", "fields", "names"), kinds("credential Blocks", BLOCK_CASES))
+async def test_a_block_saved_wrong_in_the_ui_stops_the_run_before_its_first_call_naming_block_and_field(
+    kind: str, block: str, fields: dict[str, Any] | None, names: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+
+    from bridge.blocks import CREDENTIAL_BLOCKS_ENV, block_names, credentials_from_settings
+    from bridge.runtime import runtime_from_environment
+
+    prefix = f"bad-input-{uuid4().hex[:10]}"
+    monkeypatch.setenv(CREDENTIAL_BLOCKS_ENV, prefix)
+    monkeypatch.delenv("BCMIRAKL_DATABASE_URL", raising=False)
+    sandbox = create_sandbox()
+    transport = CountingTransport(httpx.ASGITransport(app=sandbox.app))
+    credentials = credentials_from_settings(sandbox_settings(sandbox.base_url, tmp_path))
+    names_by_block = block_names(prefix)
+    for system in ("bigcommerce", "mirakl", "erp"):
+        good = getattr(credentials, system)
+        if system != block:
+            await good.asave(names_by_block[system])
+        elif fields is not None:
+            # What the UI's form can save: nothing validates it client-side, so the document holds the bad value.
+            await good.model_copy(update=fields).asave(names_by_block[system])
+    if block == "database_url":
+        await Secret(**(fields or {})).asave(names_by_block[block])
+
+    with pytest.raises(ConfigurationError) as caught:
+        await runtime_from_environment(transport=transport)
+    detail = scrub(str(caught.value).replace(prefix, "bcmirakl"))
+    record("credential Blocks", kind, Outcome("stopped at start-up", detail))
+    assert names in detail
+    assert transport.calls == 0
+    assert "sandbox-token" not in detail and "sandbox-mirakl-key" not in detail
 
 
 # --- shipments: carriers ----------------------------------------------------------------------------------------
