@@ -1,16 +1,18 @@
-"""Commission reconciliation, daily and per billing cycle: fetch -> gate -> reconcile -> record -> publish.
+"""Commission reconciliation, daily and per billing cycle: read -> gate -> reconcile -> record -> publish.
 
-Mirakl is the master for commissions and payouts, BigCommerce for gross sales. The gate checks the inputs
-before any conclusion; when it fails (a day of TL02 could not be read, a duplicate transaction, a foreign
-currency), the run publishes the gate's reasons, stores the period as `gate_failed`, publishes no gap
-classification at all, and fails, so a missing day is never reported as a list of false gaps.
+Mirakl is the master for commissions and payouts, BigCommerce for gross sales. The period's TL02 pages and
+BigCommerce lines are spilled into a scratch partition store as they are read, so a month at a big marketplace
+is gated, reconciled, stored and exported a slice at a time. The gate checks the inputs before any conclusion;
+when it fails (a day of TL02 could not be read, a duplicate transaction, a foreign currency), the run publishes
+the gate's reasons, stores the period as `gate_failed`, publishes no gap classification at all, and fails, so a
+missing day is never reported as a list of false gaps.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 from prefect import flow
@@ -18,18 +20,16 @@ from prefect.runtime import flow_run
 
 from bridge.streams import Stream
 from flows.run_names import run_name
-from tasks.progress import gather_counted
-from tasks.reconciliation.fetch import fetch_bigcommerce_side, fetch_billing_cycles, fetch_invoices, fetch_tl02_day
-from tasks.reconciliation.frames import frame, gate_frame
-from tasks.reconciliation.money import rate_table
-from tasks.reconciliation.reconcile import TRANSACTION_COLUMNS, ReconciliationInputs, reconcile
+from tasks.reconciliation.fetch import midnight, read_period
+from tasks.reconciliation.partitions import PartitionStore
 from tasks.reconciliation.record import (
-    alert_on_gaps,
     check_inputs,
-    export_for_finance,
+    period_terms,
+    publish_reconciliation,
+    reconcile_period,
+    record_gate_failure,
     record_run,
-    report_gate_failure,
-    report_reconciliation,
+    summary_of,
 )
 from tasks.reporting import RunReport
 from tasks.runs import flow_frame
@@ -37,6 +37,9 @@ from tasks.runs import flow_frame
 __all__ = ["commission_reconciliation", "resolve_period"]
 
 Scope = Literal["daily", "cycle"]
+# Hash partitions of the scratch store, read back in slices of about `_SLICE_LINES` TL02 lines each.
+_HASH_PARTITIONS = 128
+_SLICE_LINES = 250_000
 
 
 def resolve_period(start: date | None, end: date | None) -> tuple[datetime, datetime, list[date]]:
@@ -46,7 +49,7 @@ def resolve_period(start: date | None, end: date | None) -> tuple[datetime, date
     if last < first:
         raise ValueError(f"period ends ({last}) before it starts ({first})")
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return _midnight(first), _midnight(last + timedelta(days=1)), days
+    return midnight(first), midnight(last + timedelta(days=1)), days
 
 
 @flow(
@@ -65,59 +68,23 @@ async def commission_reconciliation(
             billing cycle's SBC11 payouts and IV01 invoices: run it once per billing cycle over its days.
     """
     period_start, period_end, days = resolve_period(start, end)
-    label = f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
+    period, label = (period_start, period_end), f"reconciliation-{scope}-{days[0].isoformat()}-{days[-1].isoformat()}"
     async with flow_frame(
         Stream.COMMISSION_RECONCILIATION, f"Commission reconciliation {days[0]} to {days[-1]} ({scope})"
     ) as (rt, report):
-        fetched = await gather_counted(
-            "TL02 days", [fetch_tl02_day(rt, day, _midnight(day), _midnight(day + timedelta(days=1))) for day in days]
-        )
-        transactions = frame([row for day in fetched for row in day.rows], TRANSACTION_COLUMNS)
-        cycles = await fetch_billing_cycles(rt, period_start, period_end) if scope == "cycle" else None
-        invoices = await fetch_invoices(rt, period_start, period_end) if scope == "cycle" else None
-        order_ids = sorted(transactions["order_id"].dropna().unique().tolist())
-        bigcommerce = await fetch_bigcommerce_side(rt, period_start, period_end, order_ids)
-        report.counts |= {
-            "days": len(days),
-            "days_incomplete": sum(not day.complete for day in fetched),
-            "mirakl_transactions": len(transactions),
-            "bigcommerce_lines": len(bigcommerce.lines),
-        }
-        gate = gate_frame(fetched, transactions, bigcommerce.currencies, cycles, invoices, rt.config.currency)
-        period = (period_start, period_end)
-        checked = await check_inputs(rt, gate, report)
-        if checked.tripped:
-            report_gate_failure(report, fetched)
-            record_run(rt, period, scope, None, {"gate": "failed", "quarantined": dict(report.quarantined)}, _run_id())
-            checked.raise_if_tripped()  # the run fails: no gap may be classified on inputs that failed
-
-        settings = rt.config.reconciliation
-        inputs = ReconciliationInputs(
-            transactions,
-            bigcommerce.lines,
-            bigcommerce.refunds,
-            cycles=cycles,
-            invoices=invoices,
-            rates_ppm=rate_table(settings.commission_rates),
-            default_rate_ppm=_ppm(settings.default_commission_rate),
-            commission_tax_rate_ppm=_ppm(settings.commission_tax_rate),
-        )
-        result = await asyncio.to_thread(reconcile, inputs)
-        summary = report_reconciliation(report, result, rt.config.currency)
-        summary["revision"] = record_run(rt, period, scope, result, summary, _run_id())
-        report.counts["revision"] = summary["revision"]
-        exported = await export_for_finance(rt, result, label, summary["revision"])
-        report.notes += [f"finance export: {url}" for url in exported]
-        alert_on_gaps(report, result, summary, label)
+        with tempfile.TemporaryDirectory(prefix="bcmirakl-reconciliation-") as scratch:
+            store = PartitionStore(Path(scratch), _HASH_PARTITIONS, partition_rows=_SLICE_LINES)
+            read = await read_period(rt, store, days, scope)
+            report.absorb(read.tally, "read")
+            gate = await check_inputs(rt, store, read)
+            report.absorb(gate.tally, "gate")
+            if gate.tripped:
+                record_gate_failure(rt, period, scope, gate, _run_id())
+                gate.raise_if_tripped()  # the run fails: no gap may be classified on inputs that failed
+            result = await reconcile_period(store, period_terms(read, rt.config.reconciliation))
+            revision = record_run(rt, period, scope, store.lines(), summary_of(result), _run_id())
+            report.absorb(await publish_reconciliation(rt, store, result, read, revision, label), "publish")
         return report
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _ppm(rate: Decimal | None) -> int | None:
-    return None if rate is None else rate_table({0: rate})[0]
 
 
 def _run_id() -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.state import quarantine_many
 from expectations import GateResult, run_gate
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert
 
 __all__ = ["gate_and_quarantine", "quarantine_records"]
 
@@ -34,11 +34,15 @@ async def gate_and_quarantine(
     suite: str,
     stream: str,
     key_column: str,
-    report: RunReport,
+    report: Tally,
     payload_columns: Sequence[str] | None = None,
     run_id: str | None = None,
+    alert: bool = True,
 ) -> GateResult:
-    """Gate `frame` and quarantine its failed rows (ids and amounts only); alert, not raise, when it trips."""
+    """Gate `frame` and quarantine its failed rows (ids and amounts only); alert, not raise, when it trips.
+
+    `alert` False leaves the alert to a caller that gates one batch in several frames and alerts once.
+    """
     result = await asyncio.to_thread(run_gate, frame, suite)
     if not result.failed.empty:
         columns = list(payload_columns or [c for c in frame.columns if c != key_column])
@@ -47,7 +51,7 @@ async def gate_and_quarantine(
             for _, row in result.failed.iterrows()
         ]
         quarantine_records(sessions, stream, records, report, run_id)
-    if result.tripped:
+    if result.tripped and alert:
         emit_alert(
             report,
             "bcmirakl.gate.circuit-breaker",
@@ -61,7 +65,7 @@ def quarantine_records(
     sessions: sessionmaker[Session],
     stream: str,
     records: list[dict[str, Any]],
-    report: RunReport,
+    report: Tally,
     run_id: str | None = None,
 ) -> None:
     """Store records with `record_key`, `reason`, `payload` and count them by reason in the report."""

@@ -10,13 +10,13 @@ keeps pointing at revision 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import fsspec
 import pandas as pd
 
 from tasks.reconciliation.money import format_minor
-from tasks.reconciliation.reconcile import Reconciliation
 
 __all__ = ["LINE_EXPORT_COLUMNS", "write_csv_export"]
 
@@ -52,31 +52,46 @@ _EXCEPTION_AMOUNTS = ("left", "right", "delta")
 
 
 def write_csv_export(
-    result: Reconciliation, location: str | Path, label: str, currency: str, revision: int | None = None
+    lines: Iterable[pd.DataFrame],
+    exceptions: pd.DataFrame,
+    location: str | Path,
+    label: str,
+    currency: str,
+    revision: int | None = None,
 ) -> dict[str, str]:
     """Write `<label>[-r<revision>]-lines.csv` and `-exceptions.csv` under `location`; returns their URLs.
 
+    The lines come as slices (a reconciled partition each) and are appended one slice at a time, so a period's
+    lines are never formatted as strings all at once (for two million order lines that alone is over a GiB).
     A relative local folder is taken from the working directory and reported absolute (`file://...`), so the
     link says where the file really is. A row without a currency of its own (a seller-level row) is in the
     store's `currency`, which the gate checked every input against.
     """
     fs, root = fsspec.core.url_to_fs(_absolute(location))
     fs.makedirs(root, exist_ok=True)
-    lines = result.lines[LINE_EXPORT_COLUMNS].copy()
+    stem = f"{root.rstrip('/')}/{label}-r{revision}" if revision is not None else f"{root.rstrip('/')}/{label}"
+    written = {}
+    for kind, frames in (("lines", (_line_rows(part, currency) for part in lines)), ("exceptions", [exceptions])):
+        path = f"{stem}-{kind}.csv"
+        _write(fs, (_exception_rows(f, currency) if kind == "exceptions" else f for f in frames), path)
+        written[kind] = fs.unstrip_protocol(path)
+    return written
+
+
+def _line_rows(part: pd.DataFrame, currency: str) -> pd.DataFrame:
+    lines = part.reindex(columns=LINE_EXPORT_COLUMNS)
     currencies = lines["currency"].fillna(currency).replace("", currency)
     for name in _LINE_AMOUNTS:
         known = lines[name].notna()
         lines[name] = format_minor(lines[name].fillna(0).astype("int64"), currencies).where(known, "")
-    exceptions = result.exceptions.copy()
+    return lines
+
+
+def _exception_rows(exceptions: pd.DataFrame, currency: str) -> pd.DataFrame:
+    rows = exceptions.copy()
     for name in _EXCEPTION_AMOUNTS:
-        exceptions[name] = format_minor(exceptions[name], exceptions["currency"].fillna(currency).replace("", currency))
-    stem = f"{label}-r{revision}" if revision is not None else label
-    written = {}
-    for kind, frame in (("lines", lines), ("exceptions", exceptions)):
-        path = f"{root.rstrip('/')}/{stem}-{kind}.csv"
-        _write(fs, frame, path)
-        written[kind] = fs.unstrip_protocol(path)
-    return written
+        rows[name] = format_minor(rows[name], rows["currency"].fillna(currency).replace("", currency))
+    return rows
 
 
 def _absolute(location: str | Path) -> str:
@@ -86,10 +101,12 @@ def _absolute(location: str | Path) -> str:
     return Path(text).expanduser().resolve().as_uri()
 
 
-def _write(fs: fsspec.AbstractFileSystem, frame: pd.DataFrame, path: str) -> None:
+def _write(fs: fsspec.AbstractFileSystem, frames: Iterable[pd.DataFrame], path: str) -> None:
     # Written beside and moved into place, so finance never opens a half-written file (a rename on a local
-    # disk; object stores publish an object only once its upload completes anyway).
+    # disk; object stores publish an object only once its upload completes anyway). The header is written
+    # with the first slice only.
     partial = f"{path}.partial"
     with fs.open(partial, "w", newline="", encoding="utf-8") as out:
-        frame.to_csv(out, index=False)
+        for number, frame in enumerate(frames):
+            frame.to_csv(out, index=False, header=number == 0)
     fs.mv(partial, path)

@@ -40,12 +40,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DayFetch:
-    """One day's TL02 read: its rows, and whether the seek paging reached the end without an error."""
+    """One day's TL02 read: how many lines it spilled, whether the seek paging reached the end without an error,
+    and the Mirakl orders its lines belong to (their BigCommerce side is read next)."""
 
     day: date
-    rows: list[dict[str, object]]
+    lines: int
     complete: bool
     error: str | None = None
+    order_ids: frozenset[str] = frozenset()
 
 
 def frame(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:
@@ -233,7 +235,9 @@ def gate_frame(
 ) -> pd.DataFrame:
     """Every input record as a gate row: its id, whether its currency is the store's, whether its day is complete.
 
-    Ids are prefixed by source (`day:`, `bc-order:`, `cycle:`, `invoice:`) so only a TL02 id seen twice
+    `transactions` needs only `transaction_id` and `currency`: the flow gates the period's days, orders, cycles
+    and invoices in one frame and its TL02 lines in slices (`PartitionStore.gate_slices`). Ids are prefixed by
+    source (`day:`, `bc-order:`, `cycle:`, `invoice:`) so only a TL02 id seen twice
     counts as a duplicate transaction.
     """
     complete = {fetch.day: fetch.complete for fetch in days}
@@ -271,7 +275,7 @@ def gate_frame(
                     }
                 )
             )
-    gate = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    gate = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     gate["currency_ok"] = gate["currency_ok"].astype(bool)
     gate["day_complete"] = gate["day_complete"].astype(bool)
     return gate

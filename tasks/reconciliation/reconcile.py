@@ -16,7 +16,7 @@ per-cycle and per-invoice sums (a handful of rows per seller) are carried from o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -238,20 +238,36 @@ def reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     return reconcile_partitions([inputs.partition], inputs.terms)
 
 
-def reconcile_partitions(partitions: Iterable[Partition], terms: Terms) -> Reconciliation:
+def reconcile_partitions(
+    partitions: Iterable[Partition], terms: Terms, keep_lines: Callable[[pd.DataFrame], None] | None = None
+) -> Reconciliation:
     """The period as partitions read one at a time (each can be dropped once reconciled); the result is the one
-    `reconcile` gives for their union, as long as no line key spans two partitions (`partitions.PartitionStore`)."""
+    `reconcile` gives for their union, as long as no line key spans two partitions (`partitions.PartitionStore`).
+
+    With `keep_lines`, each partition's line table is handed to it as soon as it is classified and not kept: the
+    result's `lines` is then empty (its columns kept), and the seller and totals tables, summed partition by
+    partition either way, are all that is left of the lines in memory.
+    """
     terms = _terms_with_columns(terms)
     pieces: list[dict[str, pd.Series]] = []
     parts: list[pd.DataFrame] = []
     booked: list[pd.Series] = []
     billed: list[pd.Series] = []
+    sellers: list[pd.DataFrame] = []
+    sums: list[pd.Series] = []
     for part in partitions:
         piece = _reconcile_slice(part, terms)
-        pieces.append({name: piece.lines[name].copy() for name in piece.lines.columns})  # one array per column
+        sellers.append(_seller_sums(piece.lines))
+        sums.append(_line_sums(piece.lines, terms))
         parts.append(piece.exceptions)
         booked.append(piece.booked)
         billed.append(piece.billed)
+        if keep_lines is None:
+            pieces.append({name: piece.lines[name].copy() for name in piece.lines.columns})  # one array per column
+        elif not pieces:
+            pieces.append({name: piece.lines[name].iloc[:0] for name in piece.lines.columns})  # the columns only
+        if keep_lines is not None:
+            keep_lines(piece.lines)
         del piece
     lines = _stacked_by_key(pieces)
     cycles = _cycle_table(booked, terms.cycles) if terms.cycles is not None else _empty_cycles()
@@ -264,9 +280,9 @@ def reconcile_partitions(partitions: Iterable[Partition], terms: Terms) -> Recon
     return Reconciliation(
         lines=lines,
         exceptions=exceptions,
-        sellers=_seller_table(lines, exceptions),
+        sellers=_seller_table(sellers, exceptions),
         cycles=cycles,
-        totals=_totals(lines, exceptions, cycles, invoices, terms),
+        totals=_totals(pd.concat(sums, axis=1).sum(axis=1), exceptions, cycles, invoices, terms),
         invoices=invoices if invoices is not None else pd.DataFrame(),
     )
 
@@ -598,34 +614,31 @@ def _invoice_exceptions(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _seller_table(lines: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
-    grouped = lines.groupby(["shop_id", "currency"], dropna=False)
-    sellers = grouped.agg(
-        lines=("line_key", "size"),
-        matched_lines=("status", lambda s: int((s == "matched").sum())),
-        bc_amount=("bc_amount", "sum"),
-        mk_amount=("mk_amount", "sum"),
-        mk_commission=("mk_commission", "sum"),
-        bc_refund=("bc_refund", "sum"),
-        mk_refund=("mk_refund", "sum"),
-    )
-    gaps = exceptions[exceptions["class"] != "rounding"].groupby(["shop_id", "currency"], dropna=False).size()
+_SELLER_KEYS = ["shop_id", "currency"]
+_SELLER_SUMS = ["bc_amount", "mk_amount", "mk_commission", "bc_refund", "mk_refund"]
+
+
+def _seller_sums(lines: pd.DataFrame) -> pd.DataFrame:
+    """One partition's lines per seller and currency: counts and sums, which add up across partitions."""
+    counted = lines[_SELLER_KEYS + _SELLER_SUMS].assign(lines=1, matched_lines=(lines["status"] == "matched"))
+    return counted.groupby(_SELLER_KEYS, dropna=False).sum()
+
+
+def _seller_table(parts: list[pd.DataFrame], exceptions: pd.DataFrame) -> pd.DataFrame:
+    sellers = pd.concat(parts).groupby(level=_SELLER_KEYS, dropna=False).sum()
+    sellers = sellers[["lines", "matched_lines", *_SELLER_SUMS]].astype("int64")
+    gaps = exceptions[exceptions["class"] != "rounding"].groupby(_SELLER_KEYS, dropna=False).size()
     sellers["exceptions"] = gaps.reindex(sellers.index, fill_value=0).astype("int64")
-    return sellers.reset_index().sort_values(["shop_id", "currency"]).reset_index(drop=True)
+    return sellers.reset_index().sort_values(_SELLER_KEYS).reset_index(drop=True)
 
 
 # --- totals and shaping ----------------------------------------------------------------------------------------
 
 
-def _totals(
-    lines: pd.DataFrame,
-    exceptions: pd.DataFrame,
-    cycles: pd.DataFrame,
-    invoices: pd.DataFrame | None,
-    terms: Terms,
-) -> pd.DataFrame:
-    """Per field: left and right totals over the compared population, and how much of the gap is explained."""
-    # Sums over masks, column by column: a filtered copy of a period's whole line table would double its memory.
+def _line_sums(lines: pd.DataFrame, terms: Terms) -> pd.Series:
+    """One partition's left and right totals per line field (`<field>:left`, `<field>:right`), over the population
+    each field compares; they add up across partitions."""
+    # Sums over masks, column by column: a filtered copy of the line table would double its memory.
     order_scope = lines["has_mk_order"] | (lines["has_bc"] & lines["in_period"])
     booked = lines["has_mk_order"]
     rated = booked & lines["expected_commission"].notna()
@@ -643,6 +656,26 @@ def _totals(
         commission = lines.loc[booked, "mk_commission"]
         rates = pd.Series(terms.commission_tax_rate_ppm, index=commission.index, dtype="int64")
         pairs["commission_tax"] = (total("mk_commission_tax", booked), int(apply_rate(commission, rates).sum()))
+    return pd.Series(
+        {
+            f"{name}:{side}": value
+            for name, pair in pairs.items()
+            for side, value in zip(("left", "right"), pair, strict=True)
+        },
+        dtype="int64",
+    )
+
+
+def _totals(
+    line_sums: pd.Series,
+    exceptions: pd.DataFrame,
+    cycles: pd.DataFrame,
+    invoices: pd.DataFrame | None,
+    terms: Terms,
+) -> pd.DataFrame:
+    """Per field: left and right totals over the compared population, and how much of the gap is explained."""
+    fields = [key.removesuffix(":left") for key in line_sums.index if key.endswith(":left")]
+    pairs = {name: (int(line_sums[f"{name}:left"]), int(line_sums[f"{name}:right"])) for name in fields}
     stray = exceptions[exceptions["field"] == "transaction"]
     pairs["transaction"] = (stray["left"].sum(), 0)
     if terms.cycles is not None:

@@ -64,12 +64,12 @@ def _gate(days: list[DayFetch], rows: list[dict[str, object]]) -> pd.DataFrame:
 
 def test_complete_period_passes_the_gate() -> None:
     rows = transaction_rows([tl02("a", "2026-11-01T10:00:00Z")], MIDNIGHT, "USD")
-    result = run_gate(_gate([DayFetch(date(2026, 11, 1), rows, True)], rows), "reconciliation")
+    result = run_gate(_gate([DayFetch(date(2026, 11, 1), len(rows), True)], rows), "reconciliation")
     assert result.verdict == "pass"
 
 
 def test_an_unread_day_trips_the_gate_even_without_any_row() -> None:
-    days = [DayFetch(date(2026, 11, 1), [], True), DayFetch(date(2026, 11, 2), [], False, "TransientApiError")]
+    days = [DayFetch(date(2026, 11, 1), 0, True), DayFetch(date(2026, 11, 2), 0, False, "TransientApiError")]
     result = run_gate(_gate(days, []), "reconciliation")
     assert result.tripped
     assert result.failed[["transaction_id", "reason"]].to_dict("records") == [
@@ -87,7 +87,7 @@ def test_duplicate_transaction_and_foreign_currency_trip_the_gate() -> None:
         MIDNIGHT,
         "USD",
     )
-    result = run_gate(_gate([DayFetch(date(2026, 11, 1), rows, True)], rows), "reconciliation")
+    result = run_gate(_gate([DayFetch(date(2026, 11, 1), len(rows), True)], rows), "reconciliation")
     reasons = dict(
         zip(result.failed["transaction_id"] + result.failed.index.astype(str), result.failed["reason"], strict=True)
     )
