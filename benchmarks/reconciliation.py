@@ -1,11 +1,15 @@
-"""Benchmark of the reconciliation core and the finance CSV export on a synthetic period of N transaction lines.
+"""Benchmark of the reconciliation flow's own steps on a synthetic period of N transaction lines.
 
 The issue's target (#15 §4) is 10,000,000 lines in at most 3 minutes wall and 2 GiB peak RSS on 2 cores, with
 the totals balancing. No API is involved: the period is generated page by page as the fetch tasks would hand it
 over (int64 minor units), with ~1 % planted gaps so the classification paths are exercised, not only the
-matched ones. Each page is spilled into partitions by line key as it arrives (`--engine partitioned`, the
-default) and the period is reconciled partition by partition; `--engine whole` holds the period in one frame
-as the engine did before, for comparison.
+matched ones. From there on it is the flow's code path (`--engine partitioned`, the default): each page is
+spilled into the flow's partition store (`PartitionStore` with the flow's hash partitions and slice size) as
+it arrives, the gate runs on the flow's gate frames slice by slice (`gate_frames`, `run_gate`), the period is
+reconciled by the flow's task (`reconcile_period`) with each slice's lines spilled back, and the finance CSVs
+are written slice by slice by the flow's `write_csv_export`. Not measured: the API reads, the quarantine (a
+clean period quarantines nothing) and the state store's insert of the lines. `--engine whole` holds the period
+in one frame and reconciles it in memory, as the engine did before, for comparison.
 
     python -m benchmarks.reconciliation --lines 10000000 --json PATH
 """
@@ -13,34 +17,36 @@ as the engine did before, for comparison.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-import math
 import os
 import resource
-import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from expectations import run_gate
 from tasks.reconciliation.export import write_csv_export
-from tasks.reconciliation.partitions import PartitionStore
+from tasks.reconciliation.fetch import SPILL_ROWS, PeriodRead
+from tasks.reconciliation.frames import DayFetch
+from tasks.reconciliation.partitions import HASH_PARTITIONS, SLICE_LINES, PartitionStore
 from tasks.reconciliation.reconcile import Partition, Reconciliation, Terms, reconcile_partitions
+from tasks.reconciliation.record import gate_frames, reconcile_period
 
-__all__ = ["RATES_PPM", "PhaseClock", "main", "publish", "synthetic_pages"]
+__all__ = ["RATES_PPM", "PhaseClock", "export", "main", "publish", "synthetic_pages"]
 
 # TL02 lines per order line in the synthetic period (amount, tax, shipping, commission, commission tax).
 _LINE_TYPES = ("ORDER_AMOUNT", "ORDER_AMOUNT_TAX", "ORDER_SHIPPING_AMOUNT", "COMMISSION_FEE", "COMMISSION_VAT")
 _SHOPS = np.array([2000, 2001, 2002, 2003])
 RATES_PPM = {2000: 100_000, 2001: 120_000, 2002: 150_000, 2003: 80_000}
-_PAGE_LINES = 250_000  # TL02 lines per spilled page (the fetch buffers its 100-line API pages up to this)
-_PARTITION_LINES = 250_000  # TL02 lines per partition: its reconcile then peaks at a few hundred MiB
+_PAGE_LINES = SPILL_ROWS  # TL02 lines per spilled page, as the fetch buffers its 100-line API pages
 
 
 def synthetic_pages(lines: int, page_lines: int = _PAGE_LINES, seed: int = 11) -> Iterator[Partition]:
@@ -137,8 +143,9 @@ class PhaseClock:
             yield item
 
 
-def _run_partitioned(lines: int, partitions: int, folder: Path, clock: PhaseClock) -> tuple[Reconciliation, int]:
-    store = PartitionStore(folder / "partitions", partitions)
+def _run_partitioned(lines: int, folder: Path, clock: PhaseClock) -> tuple[Reconciliation, PartitionStore]:
+    """The flow's steps after the reads: spill each page, gate the slices, reconcile them, spill their lines."""
+    store = PartitionStore(folder / "partitions", HASH_PARTITIONS, partition_rows=SLICE_LINES)
     booked: Counter[tuple[str, int]] = Counter()
     for page in clock.timed("generate", synthetic_pages(lines)):
         start = time.perf_counter()
@@ -147,9 +154,22 @@ def _run_partitioned(lines: int, partitions: int, folder: Path, clock: PhaseCloc
         _book(booked, page.transactions)
         clock.seconds["spill"] += time.perf_counter() - start
     start = time.perf_counter()
-    result = reconcile_partitions(store.partitions(), Terms(cycles=_payouts(booked), rates_ppm=RATES_PPM))
+    cycles = _payouts(booked)
+    read = PeriodRead([DayFetch(date(2026, 11, 1), store.rows["transactions"], True)], {}, cycles, None, {})
+    tripped = [result for result in map(_gate, gate_frames(store, read, "USD")) if result]
+    if tripped:
+        raise SystemExit(f"the synthetic period failed the gate: {tripped[:3]}")
+    clock.seconds["gate"] += time.perf_counter() - start
+    start = time.perf_counter()
+    result = asyncio.run(reconcile_period.fn(store, Terms(cycles=cycles, rates_ppm=RATES_PPM)))
     clock.seconds["reconcile"] += time.perf_counter() - start
-    return result, store.rows["transactions"]
+    return result, store
+
+
+def _gate(frame: pd.DataFrame) -> str:
+    """The reasons the gate gives for `frame`'s failed rows, "" when it passes."""
+    result = run_gate(frame, "reconciliation")
+    return ", ".join(sorted(set(result.failed["reason"]))) if result.tripped else ""
 
 
 def _run_whole(lines: int, clock: PhaseClock) -> tuple[Reconciliation, int]:
@@ -164,33 +184,9 @@ def _run_whole(lines: int, clock: PhaseClock) -> tuple[Reconciliation, int]:
     return result, len(whole.transactions)
 
 
-def _export(result: Reconciliation, folder: Path, rows: int) -> None:
-    """The finance CSVs through `write_csv_export`, `rows` lines per call, the parts joined into one file.
-
-    `write_csv_export` formats every amount column of the table it is given as strings before writing: for two
-    million order lines that alone is over a GiB. Called on slices, it writes the same bytes with one slice
-    formatted at a time (the header once, the exceptions with the first slice).
-    """
-    target = folder / "export"
-    target.mkdir(parents=True)
-    step = rows or max(1, len(result.lines))
-    with (target / "benchmark-lines.csv").open("wb") as joined:
-        for number, first in enumerate(range(0, max(1, len(result.lines)), step)):
-            exceptions = result.exceptions if number == 0 else result.exceptions.iloc[:0]
-            part = folder / f"export-part-{number}"
-            write_csv_export(
-                replace(result, lines=result.lines.iloc[first : first + step], exceptions=exceptions),
-                part,
-                "benchmark",
-                "USD",
-            )
-            with (part / "benchmark-lines.csv").open("rb") as written:
-                if number:
-                    written.readline()  # the header, already written by the first part
-                shutil.copyfileobj(written, joined)
-            if number == 0:
-                shutil.move(part / "benchmark-exceptions.csv", target / "benchmark-exceptions.csv")
-            shutil.rmtree(part)
+def export(lines: Iterable[pd.DataFrame], exceptions: pd.DataFrame, folder: Path) -> dict[str, str]:
+    """The finance CSVs as the flow writes them, one slice of lines at a time."""
+    return write_csv_export(lines, exceptions, folder / "export", "benchmark", "USD")
 
 
 def publish(figures: dict[str, Any], path: Path | None) -> None:
@@ -205,38 +201,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="synthetic TL02 lines in the period")
     parser.add_argument("--engine", choices=("partitioned", "whole"), default="partitioned")
-    parser.add_argument("--partitions", type=int, default=None, help=f"default: one per {_PARTITION_LINES:,} lines")
-    parser.add_argument(
-        "--export-rows", type=int, default=_PARTITION_LINES, help="lines per export call; 0: one call for all"
-    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
-    partitions = args.partitions or max(1, math.ceil(args.lines / _PARTITION_LINES))
 
     clock = PhaseClock()
     wall, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if args.engine == "partitioned":
-            result, tl02_lines = _run_partitioned(args.lines, partitions, folder, clock)
+            result, store = _run_partitioned(args.lines, folder, clock)
+            tl02_lines, slices, order_lines = (
+                store.rows["transactions"],
+                store.slices,
+                int(result.sellers["lines"].sum()),
+            )
+            start = time.perf_counter()
+            export(store.lines(), result.exceptions, folder)
         else:
             result, tl02_lines = _run_whole(args.lines, clock)
-        start = time.perf_counter()
-        _export(result, folder, args.export_rows)
+            slices, order_lines = 1, len(result.lines)
+            start = time.perf_counter()
+            export([result.lines], result.exceptions, folder)
         clock.seconds["export"] += time.perf_counter() - start
     unexplained = int(result.totals["unexplained"].abs().sum())
     figures: dict[str, Any] = {
         "lines": tl02_lines,
         "engine": args.engine,
-        "partitions": partitions if args.engine == "partitioned" else 1,
-        "export_rows": args.export_rows,
-        "order_lines": len(result.lines),
+        "slices": slices,
+        "order_lines": order_lines,
         "exceptions": len(result.exceptions),
         "gaps": int(sum(count for name, count in result.class_counts().items() if name != "rounding")),
         # The totals balance: every difference is listed as an exception (the planted gaps are, by class).
         "balanced": int(unexplained == 0),
         "unexplained": unexplained,
         "spill_seconds": round(clock.seconds["spill"], 3),
+        "gate_seconds": round(clock.seconds["gate"], 3),
         "reconcile_wall_seconds": round(clock.seconds["reconcile"], 3),
         "export_seconds": round(clock.seconds["export"], 3),
         **clock.figures(wall, cpu),

@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.reconciliation.fetch import midnight, read_period
-from tasks.reconciliation.partitions import PartitionStore
+from tasks.reconciliation.partitions import HASH_PARTITIONS, SLICE_LINES, PartitionStore
 from tasks.reconciliation.record import (
     check_inputs,
     period_terms,
@@ -37,9 +37,6 @@ from tasks.runs import flow_frame
 __all__ = ["commission_reconciliation", "resolve_period"]
 
 Scope = Literal["daily", "cycle"]
-# Hash partitions of the scratch store, read back in slices of about `_SLICE_LINES` TL02 lines each.
-_HASH_PARTITIONS = 128
-_SLICE_LINES = 250_000
 
 
 def resolve_period(start: date | None, end: date | None) -> tuple[datetime, datetime, list[date]]:
@@ -73,7 +70,7 @@ async def commission_reconciliation(
         Stream.COMMISSION_RECONCILIATION, f"Commission reconciliation {days[0]} to {days[-1]} ({scope})"
     ) as (rt, report):
         with tempfile.TemporaryDirectory(prefix="bcmirakl-reconciliation-") as scratch:
-            store = PartitionStore(Path(scratch), _HASH_PARTITIONS, partition_rows=_SLICE_LINES)
+            store = PartitionStore(Path(scratch), HASH_PARTITIONS, partition_rows=SLICE_LINES)
             read = await read_period(rt, store, days, scope)
             report.absorb(read.tally, "read")
             gate = await check_inputs(rt, store, read)

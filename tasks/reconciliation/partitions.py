@@ -32,9 +32,13 @@ from tasks.reconciliation.reconcile import (
     bc_line_keys,
 )
 
-__all__ = ["GATE_COLUMNS", "PartitionStore", "partition_of"]
+__all__ = ["GATE_COLUMNS", "HASH_PARTITIONS", "SLICE_LINES", "PartitionStore", "partition_of"]
 
 GATE_COLUMNS = ("transaction_id", "currency")
+# The flow's store: hash partitions, read back in slices of about this many TL02 lines (a slice's reconcile
+# then peaks at a few hundred MiB; a quiet day is one slice).
+HASH_PARTITIONS = 128
+SLICE_LINES = 250_000
 _KINDS = {"transactions": TRANSACTION_COLUMNS, "bc_lines": BC_LINE_COLUMNS, "bc_refunds": BC_REFUND_COLUMNS}
 _GATE = "gate"
 _LINES = "lines"
@@ -96,6 +100,11 @@ class PartitionStore:
         with self._path(_LINES, self._slices).open("wb") as file:
             pickle.dump(lines, file, protocol=pickle.HIGHEST_PROTOCOL)
         self._slices += 1
+
+    @property
+    def slices(self) -> int:
+        """Reconciled slices spilled back so far."""
+        return self._slices
 
     def lines(self) -> Iterator[pd.DataFrame]:
         """The reconciled slices' line tables, one at a time, in the order they were added."""

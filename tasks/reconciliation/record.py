@@ -8,8 +8,7 @@ answer per period and a retry from the UI never adds a second one.
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,6 +36,7 @@ from tasks.reporting import Tally, artifact_key, emit_alert
 __all__ = [
     "GateCheck",
     "check_inputs",
+    "gate_frames",
     "period_terms",
     "publish_reconciliation",
     "publish_tally",
@@ -80,11 +80,8 @@ async def check_inputs(rt: Runtime, store: PartitionStore, read: PeriodRead) -> 
     hears of a trip once, whichever slices tripped.
     """
     tally = Tally()
-    cur = rt.config.currency
-    no_lines = pd.DataFrame(columns=list(GATE_COLUMNS))
-    frames = [gate_frame(read.days, no_lines, read.currencies, read.cycles, read.invoices, cur)]
     results = []
-    for gated in itertools.chain(frames, (gate_frame([], s, {}, None, None, cur) for s in store.gate_slices())):
+    for gated in gate_frames(store, read, rt.config.currency):
         results.append(await gate_and_quarantine(rt.sessions, gated, suite=_SUITE, **_GATE_TARGET, report=tally))
     check = GateCheck(results, tally)
     if check.tripped:
@@ -96,6 +93,14 @@ async def check_inputs(rt: Runtime, store: PartitionStore, read: PeriodRead) -> 
         tally.notes += [f"day {d.day} incomplete: TL02 read failed ({d.error})" for d in read.days if not d.complete]
         tally.notes.append("inputs failed the reconciliation gate: no gap was classified for this period")
     return check
+
+
+def gate_frames(store: PartitionStore, read: PeriodRead, currency: str) -> Iterator[pd.DataFrame]:
+    """The gate's frames: the period's days, orders, cycles and invoices, then its TL02 lines slice by slice."""
+    no_lines = pd.DataFrame(columns=list(GATE_COLUMNS))
+    yield gate_frame(read.days, no_lines, read.currencies, read.cycles, read.invoices, currency)
+    for lines in store.gate_slices():
+        yield gate_frame([], lines, {}, None, None, currency)
 
 
 def record_gate_failure(
