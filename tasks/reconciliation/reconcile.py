@@ -244,9 +244,9 @@ def reconcile_partitions(
     """The period as partitions read one at a time (each can be dropped once reconciled); the result is the one
     `reconcile` gives for their union, as long as no line key spans two partitions (`partitions.PartitionStore`).
 
-    With `keep_lines`, each partition's line table is handed to it as soon as it is classified and not kept: the
-    result's `lines` is then empty (its columns kept), and the seller and totals tables, summed partition by
-    partition either way, are all that is left of the lines in memory.
+    With `keep_lines`, each partition's line table is handed to it, sorted by line key, as soon as it is
+    classified, and not kept: the result's `lines` is then empty (its columns kept), and the seller and totals
+    tables, summed partition by partition either way, are all that is left of the lines in memory.
     """
     terms = _terms_with_columns(terms)
     pieces: list[dict[str, pd.Series]] = []
@@ -264,10 +264,9 @@ def reconcile_partitions(
         billed.append(piece.billed)
         if keep_lines is None:
             pieces.append({name: piece.lines[name].copy() for name in piece.lines.columns})  # one array per column
-        elif not pieces:
-            pieces.append({name: piece.lines[name].iloc[:0] for name in piece.lines.columns})  # the columns only
-        if keep_lines is not None:
-            keep_lines(piece.lines)
+        else:
+            keep_lines(_stacked_by_key([{name: piece.lines[name] for name in piece.lines.columns}]))
+            pieces[:] = pieces or [{name: piece.lines[name].iloc[:0] for name in piece.lines.columns}]  # columns
         del piece
     lines = _stacked_by_key(pieces)
     cycles = _cycle_table(booked, terms.cycles) if terms.cycles is not None else _empty_cycles()

@@ -17,6 +17,7 @@ from bridge.runtime import Runtime, use_runtime
 from connectors.state import get_reconciliation_run, reconciliation_lines, upsert_order_lines
 from flows.commission_reconciliation import commission_reconciliation, resolve_period
 from sandbox.app import Sandbox
+from tests.handbook import handbook_columns
 
 DAY = date(2026, 11, 1)  # the sandbox's seeded orders are all created that day
 KEY = {"Authorization": "sandbox-mirakl-key"}
@@ -210,3 +211,17 @@ async def test_finance_files_go_to_a_remote_url_with_the_revision_in_their_name_
     assert all(
         "](memory:///finance/recon/reconciliation-daily-2026-11-01-2026-11-01-r2-" in link.data for link in links
     )
+
+
+async def test_every_per_seller_table_names_the_seller_and_has_the_columns_the_handbook_lists(
+    runtime: Runtime, mirakl: httpx.AsyncClient
+) -> None:
+    await plant_period(runtime, mirakl)
+    with use_runtime(runtime):
+        report = await commission_reconciliation(start=DAY, end=datetime.now(UTC).date(), scope="cycle")
+
+    for name in ("sellers", "cycles", "invoices"):
+        rows, key = report.tables[name], f"commission-reconciliation-{name}"
+        assert rows and list(rows[0]) == handbook_columns(key), (key, list(rows[0]) if rows else None)
+        seeded = [row for row in rows if row["shop_id"] in (2000, 2002)]  # the shops S20 knows by name
+        assert seeded and all(row["seller"] and row["seller"] != str(row["shop_id"]) for row in seeded), key

@@ -7,15 +7,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from expectations import run_gate
+from tasks.reconciliation.frames import gate_frame
 from tasks.reconciliation.partitions import PartitionStore, partition_of
 from tasks.reconciliation.reconcile import Reconciliation, reconcile, reconcile_partitions
 from tests.tasks.reconciliation.test_reconcile import planted_period
 
+_TABLES = ("exceptions", "sellers", "cycles", "totals", "invoices")
 
-def spilled(folder: Path, count: int, pages: int) -> PartitionStore:
+
+def spilled(folder: Path, count: int, pages: int, partition_rows: int | None = None) -> PartitionStore:
     """The planted period added page by page, as the fetch would hand it over."""
     inputs, _ = planted_period()
-    store = PartitionStore(folder, count)
+    store = PartitionStore(folder, count, partition_rows)
     for tx in (inputs.transactions.iloc[n::pages] for n in range(pages)):
         store.add_transactions(tx)
     bc, refunds = inputs.bc_lines, inputs.bc_refunds
@@ -73,3 +77,48 @@ def test_an_empty_partition_still_reconciles(tmp_path: Path) -> None:
     store.add_bigcommerce(inputs.bc_lines, inputs.bc_refunds)
     result: Reconciliation = reconcile_partitions(store.partitions(), inputs.terms)
     assert result.class_counts() == reconcile(inputs).class_counts()
+
+
+def test_slices_of_neighbouring_partitions_reconcile_to_the_whole_period(tmp_path: Path) -> None:
+    inputs, _ = planted_period()
+    store = spilled(tmp_path, 16, pages=3, partition_rows=len(inputs.transactions) // 4)
+    slices = list(store.partitions())
+    assert 2 <= len(slices) < 16  # neighbours read together, yet more than one slice
+    assert sum(len(part.transactions) for part in slices) == len(inputs.transactions)
+    whole = reconcile(inputs)
+    parts = reconcile_partitions(slices, inputs.terms)
+    for name in ("lines", *_TABLES):
+        pd.testing.assert_frame_equal(getattr(whole, name), getattr(parts, name), check_dtype=False, obj=name)
+
+
+def test_a_quiet_period_is_one_slice_with_the_whole_period_s_row_order(tmp_path: Path) -> None:
+    inputs, _ = planted_period()
+    store = spilled(tmp_path, 16, pages=2, partition_rows=1_000_000)
+    kept = reconcile_partitions(store.partitions(), inputs.terms, store.add_lines)
+    assert store.slices == 1
+    pd.testing.assert_frame_equal(next(store.lines()), reconcile(inputs).lines, check_dtype=False)
+    assert kept.lines.empty and list(kept.lines.columns) == list(reconcile(inputs).lines.columns)
+
+
+def test_spilled_lines_hold_every_line_once_and_the_tables_are_the_whole_period_s(tmp_path: Path) -> None:
+    inputs, _ = planted_period()
+    whole = reconcile(inputs)
+    store = spilled(tmp_path, 7, pages=4)
+    kept = reconcile_partitions(store.partitions(), inputs.terms, store.add_lines)
+    lines = pd.concat(list(store.lines()), ignore_index=True).sort_values("line_key", ignore_index=True)
+    pd.testing.assert_frame_equal(lines, whole.lines, check_dtype=False)
+    for name in _TABLES:  # the seller and totals tables are summed slice by slice, not from held lines
+        pd.testing.assert_frame_equal(getattr(whole, name), getattr(kept, name), check_dtype=False, obj=name)
+
+
+def test_a_transaction_read_twice_meets_its_copy_in_one_gate_slice(tmp_path: Path) -> None:
+    inputs, _ = planted_period()
+    store = PartitionStore(tmp_path, 16)
+    store.add_transactions(inputs.transactions)
+    copy = inputs.transactions.iloc[[0]].assign(order_line_id="another-line")  # read again, on another day
+    store.add_transactions(copy)
+    reasons = [
+        set(run_gate(gate_frame([], lines, {}, None, None, "USD"), "reconciliation").failed["reason"])
+        for lines in store.gate_slices()
+    ]
+    assert reasons.count({"duplicate transaction"}) == 1 and reasons.count(set()) == len(reasons) - 1
