@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -115,10 +116,21 @@ def _book(booked: Counter[tuple[str, int]], transactions: pd.DataFrame) -> None:
 
 
 class PhaseClock:
-    """Wall seconds per phase; the generator's own time (the stand-in for the API) is kept apart."""
+    """Wall and CPU seconds per phase; the generator's own time (the stand-in for the API) is kept apart."""
 
     def __init__(self) -> None:
         self.seconds: Counter[str] = Counter()
+        self.cpu: Counter[str] = Counter()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the block's wall and CPU seconds to phase `name` (CPU barely moves with the machine's load)."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - wall
+            self.cpu[name] += time.process_time() - cpu
 
     def figures(self, wall: float, cpu: float) -> dict[str, float]:
         """The run's totals since `wall` (perf_counter) and `cpu` (process_time), and the machine's load."""
@@ -126,7 +138,7 @@ class PhaseClock:
             "generate_seconds": round(self.seconds["generate"], 3),
             # The bridge's part: the generator stands in for the API and is not counted.
             "wall_seconds": round(time.perf_counter() - wall - self.seconds["generate"], 3),
-            "cpu_seconds": round(time.process_time() - cpu, 3),  # every thread of this process
+            "cpu_seconds": round(time.process_time() - cpu, 3),  # every thread of this process, generator included
             # The 1-minute load average at the end: on 2 shared cores, wall time means little above 2.
             "load_average": round(os.getloadavg()[0], 1),
             # ru_maxrss is in KiB on Linux; peak of the whole process, generator included.
@@ -135,9 +147,8 @@ class PhaseClock:
 
     def timed(self, phase: str, items: Iterator[Partition]) -> Iterator[Partition]:
         while True:
-            start = time.perf_counter()
-            item = next(items, None)
-            self.seconds[phase] += time.perf_counter() - start
+            with self.phase(phase):
+                item = next(items, None)
             if item is None:
                 return
             yield item
@@ -148,21 +159,18 @@ def _run_partitioned(lines: int, folder: Path, clock: PhaseClock) -> tuple[Recon
     store = PartitionStore(folder / "partitions", HASH_PARTITIONS, partition_rows=SLICE_LINES)
     booked: Counter[tuple[str, int]] = Counter()
     for page in clock.timed("generate", synthetic_pages(lines)):
-        start = time.perf_counter()
-        store.add_transactions(page.transactions)
-        store.add_bigcommerce(page.bc_lines, page.bc_refunds)
-        _book(booked, page.transactions)
-        clock.seconds["spill"] += time.perf_counter() - start
-    start = time.perf_counter()
-    cycles = _payouts(booked)
-    read = PeriodRead([DayFetch(date(2026, 11, 1), store.rows["transactions"], True)], {}, cycles, None, {})
-    tripped = [result for result in map(_gate, gate_frames(store, read, "USD")) if result]
+        with clock.phase("spill"):
+            store.add_transactions(page.transactions)
+            store.add_bigcommerce(page.bc_lines, page.bc_refunds)
+            _book(booked, page.transactions)
+    with clock.phase("gate"):
+        cycles = _payouts(booked)
+        read = PeriodRead([DayFetch(date(2026, 11, 1), store.rows["transactions"], True)], {}, cycles, None, {})
+        tripped = [result for result in map(_gate, gate_frames(store, read, "USD")) if result]
     if tripped:
         raise SystemExit(f"the synthetic period failed the gate: {tripped[:3]}")
-    clock.seconds["gate"] += time.perf_counter() - start
-    start = time.perf_counter()
-    result = asyncio.run(reconcile_period.fn(store, Terms(cycles=cycles, rates_ppm=RATES_PPM)))
-    clock.seconds["reconcile"] += time.perf_counter() - start
+    with clock.phase("reconcile"):
+        result = asyncio.run(reconcile_period.fn(store, Terms(cycles=cycles, rates_ppm=RATES_PPM)))
     return result, store
 
 
@@ -174,13 +182,12 @@ def _gate(frame: pd.DataFrame) -> str:
 
 def _run_whole(lines: int, clock: PhaseClock) -> tuple[Reconciliation, int]:
     pages = list(clock.timed("generate", synthetic_pages(lines)))
-    start = time.perf_counter()
-    whole = Partition(*(pd.concat(frames, ignore_index=True) for frames in zip(*pages, strict=True)))
-    del pages
-    booked: Counter[tuple[str, int]] = Counter()
-    _book(booked, whole.transactions)
-    result = reconcile_partitions([whole], Terms(cycles=_payouts(booked), rates_ppm=RATES_PPM))
-    clock.seconds["reconcile"] += time.perf_counter() - start
+    with clock.phase("reconcile"):
+        whole = Partition(*(pd.concat(frames, ignore_index=True) for frames in zip(*pages, strict=True)))
+        del pages
+        booked: Counter[tuple[str, int]] = Counter()
+        _book(booked, whole.transactions)
+        result = reconcile_partitions([whole], Terms(cycles=_payouts(booked), rates_ppm=RATES_PPM))
     return result, len(whole.transactions)
 
 
@@ -210,19 +217,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         folder = Path(scratch)
         if args.engine == "partitioned":
             result, store = _run_partitioned(args.lines, folder, clock)
-            tl02_lines, slices, order_lines = (
-                store.rows["transactions"],
-                store.slices,
-                int(result.sellers["lines"].sum()),
-            )
-            start = time.perf_counter()
-            export(store.lines(), result.exceptions, folder)
+            tl02_lines, slices = store.rows["transactions"], store.slices
+            order_lines = int(result.sellers["lines"].sum())
+            with clock.phase("export"):
+                export(store.lines(), result.exceptions, folder)
         else:
             result, tl02_lines = _run_whole(args.lines, clock)
             slices, order_lines = 1, len(result.lines)
-            start = time.perf_counter()
-            export([result.lines], result.exceptions, folder)
-        clock.seconds["export"] += time.perf_counter() - start
+            with clock.phase("export"):
+                export([result.lines], result.exceptions, folder)
     unexplained = int(result.totals["unexplained"].abs().sum())
     figures: dict[str, Any] = {
         "lines": tl02_lines,
@@ -238,6 +241,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "gate_seconds": round(clock.seconds["gate"], 3),
         "reconcile_wall_seconds": round(clock.seconds["reconcile"], 3),
         "export_seconds": round(clock.seconds["export"], 3),
+        # CPU per phase: what the machine's load barely changes.
+        **{f"{name}_cpu_seconds": round(clock.cpu[name], 3) for name in ("spill", "gate", "reconcile", "export")},
         **clock.figures(wall, cpu),
     }
     publish(figures, args.json)
