@@ -89,8 +89,13 @@ async def read_period(rt: Runtime, store: PartitionStore, days: list[date], scop
     currencies = await _read_bigcommerce_side(rt, store, (start, end), order_ids)
     counts = {"days": len(days), "days_incomplete": sum(not day.complete for day in fetched)}
     counts |= {"mirakl_transactions": store.rows["transactions"], "bigcommerce_lines": store.rows["bc_lines"]}
-    names = await fetch_seller_names(rt)
-    return PeriodRead(fetched, currencies, cycles, invoices, names, Tally(counts=counts))
+    tally = Tally(counts=counts)
+    try:
+        names = await fetch_seller_names(rt)
+    except ApiError as exc:  # names only label the tables: their absence never stops a reconciliation
+        names = {}
+        tally.notes.append(f"seller names unavailable (S20: {type(exc).__name__}): the tables show shop ids only")
+    return PeriodRead(fetched, currencies, cycles, invoices, names, tally)
 
 
 @task(cache_policy=NO_CACHE)

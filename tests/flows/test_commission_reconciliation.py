@@ -248,3 +248,17 @@ async def test_a_period_spilled_line_by_line_and_reconciled_in_many_slices_gives
     exports = tmp_path / "exports" / "reconciliation-daily-2026-11-01-2026-11-01-r{}-lines.csv"
     rows = [sorted(Path(str(exports).format(n)).read_text().splitlines()) for n in (1, 2)]
     assert rows[0] == rows[1] and len(rows[0]) == whole.counts["order_lines"] + 1
+
+
+async def test_seller_names_mirakl_cannot_give_leave_shop_ids_and_the_period_reconciled(
+    runtime: Runtime, mirakl: httpx.AsyncClient
+) -> None:
+    await plant_period(runtime, mirakl)
+    fault = {"path": "/api/shops", "error_rate": 1.0, "status": 400, "times": 10}
+    assert (await mirakl.post("/_sandbox/faults", json=fault)).status_code == 204
+    with use_runtime(runtime):
+        report = await commission_reconciliation(start=DAY, end=DAY)
+
+    assert report.counts["gate"] == "passed" and report.counts["class_amount_mismatch"] == 1
+    assert report.tables["sellers"] and all(row["seller"] == "" for row in report.tables["sellers"])
+    assert any(note.startswith("seller names unavailable (S20:") for note in report.notes)
