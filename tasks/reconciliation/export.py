@@ -10,6 +10,7 @@ keeps pointing at revision 1.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -104,8 +105,9 @@ def _absolute(location: str | Path) -> str:
 def _write(fs: fsspec.AbstractFileSystem, frames: Iterable[pd.DataFrame], path: str) -> None:
     # Written beside and moved into place, so finance never opens a half-written file (a rename on a local
     # disk; object stores publish an object only once its upload completes anyway). The header is written
-    # with the first slice only.
-    partial = f"{path}.partial"
+    # with the first slice only. The partial file is this writer's own: two workers reconciling the same period
+    # at once (a retry beside a slow run) each move a whole file into place, never one another's half.
+    partial = f"{path}.{uuid.uuid4().hex}.partial"
     with fs.open(partial, "w", newline="", encoding="utf-8") as out:
         for number, frame in enumerate(frames):
             frame.to_csv(out, index=False, header=number == 0)
