@@ -132,6 +132,9 @@ class ShipmentConfig(_Section):
     carriers_file: Path | None = Field(default=None, description="carrier table; packaged default when unset")
     allow_unregistered_carriers: bool = Field(default=False, description="send carrier name + URL when unmapped")
     carrier_cache_hours: float = Field(default=24, gt=0)
+    carrier_stale_reminder_hours: float = Field(
+        default=24, gt=0, description="a carrier list still stale is alerted again after this many hours"
+    )
     overlap_seconds: int = Field(default=300, ge=0, description="incremental reads start this long before the cursor")
     bc_shipped_status_ids: tuple[int, ...] = Field(default=(2, 3), description="BigCommerce statuses after shipping")
     mirakl_shipped_states: tuple[str, ...] = Field(

@@ -15,7 +15,7 @@ from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.reporting import RunReport
 from tasks.runs import flow_frame
-from tasks.shipments.deadlines import report_overdue_shipments
+from tasks.shipments.deadlines import overdue_shipments
 from tasks.shipments.inbound import create_bc_shipments, mirakl_shipped_orders, record_mirakl_sweep
 from tasks.shipments.outbound import (
     bigcommerce_changed_orders,
@@ -23,7 +23,7 @@ from tasks.shipments.outbound import (
     push_mirakl_tracking,
     record_bc_page,
 )
-from tasks.shipments.reference import load_carrier_reference, report_carrier_list
+from tasks.shipments.reference import check_carrier_list, load_carrier_reference
 
 __all__ = ["shipment_sync"]
 
@@ -38,16 +38,15 @@ async def shipment_sync(since: datetime | None = None) -> RunReport:
     """
     async with flow_frame(Stream.SHIPMENT_SYNC, "Shipment sync") as (rt, report):
         now = datetime.now(UTC)
-        table, carriers = await load_carrier_reference(rt, now)
-        report.counts["carrier_table_version"] = table.version
-        may_send_tracking = report_carrier_list(report, carriers, now)
-        async for shipped in mirakl_shipped_orders(rt, since):  # Mirakl -> BigCommerce
-            await create_bc_shipments(rt, shipped, table, report)
+        table, carriers = await load_carrier_reference(rt, now)  # read: carrier table + SH21 (cached a day)
+        report.absorb(check_carrier_list(rt, table, carriers, now), "carrier reference")
+        async for shipped in mirakl_shipped_orders(rt, since):  # Mirakl -> BigCommerce: read, write once
+            report.absorb(await create_bc_shipments(rt, shipped, table), "shipments to BigCommerce")
         record_mirakl_sweep(rt, now)
-        async for orders in bigcommerce_changed_orders(rt, since):  # BigCommerce -> Mirakl, through the outbox
-            await enqueue_bc_shipments(rt, orders, report)
+        async for orders in bigcommerce_changed_orders(rt, since):  # BigCommerce -> Mirakl: read, queue, record
+            report.absorb(await enqueue_bc_shipments(rt, orders), "BigCommerce shipments queued")
             record_bc_page(rt, orders)
-        if may_send_tracking:  # without any SH21 list the queue waits: no carrier code is sent unchecked
-            await push_mirakl_tracking(rt, report, table, set(carriers.carriers))
-        await report_overdue_shipments(rt, report, now)
+        if carriers.usable:  # gate: without any SH21 list the queue waits, no carrier code is sent unchecked
+            report.absorb(await push_mirakl_tracking(rt, table, set(carriers.carriers)), "tracking to Mirakl")
+        report.absorb(await overdue_shipments(rt, now), "overdue shipments")
         return report

@@ -6,7 +6,12 @@ task groups its writes (effects, ledger, cursor) in one transaction it commits i
 
 from __future__ import annotations
 
-from connectors.state.carrier_lists import get_carrier_list, record_carrier_list, record_carrier_list_failure
+from connectors.state.carrier_lists import (
+    claim_stale_alert,
+    get_carrier_list,
+    record_carrier_list,
+    record_carrier_list_failure,
+)
 from connectors.state.carriers import delete_carrier_override, list_carrier_overrides, upsert_carrier_overrides
 from connectors.state.cases import open_cs_case, resolve_cs_case, unresolved_cs_cases
 from connectors.state.cursors import get_cursor, set_cursor
@@ -151,6 +156,7 @@ __all__ = [
     "block_offers_of_shops",
     "claim_batch",
     "claim_holders",
+    "claim_stale_alert",
     "create_state_engine",
     "delete_carrier_override",
     "delete_offers",

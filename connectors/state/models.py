@@ -302,9 +302,11 @@ class CarrierOverride(Base):
 class CarrierList(Base):
     """The last carrier list a platform gave (SH21 for Mirakl), kept so a failed refresh falls back to it.
 
-    One row per source. `fetched_at` is when the list was last read; a refresh that got no usable answer
-    leaves the list as it was and records when and why in `refresh_failed_at` / `refresh_error`. Kept out of
-    `stream_cursor`: it is reference data, not where a stream's read stopped.
+    One row per source. `fetched_at` is when the list was last read and `version` how many distinct lists were
+    read; a refresh that got no usable answer leaves the list as it was and records when and why in
+    `refresh_failed_at` / `refresh_error`. `stale_since` is the first failed refresh since the last good read
+    (the stale episode) and `stale_alerted_at` when it was last alerted, so it is alerted once, not every run.
+    Kept out of `stream_cursor`: it is reference data, not where a stream's read stopped.
     """
 
     __tablename__ = "carrier_list"
@@ -314,6 +316,9 @@ class CarrierList(Base):
     fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     refresh_failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     refresh_error: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    stale_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stale_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ReconciliationRun(Base):

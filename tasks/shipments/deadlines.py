@@ -12,10 +12,10 @@ from prefect.cache_policies import NO_CACHE
 
 from bridge.runtime import Runtime
 from connectors.mirakl import Order as MiraklOrder
-from tasks.reporting import RunReport
+from tasks.reporting import Tally
 from tasks.retry import TASK_RETRY
 
-__all__ = ["overdue_rows", "report_overdue_shipments"]
+__all__ = ["overdue_rows", "overdue_shipments"]
 
 
 def overdue_rows(orders: Iterable[MiraklOrder], now: datetime) -> list[dict[str, Any]]:
@@ -34,9 +34,9 @@ def overdue_rows(orders: Iterable[MiraklOrder], now: datetime) -> list[dict[str,
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def report_overdue_shipments(rt: Runtime, report: RunReport, now: datetime) -> None:
+async def overdue_shipments(rt: Runtime, now: datetime) -> Tally:
+    """The logistic orders in SHIPPING past their deadline, counted and listed for the run's `overdue` table."""
     rows: list[dict[str, Any]] = []
     async for page in rt.mirakl.iter_orders(order_state_codes=["SHIPPING"]):
         rows += overdue_rows(page, now)
-    report.counts["logistic_orders_past_shipping_deadline"] = len(rows)
-    report.tables["overdue"] = rows
+    return Tally(counts={"logistic_orders_past_shipping_deadline": len(rows)}, tables={"overdue": rows})

@@ -27,11 +27,11 @@ from connectors.state import (
     open_cs_case,
     order_lines_for,
 )
-from tasks.cursors import Cursor
 from tasks.exactly_once import mark_done_elsewhere, write_once
-from tasks.reporting import RunReport
+from tasks.reporting import Tally
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable
+from tasks.shipments.cursors import MIRAKL_CURSOR, read_start, shipment_cursor
 
 __all__ = [
     "BcShipmentPlan",
@@ -41,7 +41,6 @@ __all__ = [
     "record_mirakl_sweep",
 ]
 
-MIRAKL_CURSOR = Stream.SHIPMENT_SYNC.cursor("mirakl")
 _CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
 
 
@@ -128,7 +127,7 @@ def _same_shipment(found: Shipment, plan: BcShipmentPlan) -> bool:
     return (found.tracking_number or "") == plan.tracking_number and bool(plan.product_ids & found_products)
 
 
-async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
+async def _create(rt: Runtime, plan: BcShipmentPlan, tally: Tally) -> None:
     async def send() -> Shipment:
         assert plan.shipment is not None, "a plan without shipment is only ever recovered"
         return await rt.bigcommerce.create_shipment(plan.bc_order_id, plan.shipment)
@@ -144,7 +143,7 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
             entry = ledger_get(session, "bigcommerce", "create_shipment", plan.key)
         found = await recover() if entry is not None and entry.outcome == "started" else None
         if found is None:
-            report.add("mirakl_shipped_already_in_bigcommerce")
+            tally.add("mirakl_shipped_already_in_bigcommerce")
             return
         mark_done_elsewhere(rt.sessions, "bigcommerce", "create_shipment", plan.key, found, "recovered")
         recovered_here = True
@@ -165,8 +164,8 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
             mark_done_elsewhere(rt.sessions, "mirakl", operation, key, outcome.external_id, plan.key)
     status = "recovered" if recovered_here else outcome.status
     if status in ("sent", "recovered"):
-        report.add("shipments_to_bigcommerce")
-        report.tables.setdefault("to-bigcommerce", []).append(
+        tally.add("shipments_to_bigcommerce")
+        tally.tables.setdefault("to-bigcommerce", []).append(
             {
                 "mirakl_order_id": plan.mirakl_order_id,
                 "bc_order_id": plan.bc_order_id,
@@ -177,7 +176,7 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
             }
         )
     elif status == "failed":
-        report.add("shipments_to_bigcommerce_refused")
+        tally.add("shipments_to_bigcommerce_refused")
         with rt.sessions() as session:
             open_cs_case(
                 session,
@@ -189,14 +188,9 @@ async def _create(rt: Runtime, plan: BcShipmentPlan, report: RunReport) -> None:
             session.commit()
 
 
-def mirakl_cursor(rt: Runtime) -> Cursor:
-    return Cursor.with_overlap(MIRAKL_CURSOR, rt.config.shipments.overlap_seconds)
-
-
 async def mirakl_shipped_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[MiraklOrder]]:
     """Pages of logistic orders shipped in Mirakl since the cursor (with overlap), or since the operator's `since`."""
-    with rt.sessions() as session:
-        start = mirakl_cursor(rt).start(session, since)
+    start = read_start(rt, MIRAKL_CURSOR, since)
     states = list(rt.config.shipments.mirakl_shipped_states)
     # No end bound: Mirakl dates are compared to the second, and the overlap makes a later re-read harmless.
     async for page in rt.mirakl.iter_orders(order_state_codes=states, start_update_date=start):
@@ -204,23 +198,25 @@ async def mirakl_shipped_orders(rt: Runtime, since: datetime | None) -> AsyncIte
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def create_bc_shipments(rt: Runtime, page: list[MiraklOrder], table: CarrierTable, report: RunReport) -> None:
-    """Create the BigCommerce shipments of a page of shipped logistic orders, each exactly once."""
+async def create_bc_shipments(rt: Runtime, page: list[MiraklOrder], table: CarrierTable) -> Tally:
+    """Create the BigCommerce shipments of a page of shipped logistic orders, each exactly once; returns what it did."""
+    tally = Tally()
     for order in page:
         with rt.sessions() as session:
             logistic = get_logistic_order(session, order.order_id)
             lines = order_lines_for(session, mirakl_order_id=order.order_id) if logistic else []
         if logistic is None or logistic.bc_order_id is None or not lines:
-            report.add("mirakl_shipped_not_bridged")
+            tally.add("mirakl_shipped_not_bridged")
             continue
         products = await rt.bigcommerce.list_order_products(logistic.bc_order_id)
         for plan in plan_bc_shipments(order, logistic.bc_order_id, lines, products, table):
-            await _create(rt, plan, report)
+            await _create(rt, plan, tally)
+    return tally
 
 
 @task(cache_policy=NO_CACHE)
 def record_mirakl_sweep(rt: Runtime, until: datetime) -> None:
     """The sweep reached `until` (the run's start): the next one reads from there, less the overlap."""
     with rt.sessions() as session:
-        mirakl_cursor(rt).advance(session, until)
+        shipment_cursor(rt, MIRAKL_CURSOR).advance(session, until)
         session.commit()

@@ -34,13 +34,13 @@ from connectors.state import (
     open_cs_case,
     order_lines_for,
 )
-from tasks.cursors import Cursor
 from tasks.exactly_once import is_recorded, mark_done_elsewhere, write_once
 from tasks.leases import outbox_worker
 from tasks.quality import quarantine_records
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierTable, decide_mirakl_tracking
+from tasks.shipments.cursors import BC_CURSOR, read_start, shipment_cursor
 
 __all__ = [
     "TrackingItem",
@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 KIND = "mirakl-tracking"
-BC_CURSOR = Stream.SHIPMENT_SYNC.cursor("bigcommerce")
 CLAIM_SIZE = 50
 
 
@@ -99,7 +98,7 @@ def _fully_shipped(lines: dict[int, str], products: list[OrderProduct]) -> list[
     return [order_id for order_id, owned in products_of.items() if all(p.quantity_shipped >= p.quantity for p in owned)]
 
 
-async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None:
+async def _enqueue_order(rt: Runtime, order: BcOrder, tally: Tally) -> None:
     """An order's lines come from the list page when it embedded them whole (then an order none of whose logistic
     orders is fully shipped costs no call at all), else from GET /orders/{id}/products after its shipments."""
     with rt.sessions() as session:
@@ -131,29 +130,26 @@ async def _enqueue_order(rt: Runtime, order: BcOrder, report: RunReport) -> None
         )
         with rt.sessions() as session:
             if enqueue(session, Stream.SHIPMENT_SYNC, KIND, f"ship:{mirakl_order_id}", item.model_dump()):
-                report.add("bigcommerce_shipments_queued")
+                tally.add("bigcommerce_shipments_queued")
             session.commit()
-
-
-def bigcommerce_cursor(rt: Runtime) -> Cursor:
-    return Cursor.with_overlap(BC_CURSOR, rt.config.shipments.overlap_seconds)
 
 
 async def bigcommerce_changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[list[BcOrder]]:
     """Pages of BigCommerce orders modified since the cursor (with overlap), or since the operator's `since`."""
-    with rt.sessions() as session:
-        start = bigcommerce_cursor(rt).start(session, since)
+    start = read_start(rt, BC_CURSOR, since)
     async for page in rt.bigcommerce.iter_orders(min_date_modified=start, with_lines=rt.config.orders.embed_lines):
         yield page
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def enqueue_bc_shipments(rt: Runtime, page: list[BcOrder], report: RunReport) -> None:
+async def enqueue_bc_shipments(rt: Runtime, page: list[BcOrder]) -> Tally:
     """Queue OR23/OR24 for the page's marketplace lines shipped in BigCommerce (keyed: a re-read queues nothing)."""
+    tally = Tally()
     shipped = set(rt.config.shipments.bc_shipped_status_ids)
     for order in page:
         if order.status_id in shipped:
-            await _enqueue_order(rt, order, report)
+            await _enqueue_order(rt, order, tally)
+    return tally
 
 
 @task(cache_policy=NO_CACHE)
@@ -162,7 +158,7 @@ def record_bc_page(rt: Runtime, page: list[BcOrder]) -> None:
     latest = max((o.date_modified for o in page if o.date_modified is not None), default=None)
     if latest is not None:
         with rt.sessions() as session:
-            bigcommerce_cursor(rt).advance(session, latest)
+            shipment_cursor(rt, BC_CURSOR).advance(session, latest)
             session.commit()
 
 
@@ -191,7 +187,7 @@ async def _send_tracking(rt: Runtime, order_id: str, payload: TrackingItem, trac
     return None if or24.done else (or24.error or f"OR24 {or24.status}")
 
 
-def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: TrackingItem, decision: Any) -> None:
+def _quarantine_carrier(rt: Runtime, tally: Tally, item_id: int, payload: TrackingItem, decision: Any) -> None:
     order_id = payload.mirakl_order_id
     with rt.sessions() as session:
         mark_quarantined(session, [item_id], decision.reason)
@@ -212,13 +208,13 @@ def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: T
                 },
             }
         ],
-        report,
+        tally,
     )
-    report.tables.setdefault("quarantined-carriers", []).append(
+    tally.tables.setdefault("quarantined-carriers", []).append(
         {"mirakl_order_id": order_id, "carrier_name": decision.carrier_name, "reason": decision.reason}
     )
     emit_alert(
-        report,
+        tally,
         "bcmirakl.shipments.carrier-unmapped",
         f"bcmirakl.carrier.{decision.carrier_name or 'none'}",
         {
@@ -233,7 +229,7 @@ def _quarantine_carrier(rt: Runtime, report: RunReport, item_id: int, payload: T
 
 async def _push_one(
     rt: Runtime,
-    report: RunReport,
+    tally: Tally,
     item_id: int,
     payload: TrackingItem,
     order: MiraklOrder | None,
@@ -246,20 +242,20 @@ async def _push_one(
         with rt.sessions() as session:
             mark_failed(session, item_id, f"logistic order {order_id} is {order.order_state if order else 'unknown'}")
             session.commit()
-        report.add("tracking_not_sendable")
+        tally.add("tracking_not_sendable")
         return
     if order.order_state in rt.config.shipments.mirakl_shipped_states:
         with rt.sessions() as session:
             mark_done(session, [item_id])
             session.commit()
-        report.add("tracking_already_shipped_in_mirakl")
+        tally.add("tracking_already_shipped_in_mirakl")
         return
     if order.order_state != "SHIPPING":
         retry_at = now + timedelta(minutes=rt.config.shipments.not_shipping_retry_minutes)
         with rt.sessions() as session:
             mark_failed(session, item_id, f"waiting for SHIPPING (is {order.order_state})", retry_at=retry_at)
             session.commit()
-        report.add("tracking_waiting_for_shipping_state")
+        tally.add("tracking_waiting_for_shipping_state")
         return
     decision = decide_mirakl_tracking(
         table,
@@ -271,7 +267,7 @@ async def _push_one(
         allow_unregistered=rt.config.shipments.allow_unregistered_carriers,
     )
     if decision.tracking is None:
-        _quarantine_carrier(rt, report, item_id, payload, decision)
+        _quarantine_carrier(rt, tally, item_id, payload, decision)
         return
     error = await _send_tracking(rt, order_id, payload, decision.tracking)
     with rt.sessions() as session:
@@ -288,15 +284,15 @@ async def _push_one(
             )
         session.commit()
     if error is not None:
-        report.add("tracking_refused_by_mirakl")
+        tally.add("tracking_refused_by_mirakl")
         return
     # Mirakl now shows the order SHIPPED with this tracking: that is not a new shipment for BigCommerce.
     tracking_key = f"bc-shipment:{order_id}:{payload.tracking_number or 'untracked'}"
     mark_done_elsewhere(
         rt.sessions, "bigcommerce", "create_shipment", tracking_key, str(payload.bc_shipment_id), f"or24:{order_id}"
     )
-    report.add("shipments_to_mirakl")
-    report.tables.setdefault("to-mirakl", []).append(
+    tally.add("shipments_to_mirakl")
+    tally.tables.setdefault("to-mirakl", []).append(
         {
             "mirakl_order_id": order_id,
             "bc_order_id": payload.bc_order_id,
@@ -309,9 +305,14 @@ async def _push_one(
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def push_mirakl_tracking(
-    rt: Runtime, report: RunReport, table: CarrierTable, known_codes: set[str], now: datetime | None = None
-) -> None:
-    """Drain the queue: carrier-checked OR23 + OR24 for logistic orders in SHIPPING, in claimed batches."""
+    rt: Runtime, table: CarrierTable, known_codes: set[str], now: datetime | None = None
+) -> Tally:
+    """Drain the queue: carrier-checked OR23 + OR24 for logistic orders in SHIPPING, in claimed batches.
+
+    Returns what this attempt sent, held and quarantined: items a failed attempt finished are out of the queue,
+    so a retry neither sends nor counts them again.
+    """
+    tally = Tally()
     # A registered worker: a drain killed mid-batch has its claims taken over by the next run at once; each
     # item's OR23/OR24 then go through the ledger, which recovers a call made before the crash.
     async with outbox_worker(rt, Stream.SHIPMENT_SYNC) as lease:
@@ -322,9 +323,9 @@ async def push_mirakl_tracking(
                 items = [(i.id, TrackingItem.model_validate(i.payload)) for i in claimed]
                 session.commit()
             if not items:
-                return
+                return tally
             order_ids = [payload.mirakl_order_id for _, payload in items]
             orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=order_ids) for o in page}
             for item_id, payload in items:
                 order = orders.get(payload.mirakl_order_id)
-                await _push_one(rt, report, item_id, payload, order, table, known_codes, current)
+                await _push_one(rt, tally, item_id, payload, order, table, known_codes, current)

@@ -5,8 +5,11 @@ SH21 changes rarely and is asked for once a day (mirakl.md §5.9), so its codes 
 override applies at the next run without a restart.
 
 A refresh that gets no usable list (an unreadable body, a 5xx, the day's SH21 call already spent) never fails
-the run: the last good list is used, marked stale, and the run alerts; with no list at all, tracking for Mirakl
-is held in its queue (never sent with an unchecked carrier code) until a read succeeds.
+the run: the last good list is used and marked stale; with no list at all, tracking for Mirakl is held in its
+queue (never sent with an unchecked carrier code) until a read succeeds. A stale list is alerted once per stale
+episode (first failed refresh to next good read), and again every `carrier_stale_reminder_hours` while it lasts:
+a run every five minutes would otherwise page the same outage 288 times a day. Every run's summary still says
+the list is stale and since when.
 """
 
 from __future__ import annotations
@@ -20,12 +23,25 @@ from prefect.cache_policies import NO_CACHE
 
 from bridge.runtime import Runtime
 from common.errors import ApiError
-from connectors.state import get_carrier_list, list_carrier_overrides, record_carrier_list, record_carrier_list_failure
-from tasks.reporting import RunReport, emit_alert
+from connectors.state import (
+    claim_stale_alert,
+    get_carrier_list,
+    list_carrier_overrides,
+    record_carrier_list,
+    record_carrier_list_failure,
+)
+from tasks.reporting import Tally, emit_alert
 from tasks.retry import TASK_RETRY
 from tasks.shipments.carriers import CarrierEntry, CarrierTable, load_carrier_file
 
-__all__ = ["SH21_SOURCE", "MiraklCarriers", "load_carrier_reference", "mirakl_carriers", "report_carrier_list"]
+__all__ = [
+    "SH21_SOURCE",
+    "STALE_EVENT",
+    "MiraklCarriers",
+    "check_carrier_list",
+    "load_carrier_reference",
+    "mirakl_carriers",
+]
 
 SH21_SOURCE = "SH21"
 
@@ -39,6 +55,8 @@ class MiraklCarriers:
     carriers: dict[str, str]
     fetched_at: datetime | None
     refresh_error: str | None = None
+    version: int = 0
+    stale_since: datetime | None = None
 
     @property
     def usable(self) -> bool:
@@ -67,8 +85,9 @@ async def mirakl_carriers(rt: Runtime, now: datetime) -> MiraklCarriers:
         kept = get_carrier_list(session, SH21_SOURCE)
         carriers = dict(kept.carriers) if kept is not None else {}
         fetched_at = kept.fetched_at if kept is not None else None
+        version = kept.version if kept is not None else 0
     if fetched_at is not None and now - fetched_at <= max_age:
-        return MiraklCarriers(carriers, fetched_at)
+        return MiraklCarriers(carriers, fetched_at, version=version)
     try:
         read = {carrier.code: carrier.label for carrier in await rt.mirakl.list_carriers()}
     except ApiError as exc:
@@ -77,11 +96,15 @@ async def mirakl_carriers(rt: Runtime, now: datetime) -> MiraklCarriers:
         with rt.sessions() as session:
             record_carrier_list_failure(session, SH21_SOURCE, error, now)
             session.commit()
-        return MiraklCarriers(carriers, fetched_at, error)
+            stale = get_carrier_list(session, SH21_SOURCE)
+            since = stale.stale_since if stale is not None else now
+        return MiraklCarriers(carriers, fetched_at, error, version, since)
     with rt.sessions() as session:
         record_carrier_list(session, SH21_SOURCE, read, now)
         session.commit()
-    return MiraklCarriers(read, now)
+        fresh = get_carrier_list(session, SH21_SOURCE)
+        version = fresh.version if fresh is not None else version
+    return MiraklCarriers(read, now, version=version)
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
@@ -106,26 +129,40 @@ STALE_EVENT = "bcmirakl.shipments.carrier-list-stale"
 
 
 @task(cache_policy=NO_CACHE)
-def report_carrier_list(report: RunReport, carriers: MiraklCarriers, now: datetime) -> bool:
-    """Put the list's state in the summary, alert when a due refresh failed; returns whether OR23 may be sent.
+def check_carrier_list(rt: Runtime, table: CarrierTable, carriers: MiraklCarriers, now: datetime) -> Tally:
+    """The carrier reference's state for the summary, and the stale alert when this episode is due one.
 
     With no list ever read, every carrier check would fail: the tracking queue is held (its items stay queued,
-    none is quarantined), and the run still completes with the alert.
+    none is quarantined), and the run still completes; the flow sends tracking only when `carriers.usable`.
     """
-    report.counts["mirakl_carriers"] = len(carriers.carriers)
+    tally = Tally(
+        counts={
+            "carrier_table_version": table.version,
+            "mirakl_carriers": len(carriers.carriers),
+            "carrier_list_version": carriers.version,
+        }
+    )
     if not carriers.stale:
-        return carriers.usable
-    report.counts["carrier_list_stale"] = "yes"
-    report.counts["carrier_list_age_hours"] = carriers.age_hours(now) or "never read"
+        return tally
+    tally.counts["carrier_list_stale"] = "yes"
+    tally.counts["carrier_list_stale_since"] = carriers.stale_since.isoformat() if carriers.stale_since else "-"
+    tally.counts["carrier_list_age_hours"] = carriers.age_hours(now) or "never read"
     held = not carriers.usable
     if held:
-        report.counts["tracking_held_no_carrier_list"] = "yes"
+        tally.counts["tracking_held_no_carrier_list"] = "yes"
+    reminder = timedelta(hours=rt.config.shipments.carrier_stale_reminder_hours)
+    with rt.sessions() as session:
+        due = claim_stale_alert(session, SH21_SOURCE, now, reminder)
+        session.commit()
+    if not due:
+        return tally  # this episode was alerted less than `reminder` ago: the summary alone says it is stale
     emit_alert(
-        report,
+        tally,
         STALE_EVENT,
         f"bcmirakl.carriers.{SH21_SOURCE}",
         {
             "fetched_at": carriers.fetched_at.isoformat() if carriers.fetched_at else None,
+            "stale_since": carriers.stale_since.isoformat() if carriers.stale_since else None,
             "error": carriers.refresh_error,
             "tracking_held": held,
             "action": "the last good SH21 list is used"
@@ -133,4 +170,4 @@ def report_carrier_list(report: RunReport, carriers: MiraklCarriers, now: dateti
             else "OR23/OR24 wait in the queue until SH21 answers; check Mirakl and the SH21 call budget",
         },
     )
-    return carriers.usable
+    return tally

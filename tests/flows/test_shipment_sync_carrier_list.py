@@ -53,9 +53,11 @@ async def test_with_no_carrier_list_an_unreadable_sh21_holds_tracking_and_the_ru
     for report in (held, again):
         assert report.counts["tracking_held_no_carrier_list"] == "yes"
         assert report.counts["carrier_list_stale"] == "yes"
-        assert [a.event for a in report.alerts] == ["bcmirakl.shipments.carrier-list-stale"]
-        assert report.alerts[0].payload["tracking_held"] is True
         assert "shipments_to_mirakl" not in report.counts and not report.quarantined
+    assert [a.event for a in held.alerts] == ["bcmirakl.shipments.carrier-list-stale"]
+    assert held.alerts[0].payload["tracking_held"] is True
+    assert again.alerts == []  # the same stale episode, alerted by the run before
+    assert again.counts["carrier_list_stale_since"] == held.counts["carrier_list_stale_since"]
     assert runtime.mirakl.transport.calls["SH21"] == sh21_calls
     assert _mirakl_order(sandbox, first).state == "SHIPPING"
     with runtime.sessions() as session:
@@ -65,6 +67,7 @@ async def test_with_no_carrier_list_an_unreadable_sh21_holds_tracking_and_the_ru
     with use_runtime(runtime):
         sent = await shipment_sync()
     assert sent.counts["shipments_to_mirakl"] == 1 and "carrier_list_stale" not in sent.counts
+    assert sent.counts["carrier_list_version"] == 1
     order = _mirakl_order(sandbox, first)
     assert (order.state, order.carrier_code, order.tracking_number) == ("SHIPPED", "FEDEX", "FXHELD1")
     with runtime.sessions() as session:

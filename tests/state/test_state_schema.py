@@ -20,7 +20,7 @@ from connectors.state import (
     upgrade,
 )
 
-HEAD_REVISION = "0011_gates"
+HEAD_REVISION = "0012_ship"
 EXPECTED_TABLES = {
     "alembic_version",
     "call_budget",
