@@ -19,7 +19,7 @@ Streams are named by `bridge.streams.Stream`, one spelling in every table (migra
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bcmirakl.status_carriers import CarrierListStatus, carrier_list_rows, collect_carrier_lists
 from bcmirakl.tables import plain_console, rows_table
 from bridge.streams import Stream
 from connectors.state import (
@@ -68,6 +69,7 @@ class StatusReport:
     exceptions_by_kind: list[tuple[str, str, int, datetime]]
     deadlines: list[tuple[str, str, str, str]]
     stuck_claims: list[ClaimHolder]
+    carrier_lists: list[CarrierListStatus] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def collect_status(
         exceptions_by_kind=_exceptions_by_kind(open_cases),
         deadlines=_deadlines(session, open_cases)[:deadline_limit],
         stuck_claims=stuck,
+        carrier_lists=collect_carrier_lists(session),
     )
 
 
@@ -191,6 +194,7 @@ def print_status(report: StatusReport, console: Console) -> None:
             "next deadlines at risk",
             [{"stream": s, "order": key, "kind": k, "deadline": d} for s, key, k, d in report.deadlines],
         ),
+        ("carrier list (what shipment sync checks carrier codes against)", carrier_list_rows(report.carrier_lists)),
     ]
     for title, rows in sections:
         console.print()
