@@ -102,6 +102,11 @@ MEASURES: dict[str, Measure] = {
     # shipments
     "mirakl_carriers": _m("carriers in Mirakl's list (SH21)", "carriers", "read"),
     "carrier_table_version": _m("carrier table version", "", "technical"),
+    "carrier_list_version": _m("Mirakl carrier list version (distinct SH21 lists read)", "", "technical"),
+    "carrier_list_stale": _m("Mirakl carrier list stale (SH21 refresh failed, last good list used)", "", "problem"),
+    "carrier_list_stale_since": _m("Mirakl carrier list stale since", "", "problem"),
+    "carrier_list_age_hours": _m("Mirakl carrier list age (hours)", "", "problem"),
+    "tracking_held_no_carrier_list": _m("tracking to Mirakl held: no carrier list ever read", "", "problem"),
     "shipments_to_bigcommerce": _m("shipments created in BigCommerce", "shipments", "write"),
     "shipments_to_mirakl": _m("shipments sent to Mirakl (OR23/OR24)", "shipments", "write"),
     "shipments_to_bigcommerce_refused": _m("shipments BigCommerce refused", "shipments", "problem"),
