@@ -143,40 +143,43 @@ async def test_a_shipment_of_native_lines_only_costs_no_bigcommerce_call_beyond_
     assert queued and all("bigcommerce_shipments_queued" not in tally.counts for tally in queued)
 
 
-async def test_an_unmapped_carrier_is_quarantined_with_its_name_and_an_alert_and_nothing_is_sent(
-    runtime: Runtime, sandbox: Sandbox, routed: RoutedOrder
+@pytest.mark.parametrize(
+    ("provider", "tracking_carrier", "carrier_name", "reason"),
+    [
+        ("", "speedy-parcels", "speedy-parcels", "unmapped carrier: speedy-parcels"),
+        ("royalmail", "", "royalmail", "carrier code ROYAL_MAIL (for royalmail) not in Mirakl SH21"),
+    ],
+    ids=["unmapped name", "mapped code missing from SH21"],
+)
+async def test_a_carrier_mirakl_would_not_accept_is_quarantined_with_its_name_and_an_alert_and_nothing_is_sent(
+    runtime: Runtime,
+    sandbox: Sandbox,
+    routed: RoutedOrder,
+    provider: str,
+    tracking_carrier: str,
+    carrier_name: str,
+    reason: str,
 ) -> None:
     first = routed.logistic_order_ids[0]
-    await _ship_in_bigcommerce(runtime, routed, first, "", "speedy-parcels", "SP1")
+    await _ship_in_bigcommerce(runtime, routed, first, provider, tracking_carrier, "Q1")
     with use_runtime(runtime):
         report = await shipment_sync()
         again = await shipment_sync()
 
     order = _mirakl_order(sandbox, first)
     assert (order.state, order.tracking_number) == ("SHIPPING", None)
-    assert report.quarantined == {"unmapped carrier: speedy-parcels": 1}
+    assert report.quarantined == {reason: 1}
     assert [a.event for a in report.alerts] == ["bcmirakl.shipments.carrier-unmapped"]
-    assert report.alerts[0].payload["carrier_name"] == "speedy-parcels"
-    assert "speedy-parcels" in report.alerts[0].payload["action"]
+    assert report.alerts[0].payload["carrier_name"] == carrier_name
+    assert carrier_name in report.alerts[0].payload["action"]
     assert report.tables["quarantined-carriers"] == [
-        {"mirakl_order_id": first, "carrier_name": "speedy-parcels", "reason": "unmapped carrier: speedy-parcels"}
+        {"mirakl_order_id": first, "carrier_name": carrier_name, "reason": reason}
     ]
     assert not again.quarantined and not again.alerts  # quarantined once, not at every run
     with runtime.sessions() as session:
-        assert quarantine_counts(session, "shipment_sync") == {"unmapped carrier: speedy-parcels": 1}
+        assert quarantine_counts(session, "shipment_sync") == {reason: 1}
         assert queue_depth(session, "shipment_sync")["quarantined"] == 1
         assert ledger_get(session, "mirakl", "OR23", f"or23:{first}") is None
-
-
-async def test_a_mapped_name_whose_code_is_missing_from_sh21_is_quarantined(
-    runtime: Runtime, sandbox: Sandbox, routed: RoutedOrder
-) -> None:
-    first = routed.logistic_order_ids[0]
-    await _ship_in_bigcommerce(runtime, routed, first, "royalmail", "", "RM1")
-    with use_runtime(runtime):
-        report = await shipment_sync()
-    assert report.quarantined == {"carrier code ROYAL_MAIL (for royalmail) not in Mirakl SH21": 1}
-    assert _mirakl_order(sandbox, first).state == "SHIPPING"
 
 
 async def test_rerun_after_a_crash_mid_batch_creates_no_duplicate_bigcommerce_shipment(
