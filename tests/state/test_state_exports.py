@@ -8,7 +8,17 @@ import pytest
 
 import connectors.state
 
-REPOSITORY_MODULES = ["carrier_lists", "carriers", "cases", "cursors", "ledger", "offer_map", "order_map", "outbox", "quarantines"]
+REPOSITORY_MODULES = [
+    "carrier_lists",
+    "carriers",
+    "cases",
+    "cursors",
+    "ledger",
+    "offer_map",
+    "order_map",
+    "outbox",
+    "quarantines",
+]
 
 
 def test_every_exported_name_resolves() -> None:
