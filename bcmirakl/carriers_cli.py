@@ -3,7 +3,9 @@
 The versioned table (`bridge/defaults/carriers.yaml`) is reviewed with the code; an override row in the state
 store adds or replaces one Mirakl code's mapping at once. Setting one also requeues the shipments held back for
 an unmapped carrier, so the next shipment sync sends them (or holds them again, with the reason, if the mapping
-still does not fit).
+still does not fit). Like every state-store command it runs on a store already at the code's schema and never
+migrates it (`bcmirakl.store_commands.state_store`): a store behind stops it with one sentence naming
+`bcmirakl db upgrade`, before any override is written.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from bcmirakl.store_commands import Subcommands, add_command_family
 from bridge.streams import Stream
 
 if TYPE_CHECKING:
@@ -19,9 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["add_carrier_commands", "run_carrier_command"]
 
 
-def add_carrier_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    carriers = commands.add_parser("carriers", help="carrier mappings: the versioned table and operator overrides")
-    actions = carriers.add_subparsers(dest="carriers_command", required=True)
+def add_carrier_commands(commands: Subcommands) -> None:
+    actions = add_command_family(commands, "carriers", "carrier mappings: the versioned table and operator overrides")
     actions.add_parser("list", help="every mapping in force, file and overrides")
     put = actions.add_parser("set", help="add or replace the mapping of one Mirakl carrier code")
     put.add_argument("mirakl_code", help="the carrier's code in Mirakl (SH21)")

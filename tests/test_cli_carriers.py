@@ -18,6 +18,7 @@ from connectors.state import (
     session_factory,
     upgrade,
 )
+from connectors.state.db import schema_revision
 from tasks.shipments.outbound import KIND
 
 
@@ -65,3 +66,22 @@ def test_an_override_needs_a_bigcommerce_name(store: str, capsys: pytest.Capture
 def test_removing_an_unknown_override_says_so(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["carriers", "remove", "NOPE"]) == 1
     assert "not found" in capsys.readouterr().out
+
+
+def test_setting_an_override_on_a_store_behind_the_code_writes_nothing_and_names_db_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0011_gates")  # one migration behind: the carrier list has no stale episode columns yet
+    monkeypatch.setenv("BCMIRAKL_DATABASE_URL", url)
+
+    assert main(["carriers", "set", "GLS", "--tracking-carrier", "gls"]) == 2
+    err = capsys.readouterr().err
+    assert "is at revision 0011_gates" in err and "run `bcmirakl db upgrade`" in err
+    engine = create_state_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            assert list_carrier_overrides(session) == []  # nothing written, and the schema left as it was
+        assert schema_revision(engine) == "0011_gates"
+    finally:
+        engine.dispose()
