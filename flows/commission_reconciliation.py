@@ -11,6 +11,7 @@ missing day is never reported as a list of false gaps.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from prefect.runtime import flow_run
 from bridge.streams import Stream
 from flows.run_names import run_name
 from tasks.reconciliation.fetch import midnight, read_period
+from tasks.reconciliation.held import held_refund_lines
 from tasks.reconciliation.partitions import HASH_PARTITIONS, SLICE_LINES, PartitionStore
 from tasks.reconciliation.record import (
     check_inputs,
@@ -78,7 +80,10 @@ async def commission_reconciliation(
             if gate.tripped:
                 record_gate_failure(rt, period, scope, gate, _run_id())
                 gate.raise_if_tripped()  # the run fails: no gap may be classified on inputs that failed
-            result = await reconcile_period(store, period_terms(read, rt.config.reconciliation))
+            with rt.sessions() as session:  # refunds the refund mirror held for finance: their gaps name the hold
+                held = held_refund_lines(session)
+            terms = replace(period_terms(read, rt.config.reconciliation), held_refunds=held)
+            result = await reconcile_period(store, terms)
             revision = record_run(rt, period, scope, store.lines(), summary_of(result), _run_id())
             report.absorb(await publish_reconciliation(rt, store, result, read, revision, label), "publish")
         return report

@@ -105,6 +105,7 @@ from connectors.state.quarantines import (
     quarantine_many,
     resolve_quarantine,
     resolve_rejections,
+    unresolved_quarantine,
 )
 from connectors.state.reconciliation import (
     get_reconciliation_run,
@@ -223,6 +224,7 @@ __all__ = [
     "superseded",
     "unbuyable_on_sale",
     "unresolved_cs_cases",
+    "unresolved_quarantine",
     "upgrade",
     "upsert_carrier_overrides",
     "upsert_logistic_orders",

@@ -16,7 +16,14 @@ from connectors.state._sql import CHUNK_SIZE, IN_CHUNK_SIZE, chunks, insert_for
 from connectors.state.models import QuarantineRecord
 from connectors.state.types import utcnow
 
-__all__ = ["quarantine", "quarantine_counts", "quarantine_many", "resolve_quarantine", "resolve_rejections"]
+__all__ = [
+    "quarantine",
+    "quarantine_counts",
+    "quarantine_many",
+    "resolve_quarantine",
+    "resolve_rejections",
+    "unresolved_quarantine",
+]
 
 
 def quarantine(
@@ -76,6 +83,16 @@ def quarantine_counts(session: Session, stream: str | None = None) -> dict[str, 
     if stream is not None:
         query = query.where(QuarantineRecord.stream == stream)
     return {reason: count for reason, count in session.execute(query).tuples()}
+
+
+def unresolved_quarantine(session: Session, stream: str) -> list[QuarantineRecord]:
+    """A stream's records nobody has resolved yet, oldest first."""
+    query = (
+        select(QuarantineRecord)
+        .where(QuarantineRecord.stream == stream, QuarantineRecord.resolved_at.is_(None))
+        .order_by(QuarantineRecord.id)
+    )
+    return list(session.scalars(query))
 
 
 def resolve_quarantine(session: Session, ids: Iterable[int], now: datetime | None = None) -> int:

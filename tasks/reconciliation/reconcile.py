@@ -51,6 +51,7 @@ CLASSES = (
     "missing_in_mirakl",
     "missing_in_bigcommerce",
     "refund_not_mirrored",
+    "refund_held_for_finance",
     "amount_mismatch",
     "tax_mismatch",
     "commission_rate_off",
@@ -185,6 +186,9 @@ class Terms:
     rates_ppm: Mapping[int, int] = field(default_factory=dict)
     default_rate_ppm: int | None = None
     commission_tax_rate_ppm: int | None = None
+    # Mirakl order line id -> the open case or quarantine under which the bridge held its refund for finance
+    # (`tasks.reconciliation.held`): a refund gap on such a line is that decision, not an unexplained one.
+    held_refunds: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class ReconciliationInputs:
     rates_ppm: Mapping[int, int] = field(default_factory=dict)
     default_rate_ppm: int | None = None
     commission_tax_rate_ppm: int | None = None
+    held_refunds: Mapping[str, str] = field(default_factory=dict)  # see `Terms.held_refunds`
 
     @property
     def partition(self) -> Partition:
@@ -206,7 +211,14 @@ class ReconciliationInputs:
 
     @property
     def terms(self) -> Terms:
-        return Terms(self.cycles, self.invoices, self.rates_ppm, self.default_rate_ppm, self.commission_tax_rate_ppm)
+        return Terms(
+            self.cycles,
+            self.invoices,
+            self.rates_ppm,
+            self.default_rate_ppm,
+            self.commission_tax_rate_ppm,
+            self.held_refunds,
+        )
 
 
 @dataclass(frozen=True)
@@ -303,7 +315,7 @@ def _reconcile_slice(part: Partition, terms: Terms) -> _Slice:
     exceptions = _concat(
         [
             _order_side_exceptions(lines),
-            _refund_exceptions(lines),
+            _refund_exceptions(lines, terms.held_refunds),
             _commission_exceptions(lines, terms.commission_tax_rate_ppm),
             _stray_transactions(tx[~on_line & ~tx["type"].isin(ADJUSTMENT_TYPES) & (tx["type"] != _PAYOUT_TYPE)]),
         ]
@@ -434,19 +446,27 @@ def _order_side_exceptions(lines: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(found)
 
 
-def _refund_exceptions(lines: pd.DataFrame) -> pd.DataFrame:
+def _refund_exceptions(lines: pd.DataFrame, held: Mapping[str, str]) -> pd.DataFrame:
+    """Refunds per line; a gap on a line whose refund the bridge held for finance is classified as that hold and
+    names its case, so the day lists it as a decision waiting for a person rather than a refund the mirror lost."""
     bc, mk = lines["bc_refund"], lines["mk_refund"]
     delta = bc - mk
+    on_hold = lines["line_key"].isin(list(held))
     cls = _pick(
         [
             (~lines["has_bc"], "missing_in_bigcommerce"),
+            (on_hold & (delta.abs() > ROUNDING_TOLERANCE), "refund_held_for_finance"),
             ((bc == 0) | (mk == 0), "refund_not_mirrored"),
             (delta.abs() <= ROUNDING_TOLERANCE, "rounding"),
             (delta.abs() > ROUNDING_TOLERANCE, "amount_mismatch"),
         ],
         lines.index,
     )
-    return _exceptions(lines, "refund", bc, mk, cls)
+    found = _exceptions(lines, "refund", bc, mk, cls)
+    held_rows = found["class"] == "refund_held_for_finance"
+    if held_rows.any():
+        found.loc[held_rows, "note"] = "held for finance: " + found.loc[held_rows, "line_key"].map(held)
+    return found
 
 
 def _commission_exceptions(lines: pd.DataFrame, tax_rate_ppm: int | None) -> pd.DataFrame:

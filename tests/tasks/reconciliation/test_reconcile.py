@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -14,6 +16,7 @@ from tasks.reconciliation.reconcile import (
 
 RATES = {2000: 100_000, 2001: 120_000}  # 10 % and 12 %, in parts per million
 CYCLE = {2000: "cycle-2000", 2001: "cycle-2001"}
+HELD = "quarantine or28:7:M28-A-1 (refund exceeds amount paid)"
 
 
 class Period:
@@ -110,6 +113,9 @@ def planted_period() -> tuple[ReconciliationInputs, dict[str, object]]:
     p.line(26)
     p.bc_refund(26, 2_000)  # refunded in BigCommerce, never in Mirakl
     planted["refund_not_mirrored"] = "M26-A-1"
+    p.line(28)
+    p.bc_refund(28, 3_000)  # refunded in BigCommerce, its OR28 held for finance (a quarantine names the line)
+    planted["refund_held_for_finance"] = "M28-A-1"
     p.add("ORDER_FEE_AMOUNT", 300, 2000, None, order="M27-A")  # a movement that belongs to no order line
     p.add("MANUAL_CREDIT", 1_000, 2001, None)  # a legitimate adjustment: part of the payout, not a gap
     tx, bc, refunds = p.frames()
@@ -131,7 +137,9 @@ def planted_period() -> tuple[ReconciliationInputs, dict[str, object]]:
             },
         ]
     )
-    inputs = ReconciliationInputs(tx, bc, refunds, cycles=cycles, invoices=invoices, rates_ppm=RATES)
+    inputs = ReconciliationInputs(
+        tx, bc, refunds, cycles=cycles, invoices=invoices, rates_ppm=RATES, held_refunds={"M28-A-1": HELD}
+    )
     return inputs, planted
 
 
@@ -151,6 +159,7 @@ def result() -> Reconciliation:
         "commission_rate_off",
         "rounding",
         "refund_not_mirrored",
+        "refund_held_for_finance",
     ],
 )
 def test_each_planted_line_gap_is_found_with_its_class(result: Reconciliation, cls: str) -> None:
@@ -175,6 +184,21 @@ def test_gap_amounts_are_exact_in_minor_units(result: Reconciliation) -> None:
     assert rows.loc[("M26-A-1", "refund"), ["left", "right"]].tolist() == [2_000, 0]
     assert rows.loc[("M20-A-1", "amount"), "delta"] == 10_000  # present in BigCommerce only
     assert rows.loc[("M21-A-1", "amount"), "delta"] == -10_000  # present in Mirakl only
+
+
+def test_refund_gap_on_a_line_held_for_finance_names_the_hold_and_still_counts_as_a_gap(
+    result: Reconciliation,
+) -> None:
+    held = result.exceptions.set_index(["line_key", "field"]).loc[("M28-A-1", "refund")]
+    assert [held["class"], held["delta"]] == ["refund_held_for_finance", 3_000]
+    assert held["note"] == f"held for finance: {HELD}"
+    assert not result.balanced  # finance still has to act: a held refund is explained, not settled
+
+
+def test_a_hold_on_a_line_whose_refunds_agree_classifies_nothing() -> None:
+    inputs, _ = planted_period()
+    matched = reconcile(replace(inputs, held_refunds={"M0-A-1": HELD}))  # M0's refund is mirrored both sides
+    assert matched.lines.set_index("line_key").loc["M0-A-1", "status"] == "matched"
 
 
 def test_unattributable_movement_is_listed_row_by_row_as_other(result: Reconciliation) -> None:
@@ -214,13 +238,10 @@ def test_every_class_is_represented_in_the_counts(result: Reconciliation) -> Non
 
 def test_same_inputs_in_another_order_give_an_identical_result() -> None:
     inputs, _ = planted_period()
-    shuffled = ReconciliationInputs(
-        inputs.transactions.sample(frac=1, random_state=3).reset_index(drop=True),
-        inputs.bc_lines.sample(frac=1, random_state=4).reset_index(drop=True),
-        inputs.bc_refunds,
-        cycles=inputs.cycles,
-        invoices=inputs.invoices,
-        rates_ppm=RATES,
+    shuffled = replace(
+        inputs,
+        transactions=inputs.transactions.sample(frac=1, random_state=3).reset_index(drop=True),
+        bc_lines=inputs.bc_lines.sample(frac=1, random_state=4).reset_index(drop=True),
     )
     first, second = reconcile(inputs), reconcile(shuffled)
     for name in ("lines", "exceptions", "sellers", "cycles", "totals"):
