@@ -159,7 +159,8 @@ async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -
     """Every refund customer service made in BigCommerce reached Mirakl as OR28, in full, or as the payment of a
     seller's refund of the same line (PA02 with it as transaction number), or as an OR30 cancellation before the
     debit, or is held with a reason. A refund of lines whose Mirakl order is not debited yet (STAGING, waiting for
-    acceptance or debit) is held by design: the acceptance guard cancels it with OR30 before PA01.
+    acceptance or debit) is held by design: the acceptance guard cancels it with OR30 before PA01; one whose order
+    was cancelled before any debit has nothing to mirror.
 
     An OR28 recovery that adopts a seller's own refund of the same amount leaves the customer's refund short here.
     """
@@ -170,10 +171,12 @@ async def refund_not_mirrored(world: ChaosWorld, orders: list[dict[str, Any]]) -
     }
     line_commercial = {line["order_line_id"]: o["commercial_id"] for o in orders for line in o["order_lines"]}
     in_mirakl = {(o["commercial_id"], line["product_sku"]) for o in orders for line in o["order_lines"]}
+    # A line Mirakl never debited has nothing to refund there: still waiting for the debit, or cancelled before it
+    # (OR29 of an order the customer cancelled in BigCommerce: `customer_debited_date` stays empty, OR11).
     not_debited = {
         (o["commercial_id"], line["product_sku"])
         for o in orders
-        if o.get("order_state") in NOT_DEBITED
+        if o.get("order_state") in NOT_DEBITED or not o.get("customer_debited_date")
         for line in o["order_lines"]
     }
     bc_orders = world.sandbox.bigcommerce.state.store.orders
