@@ -21,32 +21,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge.runtime import Runtime
-from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import LineCancelation
 from connectors.mirakl.models import Debit
 from connectors.state import ledger_get, order_lines_for
 from tasks.exactly_once import mark_done_elsewhere, write_once
-from tasks.refunds.amounts import line_refund_fields, or28_rows
+from tasks.refund_amounts import PRE_DEBIT_STATES, line_refund_fields, money_moved, or28_rows
 from tasks.reporting import RunReport
 
 __all__ = [
-    "PRE_DEBIT_STATES",
     "RefundedBeforeDebit",
     "cancel_refunded_lines",
     "cancelled_before_debit",
-    "money_moved",
     "or30_key",
     "refunded_before_debit",
 ]
 
-# Mirakl states in which the customer is not debited yet (mmp-front-openapi.yaml OrderState enum).
-PRE_DEBIT_STATES = frozenset({"STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"})
 ZERO = Decimal("0")
-
-
-def money_moved(refund: BcRefund) -> bool:
-    """A refund counts only when no payment of it was declined by the provider (`is_declined`)."""
-    return not any(payment.is_declined for payment in refund.payments)
 
 
 @dataclass

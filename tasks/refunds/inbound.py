@@ -32,7 +32,7 @@ from connectors.money import round_money
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_cs_case
 from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.payments import choose_refund_method, paying_gateways, settlement
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
+from tasks.refund_amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY
 

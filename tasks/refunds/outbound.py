@@ -34,11 +34,17 @@ from connectors.state import (
     order_lines_for,
 )
 from expectations import GateResult
-from tasks.acceptance.prepaid_refunds import PRE_DEBIT_STATES, money_moved
 from tasks.cursors import Cursor
 from tasks.exactly_once import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
-from tasks.refunds.amounts import MIRAKL_REFUND_MARKER, line_refund_fields, or28_rows, reason_code_for
+from tasks.refund_amounts import (
+    MIRAKL_REFUND_MARKER,
+    PRE_DEBIT_STATES,
+    line_refund_fields,
+    money_moved,
+    or28_rows,
+    reason_code_for,
+)
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund, seller_refund_paid_by
 from tasks.reporting import RunReport, emit_alert
 from tasks.retry import TASK_RETRY

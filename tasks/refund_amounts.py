@@ -1,5 +1,9 @@
 """Refund arithmetic between BigCommerce and Mirakl, kept pure so every rounding rule is tested without I/O.
 
+Both the refund mirror (OR28 after the debit) and the acceptance guard (OR30 before it) value a BigCommerce
+refund's share of a Mirakl line here, and both tell from here whether a refund moved money and whether a line is
+debited yet, so neither stream's package imports the other.
+
 BigCommerce refunds order products by quantity and shipping by amount, tax included; Mirakl refunds order
 lines by amount in the order's tax mode, with taxes listed apart. A BigCommerce quantity becomes the same share
 of the Mirakl line (price and each tax); the item's (negative, tax-included) adjustments take their part of the
@@ -28,8 +32,10 @@ from tasks.paid import paid_inc_tax
 
 __all__ = [
     "MIRAKL_REFUND_MARKER",
+    "PRE_DEBIT_STATES",
     "bc_items_for_mirakl_refund",
     "line_refund_fields",
+    "money_moved",
     "or28_rows",
     "order_currency",
     "reason_code_for",
@@ -38,8 +44,16 @@ __all__ = [
 
 ZERO = Decimal("0")
 CLOSED_LINE_STATES = frozenset({"REFUSED", "CANCELED"})
+# Mirakl states in which the customer is not debited yet (mmp-front-openapi.yaml OrderState enum): OR28 refunds
+# debited lines only, so a refund of these lines is an OR30 cancellation of the acceptance guard instead.
+PRE_DEBIT_STATES = frozenset({"STAGING", "WAITING_ACCEPTANCE", "WAITING_DEBIT", "WAITING_DEBIT_PAYMENT"})
 # BigCommerce refunds the bridge makes to pay a Mirakl refund carry this reason, so they are never mirrored back.
 MIRAKL_REFUND_MARKER = "Mirakl refund"
+
+
+def money_moved(refund: BcRefund) -> bool:
+    """A refund counts only when no payment of it was declined by the provider (`is_declined`)."""
+    return not any(payment.is_declined for payment in refund.payments)
 
 
 def order_currency(order: MiraklOrder) -> str | None:

@@ -9,7 +9,7 @@ from connectors.bigcommerce import OrderProduct
 from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.state import OrderLineMapping
-from tasks.refunds.amounts import bc_items_for_mirakl_refund, or28_rows, reason_code_for
+from tasks.refund_amounts import bc_items_for_mirakl_refund, or28_rows, reason_code_for
 
 D = Decimal
 
