@@ -37,17 +37,21 @@ async def refund_mirror(since: datetime | None = None) -> RunReport:
             gap; nothing is refunded twice. Empty: continue from where the last run stopped.
     """
     async with flow_frame(Stream.REFUND_MIRROR, "Refund mirror") as (rt, report):
+        # BigCommerce -> Mirakl, page by page: read, decide, gate, write (OR28), record (the cursor).
         reasons = await valid_reason_codes(rt)
         async for refunds in bigcommerce_refunds(rt, since):
-            page = await decide_or28_rows(rt, refunds, reasons, report)
+            page = await decide_or28_rows(rt, refunds, reasons)
+            report.absorb(page.tally, "decide_or28_rows")
             if page.rows:
-                gate = await gate_or28_rows(rt, page.rows, report)
-                if gate.tripped:
+                gated = await gate_or28_rows(rt, page.rows)
+                report.absorb(gated.tally, "gate_or28_rows")
+                if gated.tripped:
                     # The page's good rows go with the next run, which re-reads it from the unmoved cursor and
                     # no longer meets the quarantined ones (they are recorded as decided).
                     report.notes.append("refunds_out gate tripped: push stopped, cursor held at this page")
                     break
-                await send_or28(rt, page.rows, gate, report)
-            record_refund_page(rt, page, report)
-        await pay_mirakl_refunds(rt, await read_waiting_refunds(rt), report)
+                report.absorb(await send_or28(rt, gated.passed), "send_or28")
+            report.absorb(record_refund_page(rt, page), "record_refund_page")
+        # Mirakl -> BigCommerce: read PA12 whole, then pay each refund and confirm it (PA02).
+        report.absorb(await pay_mirakl_refunds(rt, await read_waiting_refunds(rt)), "pay_mirakl_refunds")
         return report

@@ -13,6 +13,8 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.streams import Stream
+from connectors.money import round_money
 from tasks.alert_text import alert_sentence
 from tasks.measures import TABLES, measure
 from tasks.summary_markdown import fmt as _fmt
@@ -35,10 +38,12 @@ __all__ = [
     "redact",
     "run_logger",
     "step_line",
+    "step_tally",
 ]
 
 _log = logging.getLogger("bcmirakl.reporting")
 _EMAIL = re.compile(r"[^\s@|,;]+@[^\s@|,;]+\.[A-Za-z]{2,}")
+_PARTIAL = "_bcmirakl_partial_tally"
 
 
 @dataclass
@@ -66,6 +71,27 @@ class Tally:
         current = self.counts.get(name, 0)
         self.counts[name] = (current if isinstance(current, int | float) else 0) + amount
 
+    def add_money(self, name: str, amount: Decimal, currency: str) -> None:
+        """Add to an amount kept as text rounded to the currency's minor unit, the form summaries show money in."""
+        total = Decimal(str(self.counts.get(name, "0"))) + amount
+        self.counts[name] = str(round_money(total, currency))
+
+
+@contextmanager
+def step_tally() -> Iterator[Tally]:
+    """A fresh tally for one attempt of a step; when the step raises, the tally rides on the exception.
+
+    The run's report takes it from there (`RunReport.absorb_failure`), so a failed run's summary and failure
+    sentence still count what the step wrote before it broke, as when steps added to the report directly.
+    """
+    tally = Tally()
+    try:
+        yield tally
+    except Exception as exc:
+        with suppress(AttributeError):  # a few builtin exceptions take no attributes: the counts are then lost
+            setattr(exc, _PARTIAL, tally)
+        raise
+
 
 @dataclass(kw_only=True)
 class RunReport(Tally):
@@ -90,11 +116,16 @@ class RunReport(Tally):
     artifact_prefix: str | None = None
 
     def absorb(self, tally: Tally, step: str) -> None:
-        """Add a step's returned tally, and log the one line that says what the step read, decided and wrote."""
+        """Add a step's returned tally, and log the one line that says what the step read, decided and wrote.
+
+        Numbers add up, and so do money amounts (kept as text, see `Tally.add_money`); other text replaces.
+        """
         for name, value in tally.counts.items():
             current = self.counts.get(name)
             if isinstance(value, int | float) and isinstance(current, int | float):
                 self.counts[name] = current + value
+            elif isinstance(value, str) and isinstance(current, str) and measure(name).unit == "money":
+                self.counts[name] = str(Decimal(current) + Decimal(value))
             else:
                 self.counts[name] = value
         self.quarantined.update(tally.quarantined)
@@ -103,6 +134,14 @@ class RunReport(Tally):
         self.alerts.extend(tally.alerts)
         self.notes.extend(tally.notes)
         step_line(step, tally)
+
+    def absorb_failure(self, exc: BaseException) -> None:
+        """Absorb the tally a failed step left on its exception (`step_tally`), if any, once."""
+        tally = getattr(exc, _PARTIAL, None)
+        if isinstance(tally, Tally):
+            self.absorb(tally, "before the failure")
+            with suppress(AttributeError):
+                delattr(exc, _PARTIAL)
 
     def record_api_calls(self, current: dict[str, int]) -> None:
         """API calls this run made per system: the runtime's counters minus `calls_baseline` (a runtime may

@@ -69,6 +69,7 @@ async def reported_run(rt: Runtime, report: RunReport) -> AsyncIterator[RunRepor
         yield report
     except Exception as exc:
         report.state = "failed"
+        report.absorb_failure(exc)  # what the failed step wrote before it broke
         report.failure = failure_sentence(exc, report.stream, report.writes(), report.currency)
         tell_failure(exc, report.stream, report.writes(), report.currency)
         try:

@@ -28,12 +28,11 @@ from connectors.bigcommerce import RefundPaymentRequest
 from connectors.mirakl import LineRefundConfirmation, PendingRefund, RefundConfirmation
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl.models import PendingRefundItem, PendingRefundLine
-from connectors.money import round_money
 from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, ledger_get, open_cs_case
 from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.payments import choose_refund_method, paying_gateways, settlement
 from tasks.refund_amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert, step_tally
 from tasks.retry import TASK_RETRY
 
 __all__ = ["WaitingRefunds", "pay_mirakl_refunds", "read_waiting_refunds"]
@@ -48,24 +47,25 @@ class Payment:
     error: str | None = None
 
 
-async def _pay_in_bigcommerce(
-    rt: Runtime,
-    refund_id: str,
-    mirakl_order: MiraklOrder | None,
-    order_id: str,
-    line_id: str,
-    amount: Decimal,
-    report: RunReport,
-) -> Payment:
-    """Quote, check, refund through the ledger (or find the refund already made), then check the money moved.
+@dataclass(frozen=True)
+class Owed:
+    """One refund waiting in PA12: its amount, Mirakl order and line, and the order as the run's one OR11 read
+    gave it (OR11's budget is one call a minute), None when OR11 did not return it."""
 
-    `mirakl_order` comes from the one OR11 read of the run (OR11's budget is one call a minute), None when OR11
-    did not return it.
-    """
+    refund_id: str
+    order_id: str
+    line_id: str
+    amount: Decimal
+    mirakl_order: MiraklOrder | None
+
+
+async def _pay_in_bigcommerce(rt: Runtime, owed: Owed, report: Tally) -> Payment:
+    """Quote, check, refund through the ledger (or find the refund already made), then check the money moved."""
+    refund_id, line_id = owed.refund_id, owed.line_id
     key = f"bc-refund:{refund_id}"
     with rt.sessions() as session:
         entry = ledger_get(session, "bigcommerce", "refund", key)
-        logistic = get_logistic_order(session, order_id)
+        logistic = get_logistic_order(session, owed.order_id)
         mapping = get_order_line_by_mirakl_line(session, line_id)
     if entry is not None and entry.outcome == "failed":
         return Payment(None, "refused", "BigCommerce refused this refund in an earlier run")
@@ -75,9 +75,7 @@ async def _pay_in_bigcommerce(
         return Payment(None, "refused", f"Mirakl line {line_id} is not in the order map")
     bc_order_id = logistic.bc_order_id
     if entry is None or entry.outcome != "succeeded":
-        made = await _make_refund(
-            rt, refund_id, mirakl_order, order_id, line_id, amount, bc_order_id, mapping.bc_order_product_id
-        )
+        made = await _make_refund(rt, owed, bc_order_id, mapping.bc_order_product_id)
         if made.state == "refused":
             return made
         bc_refund_id = made.bc_refund_id
@@ -89,7 +87,7 @@ async def _pay_in_bigcommerce(
                     "mirakl_order_line_id": line_id,
                     "bc_order_id": bc_order_id,
                     "bc_refund_id": bc_refund_id,
-                    "amount": amount,
+                    "amount": owed.amount,
                     "status": "sent",
                 }
             )
@@ -100,19 +98,11 @@ async def _pay_in_bigcommerce(
     return await _money_moved(rt, bc_order_id, bc_refund_id)
 
 
-async def _make_refund(
-    rt: Runtime,
-    refund_id: str,
-    mirakl_order: MiraklOrder | None,
-    order_id: str,
-    line_id: str,
-    amount: Decimal,
-    bc_order_id: int,
-    product_id: int,
-) -> Payment:
+async def _make_refund(rt: Runtime, owed: Owed, bc_order_id: int, product_id: int) -> Payment:
+    refund_id, amount, mirakl_order = owed.refund_id, owed.amount, owed.mirakl_order
     if mirakl_order is None:
-        return Payment(None, "refused", f"Mirakl order {order_id} was not returned by OR11")
-    line = next(line for line in mirakl_order.order_lines if line.order_line_id == line_id)
+        return Payment(None, "refused", f"Mirakl order {owed.order_id} was not returned by OR11")
+    line = next(line for line in mirakl_order.order_lines if line.order_line_id == owed.line_id)
     products = {p.id: p for p in await rt.bigcommerce.list_order_products(bc_order_id)}
     plan = bc_items_for_mirakl_refund(refund_id, mirakl_order, line, products[product_id], bc_order_id)
     if plan.total != amount:
@@ -189,7 +179,7 @@ async def _confirm(rt: Runtime, refund_id: str, amount: Decimal, currency: str |
     return await _pa02(rt, f"pa02:{refund_id}", send, {"bc_refund_id": bc_refund_id, "amount": amount})
 
 
-def _refused(rt: Runtime, report: RunReport, refund_id: str, order_id: str, error: str) -> None:
+def _refused(rt: Runtime, report: Tally, refund_id: str, order_id: str, error: str) -> None:
     report.add("refunds_refused_by_bigcommerce")
     report.tables.setdefault("exceptions", []).append({"mirakl_refund_id": refund_id, "mirakl_order_id": order_id})
     with rt.sessions() as session:
@@ -253,46 +243,39 @@ async def read_waiting_refunds(rt: Runtime) -> WaitingRefunds:
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def pay_mirakl_refunds(rt: Runtime, queue: WaitingRefunds, report: RunReport) -> None:
+async def pay_mirakl_refunds(rt: Runtime, queue: WaitingRefunds) -> Tally:
     """Pay every waiting refund through BigCommerce and confirm it with PA02, each exactly once.
 
     PA02 goes per refund, or per order line where the tenant has partial refunds disabled
     (`refunds.refund_confirmation: order_lines`): then a line is confirmed once every refund on it is paid.
     """
     per_line = rt.config.refunds.refund_confirmation == "order_lines"
-    orders = queue.orders
-    for order in queue.waiting:
-        currency = rt.config.currency
-        for line in order.order_lines:
-            paid_on_line: list[tuple[PendingRefundItem, str]] = []
-            for pending in line.refunds:
-                paid = await _pay_in_bigcommerce(
-                    rt,
-                    pending.id,
-                    orders.get(order.order_id),
-                    order.order_id,
-                    line.order_line_id,
-                    pending.amount,
-                    report,
-                )
-                if paid.state == "pending":
-                    report.add("refunds_payment_pending")  # PA02 once the payment request has run
-                    continue
-                if paid.state != "settled" or paid.bc_refund_id is None:
-                    _refused(rt, report, pending.id, order.order_id, paid.error or paid.state)
-                    continue
-                if per_line:
-                    paid_on_line.append((pending, paid.bc_refund_id))
-                elif await _confirm(rt, pending.id, pending.amount, order.currency_iso_code, paid.bc_refund_id):
-                    _count_confirmed(report, [pending], currency)
-            complete = per_line and paid_on_line and len(paid_on_line) == len(line.refunds)
-            if complete and await _confirm_line(rt, order, line, paid_on_line):
-                _count_confirmed(report, [item for item, _ in paid_on_line], currency)
+    with step_tally() as report:
+        for order in queue.waiting:
+            for line in order.order_lines:
+                paid_on_line: list[tuple[PendingRefundItem, str]] = []
+                for pending in line.refunds:
+                    owed = Owed(
+                        pending.id, order.order_id, line.order_line_id, pending.amount, queue.orders.get(order.order_id)
+                    )
+                    paid = await _pay_in_bigcommerce(rt, owed, report)
+                    if paid.state == "pending":
+                        report.add("refunds_payment_pending")  # PA02 once the payment request has run
+                        continue
+                    if paid.state != "settled" or paid.bc_refund_id is None:
+                        _refused(rt, report, pending.id, order.order_id, paid.error or paid.state)
+                        continue
+                    if per_line:
+                        paid_on_line.append((pending, paid.bc_refund_id))
+                    elif await _confirm(rt, pending.id, pending.amount, order.currency_iso_code, paid.bc_refund_id):
+                        _count_confirmed(rt, report, [pending])
+                complete = per_line and paid_on_line and len(paid_on_line) == len(line.refunds)
+                if complete and await _confirm_line(rt, order, line, paid_on_line):
+                    _count_confirmed(rt, report, [item for item, _ in paid_on_line])
+        return report
 
 
-def _count_confirmed(report: RunReport, items: list[PendingRefundItem], currency: str) -> None:
+def _count_confirmed(rt: Runtime, report: Tally, items: list[PendingRefundItem]) -> None:
     report.add("refunds_confirmed_to_mirakl", len(items))
-    amount = Decimal(str(report.counts.get("confirmed_to_mirakl_amount", "0"))) + sum(
-        (item.amount for item in items), Decimal("0")
-    )
-    report.counts["confirmed_to_mirakl_amount"] = str(round_money(amount, currency))
+    total = sum((item.amount for item in items), Decimal("0"))
+    report.add_money("confirmed_to_mirakl_amount", total, rt.config.currency)

@@ -11,7 +11,7 @@ single out the bridge's refund, finance gets a case and the look-alikes are held
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -27,13 +27,11 @@ from connectors.bigcommerce import Refund as BcRefund
 from connectors.mirakl import Order as MiraklOrder
 from connectors.mirakl import OrderLine as MiraklLine
 from connectors.mirakl import RefundCreate, RefundCreated
-from connectors.money import round_money
 from connectors.state import (
     ledger_get,
     open_cs_case,
     order_lines_for,
 )
-from expectations import GateResult
 from tasks.cursors import Cursor
 from tasks.exactly_once import mark_done_elsewhere, record_outcome, write_once
 from tasks.quality import gate_and_quarantine, quarantine_records
@@ -46,10 +44,11 @@ from tasks.refund_amounts import (
     reason_code_for,
 )
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund, seller_refund_paid_by
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert, step_tally
 from tasks.retry import TASK_RETRY
 
 __all__ = [
+    "GatedRows",
     "RefundPage",
     "bigcommerce_refunds",
     "decide_or28_rows",
@@ -67,7 +66,7 @@ PAYLOAD_COLUMNS = ["bc_refund_id", "bc_order_id", "mirakl_order_line_id", "amoun
 
 
 async def _rows_for_page(
-    rt: Runtime, page: list[BcRefund], valid_reasons: set[str], report: RunReport
+    rt: Runtime, page: list[BcRefund], valid_reasons: set[str], report: Tally
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """OR28 rows of the page, and the creation time of the first refund left to the guard (the cursor holds there)."""
     config = rt.config.refunds
@@ -124,7 +123,7 @@ def _claimed(rt: Runtime, line: MiraklLine) -> set[str]:
 
 
 def _paid_seller_refunds(
-    rt: Runtime, rows: list[dict[str, Any]], lines: dict[str, tuple[MiraklOrder, MiraklLine]], report: RunReport
+    rt: Runtime, rows: list[dict[str, Any]], lines: dict[str, tuple[MiraklOrder, MiraklLine]], report: Tally
 ) -> list[dict[str, Any]]:
     """Rows left to send: an over-refund that a seller's waiting refund of the same line already stands for is
     that refund's payment (`tasks.refunds.recovery.seller_refund_paid_by`), not a second refund.
@@ -178,7 +177,7 @@ def _order_level_refund_case(rt: Runtime, refund: BcRefund) -> None:
         session.commit()
 
 
-async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None:
+async def _send_row(rt: Runtime, row: dict[str, Any], report: Tally) -> None:
     async def send() -> list[RefundCreated]:
         return await rt.mirakl.create_refunds(
             [RefundCreate(**line_refund_fields(row))], order_tax_mode=row["order_tax_mode"]
@@ -220,10 +219,7 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
         )
     if outcome.status in ("sent", "recovered"):
         report.add("refunds_to_mirakl")
-        total = (
-            Decimal(str(report.counts.get("refunded_to_mirakl_amount", "0"))) + row["amount"] + row["shipping_amount"]
-        )
-        report.counts["refunded_to_mirakl_amount"] = str(round_money(total, row["currency"]))
+        report.add_money("refunded_to_mirakl_amount", row["amount"] + row["shipping_amount"], row["currency"])
         report.tables.setdefault("to-mirakl", []).append(
             {
                 "bc_refund_id": row["bc_refund_id"],
@@ -242,7 +238,7 @@ async def _send_row(rt: Runtime, row: dict[str, Any], report: RunReport) -> None
             session.commit()
 
 
-def _hold_for_finance(rt: Runtime, row: dict[str, Any], ambiguous: AmbiguousRecovery, report: RunReport) -> None:
+def _hold_for_finance(rt: Runtime, row: dict[str, Any], ambiguous: AmbiguousRecovery, report: Tally) -> None:
     """An interrupted OR28 whose refund cannot be told apart: neither adopt a look-alike nor send again.
 
     The OR28 is closed (no rerun guesses again) and each look-alike is held from being paid back through
@@ -293,11 +289,22 @@ class RefundPage:
 
     `reached` is the newest creation time on the page, or the oldest refund left to the acceptance guard when
     one is (`held`): the next run re-reads from there until its lines are debited (then OR28) or cancelled.
+    `tally` is what deciding counted and quarantined.
     """
 
     rows: list[dict[str, Any]]
     reached: datetime | None
     held: bool
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass(frozen=True)
+class GatedRows:
+    """The rows the `refunds_out` gate passed, whether it tripped, and what it quarantined and alerted."""
+
+    passed: list[dict[str, Any]]
+    tripped: bool
+    tally: Tally
 
 
 def refunds_cursor(rt: Runtime) -> Cursor:
@@ -320,53 +327,58 @@ async def bigcommerce_refunds(rt: Runtime, since: datetime | None) -> AsyncItera
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def decide_or28_rows(rt: Runtime, page: list[BcRefund], valid_reasons: set[str], report: RunReport) -> RefundPage:
+async def decide_or28_rows(rt: Runtime, page: list[BcRefund], valid_reasons: set[str]) -> RefundPage:
     """The page's OR28 rows per Mirakl line; rows without a valid reason are quarantined here (Mirakl refuses them)."""
-    rows, held = await _rows_for_page(rt, page, valid_reasons, report)
-    reached = max((r.created for r in page if r.created is not None), default=None)
-    if held is not None:
-        reached = held if reached is None else min(reached, held)
-    return RefundPage(_quarantine_unreasoned(rt, rows, report), reached, held is not None)
+    with step_tally() as tally:
+        rows, held = await _rows_for_page(rt, page, valid_reasons, tally)
+        reached = max((r.created for r in page if r.created is not None), default=None)
+        if held is not None:
+            reached = held if reached is None else min(reached, held)
+        return RefundPage(_quarantine_unreasoned(rt, rows, tally), reached, held is not None, tally)
 
 
 @task(cache_policy=NO_CACHE)
-async def gate_or28_rows(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> GateResult:
+async def gate_or28_rows(rt: Runtime, rows: list[dict[str, Any]]) -> GatedRows:
     """The `refunds_out` gate over the page's rows; failed rows are quarantined and recorded as decided."""
-    result = await gate_and_quarantine(
-        rt.sessions,
-        pd.DataFrame(rows),
-        suite=SUITE,
-        stream=Stream.REFUND_MIRROR,
-        key_column="key",
-        report=report,
-        payload_columns=PAYLOAD_COLUMNS,
-    )
-    # Decided: a later run re-reading the refund must not quarantine it again (nor send it).
-    _record_decided(rt, set(result.failed["key"]), "quarantined by the refunds_out gate")
-    return result
+    with step_tally() as tally:
+        result = await gate_and_quarantine(
+            rt.sessions,
+            pd.DataFrame(rows),
+            suite=SUITE,
+            stream=Stream.REFUND_MIRROR,
+            key_column="key",
+            report=tally,
+            payload_columns=PAYLOAD_COLUMNS,
+        )
+        # Decided: a later run re-reading the refund must not quarantine it again (nor send it).
+        _record_decided(rt, set(result.failed["key"]), "quarantined by the refunds_out gate")
+        passed = set(result.passed["key"])
+        return GatedRows([row for row in rows if row["key"] in passed], result.tripped, tally)
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def send_or28(rt: Runtime, rows: list[dict[str, Any]], gate: GateResult, report: RunReport) -> None:
+async def send_or28(rt: Runtime, rows: list[dict[str, Any]]) -> Tally:
     """OR28 for each row the gate passed, each exactly once through the ledger (a retry sends nothing twice)."""
-    passed = set(gate.passed["key"])
-    for row in rows:
-        if row["key"] in passed:
-            await _send_row(rt, row, report)
+    with step_tally() as tally:
+        for row in rows:
+            await _send_row(rt, row, tally)
+        return tally
 
 
 @task(cache_policy=NO_CACHE)
-def record_refund_page(rt: Runtime, page: RefundPage, report: RunReport) -> None:
+def record_refund_page(rt: Runtime, page: RefundPage) -> Tally:
     """Move the cursor past the page, or to the refund held for the acceptance guard."""
+    tally = Tally()
     if page.held:
-        report.notes.append("cursor held at a refund of lines not debited yet")
+        tally.notes.append("cursor held at a refund of lines not debited yet")
     if page.reached is not None:
         with rt.sessions() as session:
             refunds_cursor(rt).advance(session, page.reached)
             session.commit()
+    return tally
 
 
-def _quarantine_unreasoned(rt: Runtime, rows: list[dict[str, Any]], report: RunReport) -> list[dict[str, Any]]:
+def _quarantine_unreasoned(rt: Runtime, rows: list[dict[str, Any]], report: Tally) -> list[dict[str, Any]]:
     """Rows without a valid RE01 reason are quarantined before the gate: Mirakl would refuse them."""
     missing = [row for row in rows if row["reason_code"] is None]
     if missing:
