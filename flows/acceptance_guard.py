@@ -38,14 +38,22 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
     """
     async with flow_frame(Stream.ACCEPTANCE_GUARD, "Accept-order SLA guard") as (rt, report):
         clock = now or datetime.now(UTC)
+        # read: every routed order still waiting in Mirakl
         orders = await fetch_watched_orders(rt)
         report.counts["orders_watched"] = len(orders)
-        if await release_staging(rt, orders, report):
+        # decide + write: release or drop staged orders, settle debits; either moves orders, so read them again
+        released = await release_staging(rt, orders)
+        report.absorb(released.tally, "release_staging")
+        if released.orders:
             orders = await fetch_watched_orders(rt)
-        if await settle_debits(rt, report):
+        debits = await settle_debits(rt)
+        report.absorb(debits.tally, "settle_debits")
+        if debits.orders:
             orders = await fetch_watched_orders(rt)
-        await settle_refusals(rt, orders, report)
-        await watch_deadlines(rt, orders, clock, report)
-        await record_progress(rt, orders, report)
-        await publish_scorecard(rt, report)
+        report.absorb(await settle_refusals(rt, orders), "settle_refusals")
+        # gate: the deadline clock, one warning per order and phase
+        report.absorb(await watch_deadlines(rt, orders, clock), "watch_deadlines")
+        # record: outcomes, states and CX metafields, then the seller scorecard
+        report.absorb(await record_progress(rt, orders), "record_progress")
+        report.absorb(await publish_scorecard(rt), "publish_scorecard")
         return report

@@ -2,12 +2,14 @@
 
 Only logistic orders in the order map are watched (routing put them there), so the guard never acts on an
 order the bridge did not create. Each action is a ledger-guarded write (`write_once`), retried by Prefect on
-transient errors only; each outcome lands in the ledger and the run report.
+transient errors only; each outcome lands in the ledger and in the tally the task returns (the flow adds it
+to the run's report, so a retried task counts once).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -36,13 +38,14 @@ from tasks.acceptance.refusals import settle_refusal
 from tasks.exactly_once import write_once
 from tasks.orders.cx import cx_document, write_cx_metafields
 from tasks.orders.records import record_logistic_orders
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert, step_tally
 from tasks.retry import TASK_RETRY
 
 __all__ = [
     "AT_RISK_EVENT",
     "BREACHED_EVENT",
     "MISMATCH_EVENT",
+    "Moved",
     "debit_key",
     "fetch_watched_orders",
     "publish_scorecard",
@@ -57,6 +60,14 @@ AT_RISK_EVENT = "bcmirakl.acceptance.at-risk"
 BREACHED_EVENT = "bcmirakl.acceptance.breached"
 MISMATCH_EVENT = "bcmirakl.acceptance.debit-mismatch"
 WATCHED_STATES = ("STAGING", *sorted(ACCEPTANCE_STATES), *sorted(DEBIT_STATES))
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What a step did (`tally`) and how many orders it moved to another Mirakl state: the flow reads them again."""
+
+    orders: int
+    tally: Tally
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
@@ -75,8 +86,13 @@ async def fetch_watched_orders(rt: Runtime) -> list[MiraklOrder]:
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def release_staging(rt: Runtime, orders: list[MiraklOrder], report: RunReport) -> int:
+async def release_staging(rt: Runtime, orders: list[MiraklOrder]) -> Moved:
     """OR02 for STAGING orders BigCommerce was paid for (and does not hold for review); OR03 for cancelled ones."""
+    with step_tally() as report:
+        return Moved(await _release(rt, orders, report), report)
+
+
+async def _release(rt: Runtime, orders: list[MiraklOrder], report: Tally) -> int:
     cfg = rt.config.orders
     staged = sorted({o.commercial_id for o in orders if o.order_state == "STAGING" and o.commercial_id})
     acted = 0
@@ -131,9 +147,14 @@ def _ours(debits: list[Debit], amounts: dict[str, Decimal | None]) -> dict[str, 
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def settle_debits(rt: Runtime, report: RunReport) -> int:
+async def settle_debits(rt: Runtime) -> Moved:
     """PA11 -> PA01: lines BigCommerce refunded before the debit are cancelled first (OR30); then OK for what the
     customer still owes, REFUSED when the order was cancelled or refunded."""
+    with step_tally() as report:
+        return Moved(await _settle_debits(rt, report), report)
+
+
+async def _settle_debits(rt: Runtime, report: Tally) -> int:
     debits = await _pending_debits(rt)
     line_ids = [line.order_line_id for d in debits for line in d.order_lines]
     with rt.sessions() as session:
@@ -214,20 +235,19 @@ async def settle_debits(rt: Runtime, report: RunReport) -> int:
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def settle_refusals(rt: Runtime, orders: list[MiraklOrder], report: RunReport) -> int:
+async def settle_refusals(rt: Runtime, orders: list[MiraklOrder]) -> Tally:
     """Refund (or queue for CX) the refused lines of every order that has some."""
-    done = 0
-    for order in orders:
-        done += await settle_refusal(rt, order, report) is not None
-    return done
+    with step_tally() as report:
+        for order in orders:
+            await settle_refusal(rt, order, report)
+        return report
 
 
 @task(cache_policy=NO_CACHE)
-async def watch_deadlines(rt: Runtime, orders: list[MiraklOrder], now: datetime, report: RunReport) -> int:
+async def watch_deadlines(rt: Runtime, orders: list[MiraklOrder], now: datetime) -> Tally:
     """Warn once at the configured share of each waiting order's window and once more at its breach."""
     cfg = rt.config.acceptance
-    warned = 0
-    with rt.sessions() as session:
+    with step_tally() as report, rt.sessions() as session:
         for order in orders:
             released = ledger_get(session, "mirakl", "OR02", order.commercial_id or "")
             deadline = deadline_for(order, cfg, released.finished_at if released else None)
@@ -248,14 +268,19 @@ async def watch_deadlines(rt: Runtime, orders: list[MiraklOrder], now: datetime,
             report.tables.setdefault("deadlines", []).append({**payload, "level": level})
             if mark_once(session, event, f"{order.order_id}:{deadline.phase}", payload):
                 emit_alert(report, event, f"bcmirakl.mirakl-order.{order.order_id}", payload)
-                warned += 1
         session.commit()
-    return warned
+        return report
 
 
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
-async def record_progress(rt: Runtime, orders: list[MiraklOrder], report: RunReport) -> int:
+async def record_progress(rt: Runtime, orders: list[MiraklOrder]) -> Tally:
     """Record acceptance outcomes and new states, and refresh the CX metafield of every order that changed."""
+    with step_tally() as report:
+        await _record_progress(rt, orders, report)
+        return report
+
+
+async def _record_progress(rt: Runtime, orders: list[MiraklOrder], report: Tally) -> None:
     by_bc: dict[int, list[MiraklOrder]] = defaultdict(list)
     changed: set[int] = set()
     with rt.sessions() as session:
@@ -293,17 +318,14 @@ async def record_progress(rt: Runtime, orders: list[MiraklOrder], report: RunRep
         report.add("cx_metafields_failed")
         report.notes.append(f"order {bc_order_id}: CX metafield refused: {message}")
     report.add("cx_metafields_updated", len(writes.written))
-    return len(changed)
 
 
 @task(cache_policy=NO_CACHE)
-async def publish_scorecard(rt: Runtime, report: RunReport) -> list[dict[str, object]]:
+async def publish_scorecard(rt: Runtime) -> Tally:
     """The per-seller scorecard table (`acceptance-guard-scorecard`), from every outcome in the ledger."""
     with rt.sessions() as session:
         rows = outcome_rows(session, [OUTCOME_OPERATION, BREACHED_EVENT])
-    table = scorecard(rows, BREACHED_EVENT)
-    report.tables["scorecard"] = table
-    return table
+    return Tally(tables={"scorecard": scorecard(rows, BREACHED_EVENT)})
 
 
 def _jsonable(detail: dict[str, object]) -> dict[str, object]:

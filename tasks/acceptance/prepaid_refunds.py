@@ -26,7 +26,7 @@ from connectors.mirakl.models import Debit
 from connectors.state import ledger_get, order_lines_for
 from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.refund_amounts import PRE_DEBIT_STATES, line_refund_fields, money_moved, or28_rows
-from tasks.reporting import RunReport
+from tasks.reporting import Tally
 
 __all__ = [
     "RefundedBeforeDebit",
@@ -146,7 +146,7 @@ def _decided(rt: Runtime, row: dict[str, Any]) -> bool:
     return decided or (mirrored is not None and mirrored.outcome == "succeeded")
 
 
-async def cancel_refunded_lines(rt: Runtime, rows: Iterable[dict[str, Any]], report: RunReport) -> int:
+async def cancel_refunded_lines(rt: Runtime, rows: Iterable[dict[str, Any]], report: Tally) -> int:
     """OR30 once per (BigCommerce refund, Mirakl line) not yet cancelled; returns how many were sent."""
     sent = 0
     for row in rows:

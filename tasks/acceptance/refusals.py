@@ -20,7 +20,7 @@ from connectors.money import round_money
 from connectors.state import OrderLineMapping, get_order_line_by_mirakl_line, open_cs_case
 from tasks.exactly_once import write_once
 from tasks.payments import choose_refund_method, paying_gateways
-from tasks.reporting import RunReport, emit_alert
+from tasks.reporting import Tally, emit_alert
 
 __all__ = ["REFUSED_EVENT", "NoRefundMethod", "refused_lines", "settle_refusal"]
 
@@ -35,16 +35,16 @@ class NoRefundMethod(Exception):
     """No refund method of the quote pays back through the gateway that took the payment (none configured)."""
 
 
-async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> str | None:
-    """Refund or queue the refused lines of one logistic order; returns what was done (None: nothing to do)."""
+async def settle_refusal(rt: Runtime, order: MiraklOrder, report: Tally) -> None:
+    """Refund or queue the refused lines of one logistic order (nothing when it has none); `report` counts it."""
     line_ids = refused_lines(order)
     if not line_ids:
-        return None
+        return
     with rt.sessions() as session:
         mapped = [get_order_line_by_mirakl_line(session, line_id) for line_id in line_ids]
     lines = [m for m in mapped if m is not None]
     if not lines:
-        return None
+        return
     bc_order_id = lines[0].bc_order_id
     automatic = order.order_state == "REFUSED" and order.acceptance_decision_date is None
     detail = {
@@ -60,7 +60,7 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
         if new:
             report.add("refusals_queued")
             emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "queued"})
-        return "queued"
+        return
     try:
         outcome = await write_once(
             rt.sessions,
@@ -84,7 +84,7 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
         report.add("refusal_refund_no_method")
         if new:
             emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "no_refund_method"})
-        return "refund_failed"
+        return
     report.add(f"refusal_refund_{outcome.status}")
     if outcome.status in ("sent", "recovered"):
         emit_alert(report, REFUSED_EVENT, f"bcmirakl.order.{bc_order_id}", {**detail, "action": "refunded"})
@@ -94,7 +94,6 @@ async def settle_refusal(rt: Runtime, order: MiraklOrder, report: RunReport) -> 
                 session, Stream.ACCEPTANCE_GUARD, order.order_id, "refund_failed", {**detail, "error": outcome.error}
             )
             session.commit()
-    return "refunded" if outcome.done else "refund_failed"
 
 
 def _shipping_paid(order: MiraklOrder, line_ids: Sequence[str]) -> dict[str, Decimal]:

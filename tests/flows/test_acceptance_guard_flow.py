@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy import update
 
+import flows.acceptance_guard as acceptance_guard_module
 from bridge.runtime import Runtime, use_runtime
+from common.errors import TransientApiError
 from connectors.state import OrderLineMapping, ledger_get, unresolved_cs_cases
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
+from tasks.acceptance import settle_debits
 from tests.flows.money_world import merchant_refunds
 from tests.support.orders import mirakl_orders, seed_offer_map
 
@@ -52,6 +58,31 @@ async def test_accepted_orders_paid_in_bigcommerce_are_confirmed_once_with_pa01(
     card = {row["shop_id"]: row for row in second.tables["scorecard"]}
     assert card[2000]["accepted"] == 1 and card[2000]["refusal_rate"] == 0.0
     assert (sandbox.mirakl.state.store.orders.orders["100-A"].customer_debited_date) is not None
+
+
+async def test_a_debit_step_retried_after_a_transient_error_counts_each_debit_once(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await routed(runtime, sandbox, MIXED)
+    sellers_act(sandbox)
+    confirm = runtime.mirakl.confirm_debits
+    calls: list[int] = []
+
+    async def first_call_fails(confirmations: Sequence[Any]) -> None:
+        calls.append(len(confirmations))
+        if len(calls) == 1:  # not retried by the HTTP layer (attempts 1): the task's retry repeats the step
+            raise TransientApiError("503", system="mirakl", operation="PA01", status=503)
+        await confirm(confirmations)
+
+    monkeypatch.setattr(runtime.mirakl, "confirm_debits", first_call_fails)
+    fast = settle_debits.with_options(retry_delay_seconds=0, retry_jitter_factor=None)
+    monkeypatch.setattr(acceptance_guard_module, "settle_debits", fast)
+    with use_runtime(runtime):
+        report = await acceptance_guard()
+
+    assert len(calls) == 3  # the failed PA01, then both debits on the retry
+    assert report.counts["debits_ok"] == 2 and report.counts["pa01_sent"] == 2
+    assert sorted(row["mirakl_order_id"] for row in report.tables["debits"]) == ["100-A", "100-B"]
 
 
 async def test_a_debit_amount_that_differs_from_the_order_map_is_an_exception_and_not_confirmed(

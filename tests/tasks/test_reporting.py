@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.reporting import RunReport, Tally, artifact_key, publish_report, redact
+from tasks.reporting import RunReport, Tally, artifact_key, publish_report, redact, step_tally
 
 
 def test_artifact_keys_are_lowercase_dashed() -> None:
@@ -65,3 +65,24 @@ def test_a_returned_tally_is_added_once_and_told_in_one_log_line(caplog: pytest.
     assert [r.getMessage() for r in caplog.records] == [
         "route_order_page: orders_seen=3, orders_routed=1, quarantined=1"
     ]
+
+
+def test_money_amounts_add_up_across_steps_in_the_currency_s_minor_unit() -> None:
+    report = RunReport(stream="refund_mirror", title="t")
+    for amounts in ([Decimal("10"), Decimal("0.505")], [Decimal("4.5")]):
+        tally = Tally()
+        for amount in amounts:
+            tally.add_money("refunded_to_mirakl_amount", amount, "EUR")
+        report.absorb(tally, "send_or28")
+    assert report.counts["refunded_to_mirakl_amount"] == "15.01"  # 10.51 (10.505 rounded half-up) + 4.50
+
+
+def test_a_failed_step_s_tally_reaches_the_report_once_through_its_exception() -> None:
+    report = RunReport(stream="refund_mirror", title="t")
+    with pytest.raises(RuntimeError) as raised, step_tally() as tally:
+        tally.add("refunds_to_mirakl", 2)
+        raise RuntimeError("broke after two refunds")
+    report.absorb_failure(raised.value)
+    report.absorb_failure(raised.value)
+    assert report.counts == {"refunds_to_mirakl": 2}
+    assert report.writes() == {"refunds_to_mirakl": 2}
