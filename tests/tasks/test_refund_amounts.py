@@ -120,21 +120,16 @@ def test_a_shipping_refund_is_spread_over_the_refunded_lines_ex_tax() -> None:
 def test_two_refunds_of_one_line_in_one_batch_are_checked_together_against_what_was_paid() -> None:
     pending: dict[str, tuple[Decimal, Decimal]] = {}
     lines = {"7-A-1": mirakl({**LINE, "refunds": [{"id": "900", "amount": "5.00", "shipping_amount": "0"}]})}
-    first, _ = or28_rows(
-        bc_refund(3, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}]),
-        {11: product(11, 2)},
-        MAPPINGS,
-        lines,
-        "14",
-        pending,
-    )
-    second, _ = or28_rows(
-        bc_refund(4, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}]),
-        {11: product(11, 2)},
-        MAPPINGS,
-        lines,
-        "14",
-        pending,
+    first, second = (
+        or28_rows(
+            bc_refund(refund_id, [{"item_type": "PRODUCT", "item_id": 11, "quantity": 1}]),
+            {11: product(11, 2)},
+            MAPPINGS,
+            lines,
+            "14",
+            pending,
+        )[0]
+        for refund_id in (3, 4)
     )
     assert [first[0]["refund_within_paid"], second[0]["refund_within_paid"]] == [True, False]  # 5 + 10 + 10 > 20
     assert pending == {"7-A-1": (D("5.00"), D("4.00"))}
