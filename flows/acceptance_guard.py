@@ -51,7 +51,7 @@ async def acceptance_guard(now: datetime | None = None) -> RunReport:
         if debits.orders:
             orders = await fetch_watched_orders(rt)
         report.absorb(await settle_refusals(rt, orders), "settle_refusals")
-        # gate: the deadline clock, one warning per order and phase
+        # decide: each waiting order's deadline, warned once per order and phase (no gate: no batch is pushed)
         report.absorb(await watch_deadlines(rt, orders, clock), "watch_deadlines")
         # record: outcomes, states and CX metafields, then the seller scorecard
         report.absorb(await record_progress(rt, orders), "record_progress")
