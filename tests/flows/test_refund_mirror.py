@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bridge.runtime import Runtime, use_runtime
+from common.errors import TransientApiError
 from connectors.bigcommerce import RefundItem, RefundItemAdjustment, RefundPaymentRequest
 from connectors.state import ledger_get, quarantine_counts, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
+from sandbox.faults import FaultRule
 from tests.support.order_world import SandboxControl, route_world_order
 
 REGISTERED = 109  # a registered customer's card order: its quotes offer store credit first, as the spec's example
@@ -317,3 +321,27 @@ async def test_where_partial_refunds_are_disabled_seller_refunds_are_confirmed_p
     with runtime.sessions() as session:
         key = f"pa02:line:{line_b}:{'+'.join(sorted(first + second))}"
         assert ledger_get(session, "mirakl", "PA02", key) is not None
+
+
+async def test_a_pa02_outage_fails_the_run_with_one_sentence_counting_the_refund_already_paid(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl, caplog: pytest.LogCaptureFixture
+) -> None:
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    line_b = routed.line_of(routed.logistic_order_ids[1])
+    await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    outage = FaultRule(path=r"/api/payment/refund$", method="PUT", error_rate=1.0, status=503)
+    sandbox.mirakl.state.faults.add_rule(outage)
+    caplog.set_level(logging.INFO)
+    with use_runtime(runtime), pytest.raises(TransientApiError):
+        await refund_mirror()
+
+    # The paying step broke after its BigCommerce refund: the failure sentence and the failed summary count it.
+    sentence = (
+        "refund_mirror stopped: Mirakl PA02 answered 503 after the HTTP layer's retries. "
+        "Already written: 1 seller refunds made in BigCommerce. "
+        "Nothing lost (the ledger and the queue keep the rest); retry when Mirakl answers."
+    )
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR].count(sentence) == 1
+    lines = (Path(runtime.artifacts_dir) / "refund-mirror-summary.md").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f"FAILED: {sentence}"
+    assert len(_bc_refunds(sandbox, 100)) == 1
