@@ -341,7 +341,10 @@ async def test_a_pa02_outage_fails_the_run_with_one_sentence_counting_the_refund
         "Already written: 1 seller refunds made in BigCommerce. "
         "Nothing lost (the ledger and the queue keep the rest); retry when Mirakl answers."
     )
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR].count(sentence) == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    told = [n for n, r in enumerate(errors) if r.getMessage() == sentence]
+    tracebacks = [n for n, r in enumerate(errors) if r.exc_info or "Traceback" in r.getMessage()]
+    assert len(told) == 1 and tracebacks and told[0] < tracebacks[0]  # once, before the first traceback
     lines = (Path(runtime.artifacts_dir) / "refund-mirror-summary.md").read_text(encoding="utf-8").splitlines()
     assert lines[0] == f"FAILED: {sentence}"
     assert len(_bc_refunds(sandbox, 100)) == 1
