@@ -6,7 +6,7 @@ from tasks.acceptance.clock import Deadline, deadline_for
 from tasks.acceptance.debits import DebitDecision, decide_debit, expected_amount
 from tasks.acceptance.guard import AT_RISK_EVENT, BREACHED_EVENT, MISMATCH_EVENT
 from tasks.acceptance.outcomes import acceptance_outcome, scorecard
-from tasks.acceptance.refusals import REFUSED_EVENT, settle_refusal
+from tasks.acceptance.refusals import REFUSED_EVENT
 
 __all__ = [
     "AT_RISK_EVENT",
@@ -20,5 +20,4 @@ __all__ = [
     "decide_debit",
     "expected_amount",
     "scorecard",
-    "settle_refusal",
 ]

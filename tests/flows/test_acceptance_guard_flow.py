@@ -18,7 +18,8 @@ from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
-from tasks.acceptance import settle_debits
+from tasks.acceptance.guard import settle_debits
+from tasks.reporting import RunReport
 from tests.flows.money_world import merchant_refunds
 from tests.support.orders import mirakl_orders, seed_offer_map
 
@@ -44,17 +45,23 @@ async def routed(runtime: Runtime, sandbox: Sandbox, *order_ids: int) -> None:
         await order_routing()
 
 
-async def test_accepted_orders_paid_in_bigcommerce_are_confirmed_once_with_pa01(
-    runtime: Runtime, sandbox: Sandbox
-) -> None:
+async def confirmed_by_two_runs(runtime: Runtime, sandbox: Sandbox) -> RunReport:
+    """Route the mixed order, let its sellers accept, run the guard twice: both debits confirmed by the first run
+    only. Returns the second run's report."""
     await routed(runtime, sandbox, MIXED)
     sellers_act(sandbox)
     with use_runtime(runtime):
         first = await acceptance_guard()
         second = await acceptance_guard()
-
     assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["SHIPPING", "SHIPPING"]
     assert first.counts["pa01_sent"] == 2 and "pa01_sent" not in second.counts
+    return second
+
+
+async def test_accepted_orders_paid_in_bigcommerce_are_confirmed_once_with_pa01(
+    runtime: Runtime, sandbox: Sandbox
+) -> None:
+    second = await confirmed_by_two_runs(runtime, sandbox)
     card = {row["shop_id"]: row for row in second.tables["scorecard"]}
     assert card[2000]["accepted"] == 1 and card[2000]["refusal_rate"] == 0.0
     assert (sandbox.mirakl.state.store.orders.orders["100-A"].customer_debited_date) is not None
@@ -246,14 +253,7 @@ async def test_a_tenant_debiting_per_shipment_gets_pa01_per_debit_entity_once(
     runtime: Runtime, sandbox: Sandbox
 ) -> None:
     _debit_per_shipment(runtime, sandbox, "SHIPMENT")
-    await routed(runtime, sandbox, MIXED)
-    sellers_act(sandbox)
-    with use_runtime(runtime):
-        first = await acceptance_guard()
-        second = await acceptance_guard()
-
-    assert [o.state for o in mirakl_orders(sandbox, str(MIXED))] == ["SHIPPING", "SHIPPING"]
-    assert first.counts["pa01_sent"] == 2 and "pa01_sent" not in second.counts
+    await confirmed_by_two_runs(runtime, sandbox)
     with runtime.sessions() as session:
         assert ledger_get(session, "mirakl", "PA01", "100-A:shipment:100-A-S1") is not None
 

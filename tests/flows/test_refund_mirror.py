@@ -17,6 +17,7 @@ from connectors.state import ledger_get, quarantine_counts, unresolved_cs_cases
 from flows.refund_mirror import refund_mirror
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
+from tests.support.logs import told_once_before_the_traceback
 from tests.support.order_world import SandboxControl, route_world_order
 
 REGISTERED = 109  # a registered customer's card order: its quotes offer store credit first, as the spec's example
@@ -50,6 +51,16 @@ async def _refund_in_bigcommerce(
     option = quote.refund_methods[0][0]
     payment = RefundPaymentRequest(provider_id=option.provider_id, amount=option.amount, offline=bool(option.offline))
     await runtime.bigcommerce.create_refund(bc_order_id, items, [payment])
+
+
+async def _seller_refunded(
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl, *amounts: Decimal
+) -> tuple[str, list[str]]:
+    """Order 100 routed, then its second seller refunding `amounts` on its line: the line and the refund ids."""
+    routed = await route_world_order(runtime, sandbox, control, 100)
+    order_id = routed.logistic_order_ids[1]
+    line_id = routed.line_of(order_id)
+    return line_id, [refund for amount in amounts for refund in await control.seller_refunds(order_id, line_id, amount)]
 
 
 async def test_a_partial_refund_of_one_line_of_a_two_seller_order_becomes_one_or28_and_is_confirmed(
@@ -162,10 +173,9 @@ async def test_an_over_refund_is_quarantined_and_not_sent(
 async def test_seller_refunds_are_paid_back_in_bigcommerce_and_confirmed_with_pa02_after_one_or11_read(
     runtime: Runtime, sandbox: Sandbox, control: SandboxControl
 ) -> None:
-    routed = await route_world_order(runtime, sandbox, control, 100)
-    line_b = routed.line_of(routed.logistic_order_ids[1])
-    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
-    [second_id] = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("2.50"))
+    line_b, [refund_id, second_id] = await _seller_refunded(
+        runtime, sandbox, control, Decimal("10.00"), Decimal("2.50")
+    )
     with use_runtime(runtime):
         report = await refund_mirror()
         again = await refund_mirror()
@@ -187,9 +197,7 @@ async def test_seller_refunds_are_paid_back_in_bigcommerce_and_confirmed_with_pa
 async def test_bigcommerce_refusing_the_refund_sends_no_pa02_and_opens_an_exception(
     runtime: Runtime, sandbox: Sandbox, control: SandboxControl
 ) -> None:
-    routed = await route_world_order(runtime, sandbox, control, 100)
-    line_b = routed.line_of(routed.logistic_order_ids[1])
-    [refund_id] = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    line_b, [refund_id] = await _seller_refunded(runtime, sandbox, control, Decimal("10.00"))
     await control.bc_status(100, 5)  # cancelled: BigCommerce no longer has a payment to refund
     with use_runtime(runtime):
         report = await refund_mirror()
@@ -307,10 +315,7 @@ async def test_where_partial_refunds_are_disabled_seller_refunds_are_confirmed_p
     runtime.config = runtime.config.model_copy(
         update={"refunds": runtime.config.refunds.model_copy(update={"refund_confirmation": "order_lines"})}
     )
-    routed = await route_world_order(runtime, sandbox, control, 100)
-    line_b = routed.line_of(routed.logistic_order_ids[1])
-    first = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
-    second = await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("2.50"))
+    line_b, refund_ids = await _seller_refunded(runtime, sandbox, control, Decimal("10.00"), Decimal("2.50"))
     with use_runtime(runtime):
         report = await refund_mirror()
         again = await refund_mirror()
@@ -319,16 +324,14 @@ async def test_where_partial_refunds_are_disabled_seller_refunds_are_confirmed_p
     assert report.counts["refunds_confirmed_to_mirakl"] == 2 and report.counts["confirmed_to_mirakl_amount"] == "13.50"
     assert "refunds_confirmed_to_mirakl" not in again.counts and len(_bc_refunds(sandbox, 100)) == 2
     with runtime.sessions() as session:
-        key = f"pa02:line:{line_b}:{'+'.join(sorted(first + second))}"
+        key = f"pa02:line:{line_b}:{'+'.join(sorted(refund_ids))}"
         assert ledger_get(session, "mirakl", "PA02", key) is not None
 
 
 async def test_a_pa02_outage_fails_the_run_with_one_sentence_counting_the_refund_already_paid(
     runtime: Runtime, sandbox: Sandbox, control: SandboxControl, caplog: pytest.LogCaptureFixture
 ) -> None:
-    routed = await route_world_order(runtime, sandbox, control, 100)
-    line_b = routed.line_of(routed.logistic_order_ids[1])
-    await control.seller_refunds(routed.logistic_order_ids[1], line_b, Decimal("10.00"))
+    await _seller_refunded(runtime, sandbox, control, Decimal("10.00"))
     outage = FaultRule(path=r"/api/payment/refund$", method="PUT", error_rate=1.0, status=503)
     sandbox.mirakl.state.faults.add_rule(outage)
     caplog.set_level(logging.INFO)
@@ -341,10 +344,7 @@ async def test_a_pa02_outage_fails_the_run_with_one_sentence_counting_the_refund
         "Already written: 1 seller refunds made in BigCommerce. "
         "Nothing lost (the ledger and the queue keep the rest); retry when Mirakl answers."
     )
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    told = [n for n, r in enumerate(errors) if r.getMessage() == sentence]
-    tracebacks = [n for n, r in enumerate(errors) if r.exc_info or "Traceback" in r.getMessage()]
-    assert len(told) == 1 and tracebacks and told[0] < tracebacks[0]  # once, before the first traceback
+    assert told_once_before_the_traceback(caplog, sentence)
     lines = (Path(runtime.artifacts_dir) / "refund-mirror-summary.md").read_text(encoding="utf-8").splitlines()
     assert lines[0] == f"FAILED: {sentence}"
     assert len(_bc_refunds(sandbox, 100)) == 1

@@ -15,6 +15,7 @@ from flows.drift_monitor import drift_monitor
 from flows.order_routing import order_routing
 from sandbox.app import Sandbox
 from sandbox.faults import FaultRule
+from tests.support.logs import told_once_before_the_traceback
 from tests.support.orders import seed_offer_map
 
 PAID = (100, 101, 102, 105, 108, 111)  # the seed's Awaiting Fulfillment orders, all with marketplace lines
@@ -132,8 +133,5 @@ async def test_a_mirakl_outage_fails_after_one_retry_budget_with_one_plain_sente
         "drift_monitor stopped: Mirakl S20 answered 503 after the HTTP layer's retries. Already written: nothing. "
         "Nothing lost (the ledger and the queue keep the rest); retry when Mirakl answers."
     )
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    told = [n for n, r in enumerate(errors) if r.getMessage() == sentence]
-    tracebacks = [n for n, r in enumerate(errors) if r.exc_info or "Traceback" in r.getMessage()]
-    assert len(told) == 1 and tracebacks and told[0] < tracebacks[0]  # once, before the first traceback
+    assert told_once_before_the_traceback(caplog, sentence)
     assert summary(runtime, "drift-monitor")[0] == f"FAILED: {sentence}"

@@ -4,5 +4,6 @@
   the monotonic clock that moves only when the code under test sleeps or a test advances it;
 - `postgres`: the PostgreSQL state store under test, in a schema of the test process's own;
 - `orders` and `order_world`: seeded orders routed as the order stream leaves them, with or without its code;
-- `doubles`: the connector doubles (a recording sleep, a scripted HTTP server).
+- `doubles`: the connector doubles (a recording sleep, a scripted HTTP server);
+- `logs`: what a failed run's Logs tab shows (the failure sentence once, before the traceback).
 """
