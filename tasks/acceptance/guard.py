@@ -38,7 +38,7 @@ from tasks.acceptance.refusals import settle_refusal
 from tasks.exactly_once import write_once
 from tasks.orders.cx import cx_document, write_cx_metafields
 from tasks.orders.records import record_logistic_orders
-from tasks.reporting import Tally, emit_alert, step_tally
+from tasks.reporting import Tally, emit_alert, step_line, step_tally
 from tasks.retry import TASK_RETRY
 
 __all__ = [
@@ -82,6 +82,7 @@ async def fetch_watched_orders(rt: Runtime) -> list[MiraklOrder]:
     if commercial_ids:
         async for page in rt.mirakl.iter_orders(commercial_ids=commercial_ids):
             found.extend(page)
+    step_line("fetch_watched_orders", Tally(counts={"commercial_orders": len(commercial_ids), "orders": len(found)}))
     return found
 
 

@@ -32,7 +32,7 @@ from connectors.state import get_logistic_order, get_order_line_by_mirakl_line, 
 from tasks.exactly_once import mark_done_elsewhere, write_once
 from tasks.payments import choose_refund_method, paying_gateways, settlement
 from tasks.refund_amounts import MIRAKL_REFUND_MARKER, bc_items_for_mirakl_refund
-from tasks.reporting import Tally, emit_alert, step_tally
+from tasks.reporting import Tally, emit_alert, step_line, step_tally
 from tasks.retry import TASK_RETRY
 
 __all__ = ["WaitingRefunds", "pay_mirakl_refunds", "read_waiting_refunds"]
@@ -239,6 +239,8 @@ async def read_waiting_refunds(rt: Runtime) -> WaitingRefunds:
     # One OR11 read (100 ids a call) for every order with a waiting refund: OR11's budget is one call a minute.
     wanted = sorted({order.order_id for order in waiting})
     orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=wanted) for o in page} if wanted else {}
+    refunds = sum(len(line.refunds) for order in waiting for line in order.order_lines)
+    step_line("read_waiting_refunds", Tally(counts={"refunds_waiting": refunds, "mirakl_orders": len(orders)}))
     return WaitingRefunds(waiting, orders)
 
 

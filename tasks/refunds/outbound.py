@@ -44,7 +44,7 @@ from tasks.refund_amounts import (
     reason_code_for,
 )
 from tasks.refunds.recovery import AmbiguousRecovery, own_refund, seller_refund_paid_by
-from tasks.reporting import Tally, emit_alert, step_tally
+from tasks.reporting import Tally, emit_alert, step_line, step_tally
 from tasks.retry import TASK_RETRY
 
 __all__ = [
@@ -314,7 +314,9 @@ def refunds_cursor(rt: Runtime) -> Cursor:
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def valid_reason_codes(rt: Runtime) -> set[str]:
     """The RE01 refund reasons the operator may use: a row with none of them is quarantined, not sent."""
-    return {r.code for r in await rt.mirakl.list_reasons("REFUND") if r.is_operator_right}
+    codes = {r.code for r in await rt.mirakl.list_reasons("REFUND") if r.is_operator_right}
+    step_line("valid_reason_codes", Tally(counts={"refund_reasons": len(codes)}))
+    return codes
 
 
 async def bigcommerce_refunds(rt: Runtime, since: datetime | None) -> AsyncIterator[list[BcRefund]]:

@@ -64,14 +64,16 @@ async def _seller_refunded(
 
 
 async def test_a_partial_refund_of_one_line_of_a_two_seller_order_becomes_one_or28_and_is_confirmed(
-    runtime: Runtime, sandbox: Sandbox, control: SandboxControl
+    runtime: Runtime, sandbox: Sandbox, control: SandboxControl, caplog: pytest.LogCaptureFixture
 ) -> None:
     routed = await route_world_order(runtime, sandbox, control, 100)
     first, second = routed.logistic_order_ids
     line_a, line_b = routed.line_of(first), routed.line_of(second)
     await _refund_in_bigcommerce(runtime, 100, routed.lines[line_a][0], 1)
+    caplog.set_level(logging.INFO)
     with use_runtime(runtime):
         report = await refund_mirror()
+        caplog.clear()
         again = await refund_mirror()
 
     refunded = _mirakl_line(sandbox, line_a).refunds
@@ -86,6 +88,11 @@ async def test_a_partial_refund_of_one_line_of_a_two_seller_order_becomes_one_or
     assert "refunds_to_bigcommerce" not in report.counts  # the customer was not refunded a second time
     assert len(_bc_refunds(sandbox, 100)) == 1
     assert "refunds_to_mirakl" not in again.counts and "refunds_confirmed_to_mirakl" not in again.counts
+    # The second run's Logs tab says in one line per step what it read, decided and wrote (nothing new here).
+    steps = [m.split(":")[0] for r in caplog.records if ": " in (m := r.getMessage())]
+    for step in ("valid_reason_codes", "decide_or28_rows", "record_refund_page", "read_waiting_refunds"):
+        assert steps.count(step) == 1, step
+    assert "pay_mirakl_refunds: nothing to do" in [r.getMessage() for r in caplog.records]
 
 
 async def test_a_refund_with_a_goodwill_adjustment_debits_the_seller_only_what_the_customer_got_back(
