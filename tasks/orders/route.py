@@ -24,6 +24,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from bridge.config import OrderRoutingConfig
 from bridge.runtime import Runtime
 from bridge.streams import Stream
 from common.errors import TransientApiError
@@ -97,6 +98,18 @@ async def changed_orders(rt: Runtime, since: datetime | None) -> AsyncIterator[l
         yield page
 
 
+def _routable(order: Order, route: str | None, cfg: OrderRoutingConfig) -> bool:
+    """Paid and not yet routed, or a route a killed run left `pending` (it was paid when anchored) whatever the
+    order's status now, short of a cancellation: the warehouse may ship it before the next run, and the route
+    must still be finished so its lines learn their Mirakl orders (chaos seeds 36, 114: reconciliation then
+    found Mirakl's lines without a BigCommerce side)."""
+    if route in FINAL_ROUTES:
+        return False
+    if route == "pending":
+        return order.status_id not in cfg.cancelled_status_ids
+    return order.status_id in cfg.paid_status_ids
+
+
 @task(cache_policy=NO_CACHE, **TASK_RETRY)
 async def route_order_page(rt: Runtime, orders: list[Order]) -> PageResult:
     """Route the paid orders of a page, unwind the cancelled ones, then move the cursor past the page.
@@ -111,9 +124,7 @@ async def route_order_page(rt: Runtime, orders: list[Order]) -> PageResult:
         latest[order.id] = order
     with rt.sessions() as session:
         routes = {k: v.status for k, v in routes_for(session, latest).items()}
-    to_route = [
-        o for o in latest.values() if o.status_id in cfg.paid_status_ids and routes.get(o.id) not in FINAL_ROUTES
-    ]
+    to_route = [o for o in latest.values() if _routable(o, routes.get(o.id), cfg)]
     to_cancel = [
         o for o in latest.values() if o.status_id in cfg.cancelled_status_ids and routes.get(o.id) != "cancelled"
     ]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge.runtime import Runtime, use_runtime
-from connectors.state import LedgerEntry, ledger_get
+from connectors.state import LedgerEntry, get_order_route, ledger_get, order_lines_for
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.shipment_sync import shipment_sync
@@ -24,12 +24,20 @@ from tests.flows.test_shipment_sync import _mirakl_order, _ship_in_bigcommerce
 from tests.support.order_world import SandboxControl, route_world_order
 from tests.support.orders import seed_offer_map
 
+SHIPPED = 2  # BigCommerce order status "Shipped"
+
 
 class KilledAfterTheCall(RuntimeError):
     """The run dies right after the platform accepted the write, before the ledger records it."""
 
 
-def kill_after_first_call(real: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+class ProcessKilled(BaseException):
+    """The process dies inside one order's routing: not an error the per-order exception handling may catch."""
+
+
+def kill_after_first_call(
+    real: Callable[..., Awaitable[Any]], kill: type[BaseException] = KilledAfterTheCall
+) -> Callable[..., Awaitable[Any]]:
     calls = 0
 
     async def call(*args: Any, **kwargs: Any) -> Any:
@@ -37,7 +45,7 @@ def kill_after_first_call(real: Callable[..., Awaitable[Any]]) -> Callable[..., 
         calls += 1
         result = await real(*args, **kwargs)
         if calls == 1:
-            raise KilledAfterTheCall("killed after the call")
+            raise kill("killed after the call")
         return result
 
     return call
@@ -112,3 +120,29 @@ async def test_an_or24_made_before_the_kill_is_recorded_by_the_next_shipment_run
     assert _entry(runtime, "mirakl", "OR24", f"or24:{first}").outcome == "succeeded"
     assert clean.counts["interrupted_writes_found_done"] == 1
     assert runtime.mirakl.transport.calls["OR24"] == 1
+
+
+async def test_an_order_killed_after_or01_that_ships_before_the_next_run_still_gets_its_logistic_orders(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chaos seeds 36, 114, 150, 168 (`reconciliation_missing_in_bigcommerce`): the warehouse shipped the order
+    before the next routing run, so it was no longer "paid", the pending route was never finished, and its
+    lines never learnt their Mirakl order: reconciliation found Mirakl's lines without a BigCommerce side."""
+    only_paid(sandbox, MIXED)
+    seed_offer_map(runtime, sandbox, (MIXED,))
+    monkeypatch.setattr(
+        runtime.mirakl, "create_order", kill_after_first_call(runtime.mirakl.create_order, ProcessKilled)
+    )
+    with use_runtime(runtime), pytest.raises(ProcessKilled):
+        await order_routing()
+    sandbox.bigcommerce.state.store.orders[MIXED].status_id = SHIPPED  # the warehouse ships before the next run
+
+    with use_runtime(runtime):
+        await order_routing()
+
+    with runtime.sessions() as session:
+        route = get_order_route(session, MIXED)
+        marketplace = [line for line in order_lines_for(session, bc_order_id=MIXED) if line.marketplace]
+    assert route is not None and route.status == "routed"
+    assert marketplace and all(line.mirakl_order_id for line in marketplace)
+    assert _entry(runtime, "mirakl", "OR01", route.commercial_id).outcome == "succeeded"
