@@ -16,7 +16,7 @@ after `claim_batch`, so the rows' locks are released and other workers see them 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,13 +108,17 @@ def supersede_held(
     kind: str,
     items: Iterable[tuple[str, Mapping[str, Any]]],
     now: datetime | None = None,
+    *,
+    retry_same: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> int:
     """Make held items pending again, due now, when the change about to be enqueued under their key differs.
 
     A stream whose keys stay the same until a push succeeds (the offer sync keys a variant by its last
     acknowledged push) would otherwise keep a rejected change's key, and every later change with it, held for
-    good. The same payload again stays held: re-sending what was refused would only be refused again. Call it
-    before `enqueue_many`, which then writes the newer payload. Returns how many items came back.
+    good. The same payload again stays held: re-sending what was refused would only be refused again, unless
+    `retry_same` says this change is worth the call anyway (the offer sync's stock-outs: a variant left buyable
+    after its refused stock-out oversells, chaos seed 173). Call it before `enqueue_many`, which then writes the
+    newer payload. Returns how many items came back.
     """
     latest = {key: dict(payload) for key, payload in items}
     revived: list[int] = []
@@ -127,7 +131,11 @@ def supersede_held(
                 OutboxItem.status.in_(HELD_STATUSES),
             )
         ).tuples()
-        revived += [item_id for item_id, key, payload in held if payload != latest[key]]
+        revived += [
+            item_id
+            for item_id, key, payload in held
+            if payload != latest[key] or (retry_same is not None and retry_same(latest[key]))
+        ]
     return requeue(session, revived, now)
 
 

@@ -14,9 +14,10 @@ the book: whatever it said, it no longer sells the product (fail safe), and ever
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from prefect import task
@@ -139,7 +140,7 @@ def _decide(
     items = outbox_items(changes, message)
     # A variant's key holds until a push succeeds: a newer change must bring a rejected one back, or the
     # variant would keep its old price and stock for good.
-    result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, KIND, items)
+    result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, KIND, items, retry_same=_makes_unbuyable)
     result.enqueued_new += enqueue_many(session, Stream.OFFER_SYNC, KIND, items)
     metafields = offer_metafields_for(session, targets["bc_variant_id"].tolist())
     meta_changes = metafield_changes(targets, metafields)
@@ -147,6 +148,12 @@ def _decide(
     meta_items = metafield_items(meta_changes, metafields)
     result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
     enqueue_many(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+
+
+def _makes_unbuyable(payload: Mapping[str, Any]) -> bool:
+    """A stock-out (or a variant with no offer left) comes back even when the held change is the same: leaving the
+    variant buyable oversells, and such a change carries no price or stock BigCommerce could find invalid."""
+    return bool(payload.get("purchasing_disabled"))
 
 
 def _delta_scope(

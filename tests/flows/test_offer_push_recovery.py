@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,12 @@ async def test_offers_requeue_pushes_a_held_variant_again(
     with use_runtime(runtime):
         await offer_sync(mode="full")
         sandbox.bigcommerce.state.faults.add_rule(reject_once)
-        await set_offers(sandbox, [{"offer_id": offer_id, "quantity": 0}])
+        await set_offers(sandbox, [{"offer_id": offer_id, "price": "77.70"}])
         await offer_sync(mode="delta")
-        assert variant_for(sandbox, sku)["purchasing_disabled"] is False
-        unchanged = await offer_sync(mode="full")  # the same state again: still held, not re-sent
+        assert Decimal(str(variant_for(sandbox, sku)["price"])) != Decimal("77.70")
+        unchanged = await offer_sync(mode="full")  # the same price change again: still held, not re-sent
         assert unchanged.counts["held_superseded"] == 0
-        assert variant_for(sandbox, sku)["purchasing_disabled"] is False
+        assert Decimal(str(variant_for(sandbox, sku)["price"])) != Decimal("77.70")
 
         monkeypatch.setenv("BCMIRAKL_DATABASE_URL", runtime.engine.url.render_as_string(hide_password=False))
         assert main(["offers", "held"]) == 0
@@ -200,6 +201,23 @@ async def test_offers_requeue_pushes_a_held_variant_again(
         assert "1 held offer push(es) requeued" in capsys.readouterr().out
         await offer_sync(mode="delta")
 
+    assert Decimal(str(variant_for(sandbox, sku)["price"])) == Decimal("77.70")
+
+
+async def test_a_refused_stock_out_is_sent_again_by_the_next_full_run(runtime: Runtime, sandbox: Sandbox) -> None:
+    """Chaos seed 173: a stock-out BigCommerce refused once stayed held, the variant buyable, through every clean
+    run; the same unbuyable change now comes back (it carries nothing BigCommerce could find invalid)."""
+    sku, offer_id = single_good_offer_product(sandbox)
+    reject_once = FaultRule(path=r"/v3/catalog/variants$", method="PUT", partial_failure_rate=1.0, times=1)
+    with use_runtime(runtime):
+        await offer_sync(mode="full")
+        sandbox.bigcommerce.state.faults.add_rule(reject_once)
+        await set_offers(sandbox, [{"offer_id": offer_id, "quantity": 0}])
+        await offer_sync(mode="delta")
+        assert variant_for(sandbox, sku)["purchasing_disabled"] is False
+        again = await offer_sync(mode="full")
+
+    assert again.counts["held_superseded"] == 1
     variant = variant_for(sandbox, sku)
     assert variant["inventory_level"] == 0 and variant["purchasing_disabled"] is True
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -178,6 +180,24 @@ def test_a_newer_change_supersedes_a_held_item_and_the_same_change_stays_held(se
     assert [
         i.idempotency_key for i in claim_batch(session, "offers", "variant", 5, "w2", T0 + timedelta(minutes=2))
     ] == ["v:2"]
+
+
+def test_the_same_held_change_comes_back_when_the_stream_says_it_is_worth_retrying(session: Session) -> None:
+    """The offer sync retries a refused stock-out as it is (chaos seed 173): a variant left buyable oversells."""
+    from connectors.state import supersede_held
+
+    held = [("v:1", {"qty": 0, "purchasing_disabled": True}), ("v:2", {"qty": 5, "purchasing_disabled": False})]
+    enqueue_many(session, "offers", "variant", held, now=T0)
+    items = claim_batch(session, "offers", "variant", 2, "w", T0)
+    mark_quarantined(session, [item.id for item in items], "rejected by BigCommerce: 422", T0)
+    session.commit()
+
+    def stock_out(payload: Mapping[str, Any]) -> bool:
+        return bool(payload["purchasing_disabled"])
+
+    assert supersede_held(session, "offers", "variant", held, now=T0, retry_same=stock_out) == 1
+    session.commit()
+    assert (_item(session, "v:1").status, _item(session, "v:2").status) == ("pending", "quarantined")
 
 
 def test_released_claims_go_back_due_now_and_only_the_named_workers_lose_theirs(session: Session) -> None:
