@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -250,12 +251,29 @@ async def shipment_twice(world: ChaosWorld, orders: list[dict[str, Any]]) -> lis
             for p, q in shipped.items()
             if q > quantities.get(p, 0)
         ]
-    for suffix, name in (("/tracking", "tracking_twice"), ("/ship", "ship_twice")):
-        sent = Counter(
-            r.path for r in world.log if r.method == "PUT" and r.path.endswith(suffix) and "/api/orders/" in r.path
-        )
-        found += [Violation(name, f"{path} accepted {n}x") for path, n in sent.items() if n > 1]
+    ships = Counter(r.path for r in world.log if r.method == "PUT" and _order_call(r.path, "/ship"))
+    found += [Violation("ship_twice", f"{path} accepted {n}x") for path, n in ships.items() if n > 1]
+    # OR23 is a PUT that sets an order's tracking: the same values again (the HTTP layer's retry after a lost
+    # answer, chaos seed 499) change nothing. Two different values, or any OR23 after the order's OR24, would.
+    tracking: dict[str, list[str]] = {}
+    shipped: set[str] = set()
+    for r in world.log:
+        if r.method == "PUT" and _order_call(r.path, "/ship"):
+            shipped.add(r.path.removesuffix("/ship"))
+        elif r.method == "PUT" and _order_call(r.path, "/tracking"):
+            order = r.path.removesuffix("/tracking")
+            values = tracking.setdefault(order, [])
+            values.append("after OR24" if order in shipped else json.dumps(r.body, sort_keys=True))
+    found += [
+        Violation("tracking_twice", f"{order}/tracking accepted {len(values)}x, {len(set(values))} different")
+        for order, values in tracking.items()
+        if len(set(values)) > 1 or "after OR24" in values
+    ]
     return found
+
+
+def _order_call(path: str, suffix: str) -> bool:
+    return "/api/orders/" in path and path.endswith(suffix)
 
 
 async def paid_order_never_routed(
