@@ -14,11 +14,11 @@ from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.errors import PermanentApiError
-from connectors.state import ledger_begin, ledger_finish, ledger_get
-from tasks.leases import writer
+from common.errors import PermanentApiError, TransientApiError
+from connectors.state import LedgerEntry, ledger_begin, ledger_finish, ledger_get
+from tasks.leases import writer, writers_gone
 
-__all__ = ["WriteOutcome", "is_recorded", "mark_done_elsewhere", "record_outcome", "write_once"]
+__all__ = ["WriteInFlightError", "WriteOutcome", "is_recorded", "mark_done_elsewhere", "record_outcome", "write_once"]
 
 T = TypeVar("T")
 Status = Literal["sent", "recovered", "already_done", "previously_failed", "failed"]
@@ -65,6 +65,10 @@ async def write_once(
         if not interrupted:
             ledger_begin(session, system, operation, key, detail, owner=writer())
             session.commit()
+    if existing is not None and await _another_run_writing(existing):
+        raise WriteInFlightError(
+            f"another run has this {operation} in flight; it is left to that run", system=system, operation=operation
+        )
     if interrupted and recover is not None:
         found = await recover()
         if found is not None:
@@ -78,6 +82,24 @@ async def write_once(
     ext = external_id(result)
     _finish(sessions, system, operation, key, "succeeded", ext)
     return WriteOutcome("sent", ext, result)
+
+
+class WriteInFlightError(TransientApiError):
+    """Another live run began this keyed write and has not recorded it yet (a second worker racing on the same
+    stream, chaos seed 616: both sent OR01 for one order). The caller defers like on any transient error; the
+    next run finds the write recorded, or its writer gone and the row settled."""
+
+
+async def _another_run_writing(entry: LedgerEntry) -> bool:
+    """A `started` row another run still owns: not this run's own earlier attempt (a task or UI retry keeps the
+    flow run id; outside Prefect the process is the owner) and not a writer `writers_gone` declares dead."""
+    me = writer()
+    if entry.flow_run_id or me["flow_run_id"]:
+        if entry.flow_run_id == me["flow_run_id"]:
+            return False
+    elif (entry.host, entry.pid) == (me["host"], me["pid"]):
+        return False
+    return not await writers_gone([entry])
 
 
 def _finish(

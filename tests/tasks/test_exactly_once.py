@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.errors import PermanentApiError, TransientApiError
-from connectors.state import create_state_engine, ledger_get, session_factory, upgrade
-from tasks.exactly_once import is_recorded, mark_done_elsewhere, record_outcome, write_once
+from connectors.state import create_state_engine, ledger_begin, ledger_get, session_factory, upgrade
+from tasks.exactly_once import WriteInFlightError, is_recorded, mark_done_elsewhere, record_outcome, write_once
+from tasks.leases import this_process
 
 
 @pytest.fixture
@@ -102,3 +104,33 @@ async def test_a_write_marked_done_elsewhere_is_not_sent_and_a_decided_key_keeps
     with sessions() as session:
         entry = ledger_get(session, "mirakl", "OR23", "or23:100-A")
         assert entry is not None and entry.outcome == "succeeded"
+
+
+async def test_a_write_another_live_run_has_in_flight_is_left_to_it_not_sent_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Chaos seed 616: a second worker found the first one's OR01 `started`, recovered nothing (not sent yet) and
+    sent it too. Now it defers; the same process's own interrupted row is still recovered and sent."""
+    api = Api()
+    with sessions() as session:  # begun by a live process on this host that is not this one
+        ledger_begin(
+            session, "mirakl", "OR01", "102", owner={"flow_run_id": None, "host": this_host(), "pid": os.getppid()}
+        )
+        ledger_begin(
+            session, "mirakl", "OR01", "103", owner={"flow_run_id": None, "host": this_host(), "pid": os.getpid()}
+        )
+        session.commit()
+
+    with pytest.raises(WriteInFlightError):
+        await write_once(sessions, system="mirakl", operation="OR01", key="102", send=api.send, external_id=str)
+    own = await write_once(
+        sessions, system="mirakl", operation="OR01", key="103", send=api.send, external_id=lambda r: r["id"]
+    )
+
+    assert api.calls == 1 and own.status == "sent"
+    with sessions() as session:
+        assert ledger_get(session, "mirakl", "OR01", "102").outcome == "started"
+
+
+def this_host() -> str:
+    return this_process()[0]
