@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bridge.runtime import Runtime
-from connectors.state import get_order_route, order_lines_for
-from tasks.exactly_once import write_once
+from connectors.state import get_order_route, ledger_get, order_lines_for
+from tasks.exactly_once import record_outcome, write_once
+from tasks.leases import writers_gone
 from tasks.orders.cx import cx_document, write_cx_metafield
 from tasks.orders.lookup import mirakl_orders_of
 from tasks.orders.plan import LineProblem
@@ -21,6 +22,9 @@ from tasks.reporting import Tally, emit_alert
 __all__ = ["CANCEL_EVENT", "cancel_routed_order"]
 
 CANCEL_EVENT = "bcmirakl.orders.cancel-failed"
+ERP_UNKNOWN = (
+    "the native lines' hand-over to the ERP was interrupted: check the ERP and cancel them there if it has them"
+)
 _DONE_STATES = frozenset({"CANCELED", "REFUSED"})
 
 
@@ -51,6 +55,8 @@ async def cancel_routed_order(rt: Runtime, bc_order_id: int, report: Tally) -> N
             problems.append(LineProblem(None, "cancel_refused", f"{order.order_id}: {outcome.error}"))
     if native_sent:
         problems.append(LineProblem(None, "native_cancel", "native lines were sent to the ERP: cancel them there"))
+    elif await _erp_hand_over_interrupted(rt, bc_order_id):
+        problems.append(LineProblem(None, "native_cancel", ERP_UNKNOWN))
     if orders:
         orders = await mirakl_orders_of(rt, commercial_id)  # states after the cancellations
     now = datetime.now(UTC)
@@ -74,3 +80,19 @@ async def cancel_routed_order(rt: Runtime, bc_order_id: int, report: Tally) -> N
     if commercial_id:
         document = cx_document(commercial_id, lines, {o.order_id: o for o in orders}, "cancelled")
         await write_cx_metafield(rt, bc_order_id, document)
+
+
+async def _erp_hand_over_interrupted(rt: Runtime, bc_order_id: int) -> bool:
+    """A run died during this order's ERP hand-over (its ledger row is still `started`, its writer gone): the
+    order is cancelled, so the write is not wanted any more, and whether the ERP got it cannot be asked (the
+    sink has no read). The row is closed as not sent and customer service gets the order to check (chaos
+    `ledger_started` erp/send_order, seeds 335, 520, 836, 949)."""
+    key = str(bc_order_id)
+    with rt.sessions() as session:
+        entry = ledger_get(session, "erp", "send_order", key)
+        session.expunge_all()
+    if entry is None or entry.outcome != "started" or not await writers_gone([entry]):
+        return False
+    detail = {"closed": "order cancelled during an interrupted hand-over; customer service checks the ERP"}
+    record_outcome(rt.sessions, system="erp", operation="send_order", keys=[key], outcome="failed", detail=detail)
+    return True

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge.runtime import Runtime, use_runtime
-from connectors.state import LedgerEntry, get_order_route, ledger_get, order_lines_for
+from connectors.state import LedgerEntry, get_order_route, ledger_get, order_lines_for, unresolved_cs_cases
 from flows.acceptance_guard import acceptance_guard
 from flows.order_routing import order_routing
 from flows.shipment_sync import shipment_sync
@@ -25,6 +25,7 @@ from tests.support.order_world import SandboxControl, route_world_order
 from tests.support.orders import seed_offer_map
 
 SHIPPED = 2  # BigCommerce order status "Shipped"
+CANCELLED = 5  # BigCommerce order status "Cancelled"
 
 
 class KilledAfterTheCall(RuntimeError):
@@ -146,3 +147,32 @@ async def test_an_order_killed_after_or01_that_ships_before_the_next_run_still_g
     assert route is not None and route.status == "routed"
     assert marketplace and all(line.mirakl_order_id for line in marketplace)
     assert _entry(runtime, "mirakl", "OR01", route.commercial_id).outcome == "succeeded"
+
+
+async def test_an_order_cancelled_after_its_erp_hand_over_was_interrupted_goes_to_customer_service(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chaos `ledger_started` erp/send_order (seeds 335, 520, 836, 949): the run died inside the ERP hand-over,
+    the customer cancelled, and the row stayed `started` for good. The ERP sink cannot be asked whether it got
+    the lines, so the row is closed as not sent and customer service gets the order to check there."""
+    only_paid(sandbox, MIXED)
+    seed_offer_map(runtime, sandbox, (MIXED,))
+
+    async def killed_during_the_hand_over(*args: Any, **kwargs: Any) -> Any:
+        raise ProcessKilled("killed during the ERP hand-over")
+
+    monkeypatch.setattr(runtime.erp, "send_order", killed_during_the_hand_over)
+    with use_runtime(runtime), pytest.raises(ProcessKilled):
+        await order_routing()
+    assert _entry(runtime, "erp", "send_order", str(MIXED)).outcome == "started"
+    sandbox.bigcommerce.state.store.orders[MIXED].status_id = CANCELLED
+
+    with use_runtime(runtime):
+        await order_routing()
+
+    assert _entry(runtime, "erp", "send_order", str(MIXED)).outcome == "failed"
+    with runtime.sessions() as session:
+        route = get_order_route(session, MIXED)
+        cases = [c for c in unresolved_cs_cases(session) if str(MIXED) in c.key]
+    assert route is not None and route.status == "cancelled"
+    assert any("ERP" in str(case.detail) for case in cases), [(c.key, c.kind, c.detail) for c in cases]
