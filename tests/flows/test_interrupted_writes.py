@@ -176,3 +176,30 @@ async def test_an_order_cancelled_after_its_erp_hand_over_was_interrupted_goes_t
         cases = [c for c in unresolved_cs_cases(session) if str(MIXED) in c.key]
     assert route is not None and route.status == "cancelled"
     assert any("ERP" in str(case.detail) for case in cases), [(c.key, c.kind, c.detail) for c in cases]
+
+
+async def test_an_or29_made_before_the_kill_is_recorded_when_mirakl_shows_the_order_cancelled(
+    runtime: Runtime, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chaos seed 891: the next run skipped the logistic order Mirakl already showed cancelled, and its OR29 row
+    stayed `started` for good."""
+    await routed(runtime, sandbox, MIXED)
+    store = sandbox.bigcommerce.state.store
+    store.orders[MIXED].status_id = CANCELLED
+    store.touch_order(store.orders[MIXED])  # as the store does on every status change
+    cancel = kill_after_first_call(runtime.mirakl.cancel_order, ProcessKilled)
+    monkeypatch.setattr(runtime.mirakl, "cancel_order", cancel)
+    with use_runtime(runtime), pytest.raises(ProcessKilled):
+        await order_routing()
+
+    with use_runtime(runtime):
+        await order_routing()
+
+    outcomes = {key: _entry(runtime, "mirakl", "OR29", key) for key in ("100-A", "100-B")}
+    assert {key: entry.outcome for key, entry in outcomes.items() if entry} == {
+        "100-A": "succeeded",
+        "100-B": "succeeded",
+    }
+    assert {o.state for o in sandbox.mirakl.state.store.orders.orders.values() if o.commercial_id == "100"} == {
+        "CANCELED"
+    }
