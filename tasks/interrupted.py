@@ -91,6 +91,14 @@ async def _orders_shipped(rt: Runtime, entries: list[LedgerEntry]) -> dict[str, 
     return found
 
 
+async def _orders_cancelled(rt: Runtime, entries: list[LedgerEntry]) -> dict[str, str | None]:
+    """OR29 (key = logistic order id) took effect when OR11 shows the order `CANCELED` (chaos seed 891: the run
+    that cancelled the order skipped it once Mirakl showed it cancelled, and the row stayed `started`)."""
+    order_ids = sorted({e.idempotency_key for e in entries})
+    orders = {o.order_id: o async for page in rt.mirakl.iter_orders(order_ids=order_ids) for o in page}
+    return {key: key for key in order_ids if key in orders and orders[key].order_state == "CANCELED"}
+
+
 async def _cx_metafields(rt: Runtime, entries: list[LedgerEntry]) -> dict[str, str | None]:
     """The customer-service metafield (key = BigCommerce order id) exists on its order: its id."""
     key = rt.config.orders.cx_metafield_key
@@ -107,6 +115,7 @@ async def _cx_metafields(rt: Runtime, entries: list[LedgerEntry]) -> dict[str, s
 SETTLERS: dict[Stream, tuple[Settler, ...]] = {
     Stream.ORDER_ROUTING: (
         Settler("mirakl", ("OR01",), _orders_created),
+        Settler("mirakl", ("OR29",), _orders_cancelled),
         Settler("bigcommerce", ("order_metafield",), _cx_metafields),
     ),
     Stream.ACCEPTANCE_GUARD: (Settler("mirakl", ("PA01",), _debits_confirmed),),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from bridge.runtime import Runtime
 from connectors.state import get_order_route, ledger_finish, ledger_get, order_lines_for
-from tasks.exactly_once import record_outcome, write_once
+from tasks.exactly_once import write_once
 from tasks.leases import writers_gone
 from tasks.orders.cx import cx_document, write_cx_metafield
 from tasks.orders.lookup import mirakl_orders_of
@@ -38,7 +38,6 @@ async def cancel_routed_order(rt: Runtime, bc_order_id: int, report: Tally) -> N
     orders = await mirakl_orders_of(rt, commercial_id) if commercial_id else []
     for order in orders:
         if order.order_state in _DONE_STATES:
-            _close_started_cancel(rt, order.order_id)
             continue
         if not order.can_cancel:
             problems.append(LineProblem(None, "cancel_not_allowed", f"{order.order_id} is {order.order_state}"))
@@ -94,16 +93,11 @@ async def _erp_hand_over_interrupted(rt: Runtime, bc_order_id: int) -> bool:
         session.expunge_all()
     if entry is None or entry.outcome != "started" or not await writers_gone([entry]):
         return False
-    detail = {"closed": "order cancelled during an interrupted hand-over; customer service checks the ERP"}
-    record_outcome(rt.sessions, system="erp", operation="send_order", keys=[key], outcome="failed", detail=detail)
+    with rt.sessions() as session:  # not held across the liveness check, which may ask the Prefect API
+        entry = ledger_get(session, "erp", "send_order", key)
+        if entry is None or entry.outcome != "started":
+            return False
+        entry.detail = {**(entry.detail or {}), "closed": "order cancelled during an interrupted hand-over"}
+        ledger_finish(session, entry, "failed")
+        session.commit()
     return True
-
-
-def _close_started_cancel(rt: Runtime, order_id: str) -> None:
-    """An OR29 a dead run made before recording it (chaos seed 891): Mirakl shows the order cancelled, so the
-    row it left `started` is closed as done; an order Mirakl cancelled or refused itself gets no row."""
-    with rt.sessions() as session:
-        entry = ledger_get(session, "mirakl", "OR29", order_id)
-        if entry is not None and entry.outcome == "started":
-            ledger_finish(session, entry, "succeeded", order_id)
-            session.commit()
