@@ -280,11 +280,13 @@ def _add_dropship_supplier(
     Added after the orders, without drawing from the random generator, so the rest of the world is unchanged.
     """
     first_open = min((s.shop_id for s in sellers if s.shop_state == "OPEN"), default=None)
-    listed = [p.product_sku for p in products if p.listed]
+    # A position per listed SKU (catalog order), looked up rather than searched: a million-offer world has
+    # hundreds of thousands of listed products, and a list search per offer made building it quadratic.
+    listed = {p.product_sku: position for position, p in enumerate(p for p in products if p.listed)}
     live = [o for o in offers if o.shop_id == first_open and o.active and o.quantity > 0 and o.product_sku in listed]
     if not live:
         return
-    target = min(live, key=lambda o: (listed.index(o.product_sku), o.offer_id)).product_sku
+    target = min(live, key=lambda o: (listed[o.product_sku], o.offer_id)).product_sku
     best = min(o.price for o in offers if o.product_sku == target)
     retail = max(best - Decimal("1.00"), Decimal("2.00"))
     supplier = Seller(
