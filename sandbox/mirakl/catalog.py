@@ -9,6 +9,7 @@ exports (OF51, OF52 with `last_request_date`).
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -80,6 +81,14 @@ class MiraklOffer:
     export_overrides: dict[str, Any] = field(default_factory=dict)
 
 
+def _copied(offer: MiraklOffer) -> MiraklOffer:
+    """A copy of the offer that later changes to it (planted export defects included) do not reach."""
+    twin = copy(offer)
+    if offer.export_overrides:
+        twin.export_overrides = dict(offer.export_overrides)
+    return twin
+
+
 def _millis(moment: datetime) -> int:
     return int(to_millis(moment).timestamp() * 1000)
 
@@ -135,6 +144,15 @@ class OfferBook:
                 self.offers[offer_id] for offer_id in sorted(offer_id for _, offer_id in self._by_updated[start:])
             ]
         return chosen if models is None else [o for o in chosen if o.model in models]
+
+    def frozen(self, offers: list[MiraklOffer]) -> tuple[OfferBook, list[MiraklOffer]]:
+        """The offers and their shops as they are now, for an export rendered later (see `OfferExport`).
+
+        Copies, not references: an offer or a shop that changes after the request must not change the export.
+        Copying is cheap next to rendering a row, so a million-offer OF52 answers at once, as Mirakl's does.
+        """
+        book = OfferBook({shop_id: copy(shop) for shop_id, shop in self.shops.items()})
+        return book, [_copied(offer) for offer in offers]
 
     def to_json(self, offer: MiraklOffer) -> dict[str, Any]:
         """One OF54 JSON export object (with any planted defect); deleted offers carry only their identifiers."""

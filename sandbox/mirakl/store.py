@@ -34,15 +34,34 @@ PARTIAL_FEED_POSITION = 2  # the seller whose last import COMPLETED with lines i
 
 @dataclass
 class OfferExport:
-    """One OF52 request: its rows are snapshotted at request time, then served in chunks once COMPLETED."""
+    """One OF52 request: the offers as they were at request time, served in chunks once COMPLETED.
+
+    mmp-front-openapi.yaml, OF52: the export is asynchronous ("OF53 ... status of the export", "OF54 ... download
+    the export file"), so the request answers at once with a tracking id. The emulator keeps a copy of the
+    selected offers and of their shops (`OfferBook.frozen`) and renders a chunk's rows when OF54 asks for it;
+    rendering a million rows inside OF52 took longer than a client's read timeout.
+    """
 
     tracking_id: str
     request_key: str
     export_type: str
-    chunks: list[list[dict[str, Any]]]
+    book: OfferBook
+    offers: list[MiraklOffer]
+    per_chunk: int
     created: datetime
     polls: int = 0
     status: str = "PENDING"
+
+    @property
+    def chunk_count(self) -> int:
+        """Chunks the export is split into; an empty export is one empty chunk."""
+        return max(1, -(-len(self.offers) // self.per_chunk))
+
+    def chunk(self, number: int) -> list[dict[str, Any]]:
+        """The rows of chunk `number`: OF54 JSON objects or OF51-style CSV rows, per the export type."""
+        offers = self.offers[number * self.per_chunk : (number + 1) * self.per_chunk]
+        render = self.book.to_json if self.export_type == "application/json" else self.book.to_csv_row
+        return [render(offer) for offer in offers]
 
 
 @dataclass
@@ -145,15 +164,16 @@ class MiraklStore:
 
     # --- async offer exports (OF52/OF53/OF54) --------------------------------------------------------------------
 
-    def start_export(self, body: dict[str, Any], rows: list[dict[str, Any]], export_type: str, per_chunk: int) -> str:
-        """A new export, or the pending one with the same request (Mirakl answers duplicates with it)."""
+    def start_export(self, body: dict[str, Any], offers: list[MiraklOffer], export_type: str, per_chunk: int) -> str:
+        """A new export of `offers`, or the pending one with the same request (Mirakl answers duplicates with it)."""
         request_key = json.dumps(body, sort_keys=True, default=str)
         for export in self.exports.values():
             if export.request_key == request_key and export.status == "PENDING":
                 return export.tracking_id
         tracking_id = str(uuid.uuid4())
-        chunks = [rows[i : i + per_chunk] for i in range(0, len(rows), per_chunk)] or [[]]
-        self.exports[tracking_id] = OfferExport(tracking_id, request_key, export_type, chunks, self.now())
+        book, frozen = self.catalog.frozen(offers)
+        export = OfferExport(tracking_id, request_key, export_type, book, frozen, per_chunk, self.now())
+        self.exports[tracking_id] = export
         return tracking_id
 
     # --- helpers for tests ---------------------------------------------------------------------------------------

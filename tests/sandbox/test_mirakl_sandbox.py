@@ -264,6 +264,23 @@ async def test_async_export_delta_carries_changed_offers_and_deleted_ones_with_i
     assert by_id[repriced.offer_id]["last_updated"] == "2026-11-10T12:01:00Z"
 
 
+async def test_an_export_serves_the_offers_as_they_were_when_it_was_requested(
+    client: httpx.AsyncClient, app: Any, clock: Clock
+) -> None:
+    """OF52 answers at once and the chunks are rendered at OF54, from a copy taken at the request: a change made
+    in between does not reach the export (it belongs to the next one)."""
+    offer = orderable(app, OPEN_SHOP)
+    request = {"export_type": "application/json", "items_per_chunk": 100_000}
+    tracking_id = (await client.post("/api/offers/export/async", json=request)).json()["tracking_id"]
+    before = offer.quantity
+    change = [{"offer_id": offer.offer_id, "quantity": before + 7}]
+    assert (await client.post("/_sandbox/offers", json={"offers": change})).status_code == 200
+    for _ in range(2):
+        status = (await client.get(f"/api/offers/export/async/status/{tracking_id}")).json()
+    rows = [row for url in status["urls"] for row in (await client.get(url)).json()]
+    assert {row["offer_id"]: row["quantity"] for row in rows}[offer.offer_id] == before
+
+
 async def test_csv_export_full_has_active_offers_and_delta_has_deleted_rows(
     client: httpx.AsyncClient, app: Any, clock: Clock
 ) -> None:

@@ -64,12 +64,8 @@ async def start_offer_export(request: Request) -> Response:
     since = to_millis(body.last_request_date) if body.last_request_date else None
     models = frozenset(body.models) if body.models else None
     offers: list[MiraklOffer] = store.catalog.select(since, body.include_inactive_offers, models)
-    if body.export_type == "application/json":
-        rows: list[Any] = [store.catalog.to_json(o) for o in offers]
-    else:
-        rows = [store.catalog.to_csv_row(o) for o in offers]
     per_chunk = body.items_per_chunk or store.settings.items_per_chunk
-    tracking_id = store.start_export(body.model_dump(mode="json"), rows, body.export_type, per_chunk)
+    tracking_id = store.start_export(body.model_dump(mode="json"), offers, body.export_type, per_chunk)
     return MiraklJSONResponse({"tracking_id": tracking_id})
 
 
@@ -86,7 +82,7 @@ async def poll_offer_export(tracking_id: str, request: Request) -> Response:
     body: dict[str, Any] = {"status": export.status, "last_updated": iso(export.created)}
     if export.status == "COMPLETED":
         base = (store.settings.chunk_base_url or store.settings.base_url).rstrip("/")
-        body["urls"] = [f"{base}/api/offers/export/async/file/{tracking_id}/{n}" for n in range(len(export.chunks))]
+        body["urls"] = [f"{base}/api/offers/export/async/file/{tracking_id}/{n}" for n in range(export.chunk_count)]
     return MiraklJSONResponse(body)
 
 
@@ -94,9 +90,9 @@ async def poll_offer_export(tracking_id: str, request: Request) -> Response:
 async def download_offer_chunk(tracking_id: str, chunk: int, request: Request) -> Response:
     """OF54: one chunk, a JSON array of offers or a CSV file, per the export type."""
     export = store_of(request).exports.get(tracking_id)
-    if export is None or export.status != "COMPLETED" or not 0 <= chunk < len(export.chunks):
+    if export is None or export.status != "COMPLETED" or not 0 <= chunk < export.chunk_count:
         raise MiraklError(404, f"Export file {tracking_id}/{chunk} not found")
-    rows = export.chunks[chunk]
+    rows = export.chunk(chunk)
     if export.export_type == "application/json":
         return MiraklJSONResponse(rows)
     return Response(_csv(rows), media_type="text/csv; charset=utf-8")
