@@ -82,8 +82,13 @@ class MiraklOffer:
 
 
 def _copied(offer: MiraklOffer) -> MiraklOffer:
-    """A copy of the offer that later changes to it (planted export defects included) do not reach."""
-    twin = copy(offer)
+    """A copy of the offer that later changes to it (planted export defects included) do not reach.
+
+    Its field dict copied into a bare instance: `copy.copy` goes through `__reduce_ex__` and cost ~20 µs an
+    offer, so a million-offer OF52 outlived a client's timeout.
+    """
+    twin = object.__new__(MiraklOffer)
+    twin.__dict__.update(offer.__dict__)
     if offer.export_overrides:
         twin.export_overrides = dict(offer.export_overrides)
     return twin
