@@ -49,16 +49,16 @@ def list_metafields(
     # `namespace:in`, dates, paging and cursors, but no `resource_id:in`: it is ignored here, as by an API that
     # does not know it. Order metafields are listed per order (the path carries the resource).
     caller = caller_client(request)
-    ids = [
-        i
-        for i in store.metafields.select(
-            resource_type,
-            resource_ids=resource_ids,
-            namespaces=_set_filter(request, "namespace"),
-            keys=_set_filter(request, "key"),
-        )
-        if visible_to(store.metafields.records[i], caller)
-    ]
+    ids = store.metafields.select(
+        resource_type,
+        resource_ids=resource_ids,
+        namespaces=_set_filter(request, "namespace"),
+        keys=_set_filter(request, "key"),
+    )
+
+    def visible(metafield_id: int) -> bool:
+        return visible_to(store.metafields.records[metafield_id], caller)
+
     descending = request.query_params.get("direction", "asc").lower() == "desc"
     after, before = request.query_params.get("after"), request.query_params.get("before")
     meta: dict[str, Any] = {}
@@ -66,8 +66,11 @@ def list_metafields(
         cursor_id = decode_cursor(after if after is not None else before or "")
         if cursor_id is None:
             raise ApiError("v3", 400, "Input is invalid", detail="Invalid cursor")
-        chosen, more = _cursor_page(ids, cursor_id, page.limit, forward=after is not None, descending=descending)
+        chosen, more = _cursor_page(
+            ids, cursor_id, page.limit, forward=after is not None, descending=descending, keep=visible
+        )
     else:
+        ids = [i for i in ids if visible(i)]
         ordered = ids[::-1] if descending else ids
         chosen = page.slice(ordered)
         more = page.offset + len(chosen) < len(ids)
@@ -78,16 +81,25 @@ def list_metafields(
 
 
 def _cursor_page(
-    ids: list[int], cursor_id: int, limit: int, *, forward: bool, descending: bool
+    ids: list[int], cursor_id: int, limit: int, *, forward: bool, descending: bool, keep: Callable[[int], bool]
 ) -> tuple[list[int], bool]:
+    """The `limit` ids next to the cursor that `keep` accepts, and whether more follow.
+
+    Walks from the cursor's position and stops one past the page, so a cursor page costs its own length, not the
+    listing's: a store with a million metafields is listed in thousands of pages.
+    """
     if forward != descending:  # moving towards larger ids
         start = bisect_right(ids, cursor_id)
-        chosen = ids[start : start + limit]
-        more = start + limit < len(ids)
+        nearest = range(start, len(ids))
     else:
-        end = bisect_left(ids, cursor_id)
-        chosen = ids[max(0, end - limit) : end][::-1]
-        more = end - limit > 0
+        nearest = range(bisect_left(ids, cursor_id) - 1, -1, -1)
+    found: list[int] = []
+    for position in nearest:
+        if keep(ids[position]):
+            found.append(ids[position])
+            if len(found) > limit:
+                break
+    chosen, more = found[:limit], len(found) > limit
     if not forward:
         chosen = chosen[::-1]
     return chosen, more

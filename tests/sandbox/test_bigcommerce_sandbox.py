@@ -6,6 +6,7 @@ windows advance without waiting.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -518,6 +519,50 @@ async def test_app_only_metafields_are_hidden_from_other_apps_of_the_store(
     assert {m["key"] for m in own} >= {"private", "shared"}
     assert "private" not in {m["key"] for m in seen} and "shared" in {m["key"] for m in seen}
     assert refused.status_code == 403  # `read` is visible to other API consumers, not writable by them
+
+
+async def test_metafield_cursor_pages_skip_other_apps_private_fields_in_every_direction(
+    bc_client: httpx.AsyncClient, bc_app: FastAPI
+) -> None:
+    """Cursor pages are walked from the cursor (a page costs its length): forward and back, ascending and
+    descending, each page holds the next `limit` metafields this app may see, in the listing's order."""
+    async with _client_for(bc_app, {"X-Auth-Token": "sandbox-other-app-token"}) as other_app:
+        for n in range(6):
+            private = {"namespace": "probe", "key": f"k{n}", "value": "v", "permission_set": "app_only"}
+            assert (await other_app.post(f"{V3}/orders/101/metafields", json=private)).status_code == 200
+            shared = {**private, "key": f"s{n}", "permission_set": "read"}
+            assert (await bc_client.post(f"{V3}/orders/101/metafields", json=shared)).status_code == 200
+        everything = (await other_app.get(f"{V3}/orders/101/metafields", params={"limit": 250})).json()["data"]
+    visible = [m["id"] for m in (await bc_client.get(f"{V3}/orders/101/metafields")).json()["data"]]
+    assert len(everything) == 12 and len(visible) == 6  # the other app's private ones are not listed to the bridge
+
+    async def walk(direction: str, cursor_name: str, first_cursor: str) -> list[int]:
+        params = {"limit": 2, "direction": direction}
+        body = (await bc_client.get(f"{V3}/orders/101/metafields", params=params)).json()
+        pages = [[m["id"] for m in body["data"]]]
+        while "next" in body["meta"]["cursor_pagination"]["links"]:
+            params[cursor_name] = body["meta"]["cursor_pagination"][first_cursor]
+            body = (await bc_client.get(f"{V3}/orders/101/metafields", params=params)).json()
+            pages.append([m["id"] for m in body["data"]])
+        return [i for page in pages for i in page]
+
+    assert await walk("asc", "after", "end_cursor") == visible
+    assert await walk("desc", "after", "end_cursor") == visible[::-1]
+    last = {"limit": 2, "after": _cursor(visible[3])}
+    tail = (await bc_client.get(f"{V3}/orders/101/metafields", params=last)).json()
+    assert [m["id"] for m in tail["data"]] == visible[4:]
+    assert "next" not in tail["meta"]["cursor_pagination"]["links"]
+    back = {"limit": 2, "before": _cursor(visible[4])}
+    assert [m["id"] for m in (await bc_client.get(f"{V3}/orders/101/metafields", params=back)).json()["data"]] == (
+        visible[2:4]
+    )
+    back_desc = {"limit": 2, "before": _cursor(visible[1]), "direction": "desc"}
+    page = (await bc_client.get(f"{V3}/orders/101/metafields", params=back_desc)).json()["data"]
+    assert [m["id"] for m in page] == visible[3:1:-1]
+
+
+def _cursor(metafield_id: int) -> str:
+    return base64.b64encode(f"id:{metafield_id}".encode()).decode()
 
 
 async def test_webhooks_require_an_https_destination_and_are_listed(bc_client: httpx.AsyncClient) -> None:
