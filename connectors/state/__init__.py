@@ -85,6 +85,7 @@ from connectors.state.order_map import (
 from connectors.state.outbox import (
     DEFAULT_LEASE,
     HELD_STATUSES,
+    ClaimedItem,
     claim_batch,
     enqueue,
     enqueue_many,
@@ -136,6 +137,7 @@ __all__ = [
     "CarrierList",
     "CarrierOverride",
     "ClaimHolder",
+    "ClaimedItem",
     "ExceptionCase",
     "LedgerEntry",
     "LogisticOrder",

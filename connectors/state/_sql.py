@@ -56,9 +56,14 @@ def upsert_rows(
     """
     stamp = {"updated_at": now or utcnow()} if "updated_at" in table.c else {}
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    # Rows of one producer carry their keys in one order: the columns are sorted once per order, not per row.
+    sorted_columns: dict[tuple[str, ...], tuple[str, ...]] = {}
     for row in rows:
-        full = {**row, **stamp}
-        groups.setdefault(tuple(sorted(full)), []).append(full)
+        shape = tuple(row)
+        columns = sorted_columns.get(shape)
+        if columns is None:
+            columns = sorted_columns[shape] = tuple(sorted({*shape, *stamp}))
+        groups.setdefault(columns, []).append({**row, **stamp})
     required = _insert_requires(table)
     written = 0
     for columns, group in groups.items():

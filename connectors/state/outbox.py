@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.state._sql import IN_CHUNK_SIZE, chunks, insert_for
@@ -30,6 +30,7 @@ from connectors.state.types import utcnow
 __all__ = [
     "DEFAULT_LEASE",
     "HELD_STATUSES",
+    "ClaimedItem",
     "claim_batch",
     "enqueue",
     "enqueue_many",
@@ -54,6 +55,32 @@ HELD_STATUSES = ("failed", "quarantined")
 MAX_ERROR_LENGTH = 2000
 
 
+class ClaimedItem(NamedTuple):
+    """An outbox row as claimed: every column, read once, tracked by no session.
+
+    A claim of thousands of rows as `OutboxItem` instances paid for an identity map and per-row state tracking
+    (and again at each commit) that no drain uses: drains read the row and settle it by id.
+    """
+
+    id: int
+    stream: str
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+_TABLE = OutboxItem.__table__
+_CLAIMED_COLUMNS = [_TABLE.c[name] for name in ClaimedItem._fields]
+
+
 def enqueue(session: Session, stream: str, kind: str, key: str, payload: Mapping[str, Any]) -> bool:
     """Queue one change; returns whether the key is new. See `enqueue_many` for re-enqueue rules."""
     return enqueue_many(session, stream, kind, [(key, payload)]) == 1
@@ -73,12 +100,12 @@ def enqueue_many(
     whose newer change must be pushed) or `requeue`. A done key is untouched.
     """
     stamp = now or utcnow()
-    table = OutboxItem.__table__
+    table = _TABLE
     new = 0
     latest = dict(items)
     for keys in chunks(latest, IN_CHUNK_SIZE):
-        existing = set(session.scalars(select(OutboxItem.idempotency_key).where(OutboxItem.idempotency_key.in_(keys))))
-        new += len(keys) - len(existing)
+        existing = select(func.count()).select_from(table).where(table.c.idempotency_key.in_(keys))
+        new += len(keys) - (session.scalar(existing) or 0)
         statement = insert_for(session, table)
         statement = statement.on_conflict_do_update(
             index_elements=["idempotency_key"],
@@ -148,11 +175,12 @@ def claim_batch(
     now: datetime | None = None,
     *,
     lease: timedelta = DEFAULT_LEASE,
-) -> list[OutboxItem]:
+) -> list[ClaimedItem]:
     """Claim up to `limit` due items, oldest first, and mark them in flight for `worker`.
 
     Due means pending with no retry time or one that has passed, or in flight under an expired lease.
-    Each claim counts as one attempt.
+    Each claim counts as one attempt. An `OutboxItem` of these rows the session already holds is expired, so it
+    reads the claim too.
     """
     stamp = now or utcnow()
     due = or_(
@@ -167,19 +195,27 @@ def claim_batch(
         return []
     # The rows are checked again as they are claimed: on SQLite another worker may have claimed one meanwhile.
     statement = (
-        update(OutboxItem)
-        .where(OutboxItem.id.in_(ids), due)
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(ids), due)
         .values(
             status="in_flight",
             claimed_by=worker,
             claimed_at=stamp,
-            attempts=OutboxItem.attempts + 1,
+            attempts=_TABLE.c.attempts + 1,
             updated_at=stamp,
         )
-        .returning(OutboxItem)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .returning(*_CLAIMED_COLUMNS)
     )
-    return sorted(session.scalars(statement), key=lambda item: item.id)
+    claimed = sorted(map(ClaimedItem._make, session.execute(statement).tuples()), key=lambda item: item.id)
+    _expire_loaded(session, {item.id for item in claimed})
+    return claimed
+
+
+def _expire_loaded(session: Session, ids: set[int]) -> None:
+    """Expire the session's `OutboxItem` instances of these rows, which a Core UPDATE leaves as they were read."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, OutboxItem) and inspect(instance).identity[0] in ids:
+            session.expire(instance)
 
 
 def _due_ids(session: Session, stream: str, kind: str, stamp: datetime, lease: timedelta, limit: int) -> list[int]:
@@ -245,7 +281,7 @@ def release_claims(
     return released
 
 
-def superseded(session: Session, items: Iterable[OutboxItem]) -> set[int]:
+def superseded(session: Session, items: Iterable[ClaimedItem]) -> set[int]:
     """Ids of claimed items whose payload a newer change replaced while they were in flight.
 
     The worker pushed (or had refused) an older state of their key: settle them with `requeue`, so the newer
@@ -253,7 +289,7 @@ def superseded(session: Session, items: Iterable[OutboxItem]) -> set[int]:
     as claimed (one value per claim): only rows written since (their `updated_at` moved) come back from the store,
     and only their payloads are decoded and compared, so settling a claim nobody touched reads no row at all.
     """
-    by_stamp: dict[datetime, dict[int, OutboxItem]] = {}
+    by_stamp: dict[datetime, dict[int, ClaimedItem]] = {}
     for item in items:
         by_stamp.setdefault(item.updated_at, {})[item.id] = item
     found: set[int] = set()

@@ -24,7 +24,7 @@ from bridge.runtime import Runtime
 from bridge.streams import Stream
 from common.errors import PermanentApiError, TransientApiError
 from connectors.state import (
-    OutboxItem,
+    ClaimedItem,
     ledger_begin_many,
     ledger_finish,
     ledger_finish_many,
@@ -214,7 +214,7 @@ def _finish(session: Session, operation: str, keys: Sequence[str], outcome: str,
 
 
 def owned_claims(
-    rt: Runtime, items: list[OutboxItem], kind: type[P], stats: PushStats, run_id: str | None
+    rt: Runtime, items: list[ClaimedItem], kind: type[P], stats: PushStats, run_id: str | None
 ) -> list[Claimed[P]]:
     """The claimed items, typed as `kind`, whose variant the offer map holds as Mirakl-owned; the others are
     quarantined: refused as not owned, or as malformed when their payload does not fit `kind`.
@@ -253,7 +253,7 @@ def quarantine_each(
 
 
 def _quarantine(
-    rt: Runtime, rows: Sequence[tuple[OutboxItem, str, dict[str, Any], str]], stats: PushStats, run_id: str | None
+    rt: Runtime, rows: Sequence[tuple[ClaimedItem, str, dict[str, Any], str]], stats: PushStats, run_id: str | None
 ) -> None:
     """(item, record key, what the record shows, reason) per refused item, settled in one transaction."""
     if not rows:
@@ -270,7 +270,7 @@ def _quarantine(
     stats.quarantined.update(why for *_, why in held)
 
 
-def _record_key(item: OutboxItem) -> str:
+def _record_key(item: ClaimedItem) -> str:
     """A malformed item's quarantine key: its product SKU when it still names one, else its outbox row."""
     sku = item.payload.get("product_sku") if isinstance(item.payload, dict) else None
     return str(sku) if sku else f"outbox:{item.id}"

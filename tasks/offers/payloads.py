@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from connectors.state import OutboxItem
+from connectors.state import ClaimedItem
 
 __all__ = ["MALFORMED", "Claimed", "MetafieldChange", "Payload", "VariantChange", "read_claim"]
 
@@ -159,15 +159,15 @@ class MetafieldChange:
 class Claimed(Generic[P]):
     """A claimed outbox row and its payload, read once: the row settles it, the payload says what to write."""
 
-    item: OutboxItem
+    item: ClaimedItem
     change: P
 
 
-def read_claim(items: Sequence[OutboxItem], kind: type[P]) -> tuple[list[Claimed[P]], list[tuple[OutboxItem, str]]]:
+def read_claim(items: Sequence[ClaimedItem], kind: type[P]) -> tuple[list[Claimed[P]], list[tuple[ClaimedItem, str]]]:
     """The claimed rows with their payloads typed as `kind`; the rows whose payload does not fit, with why (the
     error names the key or value at fault, never the payload itself)."""
     claimed: list[Claimed[P]] = []
-    malformed: list[tuple[OutboxItem, str]] = []
+    malformed: list[tuple[ClaimedItem, str]] = []
     for item in items:
         try:
             claimed.append(Claimed(item, kind.from_payload(item.payload)))

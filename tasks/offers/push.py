@@ -34,7 +34,7 @@ from bridge.streams import Stream
 from common.errors import PermanentApiError, TransientApiError
 from connectors.bigcommerce.models import VariantBatchResult
 from connectors.state import (
-    OutboxItem,
+    ClaimedItem,
     claim_batch,
     get_offer_map,
     ledger_finish,
@@ -136,7 +136,7 @@ def close_abandoned_calls(rt: Runtime, dead: dict[str, str]) -> int:
     return closed
 
 
-async def _push_round(rt: Runtime, items: list[OutboxItem], stats: PushStats, run_id: str | None) -> None:
+async def _push_round(rt: Runtime, items: list[ClaimedItem], stats: PushStats, run_id: str | None) -> None:
     """Push one claim: stock-only changes as one inventory call when that saves calls, the rest as batches."""
     allowed = owned_claims(rt, items, VariantChange, stats, run_id)
     size = rt.config.offers.push_batch_size
