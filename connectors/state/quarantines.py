@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from connectors.state._sql import CHUNK_SIZE, IN_CHUNK_SIZE, chunks, insert_for
@@ -115,19 +115,24 @@ def resolve_rejections(
     """Resolve the open records of these keys whose reason starts with `reason_prefix`: a later write succeeded.
 
     Only the reason that the success answers is resolved (an API's rejection of a push, say), never another
-    refusal of the same key (a gate's verdict on a seller's offer stands until that offer changes).
+    refusal of the same key (a gate's verdict on a seller's offer stands until that offer changes). When no
+    record of the stream is open with that reason, nothing is asked key by key: a push settling 100k products
+    found none at each claim, in a statement per 1,000 keys.
     """
     stamp = now or utcnow()
+    open_with_reason = and_(
+        QuarantineRecord.stream == stream,
+        QuarantineRecord.resolved_at.is_(None),
+        QuarantineRecord.reason.startswith(reason_prefix, autoescape=True),
+    )
+    keys = set(record_keys)
+    if not keys or session.scalar(select(QuarantineRecord.id).where(open_with_reason).limit(1)) is None:
+        return 0
     resolved = 0
-    for batch in chunks(set(record_keys), IN_CHUNK_SIZE):
+    for batch in chunks(keys, IN_CHUNK_SIZE):
         result = session.execute(
             update(QuarantineRecord)
-            .where(
-                QuarantineRecord.stream == stream,
-                QuarantineRecord.record_key.in_(batch),
-                QuarantineRecord.reason.startswith(reason_prefix, autoescape=True),
-                QuarantineRecord.resolved_at.is_(None),
-            )
+            .where(open_with_reason, QuarantineRecord.record_key.in_(batch))
             .values(resolved_at=stamp)
             .execution_options(synchronize_session=False)
         )

@@ -21,6 +21,7 @@ from connectors.state import (
     quarantine_many,
     resolve_cs_case,
     resolve_quarantine,
+    resolve_rejections,
     set_cursor,
     unresolved_cs_cases,
 )
@@ -110,3 +111,17 @@ def test_open_cs_case_is_idempotent_and_reopens_after_resolution(session: Sessio
     reopened = [case for case in unresolved_cs_cases(session, "orders") if case.kind == "accept_sla_breach"]
     assert [(case.opened_at, case.detail, case.resolved_at) for case in reopened] == [(later, {"again": True}, None)]
     assert unresolved_cs_cases(session, "offers") == []
+
+
+def test_a_later_success_resolves_only_the_open_rejections_of_its_keys(session: Session) -> None:
+    records = [
+        {"record_key": "P-1", "reason": "rejected by BigCommerce: price invalid", "payload": None},
+        {"record_key": "P-1", "reason": "price above ceiling", "payload": None},
+        {"record_key": "P-2", "reason": "rejected by BigCommerce: 422", "payload": None},
+    ]
+    quarantine_many(session, "offer_sync", records)
+    assert resolve_rejections(session, "offer_sync", ["P-1", "P-3"], "rejected by BigCommerce") == 1
+    assert resolve_rejections(session, "offer_sync", ["P-1"], "rejected by BigCommerce") == 0
+    assert resolve_rejections(session, "other_stream", ["P-2"], "rejected by BigCommerce") == 0
+    session.commit()
+    assert quarantine_counts(session, "offer_sync") == {"price above ceiling": 1, "rejected by BigCommerce: 422": 1}
