@@ -118,6 +118,8 @@ def owned_among(session: Session, variant_ids: Iterable[int]) -> set[int]:
     """Which of these BigCommerce variants the map holds as Mirakl-owned (the push writes no other)."""
     owned: set[int] = set()
     for batch in chunks(dict.fromkeys(int(v) for v in variant_ids), IN_CHUNK_SIZE):
-        query = select(_MAP.c.bc_variant_id).where(_MAP.c.owner == "mirakl", _MAP.c.bc_variant_id.in_(batch))
-        owned.update(int(v) for v in session.scalars(query))
+        # The owner is tested here, not in SQL: with both in the WHERE clause SQLite's planner walked the owner
+        # index (every Mirakl-owned row, ~19 ms per 1,000 ids at 100,000 rows) instead of looking the ids up.
+        query = select(_MAP.c.bc_variant_id, _MAP.c.owner).where(_MAP.c.bc_variant_id.in_(batch))
+        owned.update(int(variant) for variant, owner in session.execute(query) if owner == "mirakl")
     return owned
