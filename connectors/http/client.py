@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, overload
 
 import httpx
+from pydantic_core import from_json, to_json
 
 from common.errors import (
     ApiError,
@@ -260,15 +261,12 @@ class ApiTransport:
         if self.limiter is not None:
             await self.limiter.acquire()
         self.calls[operation] += 1
+        if json_body is not None and content is None:
+            content, headers = _encode_json(json_body), _json_headers(headers)
         started = time.perf_counter()
         try:
             response = await self.http.request(
-                method,
-                url,
-                params=_clean_params(params),
-                json=json_body,
-                content=content,
-                headers=headers,
+                method, url, params=_clean_params(params), content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise TransientApiError("request timed out", system=self.system, operation=operation) from exc
@@ -306,13 +304,45 @@ class ApiTransport:
 
 
 def decode_json(response: httpx.Response, *, system: str, operation: str) -> Any:
-    """The body as JSON; an unreadable body on a success status is a transient, retryable fault."""
+    """The body as JSON; an unreadable body on a success status is a transient, retryable fault.
+
+    pydantic_core's parser (Rust) reads a page faster than `json` and gives the same values (ints of any size
+    stay ints, floats floats, `NaN`/`Infinity` read as floats as `json` reads them). It reads only UTF-8, so a
+    body it refuses is handed to `json` (which also reads a BOM, UTF-16/32 and lone surrogate escapes) before it
+    is called unreadable: what was readable stays readable.
+    """
+    try:
+        return from_json(response.content)
+    except ValueError:
+        pass
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedResponseError(
             "response body is not valid JSON", system=system, operation=operation, status=response.status_code
         ) from exc
+
+
+def _encode_json(body: Any) -> bytes:
+    """`body` as the compact UTF-8 JSON httpx's `json=` writes, by pydantic_core's serialiser (Rust) instead of
+    `json.dumps`.
+
+    `json=` refuses NaN and infinities (`allow_nan=False`); the serialiser would write them as `null`, which on
+    a price means "no price of its own". It writes them as `NaN`/`Infinity` here instead, and a body holding
+    either text (a real NaN, or a string that merely contains the word) is written by `json` as before, which
+    raises for the float and gives the same bytes for the string.
+    """
+    encoded = to_json(body, inf_nan_mode="constants")
+    if b"NaN" in encoded or b"Infinity" in encoded:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return encoded
+
+
+def _json_headers(headers: Mapping[str, str] | None) -> httpx.Headers:
+    """The caller's headers with `Content-Type: application/json` unless they name one (as `json=` did)."""
+    merged = httpx.Headers(headers)
+    merged.setdefault("Content-Type", "application/json")
+    return merged
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

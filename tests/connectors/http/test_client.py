@@ -199,3 +199,79 @@ async def test_the_first_connection_failing_is_a_configuration_error_even_for_a_
         await transport(server, sleep).request("POST", "/things", operation="create", repeatable=False)
 
     assert (len(server.requests), sleep.waits) == (1, [])
+
+
+# --- the JSON on the wire ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b'{"id": 123456789012345678901234567890}', {"id": 123456789012345678901234567890}, id="big-int"),
+        pytest.param(b"[0.1, 12.340, 1e400, -0]", [0.1, 12.34, float("inf"), 0], id="numbers"),
+        pytest.param(b'\xef\xbb\xbf{"id": 7}', {"id": 7}, id="utf8-bom"),
+        pytest.param('{"sku": "é"}'.encode("utf-16"), {"sku": "é"}, id="utf16"),
+        pytest.param(b'{"sku": "\\ud800"}', {"sku": "\ud800"}, id="lone-surrogate"),
+    ],
+)
+def test_decode_json_reads_what_the_standard_library_reads(content: bytes, expected: object) -> None:
+    decoded = decode_json(httpx.Response(200, content=content), system="test", operation="get")
+
+    assert decoded == expected
+    assert [type(value) for value in (decoded.values() if isinstance(decoded, dict) else decoded)] == [
+        type(value) for value in (expected.values() if isinstance(expected, dict) else expected)
+    ]
+
+
+def test_decode_json_reads_nan_as_a_float_and_refuses_what_is_not_json() -> None:
+    (nan,) = decode_json(httpx.Response(200, content=b"[NaN]"), system="test", operation="get")
+
+    assert nan != nan
+    for content in (b'{"items": [{"id": 1', b'"\xff"', b"", b'{"a": 1} trailing'):
+        with pytest.raises(MalformedResponseError, match="not valid JSON"):
+            decode_json(httpx.Response(200, content=content), system="test", operation="get")
+
+
+async def test_a_json_body_is_sent_compact_utf8_with_its_content_type() -> None:
+    server = Script(httpx.Response(204))
+    body = {"name": "Crème ☕", "price": 12.5, "big": 2**70, "tiny": 1e-7, "items": [True, None]}
+
+    await transport(server, Recorder()).request_json("PUT", "/things/7", operation="put", json_body=body)
+
+    sent = server.requests[0]
+    assert sent.headers["content-type"] == "application/json"
+    assert (
+        sent.content
+        == '{"name":"Crème ☕","price":12.5,"big":1180591620717411303424,"tiny":1e-7,"items":[true,null]}'.encode()
+    )
+
+
+async def test_a_json_body_keeps_the_callers_content_type_and_a_raw_body_wins() -> None:
+    server = Script(httpx.Response(204), httpx.Response(204))
+    api = transport(server, Recorder())
+
+    await api.request("PUT", "/a", operation="put", json_body={"a": 1}, headers={"content-type": "application/merge"})
+    await api.request("PUT", "/b", operation="put", json_body={"a": 1}, content=b"raw")
+
+    assert server.requests[0].headers.get_list("content-type") == ["application/merge"]
+    assert server.requests[1].content == b"raw"
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
+async def test_a_json_body_with_a_non_finite_number_is_refused_before_it_is_sent(number: float) -> None:
+    server = Script(httpx.Response(204))
+
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        await transport(server, Recorder()).request_json("PUT", "/p", operation="put", json_body={"price": number})
+
+    assert server.requests == []
+
+
+async def test_a_json_body_whose_text_mentions_nan_is_sent_as_written() -> None:
+    server = Script(httpx.Response(204))
+
+    await transport(server, Recorder()).request_json(
+        "PUT", "/p", operation="put", json_body={"note": "NaN or Infinity", "price": 1.0}
+    )
+
+    assert server.requests[0].content == b'{"note":"NaN or Infinity","price":1.0}'
