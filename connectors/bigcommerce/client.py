@@ -45,6 +45,7 @@ from connectors.bigcommerce.models import (
     ShipmentCreate,
     ShippingAddress,
     Transaction,
+    UpdatedVariant,
     Variant,
     VariantBatchResult,
     VariantUpdate,
@@ -61,6 +62,7 @@ from connectors.http import (
     RetryPolicy,
     parse_page,
 )
+from connectors.http.records import list_adapter
 from connectors.http.retry import Sleep
 
 __all__ = ["BigCommerceClient"]
@@ -268,9 +270,9 @@ class BigCommerceClient:
             return VariantBatchResult(rejected=rejected)
         return VariantBatchResult(updated=updated, rejected=rejected)
 
-    async def _put_variants(self, bodies: list[dict[str, Any]]) -> list[Variant]:
+    async def _put_variants(self, bodies: list[dict[str, Any]]) -> list[UpdatedVariant]:
         body = await self._json("PUT", f"{self._v3}/{settings.VARIANTS}", "update_variants", json_body=bodies)
-        return self._page(Variant, _v3_list(body, "update_variants"), "update_variants")
+        return self._page(UpdatedVariant, _v3_list(body, "update_variants"), "update_variants")
 
     def iter_variant_metafields(
         self, *, namespace: str | None = None, key: str | None = None, **filters: Any
@@ -958,7 +960,15 @@ class BigCommerceClient:
                 yield page
 
     def _page(self, model: type[M], records: list[Any], operation: str) -> list[M]:
-        """Every record of a write's answer as models: one that does not fit means the answer is not readable."""
+        """Every record of a write's answer as models: one that does not fit means the answer is not readable.
+
+        The records are validated in one call; only when that fails are they validated one by one again, so the
+        error names the first record that does not fit exactly as before.
+        """
+        try:
+            return list_adapter(model).validate_python(records)
+        except ValidationError:
+            pass
         try:
             return [model.model_validate(record) for record in records]
         except ValidationError as exc:

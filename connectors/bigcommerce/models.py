@@ -54,6 +54,7 @@ __all__ = [
     "ShipmentItem",
     "ShippingAddress",
     "ShippingConsignment",
+    "UpdatedVariant",
     "Variant",
     "VariantBatchResult",
     "VariantUpdate",
@@ -131,10 +132,18 @@ class VariantUpdate(_Request):
     purchasing_disabled_message: str | None = Field(default=None, max_length=255)
 
 
+class UpdatedVariant(_Response):
+    """A variant as a PUT /v3/catalog/variants answer echoes it: what a caller reads of the batch is which ids
+    were saved, so only the identity (the fields `Variant` requires) is parsed, not its prices and options."""
+
+    id: int
+    product_id: int
+
+
 class VariantBatchResult(_Response):
     """Outcome of a variant batch: every submitted id is in exactly one of `updated` and `rejected`."""
 
-    updated: list[Variant] = Field(default_factory=list)
+    updated: list[UpdatedVariant] = Field(default_factory=list)
     rejected: dict[int, str] = Field(default_factory=dict)
 
 
