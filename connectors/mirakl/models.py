@@ -170,10 +170,13 @@ def _storefront_sku(value: str) -> str:
         raise ValueError(f"SKU must be 1 to {SKU_MAX_LENGTH} characters, got {len(value)}")
     if value != value.strip():
         raise ValueError("SKU has leading or trailing whitespace")
-    odd = sorted({f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in _ODD_CATEGORIES})
-    if odd:
-        raise ValueError(f"SKU holds control or invisible characters ({', '.join(odd[:3])})")
-    if not unicodedata.is_normalized("NFC", value):
+    # `str.isprintable` is false for every character of the odd categories (and for the other separators), so
+    # a printable SKU, which nearly every SKU is, needs no look at each character's category.
+    if not value.isprintable():
+        odd = sorted({f"U+{ord(char):04X}" for char in value if unicodedata.category(char) in _ODD_CATEGORIES})
+        if odd:
+            raise ValueError(f"SKU holds control or invisible characters ({', '.join(odd[:3])})")
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
         raise ValueError("SKU is not in Unicode composed form (NFC)")
     return value
 
@@ -181,6 +184,11 @@ def _storefront_sku(value: str) -> str:
 StorefrontSku = Annotated[str, AfterValidator(_storefront_sku)]
 OfferQuantity = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 OfferAmount = Annotated[Decimal, Field(allow_inf_nan=False, gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)]
+
+
+def _now(info: ValidationInfo) -> datetime:
+    """The instant a discount window is judged at: the validation's `now`, else the clock (asked only then)."""
+    return (info.context or {}).get("now") or datetime.now(UTC)
 
 
 class ExportedOffer(MiraklResponse):
@@ -213,7 +221,6 @@ class ExportedOffer(MiraklResponse):
     def _price_from_prices(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, dict):
             return data
-        now = (info.context or {}).get("now") or datetime.now(UTC)
         if data.get("model") == "DROPSHIP":
             # mmp-front-openapi.yaml, OF54 `prices`: "For Dropship specifically: the list of purchasing prices of
             # the offer, also referred to as costs or wholesale prices"; `retail_prices`: "List retail prices for
@@ -223,12 +230,12 @@ class ExportedOffer(MiraklResponse):
             # dropship row without one has no price (the gate then refuses it).
             retail = data.get("retail_price")
             if retail is None and data.get("retail_prices"):
-                retail = select_price([OfferPrice.model_validate(item) for item in data["retail_prices"]], now)
+                retail = select_price([OfferPrice.model_validate(item) for item in data["retail_prices"]], _now(info))
             return {**data, "price": retail, "total_price": None}
         if data.get("price") is None and data.get("prices"):
             prices = [OfferPrice.model_validate(item) for item in data["prices"]]
             # The parsed entries go on as the field's value, so each price is validated once, not twice.
-            data = {**data, "prices": prices, "price": select_price(prices, now)}
+            data = {**data, "prices": prices, "price": select_price(prices, _now(info))}
         return data
 
     @model_validator(mode="after")
