@@ -73,18 +73,19 @@ def target_states(
         },
         index=owned.index,
     )
+    # Column lists, not Series iteration (a scalar boxed per value), and the null test as one mask.
+    prices, buyables = targets["price"].tolist(), targets["purchasable"].tolist()
     targets["hash"] = [
-        state_hash(p, q, b)
-        for p, q, b in zip(targets["price"], targets["quantity"], targets["purchasable"], strict=True)
+        state_hash(p, q, b) for p, q, b in zip(prices, targets["quantity"].tolist(), buyables, strict=True)
     ]
     targets["stock_only"] = [
-        bool(pushed is not None and not pd.isna(pushed) and buyable and was and _money(p) == _money(last))
+        bool(pushed and buyable and was and _money(p) == _money(last))
         for pushed, buyable, was, p, last in zip(
-            targets["pushed_hash"],
-            targets["purchasable"],
-            targets["last_purchasable"],
-            targets["price"],
-            targets["last_price"],
+            targets["pushed_hash"].notna().tolist(),
+            buyables,
+            targets["last_purchasable"].tolist(),
+            prices,
+            targets["last_price"].tolist(),
             strict=True,
         )
     ]
