@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -27,6 +28,7 @@ __all__ = [
     "iter_offer_ids",
     "offer_metafields_for",
     "offers_for_products",
+    "stored_money",
     "upsert_offer_book",
     "upsert_offer_metafields",
 ]
@@ -53,6 +55,15 @@ _METAFIELDS = OfferMetafieldState.__table__
 def upsert_offer_book(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert or replace offers keyed by `offer_id`; a row updates only the columns it carries."""
     return upsert_rows(session, _BOOK, rows, ["offer_id"])
+
+
+def stored_money(session: Session, amounts: Iterable[Any]) -> list[Decimal | None]:
+    """The amounts as the book's money columns read them back on this session's engine, without writing them:
+    the column type's own bind then result conversion (four places; through a float on SQLite)."""
+    money = _BOOK.c.price.type
+    dialect = session.get_bind().dialect
+    bind, result = money.process_bind_param, money.process_result_value
+    return [None if amount is None else result(bind(amount, dialect), dialect) for amount in amounts]
 
 
 def delete_offers(session: Session, offer_ids: Iterable[int]) -> int:

@@ -24,8 +24,9 @@ from connectors.state import (
     upsert_offer_book,
 )
 from connectors.state.offer_book import BOOK_COLUMNS as _COLUMNS
+from connectors.state.offer_book import stored_money
 
-__all__ = ["BOOK_COLUMNS", "block_shops", "changed_skus", "read_book", "write_book"]
+__all__ = ["BOOK_COLUMNS", "WrittenBook", "block_shops", "changed_skus", "read_book", "write_book"]
 
 BOOK_COLUMNS = list(_COLUMNS)
 # Offers turned into row dicts at a time: a million at once would hold a million dicts.
@@ -39,6 +40,49 @@ def read_book(session: Session, product_skus: Iterable[str] | None = None) -> pd
     else:
         rows = offers_for_products(session, product_skus)
     return pd.DataFrame([tuple(row) for row in rows], columns=BOOK_COLUMNS)
+
+
+class WrittenBook:
+    """The book a `full` write has just left, kept in hand: `read_book` of some products without reading them back.
+
+    A full export is the whole truth, so after `write_book(..., full=True)` the book holds exactly its offers
+    (the last row of an offer id wins, as in the upsert), and then the blocks the caller applies to the store
+    and here alike. `of_products` gives the same frame `read_book` would (the same row values: money through
+    the store's own column conversion, timestamps as the aware UTC datetimes the write was given; row order
+    aside, which selection ignores), one partition at a time, so nothing catalog-sized beyond the caller's
+    offers frame is held.
+    """
+
+    def __init__(self, session: Session, offers: pd.DataFrame) -> None:
+        self._session = session
+        self._offers = offers if offers["offer_id"].is_unique else offers.drop_duplicates("offer_id", keep="last")
+        self._shop_blocks: dict[int, str] = {}
+        self._offer_blocks: dict[int, str] = {}
+
+    def block_shops(self, shop_ids: Iterable[int], reason: str) -> None:
+        """As `block_shops` did to the store: every offer of these shops carries `reason`."""
+        self._shop_blocks.update(dict.fromkeys((int(shop_id) for shop_id in shop_ids), reason))
+
+    def block_offers(self, offer_ids: Iterable[int], reason: str) -> None:
+        """As `connectors.state.block_offers` did to the store, after the shops: these offers carry `reason`."""
+        self._offer_blocks.update(dict.fromkeys((int(offer_id) for offer_id in offer_ids), reason))
+
+    def of_products(self, product_skus: Iterable[str]) -> pd.DataFrame:
+        """The offers of these products, as `read_book(session, product_skus)` reads them after the write."""
+        offers = self._offers[self._offers["product_sku"].isin(list(product_skus))]
+        if offers.empty:
+            return pd.DataFrame([], columns=BOOK_COLUMNS)
+        columns = _columns(offers)
+        columns["price"] = stored_money(self._session, columns["price"])
+        columns["shipping"] = stored_money(self._session, columns["shipping"])
+        if self._shop_blocks or self._offer_blocks:
+            columns["blocked_reason"] = [
+                self._offer_blocks.get(offer_id, self._shop_blocks.get(shop_id, reason))
+                for offer_id, shop_id, reason in zip(
+                    columns["offer_id"], columns["shop_id"], columns["blocked_reason"], strict=True
+                )
+            ]
+        return pd.DataFrame(list(zip(*columns.values(), strict=True)), columns=BOOK_COLUMNS)
 
 
 def write_book(session: Session, offers: pd.DataFrame, deleted_ids: Iterable[int], *, full: bool = False) -> None:
@@ -89,36 +133,47 @@ def _money(value: Any) -> str | None:
 
 
 def _records(offers: pd.DataFrame) -> list[dict[str, Any]]:
+    """The upsert's row dicts, built column by column: a null test per value (`pd.isna` on each of a million
+    offers' ten fields) cost more than the dicts themselves."""
     if offers.empty:
         return []
+    columns = _columns(offers)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _columns(offers: pd.DataFrame) -> dict[str, list[Any]]:
+    """The book's columns of `offers` as lists of the values the store is given (None where missing)."""
     frame = offers[BOOK_COLUMNS]
-    stamps = pd.to_datetime(frame["last_updated"], utc=True)
+    return {
+        "offer_id": [int(offer_id) for offer_id in frame["offer_id"].tolist()],
+        "product_sku": frame["product_sku"].tolist(),
+        "shop_id": _ints(frame["shop_id"]),
+        "price": _values(frame["price"]),
+        "shipping": _values(frame["shipping"]),
+        "quantity": _ints(frame["quantity"]),
+        "active": [None if value is None else bool(value) for value in _values(frame["active"])],
+        "currency": _values(frame["currency"]),
+        "last_updated": _datetimes(frame["last_updated"]),
+        "blocked_reason": _values(frame["blocked_reason"]),
+    }
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """The column's values, None where missing (None, NaN, NaT, NA: what `_missing` says of each value)."""
+    return [value if present else None for value, present in zip(column.tolist(), column.notna().tolist(), strict=True)]
+
+
+def _ints(column: pd.Series) -> list[int | None]:
+    """The column's values as Python ints, None where missing (a float column where a value is missing)."""
+    return [None if value is None else int(value) for value in _values(column)]
+
+
+def _datetimes(column: pd.Series) -> list[Any]:
+    """The column as aware UTC datetimes (what the store binds), None where missing; converted as one array."""
+    stamps = pd.to_datetime(column, utc=True)
     return [
-        {
-            "offer_id": int(offer_id),
-            "product_sku": sku,
-            "shop_id": _int(shop_id),
-            "price": _value(price),
-            "shipping": _value(shipping),
-            "quantity": _int(quantity),
-            "active": None if _missing(active) else bool(active),
-            "currency": _value(currency),
-            "last_updated": None if pd.isna(stamp) else stamp.to_pydatetime(),
-            "blocked_reason": _value(reason),
-        }
-        for offer_id, sku, shop_id, price, shipping, quantity, active, currency, stamp, reason in zip(
-            frame["offer_id"],
-            frame["product_sku"],
-            frame["shop_id"],
-            frame["price"],
-            frame["shipping"],
-            frame["quantity"],
-            frame["active"],
-            frame["currency"],
-            stamps,
-            frame["blocked_reason"],
-            strict=True,
-        )
+        value if present else None
+        for value, present in zip(stamps.array.to_pydatetime(), stamps.notna().tolist(), strict=True)
     ]
 
 

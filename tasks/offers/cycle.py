@@ -14,7 +14,7 @@ the book: whatever it said, it no longer sells the product (fail safe), and ever
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from connectors.state import (
     unbuyable_on_sale,
 )
 from tasks.cursors import Cursor
-from tasks.offers.book import block_shops, read_book, write_book
+from tasks.offers.book import WrittenBook, block_shops, read_book, write_book
 from tasks.offers.calls import KIND
 from tasks.offers.diff import MAP_COLUMNS, diff_targets, outbox_items, target_states
 from tasks.offers.gating import GatedOffers
@@ -92,8 +92,10 @@ def decide_and_enqueue(
 
     with rt.sessions() as session:
         write_book(session, offers, read.deleted_ids, full=mode == "full")
+        rejected_ids = read.rejected_offer_ids()
         block_shops(session, gated.tripped, TRIPPED)
-        blocked = block_offers(session, read.rejected_offer_ids(), REJECTED)
+        blocked = block_offers(session, rejected_ids, REJECTED)
+        written = _written_book(session, offers, gated.tripped, rejected_ids) if mode == "full" else None
         if mode != "full":
             scope = _delta_scope(session, offers, read, unusable, usable) | blocked
             mapping = map_frame(offer_map_rows(session, MAP_COLUMNS, sorted(scope)))
@@ -105,7 +107,8 @@ def decide_and_enqueue(
         held_shops = list(health.failed_feeds) if config.on_feed_failure == "hold" else []
         for start in range(0, len(mapping), PARTITION):
             part = mapping.iloc[start : start + PARTITION]
-            book = read_book(session, part["product_sku"])
+            skus = part["product_sku"]
+            book = read_book(session, skus) if written is None else written.of_products(skus)
             _decide(session, part, book, usable, changed_at, read_at, held_shops, config.unbuyable_message, result)
         if records or read.rejected:
             quarantine_many(session, Stream.OFFER_SYNC, records + quarantine_rows(read.rejected), run_id=run_id)
@@ -148,6 +151,15 @@ def _decide(
     meta_items = metafield_items(meta_changes, metafields)
     result.superseded_held += supersede_held(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
     enqueue_many(session, Stream.OFFER_SYNC, METAFIELD_KIND, meta_items)
+
+
+def _written_book(session: Session, offers: pd.DataFrame, tripped: Iterable[int], rejected: set[int]) -> WrittenBook:
+    """The book a full run has just written and blocked, in hand: the decision reads each partition's offers from
+    it instead of reading back what it wrote (a full run's book is its export; `WrittenBook` says how exactly)."""
+    written = WrittenBook(session, offers)
+    written.block_shops(tripped, TRIPPED)
+    written.block_offers(rejected, REJECTED)
+    return written
 
 
 def _makes_unbuyable(payload: Mapping[str, Any]) -> bool:

@@ -73,18 +73,19 @@ def target_states(
         },
         index=owned.index,
     )
+    # Column lists, not Series iteration (a scalar boxed per value), and the null test as one mask.
+    prices, buyables = targets["price"].tolist(), targets["purchasable"].tolist()
     targets["hash"] = [
-        state_hash(p, q, b)
-        for p, q, b in zip(targets["price"], targets["quantity"], targets["purchasable"], strict=True)
+        state_hash(p, q, b) for p, q, b in zip(prices, targets["quantity"].tolist(), buyables, strict=True)
     ]
     targets["stock_only"] = [
-        bool(pushed is not None and not pd.isna(pushed) and buyable and was and _money(p) == _money(last))
+        bool(pushed and buyable and was and _money(p) == _money(last))
         for pushed, buyable, was, p, last in zip(
-            targets["pushed_hash"],
-            targets["purchasable"],
-            targets["last_purchasable"],
-            targets["price"],
-            targets["last_price"],
+            targets["pushed_hash"].notna().tolist(),
+            buyables,
+            targets["last_purchasable"].tolist(),
+            prices,
+            targets["last_price"].tolist(),
             strict=True,
         )
     ]
@@ -103,34 +104,68 @@ def outbox_items(changes: pd.DataFrame, message: str) -> list[tuple[str, dict[st
     """(idempotency key, payload) per changed variant.
 
     The key is the variant plus the time of its last acknowledged push: a rerun before the push finds the same
-    key (and the latest state replaces the payload), while the next change after a push gets a new key.
+    key (and the latest state replaces the payload), while the next change after a push gets a new key. Built
+    from column lists, not rows: a first full run queues a payload per variant of the catalog.
     """
+    columns = zip(
+        changes.index.tolist(),
+        _ints(changes["bc_variant_id"]),
+        _ints(changes["bc_product_id"]),
+        _ints(changes["quantity"]),
+        changes["purchasable"].tolist(),
+        changes["hash"].tolist(),
+        changes["stock_only"].tolist(),
+        isoformats(changes["mirakl_updated_at"]),
+        isoformats(changes["bc_acknowledged_at"], missing="never"),
+        changes["price"].tolist(),
+        changes["offer_id"].tolist(),
+        changes["shop_id"].tolist(),
+        changes["runners_up"].tolist(),
+        strict=True,
+    )
     items = []
-    for sku, row in zip(changes.index, changes.itertuples(index=False), strict=True):
-        acked = row.bc_acknowledged_at
-        since = "never" if acked is None or pd.isna(acked) else pd.Timestamp(acked).isoformat()
+    for sku, variant, product, quantity, buyable, state, stock_only, stamp, since, price, offer, shop, runs in columns:
         payload: dict[str, Any] = {
             "product_sku": sku,
-            "variant_id": int(row.bc_variant_id),
-            "product_id": int(row.bc_product_id),
-            "inventory_level": int(row.quantity),
-            "purchasing_disabled": not row.purchasable,
-            "hash": row.hash,
-            "stock_only": bool(row.stock_only),
-            "mirakl_updated_at": pd.Timestamp(row.mirakl_updated_at).isoformat(),
+            "variant_id": variant,
+            "product_id": product,
+            "inventory_level": quantity,
+            "purchasing_disabled": not buyable,
+            "hash": state,
+            "stock_only": bool(stock_only),
+            "mirakl_updated_at": stamp,
         }
-        if row.purchasable:
+        if buyable:
             payload.update(
-                price=_money(row.price),
-                offer_id=int(row.offer_id),
-                shop_id=int(row.shop_id),
-                runners_up=row.runners_up,
+                price=_money(price),
+                offer_id=int(offer),
+                shop_id=int(shop),
+                runners_up=runs,
                 purchasing_disabled_message="",
             )
         else:
             payload.update(offer_id=None, shop_id=None, runners_up="[]", purchasing_disabled_message=message)
-        items.append((f"offer-sync:variant:{int(row.bc_variant_id)}:{since}", payload))
+        items.append((f"offer-sync:variant:{variant}:{since}", payload))
     return items
+
+
+def isoformats(stamps: pd.Series, missing: str = "NaT") -> list[str]:
+    """`pd.Timestamp(value).isoformat()` of each value (`missing` for None or NaT), converted as one array.
+
+    A datetime column becomes Python datetimes in one call, whose `isoformat` is the Timestamp's when no value
+    carries nanoseconds (a Mirakl or store timestamp has microseconds at most); any other column, or one with
+    nanoseconds, is converted value by value, as before.
+    """
+    present = stamps.notna().tolist()
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype) and not stamps.dt.nanosecond.any():
+        values = stamps.array.to_pydatetime()
+    else:
+        values = [pd.Timestamp(value) if known else None for value, known in zip(stamps, present, strict=True)]
+    return [value.isoformat() if known else missing for value, known in zip(values, present, strict=True)]
+
+
+def _ints(column: pd.Series) -> list[int]:
+    return [int(value) for value in column.tolist()]
 
 
 def _money(value: Decimal | None) -> str:

@@ -64,20 +64,33 @@ def metafield_items(changes: pd.DataFrame, stored: Mapping[int, MetafieldState])
     """(idempotency key, payload) per variant whose metafield must be written.
 
     The key is the variant plus the time its metafield row was last recorded, so a rerun before the push
-    replaces the payload and the next change after it gets a new key.
+    replaces the payload and the next change after it gets a new key. Read from column lists, not row tuples: a
+    first full run writes one per variant of the catalog.
     """
+    buyable = changes["purchasable"].astype(bool)
+    columns = zip(
+        changes.index.tolist(),
+        changes["bc_variant_id"].tolist(),
+        changes["offer_id"].tolist(),
+        changes["shop_id"].tolist(),
+        (buyable & changes["offer_id"].notna()).tolist(),
+        (buyable & changes["shop_id"].notna()).tolist(),
+        changes["metafield_value"].tolist(),
+        changes["metafield_hash"].tolist(),
+        strict=True,
+    )
     items = []
-    for sku, row in zip(changes.index, changes.itertuples(index=False), strict=True):
-        variant_id = int(row.bc_variant_id)
+    for sku, variant, offer_id, shop_id, offer_known, shop_known, value, value_digest in columns:
+        variant_id = int(variant)
         state = stored.get(variant_id)
         since = "never" if state is None else pd.Timestamp(state[2]).isoformat()
         change = MetafieldChange(
             product_sku=sku,
             variant_id=variant_id,
-            offer_id=None if pd.isna(row.offer_id) or not row.purchasable else int(row.offer_id),
-            shop_id=None if pd.isna(row.shop_id) or not row.purchasable else int(row.shop_id),
-            value=row.metafield_value,
-            hash=row.metafield_hash,
+            offer_id=int(offer_id) if offer_known else None,
+            shop_id=int(shop_id) if shop_known else None,
+            value=value,
+            hash=value_digest,
         )
         items.append((f"offer-sync:metafield:{variant_id}:{since}", change.to_payload()))
     return items

@@ -9,7 +9,6 @@ too often to be worth a storefront write). Pure pandas, tested without Prefect.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -97,10 +96,13 @@ def select_best(book: pd.DataFrame, usable_shops: Iterable[int]) -> pd.DataFrame
     offers = eligible_offers(book, usable_shops)
     if offers.empty:
         return pd.DataFrame(columns=WINNER_COLUMNS, index=pd.Index([], name="product_sku"))
+    shipping = offers["shipping"]
     offers = offers.assign(
         total=[
-            price + (ship if ship is not None and not pd.isna(ship) else _ZERO)
-            for price, ship in zip(offers["price"], offers["shipping"], strict=True)
+            price + (ship if known else _ZERO)
+            for price, ship, known in zip(
+                offers["price"].tolist(), shipping.tolist(), shipping.notna().tolist(), strict=True
+            )
         ],
     )
     ranked = offers.sort_values(["product_sku", "total", "price", "offer_id"], kind="mergesort")
@@ -113,16 +115,22 @@ def select_best(book: pd.DataFrame, usable_shops: Iterable[int]) -> pd.DataFrame
 
 
 def _runners_json(runners: pd.DataFrame) -> pd.Series:
+    """Each product's runners-up as compact JSON text, as `json.dumps(items, separators=(",", ":"))` wrote it,
+    built as text: ids and a plain decimal string need no escaping, and an encoder per product cost more than
+    the selection around it."""
     if runners.empty:
         return pd.Series(dtype=object)
-    by_sku: dict[str, list[dict[str, object]]] = {}
+    by_sku: dict[str, list[str]] = {}
     for sku, offer_id, shop_id, price in zip(
-        runners["product_sku"], runners["offer_id"], runners["shop_id"], runners["price"], strict=True
+        runners["product_sku"].tolist(),
+        runners["offer_id"].tolist(),
+        runners["shop_id"].tolist(),
+        runners["price"].tolist(),
+        strict=True,
     ):
-        by_sku.setdefault(sku, []).append(
-            {"offer_id": int(offer_id), "shop_id": int(shop_id), "price": format(Decimal(price).normalize(), "f")}
-        )
-    return pd.Series({sku: json.dumps(items, separators=(",", ":")) for sku, items in by_sku.items()}, dtype=object)
+        amount = format(Decimal(price).normalize(), "f")
+        by_sku.setdefault(sku, []).append(f'{{"offer_id":{int(offer_id)},"shop_id":{int(shop_id)},"price":"{amount}"}}')
+    return pd.Series({sku: f"[{','.join(items)}]" for sku, items in by_sku.items()}, dtype=object)
 
 
 def latest_update(frame: pd.DataFrame, fallback: datetime) -> pd.Series:
