@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 
 from bridge.runtime import Runtime, runtime_scope
 from bridge.streams import Stream
+from common.collector import run_pace
 from connectors.state import attempts_of, mark_success, record_run_attempt
 from tasks.budget_report import mirakl_budget_rows
 from tasks.failures import failure_sentence, tell_failure
@@ -44,8 +45,16 @@ async def flow_frame(
 
     The stream's interrupted writes are settled first (only streams listed in `SETTLERS` have any), so the body
     decides on a ledger with no row left `started` by a dead run. The API calls are recorded in a `finally`,
-    inside `reported_run`, so a failed run's summary carries the calls it made before failing.
+    inside `reported_run`, so a failed run's summary carries the calls it made before failing. The collector runs
+    at a batch job's pace meanwhile (`common.collector`).
     """
+    with run_pace():
+        async with _frame(stream, title, artifact_prefix) as framed:
+            yield framed
+
+
+@asynccontextmanager
+async def _frame(stream: Stream, title: str, artifact_prefix: str | None) -> AsyncIterator[tuple[Runtime, RunReport]]:
     async with runtime_scope() as rt:
         report = RunReport(stream=stream, title=title, calls_baseline=rt.api_calls(), artifact_prefix=artifact_prefix)
         async with reported_run(rt, report):

@@ -28,6 +28,10 @@ __all__ = ["OWNER_KEY", "OWNER_VALUE", "Ownership", "marked_variants", "read_off
 
 OWNER_KEY = "owner"
 OWNER_VALUE = "mirakl"
+# What the mapping reads of a variant and of a mark: listed alone (`include_fields`), a first sync's sweep of a
+# big catalog moves and parses a fraction of each record (GET /v3/catalog/variants and its metafields).
+_MAPPED_FIELDS = ("sku", "product_id")
+_MARK_FIELDS = "resource_id,namespace,key,value"
 
 
 @dataclass
@@ -81,7 +85,7 @@ async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, re
         # (sku, product, variant) only: a first full run of a big catalog lists every variant.
         found = [
             (str(v.sku), v.product_id, v.id)
-            async for page in rt.bigcommerce.iter_variants_by_sku(unknown)
+            async for page in rt.bigcommerce.iter_variants_by_sku(unknown, fields=_MAPPED_FIELDS)
             for v in page
             if v.sku
         ]
@@ -105,7 +109,8 @@ async def _owned_marks(rt: Runtime) -> set[int]:
     """Every variant the store marks Mirakl-owned (one sweep of the ownership metafields)."""
     namespace = rt.config.offers.metafield_namespace
     marks: dict[int, str] = {}
-    async for page in rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY):
+    listing = rt.bigcommerce.iter_variant_metafields(namespace=namespace, key=OWNER_KEY, include_fields=_MARK_FIELDS)
+    async for page in listing:
         marks.update({m.resource_id: m.value for m in page if m.resource_id is not None})
     return {variant_id for variant_id, value in marks.items() if value == OWNER_VALUE}
 
@@ -127,7 +132,7 @@ async def _owned_unmapped(rt: Runtime, mapping: pd.DataFrame, owned: set[int]) -
     missing = sorted(owned - known)
     rows: list[dict[str, object]] = []
     if missing:
-        async for page in rt.bigcommerce.iter_variants_by_id(missing):
+        async for page in rt.bigcommerce.iter_variants_by_id(missing, fields=_MAPPED_FIELDS):
             rows.extend(_mapping_row(v.sku, v.product_id, v.id, "mirakl") for v in page if v.sku)
     return rows
 

@@ -80,3 +80,20 @@ async def test_a_store_ignoring_sku_in_never_matches_an_unrelated_variant(
     found = [v.sku async for page in client.iter_variants_by_sku(["SKU-7", "NOPE"]) for v in page]
 
     assert found == ["SKU-7"]
+
+
+async def test_lookups_can_list_only_the_fields_a_caller_reads(
+    make_client: Callable[..., BigCommerceClient],
+) -> None:
+    server = ScriptedServer(_listing(honour=True))
+    client = make_client(server)
+
+    by_id = [v.id async for page in client.iter_variants_by_id([1, 2], fields=["product_id"]) for v in page]
+    by_sku = [v.sku async for page in client.iter_variants_by_sku(["SKU-3"], fields=["product_id"]) for v in page]
+    everything = [v.id async for page in client.iter_variants_by_id([4]) for v in page]
+
+    assert (by_id, by_sku, everything) == ([1, 2], ["SKU-3"], [4])
+    included = [parse_qs(request.url.query.decode()).get("include_fields") for request in server.requests]
+    # GET /v3/catalog/variants `include_fields`: "The ID and the specified fields will be returned"; a SKU
+    # lookup always asks the SKU, which is how its rows are matched.
+    assert included == [["product_id"], ["sku,product_id"], None]
