@@ -28,6 +28,7 @@ __all__ = [
     "SandboxProcess",
     "bridge_runtime",
     "bridge_usage",
+    "machine_reference_cpu_s",
     "prefect_environment",
     "process_usage",
     "write_figures",
@@ -166,8 +167,25 @@ def prefect_environment(workdir: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+def machine_reference_cpu_s() -> float:
+    """CPU seconds of a fixed pure-Python workload (dicts, strings, JSON, sorting) on this machine, now.
+
+    Session machines of the same kind differ: the same code and sandbox have measured twice as slow from one
+    day to the next. Each result file carries this figure, so CPU seconds from two machines can be compared
+    (divide by it) and a target set on one can be read on another.
+    """
+    started = time.process_time()
+    rows = [{"sku": f"SKU-{i:07d}", "price": f"{i % 997}.{i % 100:02d}", "quantity": i % 13} for i in range(200_000)]
+    decoded = json.loads(json.dumps(rows))
+    decoded.sort(key=lambda row: (row["quantity"], row["price"]))
+    _ = {row["sku"]: row["quantity"] * 2 for row in decoded}
+    return round(time.process_time() - started, 2)
+
+
 def write_figures(figures: dict[str, Any], path: Path | None) -> None:
-    """Print the figures, and write them to `path` when given (benchmarks/results/*.json in `make bench`)."""
+    """Print the figures, with the machine's reference CPU seconds, and write them to `path` when given
+    (benchmarks/results/*.json in `make bench`)."""
+    figures = {**figures, "machine_reference_cpu_s": machine_reference_cpu_s()}
     text = json.dumps(figures, indent=2)
     print(text)
     if path is not None:

@@ -76,12 +76,16 @@ async def offer_sync(mode: Literal["delta", "full"] = "delta") -> RunReport:
         report.absorb(gate_tally(gated, health), "gate_offers")
         cycle = decide_and_enqueue(rt, read, gated, health, ownership, effective, read_at, run_id)
         report.absorb(decision_tally(cycle), "decide_and_enqueue")
+        # The queue now holds every decision: the export, its frames and the ownership map are let go before the
+        # drain, so a million-offer run does not carry them (and the collector does not walk them) while pushing.
+        tripped = gated.tripped
+        del read, ownership, gated
         # write: drain the queue within the quota
         push = await drain_outbox(rt, run_id)
         report.absorb(push_tally(push), "drain_outbox")
         # record: alerts (failed feeds, tripped breakers) and deferred changes; the frame records the API calls
         alert_feed_failures(rt.sessions, report, health.failed_feeds)
-        alert_tripped(report, gated.tripped)
+        alert_tripped(report, tripped)
         # Changes a drain gave up on after transient errors stay queued for the next run: deferred on BigCommerce.
         deferred = {"bigcommerce": push.left} if push.transient_failures and push.left else {}
         report_deferrals(
