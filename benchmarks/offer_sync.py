@@ -75,6 +75,7 @@ async def run(offers: int, changed: float, quota: int, window_ms: int, workdir: 
     return {
         "offers_read": full.counts["offers_read"],
         "bridge_cpu_s": round(bridge1.cpu_s - bridge0.cpu_s, 2),
+        "bridge_system_cpu_s": round(bridge1.system_s - bridge0.system_s, 2),
         "bridge_peak_rss_mib": round(bridge1.peak_rss_mib, 1),  # start-up and the full cycle
         "bridge_peak_rss_mib_end": round(bridge_usage().peak_rss_mib, 1),  # deltas and drift monitor too
         "sandbox_cpu_s": round(sandbox1.cpu_s - sandbox0.cpu_s, 2),

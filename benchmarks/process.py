@@ -43,6 +43,7 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 class ProcessUsage:
     cpu_s: float  # user + system CPU seconds so far
     peak_rss_mib: float  # high-water mark of the resident set
+    system_s: float = 0.0  # of cpu_s, the kernel's share (sockets, file writes, page faults)
 
 
 def process_usage(pid: int) -> ProcessUsage:
@@ -54,13 +55,13 @@ def process_usage(pid: int) -> ProcessUsage:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak_kib = int(line.split()[1])
-    return ProcessUsage((utime + stime) / _TICKS, peak_kib / 1024)
+    return ProcessUsage((utime + stime) / _TICKS, peak_kib / 1024, stime / _TICKS)
 
 
 def bridge_usage() -> ProcessUsage:
     """This process's CPU seconds (all threads) and peak RSS; children (the sandbox, Prefect's server) excluded."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return ProcessUsage(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return ProcessUsage(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, usage.ru_stime)
 
 
 class SandboxProcess:

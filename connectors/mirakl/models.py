@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationInfo,
     model_validator,
 )
@@ -123,7 +124,18 @@ class MiraklRequest(BaseModel):
 # --- offers (OF51-OF54, OF02/OF04) -------------------------------------------------------------------------
 
 
-class OfferPrice(MiraklResponse):
+class ExportRowModel(MiraklResponse):
+    """Base of the offer export's rows, read by the million: the fields the bridge declares, the rest dropped.
+
+    An OF54 row carries some thirty fields (shipping zones, lead times, channels, warehouses...) the bridge never
+    reads; keeping them as extras (`MiraklResponse`) doubled the validation time of an export
+    (`benchmarks/README.md`). Unknown fields are still accepted, never rejected.
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class OfferPrice(ExportRowModel):
     """One entry of OF54 `prices[]`; the default price is the one without `context`."""
 
     origin_price: Decimal | None = None
@@ -191,7 +203,7 @@ def _now(info: ValidationInfo) -> datetime:
     return (info.context or {}).get("now") or datetime.now(UTC)
 
 
-class ExportedOffer(MiraklResponse):
+class ExportedOffer(ExportRowModel):
     """An offer row of an export (OF54 JSON chunk or OF51 CSV); deleted rows carry only ids and flags.
 
     Validate with `context={"now": ...}` to choose the OF54 discount price at a fixed instant. Quantities,
@@ -232,17 +244,22 @@ class ExportedOffer(MiraklResponse):
             if retail is None and data.get("retail_prices"):
                 retail = select_price([OfferPrice.model_validate(item) for item in data["retail_prices"]], _now(info))
             return {**data, "price": retail, "total_price": None}
-        if data.get("price") is None and data.get("prices"):
-            prices = [OfferPrice.model_validate(item) for item in data["prices"]]
-            # The parsed entries go on as the field's value, so each price is validated once, not twice.
-            data = {**data, "prices": prices, "price": select_price(prices, _now(info))}
         return data
 
     @model_validator(mode="after")
-    def _total_from_parts(self) -> ExportedOffer:
+    def _price_and_total(self, info: ValidationInfo) -> ExportedOffer:
+        # OF54 has no top-level price: it is chosen from `prices[]`, which pydantic-core has validated in bulk by
+        # now (a per-row Python validation of each entry cost more than the rest of the row), and held to the
+        # same bounds as a given `price`.
+        if self.price is None and self.prices and self.model != "DROPSHIP":
+            selected = select_price(self.prices, _now(info))
+            self.price = None if selected is None else _OFFER_AMOUNT.validate_python(selected)
         if self.total_price is None and self.price is not None and self.min_shipping_price is not None:
             self.total_price = self.price + self.min_shipping_price
         return self
+
+
+_OFFER_AMOUNT: TypeAdapter[Decimal] = TypeAdapter(OfferAmount)
 
 
 class OfferExportError(MiraklResponse):

@@ -2,18 +2,25 @@
 
 SQLite and PostgreSQL both speak `INSERT ... ON CONFLICT`, but through different `insert` constructs; this
 module picks the right one and runs bulk upserts as chunked executemany, so 100k rows take seconds.
+
+On SQLite a bulk statement is compiled once and its rows bound column by column (`execute_many`): SQLAlchemy's
+own executemany builds and processes a parameter dictionary per row, which cost more than SQLite's work on a
+million-offer push (`benchmarks/README.md`). PostgreSQL keeps SQLAlchemy's path, whose "insertmanyvalues"
+batching already sends many rows per statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Table, bindparam, update
+from sqlalchemy import Dialect, Executable, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from connectors.state.types import utcnow
 
@@ -74,9 +81,66 @@ def upsert_rows(
             statement = _update_statement(table, keys, changed)
             group = [{f"{_BIND_PREFIX}{name}": value for name, value in row.items()} for row in group]
         for batch in chunks(group, CHUNK_SIZE):
-            session.execute(statement, batch)
+            execute_many(session, statement, batch)
             written += len(batch)
     return written
+
+
+def execute_many(session: Session, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`session.execute(statement, rows)` for rows of one shape, binding the rows column by column on SQLite.
+
+    The statement is compiled once for the rows' columns; each column's values pass through its type's bind
+    processor in one list (money quantized, timestamps as UTC text, JSON encoded), and the tuples go to the
+    driver's executemany through `exec_driver_sql`, so the engine's cursor events still see the statement. A
+    statement this cannot bind exactly (a default computed per row, an expanding `IN`) takes SQLAlchemy's path.
+    """
+    connection = session.connection()
+    columns = _bound_columns(connection.dialect, statement, rows) if rows else None
+    if columns is None:
+        session.execute(statement, list(rows))
+        return
+    sql, values = columns
+    connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def _processed(name: str, process: Callable[[Any], Any] | None, values: list[Any], sql: str) -> list[Any]:
+    """One column's values through its bind processor; a value it refuses fails as SQLAlchemy's binding does."""
+    if process is None:
+        return values
+    try:
+        return [process(value) for value in values]
+    except (TypeError, ValueError) as exc:
+        raise StatementError(f"({type(exc).__name__}) {exc} [parameter {name}]", sql, None, exc) from exc
+
+
+def _bound_columns(
+    dialect: Dialect, statement: Executable, rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, list[list[Any]]] | None:
+    """The compiled SQL and, per positional parameter, its processed values; None where SQLAlchemy must bind."""
+    if dialect.name != "sqlite":
+        return None
+    names = list(rows[0])
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    assert isinstance(compiled, SQLCompiler)
+    if compiled.positiontup is None or compiled.update_prefetch or compiled.literal_execute_params:
+        return None
+    defaults = {column.key: column.default for column in compiled.insert_prefetch}
+    processors: Mapping[str, Callable[[Any], Any]] = compiled._bind_processors
+    values: list[list[Any]] = []
+    for name in compiled.positiontup:
+        process = processors.get(name)
+        if name in rows[0]:
+            values.append(_processed(name, process, [row[name] for row in rows], compiled.string))
+            continue
+        default, bind = defaults.get(name), compiled.binds[name]
+        if default is not None and default.is_scalar:
+            constant = default.arg
+        elif name not in defaults and not bind.required and bind.callable is None and not bind.expanding:
+            constant = bind.value  # a literal of the statement itself (`WHERE status != 'done'`)
+        else:
+            return None
+        values.append(_processed(name, process, [constant], compiled.string) * len(rows))
+    return compiled.string, values
 
 
 def _upsert_statement(session: Session, table: Table, keys: Sequence[str], changed: list[str]) -> Executable:

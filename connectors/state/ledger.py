@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from connectors.state._sql import insert_for
+from connectors.state._sql import execute_many, insert_for
 from connectors.state.models import LedgerEntry
 from connectors.state.types import utcnow
 
@@ -89,7 +89,7 @@ def ledger_begin_many(
         }
         for key, detail in entries
     ]
-    session.execute(statement, rows)
+    execute_many(session, statement, rows)
 
 
 def ledger_finish_many(

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from connectors.state._sql import IN_CHUNK_SIZE, chunks, insert_for
+from connectors.state._sql import IN_CHUNK_SIZE, chunks, execute_many, insert_for
 from connectors.state.models import OUTBOX_STATUSES, OutboxItem
 from connectors.state.types import utcnow
 
@@ -125,7 +125,7 @@ def enqueue_many(
             }
             for key in keys
         ]
-        session.execute(statement, rows)
+        execute_many(session, statement, rows)
     return new
 
 
