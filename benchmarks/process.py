@@ -175,12 +175,17 @@ def machine_reference_cpu_s() -> float:
     day to the next. Each result file carries this figure, so CPU seconds from two machines can be compared
     (divide by it) and a target set on one can be read on another.
     """
-    started = time.process_time()
-    rows = [{"sku": f"SKU-{i:07d}", "price": f"{i % 997}.{i % 100:02d}", "quantity": i % 13} for i in range(200_000)]
-    decoded = json.loads(json.dumps(rows))
-    decoded.sort(key=lambda row: (row["quantity"], row["price"]))
-    _ = {row["sku"]: row["quantity"] * 2 for row in decoded}
-    return round(time.process_time() - started, 2)
+    timings = []
+    for _ in range(3):  # the best of three: a neighbour's burst slows one pass, not the machine
+        started = time.process_time()
+        rows = [
+            {"sku": f"SKU-{i:07d}", "price": f"{i % 997}.{i % 100:02d}", "quantity": i % 13} for i in range(200_000)
+        ]
+        decoded = json.loads(json.dumps(rows))
+        decoded.sort(key=lambda row: (row["quantity"], row["price"]))
+        _ = {row["sku"]: row["quantity"] * 2 for row in decoded}
+        timings.append(time.process_time() - started)
+    return round(min(timings), 2)
 
 
 def write_figures(figures: dict[str, Any], path: Path | None) -> None:
