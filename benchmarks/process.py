@@ -43,7 +43,7 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 class ProcessUsage:
     cpu_s: float  # user + system CPU seconds so far
     peak_rss_mib: float  # high-water mark of the resident set
-    system_s: float = 0.0  # of cpu_s, the kernel's share (sockets, file writes, page faults)
+    system_s: float  # of cpu_s, the kernel's share (sockets, file writes, page faults)
 
 
 def process_usage(pid: int) -> ProcessUsage:

@@ -230,29 +230,26 @@ class ExportedOffer(ExportRowModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _price_from_prices(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, dict):
-            return data
-        if data.get("model") == "DROPSHIP":
+    def _dropship_sells_at_retail(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("model") == "DROPSHIP":
             # mmp-front-openapi.yaml, OF54 `prices`: "For Dropship specifically: the list of purchasing prices of
             # the offer, also referred to as costs or wholesale prices"; `retail_prices`: "List retail prices for
             # the offer, also referred to as selling prices. Applicable only for Dropship offers". OF51 likewise:
             # `price` is "For Dropship specifically: the purchasing price", `retail-price` the selling price.
-            # A purchase price must never become the storefront's price: only the retail price is read, and a
-            # dropship row without one has no price (the gate then refuses it).
-            retail = data.get("retail_price")
-            if retail is None and data.get("retail_prices"):
-                retail = select_price([OfferPrice.model_validate(item) for item in data["retail_prices"]], _now(info))
-            return {**data, "price": retail, "total_price": None}
+            # A purchase price must never become the storefront's price: only the retail price is read (given, or
+            # chosen from `retail_prices[]` below), and a dropship row without one has no price (the gate then
+            # refuses it).
+            return {**data, "price": data.get("retail_price"), "total_price": None}
         return data
 
     @model_validator(mode="after")
     def _price_and_total(self, info: ValidationInfo) -> ExportedOffer:
-        # OF54 has no top-level price: it is chosen from `prices[]`, which pydantic-core has validated in bulk by
-        # now (a per-row Python validation of each entry cost more than the rest of the row), and held to the
-        # same bounds as a given `price`.
-        if self.price is None and self.prices and self.model != "DROPSHIP":
-            selected = select_price(self.prices, _now(info))
+        # OF54 has no top-level price: it is chosen from `prices[]` (`retail_prices[]` for a dropship offer), which
+        # pydantic-core has validated in bulk by now (a per-row Python validation of each entry cost more than the
+        # rest of the row), and held to the same bounds as a given `price`.
+        if self.price is None:
+            entries = self.retail_prices if self.model == "DROPSHIP" else self.prices
+            selected = select_price(entries, _now(info)) if entries else None
             self.price = None if selected is None else _OFFER_AMOUNT.validate_python(selected)
         if self.total_price is None and self.price is not None and self.min_shipping_price is not None:
             self.total_price = self.price + self.min_shipping_price
