@@ -37,6 +37,7 @@ def run_pace() -> Iterator[None]:
         if _depth == 0:
             _saved = gc.get_threshold()
             gc.set_threshold(*RUN_THRESHOLDS)
+            gc.freeze()
         _depth += 1
     try:
         yield
@@ -45,4 +46,5 @@ def run_pace() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _saved is not None:
                 gc.set_threshold(*_saved)
+                gc.unfreeze()
                 _saved = None

@@ -12,6 +12,7 @@ batching already sends many rows per statement.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -80,27 +81,50 @@ def upsert_rows(
         else:
             statement = _update_statement(table, keys, changed)
             group = [{f"{_BIND_PREFIX}{name}": value for name, value in row.items()} for row in group]
-        for batch in chunks(group, CHUNK_SIZE):
-            execute_many(session, statement, batch)
-            written += len(batch)
+        execute_many(session, statement, group)
+        written += len(group)
     return written
 
 
 def execute_many(session: Session, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
-    """`session.execute(statement, rows)` for rows of one shape, binding the rows column by column on SQLite.
+    """`session.execute(statement, rows)` for rows of one shape, in chunks, binding column by column on SQLite.
 
-    The statement is compiled once for the rows' columns; each column's values pass through its type's bind
-    processor in one list (money quantized, timestamps as UTC text, JSON encoded), and the tuples go to the
+    The statement is compiled once for the rows' columns; each chunk's column values pass through their type's
+    bind processor in one list (money quantized, timestamps as UTC text, JSON encoded), and the tuples go to the
     driver's executemany through `exec_driver_sql`, so the engine's cursor events still see the statement. A
     statement this cannot bind exactly (a default computed per row, an expanding `IN`) takes SQLAlchemy's path.
     """
-    connection = session.connection()
-    columns = _bound_columns(connection.dialect, statement, rows) if rows else None
-    if columns is None:
-        session.execute(statement, list(rows))
+    if not rows:
         return
-    sql, values = columns
-    connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+    connection = session.connection()
+    binding = _bound_columns(connection.dialect, statement, rows)
+    for start in range(0, len(rows), CHUNK_SIZE):
+        batch = rows[start : start + CHUNK_SIZE]
+        if binding is None:
+            session.execute(statement, list(batch))
+        else:
+            connection.exec_driver_sql(binding.sql, binding.parameters(batch))
+
+
+_FROM_ROW = object()
+
+
+@dataclass(frozen=True)
+class _ColumnBinding:
+    """A compiled bulk statement and, per positional parameter, where its value comes from: the row's own value
+    through the column's bind processor, or a constant processed once (a scalar default, a literal)."""
+
+    sql: str
+    columns: list[tuple[str, Callable[[Any], Any] | None, Any]]
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        values = [
+            _processed(name, process, [row[name] for row in rows], self.sql)
+            if constant is _FROM_ROW
+            else [constant] * len(rows)
+            for name, process, constant in self.columns
+        ]
+        return list(zip(*values, strict=True))
 
 
 def _processed(name: str, process: Callable[[Any], Any] | None, values: list[Any], sql: str) -> list[Any]:
@@ -113,24 +137,23 @@ def _processed(name: str, process: Callable[[Any], Any] | None, values: list[Any
         raise StatementError(f"({type(exc).__name__}) {exc} [parameter {name}]", sql, None, exc) from exc
 
 
-def _bound_columns(
-    dialect: Dialect, statement: Executable, rows: Sequence[Mapping[str, Any]]
-) -> tuple[str, list[list[Any]]] | None:
-    """The compiled SQL and, per positional parameter, its processed values; None where SQLAlchemy must bind."""
+def _bound_columns(dialect: Dialect, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> _ColumnBinding | None:
+    """The statement compiled for the rows' columns, with where each parameter comes from; None where SQLAlchemy
+    must bind."""
     if dialect.name != "sqlite":
         return None
-    names = list(rows[0])
-    compiled = statement.compile(dialect=dialect, column_keys=names)
+    first = rows[0]
+    compiled = statement.compile(dialect=dialect, column_keys=list(first))
     assert isinstance(compiled, SQLCompiler)
     if compiled.positiontup is None or compiled.update_prefetch or compiled.literal_execute_params:
         return None
     defaults = {column.key: column.default for column in compiled.insert_prefetch}
     processors: Mapping[str, Callable[[Any], Any]] = compiled._bind_processors
-    values: list[list[Any]] = []
+    columns: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
     for name in compiled.positiontup:
         process = processors.get(name)
-        if name in rows[0]:
-            values.append(_processed(name, process, [row[name] for row in rows], compiled.string))
+        if name in first:
+            columns.append((name, process, _FROM_ROW))
             continue
         default, bind = defaults.get(name), compiled.binds[name]
         if default is not None and default.is_scalar:
@@ -139,8 +162,8 @@ def _bound_columns(
             constant = bind.value  # a literal of the statement itself (`WHERE status != 'done'`)
         else:
             return None
-        values.append(_processed(name, process, [constant], compiled.string) * len(rows))
-    return compiled.string, values
+        columns.append((name, None, _processed(name, process, [constant], compiled.string)[0]))
+    return _ColumnBinding(compiled.string, columns)
 
 
 def _upsert_statement(session: Session, table: Table, keys: Sequence[str], changed: list[str]) -> Executable:

@@ -50,6 +50,7 @@ DEFAULT_PAGE_SIZE = 20_000
 
 _BOOK = OfferBookEntry.__table__
 _METAFIELDS = OfferMetafieldState.__table__
+_UNSEEN = object()
 
 
 def upsert_offer_book(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -63,7 +64,15 @@ def stored_money(session: Session, amounts: Iterable[Any]) -> list[Decimal | Non
     money = _BOOK.c.price.type
     dialect = session.get_bind().dialect
     bind, result = money.process_bind_param, money.process_result_value
-    return [None if amount is None else result(bind(amount, dialect), dialect) for amount in amounts]
+    # A catalog repeats its prices (19.99, 24.99, ...): each distinct amount is converted once.
+    stored: dict[Any, Decimal | None] = {None: None}
+    converted: list[Decimal | None] = []
+    for amount in amounts:
+        value = stored.get(amount, _UNSEEN)
+        if value is _UNSEEN:
+            value = stored[amount] = result(bind(amount, dialect), dialect)
+        converted.append(value)
+    return converted
 
 
 def delete_offers(session: Session, offer_ids: Iterable[int]) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "mark_done",
     "mark_failed",
     "mark_quarantined",
+    "pending_count",
     "quarantined_ids",
     "queue_depth",
     "release_claims",
@@ -103,29 +104,32 @@ def enqueue_many(
     table = _TABLE
     new = 0
     latest = dict(items)
+    if not latest:
+        return 0
     for keys in chunks(latest, IN_CHUNK_SIZE):
         existing = select(func.count()).select_from(table).where(table.c.idempotency_key.in_(keys))
         new += len(keys) - (session.scalar(existing) or 0)
-        statement = insert_for(session, table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["idempotency_key"],
-            set_={"payload": statement.excluded.payload, "updated_at": statement.excluded.updated_at},
-            where=table.c.status != "done",
-        )
-        rows = [
-            {
-                "stream": stream,
-                "kind": kind,
-                "idempotency_key": key,
-                "payload": dict(latest[key]),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-            for key in keys
-        ]
-        execute_many(session, statement, rows)
+    statement = insert_for(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["idempotency_key"],
+        set_={"payload": statement.excluded.payload, "updated_at": statement.excluded.updated_at},
+        where=table.c.status != "done",
+    )
+    rows = [
+        {
+            "stream": stream,
+            "kind": kind,
+            "idempotency_key": key,
+            "payload": dict(payload),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        for key, payload in latest.items()
+    ]
+    # One statement compiled once for every row (`execute_many` sends them in chunks).
+    execute_many(session, statement, rows)
     return new
 
 
@@ -326,6 +330,15 @@ def queue_depth(session: Session, stream: str | None = None) -> dict[str, int]:
     depth = dict.fromkeys(OUTBOX_STATUSES, 0)
     depth.update({status: count for status, count in session.execute(query).tuples()})
     return depth
+
+
+def pending_count(session: Session, stream: str, kinds: Iterable[str]) -> int:
+    """Items waiting (`pending`) in these kinds of one stream: a seek per kind on the claim index. `queue_depth`
+    counts every status of the stream, a sort over the whole queue (done items included) at a big catalog."""
+    query = select(func.count()).where(
+        OutboxItem.stream == stream, OutboxItem.kind.in_(list(kinds)), OutboxItem.status == "pending"
+    )
+    return int(session.scalar(query) or 0)
 
 
 def _set_status(session: Session, ids: Iterable[int], values: dict[str, Any], now: datetime | None) -> int:

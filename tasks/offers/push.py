@@ -39,7 +39,7 @@ from connectors.state import (
     get_offer_map,
     ledger_finish,
     ledger_started,
-    queue_depth,
+    pending_count,
     resolve_rejections,
     upsert_offer_map,
 )
@@ -56,6 +56,7 @@ from tasks.offers.calls import (
     quarantine_each,
     send_batches,
 )
+from tasks.offers.metafields import METAFIELD_KIND
 from tasks.offers.payloads import Claimed, VariantChange
 from tasks.offers.push_metafields import push_metafields
 from tasks.progress import report_progress
@@ -76,6 +77,8 @@ INVENTORY_REASON = "bcmirakl offer sync: seller stock"
 PROGRESS_EVERY_S = 1.0
 
 Variant = Claimed[VariantChange]
+# The offer push's queue: variant changes, then the offer metafields.
+QUEUE_KINDS = (KIND, METAFIELD_KIND)
 
 
 @task(cache_policy=NO_CACHE)
@@ -92,7 +95,7 @@ async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
         if lease.taken_over:
             close_abandoned_calls(rt, lease.taken_over)
         with rt.sessions() as session:
-            total = queue_depth(session, Stream.OFFER_SYNC)["pending"] or 1
+            total = pending_count(session, Stream.OFFER_SYNC, QUEUE_KINDS) or 1
         # Looked up at call time (`artifacts.…`), so a harness that replaces Prefect's artifact calls reaches this one.
         progress = await artifacts.acreate_progress_artifact(
             0.0, key="offer-sync-progress", description="offer push progress"
@@ -113,7 +116,7 @@ async def drain_outbox(rt: Runtime, run_id: str | None = None) -> PushStats:
         stats.wall_s = time.perf_counter() - started
         await artifacts.aupdate_progress_artifact(progress, 100.0)
     with rt.sessions() as session:
-        stats.left = queue_depth(session, Stream.OFFER_SYNC)["pending"]
+        stats.left = pending_count(session, Stream.OFFER_SYNC, QUEUE_KINDS)
     return stats
 
 

@@ -18,6 +18,7 @@ from connectors.state import (
     mark_done,
     mark_failed,
     mark_quarantined,
+    pending_count,
     queue_depth,
     requeue,
     session_factory,
@@ -64,6 +65,27 @@ def test_enqueue_many_counts_only_new_keys(session: Session) -> None:
     session.commit()
     assert queue_depth(session, "offers")["pending"] == 3
     assert _item(session, "b").payload == {"q": 3}
+
+
+def test_the_pending_count_of_a_drain_is_its_kinds_waiting_items_of_its_stream(session: Session) -> None:
+    _fill(session, 4)
+    _fill(session, 2, kind="stock")
+    _fill(session, 3, kind="other")
+    _fill(session, 5, stream="orders")
+    claim_batch(session, "offers", "price", 1, "w1", T0)  # in flight, no longer waiting
+    session.commit()
+
+    assert pending_count(session, "offers", ["price", "stock"]) == 3 + 2
+    assert pending_count(session, "offers", ["other"]) == queue_depth(session, "offers")["pending"] - 5
+
+
+def test_a_bulk_enqueue_beyond_one_statement_chunk_writes_and_counts_every_key(session: Session) -> None:
+    items = [(f"k{i}", {"n": i}) for i in range(12_345)]
+    assert enqueue_many(session, "offers", "price", items[:7_000], now=T0) == 7_000
+    assert enqueue_many(session, "offers", "price", items, now=T0) == 12_345 - 7_000
+    session.commit()
+    assert pending_count(session, "offers", ["price"]) == 12_345
+    assert _item(session, "k12344").payload == {"n": 12_344}
 
 
 def test_claim_marks_in_flight_and_a_second_claim_gets_other_rows(session: Session) -> None:

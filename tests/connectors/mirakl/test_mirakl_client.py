@@ -577,6 +577,68 @@ async def test_of51_csv_delta_parses_active_and_deleted_rows(make_client: MakeCl
     assert (deleted.price, deleted.quantity, deleted.last_updated) == (None, None, None)
 
 
+async def test_a_sound_of54_chunk_read_from_its_bytes_gives_the_offers_the_row_by_row_path_gives(
+    make_client: MakeClient,
+) -> None:
+    offers: list[dict[str, Any]] = [
+        {
+            "offer_id": 1,
+            "product_sku": "Crème-1",
+            "shop_id": 2001,
+            "quantity": 4,
+            "active": True,
+            "currency_iso_code": "USD",
+            "min_shipping_price": 1.5e3,
+            "last_updated": "2026-11-01T10:11:12+02:00",
+            "prices": [
+                {"origin_price": 12.345678901234567, "context": {"channel_codes": ["B2B"]}},
+                {"origin_price": "19.99", "discount_price": 0.1, "discount_end_date": "2027-01-01T00:00:00"},
+            ],
+            "channels": [{"code": "WEB"}],
+            "warehouses": [{"code": "W1", "quantity": 4}],
+        },
+        # OF54 rows carry no top-level price: one on a dropship row (a purchase price) is never read.
+        {
+            "offer_id": 2,
+            "model": "DROPSHIP",
+            "price": 1,
+            "prices": [{"origin_price": 1}],
+            "retail_prices": [{"origin_price": 9.5}],
+        },
+        {"offer_id": 3, "product_sku": "GONE", "deleted": True},
+    ]
+    sound = make_client(lambda request: httpx.Response(200, json=offers))
+    # The same rows beside one bad row take the row-by-row path (the bad one is set aside, the others flow on).
+    faulty = make_client(lambda request: httpx.Response(200, json=[*offers, {"offer_id": "x"}]))
+
+    [fast] = [page async for page in sound.iter_offer_export_chunk("https://acme.mirakl.net/f/1")]
+    [slow] = [page async for page in faulty.iter_offer_export_chunk("https://acme.mirakl.net/f/1")]
+
+    assert [o.model_dump() for o in fast] == [o.model_dump() for o in slow]
+    assert (fast.rejected, len(slow.rejected)) == ([], 1)
+    first, dropship, deleted = fast
+    assert (first.price, first.total_price, first.min_shipping_price) == (Decimal("0.1"), Decimal("1500.1"), 1500)
+    assert first.last_updated == datetime(2026, 11, 1, 8, 11, 12, tzinfo=UTC)
+    assert first.last_updated.tzinfo is UTC  # one timezone object: pandas reads a column of them in bulk
+    assert (dropship.price, dropship.total_price) == (Decimal("9.5"), None)
+    assert (deleted.deleted, deleted.price) == (True, None)
+
+
+async def test_an_of51_dropship_row_with_a_malformed_purchase_price_still_reads_at_its_retail_price(
+    make_client: MakeClient,
+) -> None:
+    csv_text = (
+        "offer-id;product-sku;shop-id;quantity;active;model;price;total-price;retail-price\n"
+        "3001;MP-0001;2001;7;true;DROPSHIP;n/a;n/a;24.90\n"
+    )
+    client = make_client(lambda request: httpx.Response(200, text=csv_text, headers={"Content-Type": "text/csv"}))
+
+    [page] = [page async for page in client.iter_offers_delta_csv(None)]
+
+    [offer] = page
+    assert (offer.price, offer.total_price, page.rejected) == (Decimal("24.90"), None, [])
+
+
 async def test_offer_imports_follow_seek_tokens_and_refuse_a_loop(make_client: MakeClient) -> None:
     tokens: list[str | None] = []
 
