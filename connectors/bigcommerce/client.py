@@ -22,7 +22,7 @@ from pydantic_core import to_jsonable_python
 from connectors.bigcommerce import settings
 from connectors.bigcommerce.batches import locate_rejected_variants, unsaved_metafields
 from connectors.bigcommerce.errors import BatchRejectedError, map_bigcommerce_error
-from connectors.bigcommerce.matching import iter_matching
+from connectors.bigcommerce.matching import Sweep, iter_matching
 from connectors.bigcommerce.models import (
     InventoryAdjustment,
     InventoryItem,
@@ -209,13 +209,14 @@ class BigCommerceClient:
         return self._iter_v3(settings.VARIANTS, "iter_variants", filters, Variant)
 
     def iter_variants_by_id(
-        self, variant_ids: Iterable[int], *, fields: Sequence[str] | None = None
+        self, variant_ids: Iterable[int], *, fields: Sequence[str] | None = None, sweep: Sweep[Variant] | None = None
     ) -> AsyncIterator[list[Variant]]:
         """Pages of exactly these variants (`id:in`, undocumented: every row checked, see `matching`).
 
         `fields` lists only those fields with the id (`include_fields`, documented on GET /v3/catalog/variants:
         "The ID and the specified fields will be returned"): a first sync lists a whole catalog, and most of a
-        variant's fields are not read by a caller that only maps SKUs.
+        variant's fields are not read by a caller that only maps SKUs. `sweep` keeps the other variants it wants
+        if the store ignores the filter (see `matching.Sweep`).
         """
         return iter_matching(
             lambda chunk: self.iter_variants(**{"id:in": chunk}, **_included(fields)),
@@ -223,6 +224,7 @@ class BigCommerceClient:
             lambda variant: variant.id,
             settings.IDS_PER_FILTER,
             operation="iter_variants",
+            sweep=sweep,
         )
 
     def iter_variants_by_sku(

@@ -7,21 +7,35 @@ accept those list filters in practice, and one call per chunk is far cheaper tha
 still sends them, in chunks that keep every URL short, but trusts no row: a row that was not asked for means
 the store ignored the filter. That listing is then the whole collection, so it is read to its end once, keeping
 only the rows of every value asked for (whatever the chunk), and no further chunk is requested. A store that
-ignores the filter thus costs one full sweep, never one per chunk, and never makes an unrelated row a match.
+ignores the filter thus costs one full sweep, never one per chunk, and never makes an unrelated row a match. A
+caller with a second lookup over the same collection passes a `Sweep`, which keeps the other rows that lookup
+wants as the sweep passes them, so a store that ignores filters is swept once for both.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-__all__ = ["iter_matching"]
+__all__ = ["Sweep", "iter_matching"]
 
 R = TypeVar("R")
 K = TypeVar("K", bound=Hashable)
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass
+class Sweep(Generic[R]):
+    """The rows `keep` wants among those a full sweep passed without yielding; `complete` once the store was seen
+    to ignore the filter and its listing was read to the end (then `rows` holds every such row of the collection,
+    else nothing can be concluded from it)."""
+
+    keep: Callable[[R], bool]
+    rows: list[R] = field(default_factory=list)
+    complete: bool = False
 
 
 async def iter_matching(
@@ -31,6 +45,7 @@ async def iter_matching(
     chunk_size: int,
     *,
     operation: str,
+    sweep: Sweep[R] | None = None,
 ) -> AsyncIterator[list[R]]:
     """Pages of the rows whose key is one of `wanted`, each row once.
 
@@ -40,6 +55,7 @@ async def iter_matching(
         key_of: a row's key, or None for a row that fails the documented filters sent with it.
         chunk_size: keys per call, so no URL carries every key.
         operation: named in the warning when the store ignores the filter.
+        sweep: collects, during a full sweep, the rows not yielded that its `keep` wants.
     """
     values = list(dict.fromkeys(wanted))
     everything = set(values)
@@ -59,7 +75,11 @@ async def iter_matching(
                 if key is not None and key in accept and key not in seen:
                     seen.add(key)
                     kept.append(row)
+                elif ignored and sweep is not None and sweep.keep(row):
+                    sweep.rows.append(row)
             if kept:
                 yield kept
         if ignored:
+            if sweep is not None:
+                sweep.complete = True
             return

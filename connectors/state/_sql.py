@@ -129,9 +129,13 @@ class _ColumnBinding:
 
 def _processed(name: str, process: Callable[[Any], Any] | None, values: list[Any], sql: str) -> list[Any]:
     """One column's values through its bind processor; a value it refuses fails as SQLAlchemy's binding does."""
-    if process is None:
+    if process is None or not values:
         return values
     try:
+        first = values[0]
+        # A stamp shared by every row (`updated_at`, a claim's time) is converted once, not once per row.
+        if all(value is first for value in values):
+            return [process(first)] * len(values)
         return [process(value) for value in values]
     except (TypeError, ValueError) as exc:
         raise StatementError(f"({type(exc).__name__}) {exc} [parameter {name}]", sql, None, exc) from exc

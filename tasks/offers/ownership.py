@@ -18,6 +18,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from bridge.runtime import Runtime
+from connectors.bigcommerce.matching import Sweep
+from connectors.bigcommerce.models import Variant
 from connectors.state import offer_map_rows, upsert_offer_map
 from tasks.offers.book import changed_skus
 from tasks.offers.diff import MAP_COLUMNS
@@ -72,8 +74,11 @@ async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, re
     mapping = read_offer_map(rt, scope)
     marks = await _owned_marks(rt) if full else None
     rows = _mark_changes(mapping, marks) if marks is not None else []
+    # The SKUs the lookup below may ask for, kept if the marked variants' listing turns out to be a full sweep.
+    candidates = skus - set(mapping["product_sku"])
+    sweep: Sweep[Variant] = Sweep(lambda variant: variant.sku in candidates)
     if marks is not None:
-        rows += await _owned_unmapped(rt, mapping, marks)
+        rows += await _owned_unmapped(rt, mapping, marks, sweep)
     mapped = set(mapping["product_sku"]) | {str(row["product_sku"]) for row in rows}
     unmapped = skus - mapped
     if not full and not recheck and unmapped:
@@ -82,13 +87,18 @@ async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, re
     unknown = sorted(unmapped)
     if unknown:
         # Only the variants whose SKU was asked for: a store that ignores `sku:in` must not map unrelated ones.
-        # (sku, product, variant) only: a first full run of a big catalog lists every variant.
-        found = [
-            (str(v.sku), v.product_id, v.id)
-            async for page in rt.bigcommerce.iter_variants_by_sku(unknown, fields=_MAPPED_FIELDS)
-            for v in page
-            if v.sku
-        ]
+        # (sku, product, variant) only: a first full run of a big catalog lists every variant. A store that
+        # ignored `id:in` above has just been swept whole: its variants of these SKUs are in hand already.
+        found = (
+            _swept_by_sku(sweep, unmapped)
+            if sweep.complete
+            else [
+                (str(v.sku), v.product_id, v.id)
+                async for page in rt.bigcommerce.iter_variants_by_sku(unknown, fields=_MAPPED_FIELDS)
+                for v in page
+                if v.sku
+            ]
+        )
         # A full run has just listed every mark: asking them again per variant would repeat that sweep.
         if marks is not None:
             owned = marks
@@ -103,6 +113,16 @@ async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, re
     natives = set(mapping.loc[mapping["owner"] == "native", "product_sku"])
     still = skus - set(mapping["product_sku"])
     return Ownership(mapping, sorted(skus & natives), sorted(still))
+
+
+def _swept_by_sku(sweep: Sweep[Variant], skus: set[str]) -> list[tuple[str, Any, int]]:
+    """(sku, product, variant) of the swept variants of these SKUs, the first of each SKU in listing order, as
+    `iter_variants_by_sku` would have yielded them."""
+    found: dict[str, tuple[str, Any, int]] = {}
+    for variant in sweep.rows:
+        if variant.sku and variant.sku in skus and variant.sku not in found:
+            found[variant.sku] = (str(variant.sku), variant.product_id, variant.id)
+    return list(found.values())
 
 
 async def _owned_marks(rt: Runtime) -> set[int]:
@@ -126,13 +146,15 @@ def _mark_changes(mapping: pd.DataFrame, owned: set[int]) -> list[dict[str, obje
     return rows
 
 
-async def _owned_unmapped(rt: Runtime, mapping: pd.DataFrame, owned: set[int]) -> list[dict[str, object]]:
-    """Map rows for marked variants the map lacks."""
+async def _owned_unmapped(
+    rt: Runtime, mapping: pd.DataFrame, owned: set[int], sweep: Sweep[Variant]
+) -> list[dict[str, object]]:
+    """Map rows for marked variants the map lacks (`sweep` keeps the other variants it wants on a full sweep)."""
     known = {int(v) for v in mapping["bc_variant_id"].dropna()}
     missing = sorted(owned - known)
     rows: list[dict[str, object]] = []
     if missing:
-        async for page in rt.bigcommerce.iter_variants_by_id(missing, fields=_MAPPED_FIELDS):
+        async for page in rt.bigcommerce.iter_variants_by_id(missing, fields=_MAPPED_FIELDS, sweep=sweep):
             rows.extend(_mapping_row(v.sku, v.product_id, v.id, "mirakl") for v in page if v.sku)
     return rows
 

@@ -132,6 +132,7 @@ async def test_a_store_ignoring_undocumented_filters_maps_only_the_skus_mirakl_o
 ) -> None:
     # The sandbox ignores `sku:in`, `id:in` and `resource_id:in` (not in the catalog spec), so every listing
     # answers with unrelated variants and marks: only rows for the SKUs asked about may reach the offer map.
+    listings = runtime.bigcommerce.transport.calls["iter_variants"]
     with use_runtime(runtime):
         await offer_sync(mode="full")
     with runtime.sessions() as session:
@@ -143,6 +144,10 @@ async def test_a_store_ignoring_undocumented_filters_maps_only_the_skus_mirakl_o
     for sku, row in mapped.items():
         if row.bc_variant_id is not None:
             assert store.variants[row.bc_variant_id]["sku"] == sku
+    # The marked variants' lookup swept the whole listing, which also held the SKUs the marks did not map (the
+    # natives): the listing was read once, not once more for them.
+    assert any(row.owner == "native" for row in mapped.values())
+    assert runtime.bigcommerce.transport.calls["iter_variants"] - listings == -(-len(store.variants) // 250)
 
 
 class _RecordingTransport(httpx.AsyncBaseTransport):

@@ -10,6 +10,8 @@ import httpx
 
 from connectors.bigcommerce import BigCommerceClient
 from connectors.bigcommerce import settings as bc
+from connectors.bigcommerce.matching import Sweep
+from connectors.bigcommerce.models import Variant
 from tests.support.doubles import ScriptedServer
 
 CATALOG = [{"id": i, "product_id": 1, "sku": f"SKU-{i}"} for i in range(1, 501)]
@@ -97,3 +99,27 @@ async def test_lookups_can_list_only_the_fields_a_caller_reads(
     # GET /v3/catalog/variants `include_fields`: "The ID and the specified fields will be returned"; a SKU
     # lookup always asks the SKU, which is how its rows are matched.
     assert included == [["product_id"], ["sku,product_id"], None]
+
+
+async def test_a_sweep_keeps_the_rows_a_second_lookup_wants_when_the_store_ignores_the_filter(
+    make_client: Callable[..., BigCommerceClient],
+) -> None:
+    client = make_client(ScriptedServer(_listing(honour=False)))
+    sweep: Sweep[Variant] = Sweep(lambda variant: variant.sku in {"SKU-7", "SKU-3", "SKU-400"})
+
+    found = [v.id async for page in client.iter_variants_by_id([3, 250], sweep=sweep) for v in page]
+
+    assert found == [3, 250]
+    assert sweep.complete  # the whole collection was read: a SKU absent from `rows` is absent from the store
+    assert [v.sku for v in sweep.rows] == ["SKU-7", "SKU-400"]  # SKU-3 was yielded by id, not kept twice
+
+
+async def test_a_sweep_concludes_nothing_when_the_store_honours_the_filter(
+    make_client: Callable[..., BigCommerceClient],
+) -> None:
+    client = make_client(ScriptedServer(_listing(honour=True)))
+    sweep: Sweep[Variant] = Sweep(lambda variant: True)
+
+    found = [v.id async for page in client.iter_variants_by_id([3, 250], sweep=sweep) for v in page]
+
+    assert (found, sweep.complete, sweep.rows) == ([3, 250], False, [])
