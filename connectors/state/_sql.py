@@ -71,37 +71,47 @@ def upsert_rows(
         columns = sorted_columns.get(shape)
         if columns is None:
             columns = sorted_columns[shape] = tuple(sorted({*shape, *stamp}))
-        groups.setdefault(columns, []).append({**row, **stamp})
+        groups.setdefault(columns, []).append(row)
     required = _insert_requires(table)
     written = 0
     for columns, group in groups.items():
         changed = [column for column in columns if column not in keys]
+        constants: Mapping[str, Any] = stamp
         if required.issubset(columns):
             statement: Executable = _upsert_statement(session, table, keys, changed)
         else:
             statement = _update_statement(table, keys, changed)
             group = [{f"{_BIND_PREFIX}{name}": value for name, value in row.items()} for row in group]
-        execute_many(session, statement, group)
+            constants = {f"{_BIND_PREFIX}{name}": value for name, value in stamp.items()}
+        execute_many(session, statement, group, constants)
         written += len(group)
     return written
 
 
-def execute_many(session: Session, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+def execute_many(
+    session: Session,
+    statement: Executable,
+    rows: Sequence[Mapping[str, Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
     """`session.execute(statement, rows)` for rows of one shape, in chunks, binding column by column on SQLite.
 
     The statement is compiled once for the rows' columns; each chunk's column values pass through their type's
     bind processor in one list (money quantized, timestamps as UTC text, JSON encoded), and the tuples go to the
     driver's executemany through `exec_driver_sql`, so the engine's cursor events still see the statement. A
     statement this cannot bind exactly (a default computed per row, an expanding `IN`) takes SQLAlchemy's path.
+    `constants` are parameters every row shares (a stamp), over the rows' own values of the same name: bound once
+    rather than copied into each row.
     """
     if not rows:
         return
+    shared = dict(constants or {})
     connection = session.connection()
-    binding = _bound_columns(connection.dialect, statement, rows)
+    binding = _bound_columns(connection.dialect, statement, rows, shared)
     for start in range(0, len(rows), CHUNK_SIZE):
         batch = rows[start : start + CHUNK_SIZE]
         if binding is None:
-            session.execute(statement, list(batch))
+            session.execute(statement, [{**row, **shared} for row in batch] if shared else list(batch))
         else:
             connection.exec_driver_sql(binding.sql, binding.parameters(batch))
 
@@ -141,13 +151,15 @@ def _processed(name: str, process: Callable[[Any], Any] | None, values: list[Any
         raise StatementError(f"({type(exc).__name__}) {exc} [parameter {name}]", sql, None, exc) from exc
 
 
-def _bound_columns(dialect: Dialect, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> _ColumnBinding | None:
-    """The statement compiled for the rows' columns, with where each parameter comes from; None where SQLAlchemy
-    must bind."""
+def _bound_columns(
+    dialect: Dialect, statement: Executable, rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any]
+) -> _ColumnBinding | None:
+    """The statement compiled for the rows' columns and the shared `constants`, with where each parameter comes
+    from; None where SQLAlchemy must bind."""
     if dialect.name != "sqlite":
         return None
     first = rows[0]
-    compiled = statement.compile(dialect=dialect, column_keys=list(first))
+    compiled = statement.compile(dialect=dialect, column_keys=list(dict.fromkeys([*first, *constants])))
     assert isinstance(compiled, SQLCompiler)
     if compiled.positiontup is None or compiled.update_prefetch or compiled.literal_execute_params:
         return None
@@ -156,11 +168,13 @@ def _bound_columns(dialect: Dialect, statement: Executable, rows: Sequence[Mappi
     columns: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
     for name in compiled.positiontup:
         process = processors.get(name)
-        if name in first:
+        if name in first and name not in constants:
             columns.append((name, process, _FROM_ROW))
             continue
         default, bind = defaults.get(name), compiled.binds[name]
-        if default is not None and default.is_scalar:
+        if name in constants:
+            constant = constants[name]
+        elif default is not None and default.is_scalar:
             constant = default.arg
         elif name not in defaults and not bind.required and bind.callable is None and not bind.expanding:
             constant = bind.value  # a literal of the statement itself (`WHERE status != 'done'`)

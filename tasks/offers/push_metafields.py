@@ -36,8 +36,9 @@ __all__ = ["METAFIELD_REJECTED", "PERMISSION", "push_metafields"]
 PERMISSION = "read_and_sf_access"
 METAFIELD_REJECTED = "metafield rejected by BigCommerce"
 _BATCH = 50
-# Items claimed at a time: their calls are begun in one transaction and settled in one (`calls.send_batches`).
-_CLAIM = 1000
+# Items claimed at a time: their calls are begun in one transaction and settled in one (`calls.send_batches`); as
+# many as a variant claim, since each claim's transactions cost the same whatever its size.
+_CLAIM = 2000
 
 Metafield = Claimed[MetafieldChange]
 Body = dict[str, Any]
