@@ -37,7 +37,6 @@ def run_pace() -> Iterator[None]:
         if _depth == 0:
             _saved = gc.get_threshold()
             gc.set_threshold(*RUN_THRESHOLDS)
-            gc.freeze()
         _depth += 1
     try:
         yield
@@ -46,5 +45,4 @@ def run_pace() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _saved is not None:
                 gc.set_threshold(*_saved)
-                gc.unfreeze()
                 _saved = None

@@ -40,20 +40,3 @@ def test_a_failing_run_still_gives_the_thresholds_back(own_thresholds: tuple[int
     with pytest.raises(RuntimeError), run_pace():
         raise RuntimeError("the run failed")
     assert gc.get_threshold() == own_thresholds
-
-
-def test_what_existed_before_a_run_is_not_walked_by_its_collections_and_is_collectable_after() -> None:
-    class Node:
-        def __init__(self) -> None:
-            self.me = self  # a reference cycle: only the collector frees it
-
-    before = Node()
-    with run_pace():
-        assert gc.is_tracked(before) and gc.get_freeze_count() > 0  # frozen: the run's collections skip it
-        during = Node()
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0  # unfrozen when the last run leaves
-    ids = {id(before), id(during)}
-    del before, during
-    gc.collect()
-    assert not any(id(obj) in ids for obj in gc.get_objects())
