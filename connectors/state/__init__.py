@@ -60,6 +60,7 @@ from connectors.state.offer_book import (
     offer_metafields_for,
     offers_for_products,
     upsert_offer_book,
+    upsert_offer_book_columns,
     upsert_offer_metafields,
 )
 from connectors.state.offer_map import (
@@ -233,6 +234,7 @@ __all__ = [
     "upsert_carrier_overrides",
     "upsert_logistic_orders",
     "upsert_offer_book",
+    "upsert_offer_book_columns",
     "upsert_offer_map",
     "upsert_offer_metafields",
     "upsert_order_lines",

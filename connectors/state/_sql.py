@@ -88,6 +88,34 @@ def upsert_rows(
     return written
 
 
+def upsert_columns(
+    session: Session,
+    table: Table,
+    columns: Mapping[str, Sequence[Any]],
+    keys: Sequence[str],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """`upsert_rows` for rows given as equal-length columns, each row carrying every column: no dict is built per
+    row (a full run writes a whole catalog's offer book). Returns the number of rows given."""
+    count = len(next(iter(columns.values()), ()))
+    if not count:
+        return 0
+    stamp = {"updated_at": now or utcnow()} if "updated_at" in table.c else {}
+    shape = sorted({*columns, *stamp})
+    changed = [column for column in shape if column not in keys]
+    if _insert_requires(table).issubset(shape):
+        execute_columns(session, _upsert_statement(session, table, keys, changed), columns, stamp)
+    else:
+        execute_columns(
+            session,
+            _update_statement(table, keys, changed),
+            {f"{_BIND_PREFIX}{name}": values for name, values in columns.items()},
+            {f"{_BIND_PREFIX}{name}": value for name, value in stamp.items()},
+        )
+    return count
+
+
 def execute_many(
     session: Session,
     statement: Executable,
@@ -113,7 +141,33 @@ def execute_many(
         if binding is None:
             session.execute(statement, [{**row, **shared} for row in batch] if shared else list(batch))
         else:
-            connection.exec_driver_sql(binding.sql, binding.parameters(batch))
+            given = {name: [row[name] for row in batch] for name in binding.row_names}
+            connection.exec_driver_sql(binding.sql, binding.parameters(given, len(batch)))
+
+
+def execute_columns(
+    session: Session,
+    statement: Executable,
+    columns: Mapping[str, Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """`execute_many` for rows given as equal-length columns: on SQLite each chunk's column is bound as the slice
+    it already is; SQLAlchemy's path (PostgreSQL) gets row dictionaries a chunk at a time."""
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
+        return
+    shared = dict(constants or {})
+    connection = session.connection()
+    binding = _bound_columns(connection.dialect, statement, [dict.fromkeys(names)], shared)
+    for start in range(0, count, CHUNK_SIZE):
+        stop = start + CHUNK_SIZE
+        if binding is None:
+            chunk = zip(*(columns[name][start:stop] for name in names), strict=True)
+            session.execute(statement, [{**dict(zip(names, values, strict=True)), **shared} for values in chunk])
+        else:
+            given = {name: list(columns[name][start:stop]) for name in binding.row_names}
+            connection.exec_driver_sql(binding.sql, binding.parameters(given, min(stop, count) - start))
 
 
 _FROM_ROW = object()
@@ -127,11 +181,15 @@ class _ColumnBinding:
     sql: str
     columns: list[tuple[str, Callable[[Any], Any] | None, Any]]
 
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    @property
+    def row_names(self) -> list[str]:
+        """The parameters whose values come from the rows."""
+        return [name for name, _, constant in self.columns if constant is _FROM_ROW]
+
+    def parameters(self, given: Mapping[str, list[Any]], count: int) -> list[tuple[Any, ...]]:
+        """The driver's parameter tuples of a chunk of `count` rows, from the rows' values of each of `row_names`."""
         values = [
-            _processed(name, process, [row[name] for row in rows], self.sql)
-            if constant is _FROM_ROW
-            else [constant] * len(rows)
+            _processed(name, process, given[name], self.sql) if constant is _FROM_ROW else [constant] * count
             for name, process, constant in self.columns
         ]
         return list(zip(*values, strict=True))

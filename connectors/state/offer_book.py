@@ -8,7 +8,7 @@ metafield that shows its winning offer and runners-up, and the hash of what was 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
-from connectors.state._sql import IN_CHUNK_SIZE, chunks, upsert_rows
+from connectors.state._sql import IN_CHUNK_SIZE, chunks, upsert_columns, upsert_rows
 from connectors.state.models import OfferBookEntry, OfferMetafieldState
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "offers_for_products",
     "stored_money",
     "upsert_offer_book",
+    "upsert_offer_book_columns",
     "upsert_offer_metafields",
 ]
 
@@ -56,6 +57,11 @@ _UNSEEN = object()
 def upsert_offer_book(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert or replace offers keyed by `offer_id`; a row updates only the columns it carries."""
     return upsert_rows(session, _BOOK, rows, ["offer_id"])
+
+
+def upsert_offer_book_columns(session: Session, columns: Mapping[str, Sequence[Any]]) -> int:
+    """`upsert_offer_book` for offers given as equal-length columns, every offer carrying every column given."""
+    return upsert_columns(session, _BOOK, columns, ["offer_id"])
 
 
 def stored_money(session: Session, amounts: Iterable[Any]) -> list[Decimal | None]:

@@ -21,7 +21,7 @@ from connectors.state import (
     iter_offer_book,
     iter_offer_ids,
     offers_for_products,
-    upsert_offer_book,
+    upsert_offer_book_columns,
 )
 from connectors.state.offer_book import BOOK_COLUMNS as _COLUMNS
 from connectors.state.offer_book import stored_money
@@ -96,7 +96,9 @@ def write_book(session: Session, offers: pd.DataFrame, deleted_ids: Iterable[int
         gone |= {offer_id for page in iter_offer_ids(session) for offer_id in page if offer_id not in listed}
     delete_offers(session, sorted(gone))
     for start in range(0, len(offers), WRITE_CHUNK):
-        upsert_offer_book(session, _records(offers.iloc[start : start + WRITE_CHUNK]))
+        chunk = offers.iloc[start : start + WRITE_CHUNK]
+        if not chunk.empty:
+            upsert_offer_book_columns(session, _columns(chunk))
 
 
 def block_shops(session: Session, shop_ids: Iterable[int], reason: str) -> None:
@@ -132,17 +134,10 @@ def _money(value: Any) -> str | None:
     return None if _missing(value) else format(Decimal(value).normalize(), "f")
 
 
-def _records(offers: pd.DataFrame) -> list[dict[str, Any]]:
-    """The upsert's row dicts, built column by column: a null test per value (`pd.isna` on each of a million
-    offers' ten fields) cost more than the dicts themselves."""
-    if offers.empty:
-        return []
-    columns = _columns(offers)
-    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
 def _columns(offers: pd.DataFrame) -> dict[str, list[Any]]:
-    """The book's columns of `offers` as lists of the values the store is given (None where missing)."""
+    """The book's columns of `offers` as lists of the values the store is given (None where missing), built
+    column by column: a null test per value (`pd.isna` on each of a million offers' ten fields) cost more than
+    the write, and the store takes them as columns (no dict per offer)."""
     frame = offers[BOOK_COLUMNS]
     return {
         "offer_id": [int(offer_id) for offer_id in frame["offer_id"].tolist()],

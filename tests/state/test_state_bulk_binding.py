@@ -19,9 +19,12 @@ from connectors.state import (
     OutboxItem,
     create_state_engine,
     enqueue_many,
+    iter_offer_book,
     mark_done,
     session_factory,
     upgrade,
+    upsert_offer_book,
+    upsert_offer_book_columns,
     upsert_offer_map,
 )
 
@@ -112,3 +115,60 @@ def test_a_value_its_column_refuses_fails_the_bulk_write_as_sqlalchemy_binding_d
     row = {**_offer_rows()[0], "mirakl_updated_at": datetime(2025, 3, 1, 12, 0)}  # naive: which zone?
     with pytest.raises(StatementError, match="naive datetime"):
         upsert_offer_map(session, [row])
+
+
+def _book_columns() -> dict[str, list[Any]]:
+    """Offers as columns: money needing quantization, an aware non-UTC timestamp, nulls, a repeated offer id."""
+    ids = [*range(1, 13), 5]  # the last row of an offer id wins, as in a row-by-row upsert
+    return {
+        "offer_id": ids,
+        "product_sku": [f"P-{i % 4}" for i in ids],
+        "shop_id": [2000 + i % 3 for i in ids],
+        "price": [Decimal("7.123456") if i % 2 else Decimal("19.99") for i in ids],
+        "shipping": [None if i % 3 else Decimal("4.5") for i in ids],
+        "quantity": [i % 5 for i in ids],
+        "active": [bool(i % 2) for i in ids],
+        "currency": ["USD"] * len(ids),
+        "last_updated": [T0.astimezone(PARIS) + timedelta(seconds=i) for i in ids],
+        "blocked_reason": [None if i % 4 else "tripped" for i in ids],
+    }
+
+
+@pytest.mark.parametrize("binding", ["by_column", "sqlalchemy"])
+def test_offers_written_as_columns_are_stored_as_the_same_offers_written_as_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, binding: str
+) -> None:
+    if binding == "sqlalchemy":
+        monkeypatch.setattr(bulk, "_bound_columns", lambda *_: None)
+    columns = _book_columns()
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    writes: dict[str, Callable[[Session], int]] = {
+        "rows": lambda session: upsert_offer_book(session, rows),
+        "columns": lambda session: upsert_offer_book_columns(session, columns),
+    }
+    stored = []
+    for name, write in writes.items():
+        engine = create_state_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            assert write(session) == len(rows)
+            session.commit()
+            stored.append([tuple(row) for page in iter_offer_book(session) for row in page])
+        engine.dispose()
+
+    assert stored[0] == stored[1]
+    assert len(stored[1]) == 12  # offer 5 twice: its last row won
+    first = stored[1][0]
+    assert (first[0], first[3], first[8]) == (1, Decimal("7.1235"), T0 + timedelta(seconds=1))
+
+
+def test_offers_written_as_columns_read_back_as_given_on_either_database(session: Session) -> None:
+    columns = _book_columns()
+
+    assert upsert_offer_book_columns(session, columns) == 13
+    session.commit()
+
+    stored = {row[0]: row for page in iter_offer_book(session) for row in page}
+    assert sorted(stored) == list(range(1, 13))
+    assert stored[5][1:3] == ("P-1", 2002) and stored[12][9] == "tripped" and stored[1][4] is None
+    assert stored[3][4] == Decimal("4.5") and stored[3][8] == T0 + timedelta(seconds=3)
