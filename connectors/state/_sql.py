@@ -62,8 +62,8 @@ def upsert_rows(
     row lacking a column that an insert needs only updates an existing row. A table's `updated_at` is set
     to `now` on insert and update alike. Returns the number of rows given.
     """
-    stamp = {"updated_at": now or utcnow()} if "updated_at" in table.c else {}
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    stamp = _stamp(table, now)
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     # Rows of one producer carry their keys in one order: the columns are sorted once per order, not per row.
     sorted_columns: dict[tuple[str, ...], tuple[str, ...]] = {}
     for row in rows:
@@ -72,18 +72,12 @@ def upsert_rows(
         if columns is None:
             columns = sorted_columns[shape] = tuple(sorted({*shape, *stamp}))
         groups.setdefault(columns, []).append(row)
-    required = _insert_requires(table)
     written = 0
     for columns, group in groups.items():
-        changed = [column for column in columns if column not in keys]
-        constants: Mapping[str, Any] = stamp
-        if required.issubset(columns):
-            statement: Executable = _upsert_statement(session, table, keys, changed)
-        else:
-            statement = _update_statement(table, keys, changed)
-            group = [{f"{_BIND_PREFIX}{name}": value for name, value in row.items()} for row in group]
-            constants = {f"{_BIND_PREFIX}{name}": value for name, value in stamp.items()}
-        execute_many(session, statement, group, constants)
+        statement, prefix = _write_statement(session, table, keys, columns)
+        if prefix:
+            group = [{f"{prefix}{name}": value for name, value in row.items()} for row in group]
+        execute_many(session, statement, group, _prefixed(stamp, prefix))
         written += len(group)
     return written
 
@@ -101,19 +95,30 @@ def upsert_columns(
     count = len(next(iter(columns.values()), ()))
     if not count:
         return 0
-    stamp = {"updated_at": now or utcnow()} if "updated_at" in table.c else {}
-    shape = sorted({*columns, *stamp})
-    changed = [column for column in shape if column not in keys]
-    if _insert_requires(table).issubset(shape):
-        execute_columns(session, _upsert_statement(session, table, keys, changed), columns, stamp)
-    else:
-        execute_columns(
-            session,
-            _update_statement(table, keys, changed),
-            {f"{_BIND_PREFIX}{name}": values for name, values in columns.items()},
-            {f"{_BIND_PREFIX}{name}": value for name, value in stamp.items()},
-        )
+    stamp = _stamp(table, now)
+    statement, prefix = _write_statement(session, table, keys, sorted({*columns, *stamp}))
+    execute_columns(session, statement, _prefixed(columns, prefix), _prefixed(stamp, prefix))
     return count
+
+
+def _stamp(table: Table, now: datetime | None) -> dict[str, datetime]:
+    """The `updated_at` every written row gets, for a table that has one."""
+    return {"updated_at": now or utcnow()} if "updated_at" in table.c else {}
+
+
+def _write_statement(
+    session: Session, table: Table, keys: Sequence[str], columns: Sequence[str]
+) -> tuple[Executable, str]:
+    """The bulk statement for rows carrying `columns`, and the prefix its parameters take: an upsert when the
+    columns are enough to insert a row, else an update of existing rows (whose SET parameters are prefixed)."""
+    changed = [column for column in columns if column not in keys]
+    if _insert_requires(table).issubset(columns):
+        return _upsert_statement(session, table, keys, changed), ""
+    return _update_statement(table, keys, changed), _BIND_PREFIX
+
+
+def _prefixed(values: Mapping[str, _T], prefix: str) -> Mapping[str, _T]:
+    return {f"{prefix}{name}": value for name, value in values.items()} if prefix else values
 
 
 def execute_many(
@@ -131,18 +136,16 @@ def execute_many(
     `constants` are parameters every row shares (a stamp), over the rows' own values of the same name: bound once
     rather than copied into each row.
     """
-    if not rows:
-        return
-    shared = dict(constants or {})
-    connection = session.connection()
-    binding = _bound_columns(connection.dialect, statement, rows, shared)
-    for start in range(0, len(rows), CHUNK_SIZE):
-        batch = rows[start : start + CHUNK_SIZE]
-        if binding is None:
-            session.execute(statement, [{**row, **shared} for row in batch] if shared else list(batch))
-        else:
-            given = {name: [row[name] for row in batch] for name in binding.row_names}
-            connection.exec_driver_sql(binding.sql, binding.parameters(given, len(batch)))
+    if rows:
+        _execute_chunks(
+            session,
+            statement,
+            list(rows[0]),
+            len(rows),
+            constants,
+            rows_of=lambda start, stop: rows[start:stop],
+            column_of=lambda name, start, stop: [row[name] for row in rows[start:stop]],
+        )
 
 
 def execute_columns(
@@ -155,19 +158,44 @@ def execute_columns(
     it already is; SQLAlchemy's path (PostgreSQL) gets row dictionaries a chunk at a time."""
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
-    if not count:
-        return
+    if count:
+        _execute_chunks(
+            session,
+            statement,
+            names,
+            count,
+            constants,
+            rows_of=lambda start, stop: [
+                dict(zip(names, values, strict=True))
+                for values in zip(*(columns[name][start:stop] for name in names), strict=True)
+            ],
+            column_of=lambda name, start, stop: list(columns[name][start:stop]),
+        )
+
+
+def _execute_chunks(
+    session: Session,
+    statement: Executable,
+    names: list[str],
+    count: int,
+    constants: Mapping[str, Any] | None,
+    *,
+    rows_of: Callable[[int, int], Sequence[Mapping[str, Any]]],
+    column_of: Callable[[str, int, int], list[Any]],
+) -> None:
+    """Send `count` rows carrying `names` in chunks: bound column by column (`column_of` a chunk's values of one
+    column) where `_bound_columns` can, else as rows (`rows_of` a chunk's) through SQLAlchemy."""
     shared = dict(constants or {})
     connection = session.connection()
-    binding = _bound_columns(connection.dialect, statement, [dict.fromkeys(names)], shared)
+    binding = _bound_columns(connection.dialect, statement, names, shared)
     for start in range(0, count, CHUNK_SIZE):
-        stop = start + CHUNK_SIZE
+        stop = min(start + CHUNK_SIZE, count)
         if binding is None:
-            chunk = zip(*(columns[name][start:stop] for name in names), strict=True)
-            session.execute(statement, [{**dict(zip(names, values, strict=True)), **shared} for values in chunk])
+            chunk = rows_of(start, stop)
+            session.execute(statement, [{**row, **shared} for row in chunk] if shared else list(chunk))
         else:
-            given = {name: list(columns[name][start:stop]) for name in binding.row_names}
-            connection.exec_driver_sql(binding.sql, binding.parameters(given, min(stop, count) - start))
+            given = {name: column_of(name, start, stop) for name in binding.row_names}
+            connection.exec_driver_sql(binding.sql, binding.parameters(given, stop - start))
 
 
 _FROM_ROW = object()
@@ -210,14 +238,14 @@ def _processed(name: str, process: Callable[[Any], Any] | None, values: list[Any
 
 
 def _bound_columns(
-    dialect: Dialect, statement: Executable, rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any]
+    dialect: Dialect, statement: Executable, names: Sequence[str], constants: Mapping[str, Any]
 ) -> _ColumnBinding | None:
-    """The statement compiled for the rows' columns and the shared `constants`, with where each parameter comes
-    from; None where SQLAlchemy must bind."""
+    """The statement compiled for rows carrying `names` and the shared `constants`, with where each parameter
+    comes from; None where SQLAlchemy must bind."""
     if dialect.name != "sqlite":
         return None
-    first = rows[0]
-    compiled = statement.compile(dialect=dialect, column_keys=list(dict.fromkeys([*first, *constants])))
+    given = set(names) - set(constants)
+    compiled = statement.compile(dialect=dialect, column_keys=list(dict.fromkeys([*names, *constants])))
     assert isinstance(compiled, SQLCompiler)
     if compiled.positiontup is None or compiled.update_prefetch or compiled.literal_execute_params:
         return None
@@ -226,7 +254,7 @@ def _bound_columns(
     columns: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
     for name in compiled.positiontup:
         process = processors.get(name)
-        if name in first and name not in constants:
+        if name in given:
             columns.append((name, process, _FROM_ROW))
             continue
         default, bind = defaults.get(name), compiled.binds[name]

@@ -74,12 +74,13 @@ async def refresh_ownership(rt: Runtime, read: OfferRead, full: bool = False, re
     mapping = read_offer_map(rt, scope)
     marks = await _owned_marks(rt) if full else None
     rows = _mark_changes(mapping, marks) if marks is not None else []
+    known = set(mapping["product_sku"])
     # The SKUs the lookup below may ask for, kept if the marked variants' listing turns out to be a full sweep.
-    candidates = skus - set(mapping["product_sku"])
+    candidates = skus - known
     sweep: Sweep[Variant] = Sweep(lambda variant: variant.sku in candidates)
     if marks is not None:
         rows += await _owned_unmapped(rt, mapping, marks, sweep)
-    mapped = set(mapping["product_sku"]) | {str(row["product_sku"]) for row in rows}
+    mapped = known | {str(row["product_sku"]) for row in rows}
     unmapped = skus - mapped
     if not full and not recheck and unmapped:
         with rt.sessions() as session:
