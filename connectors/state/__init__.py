@@ -71,6 +71,7 @@ from connectors.state.offer_map import (
     skus_sold_by,
     unbuyable_on_sale,
     upsert_offer_map,
+    upsert_offer_map_columns,
 )
 from connectors.state.order_map import (
     get_logistic_order,
@@ -236,6 +237,7 @@ __all__ = [
     "upsert_offer_book",
     "upsert_offer_book_columns",
     "upsert_offer_map",
+    "upsert_offer_map_columns",
     "upsert_offer_metafields",
     "upsert_order_lines",
     "upsert_order_routes",

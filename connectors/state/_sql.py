@@ -17,7 +17,19 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, Executable, Table, bindparam, update
+from pydantic_core import to_json
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Executable,
+    String,
+    Table,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
@@ -40,6 +52,22 @@ def insert_for(session: Session, table: Table) -> sqlite.Insert | postgresql.Ins
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def among(session: Session, column: ColumnElement[Any], values: Iterable[int | str]) -> ColumnElement[bool]:
+    """`column IN values`, for a list of ids or keys of one statement.
+
+    On SQLite the list is one parameter, a JSON array that `json_each` reads (`id IN (SELECT value FROM
+    json_each(?))`, still a lookup per value in the column's index): SQLAlchemy renders an expanding `IN`'s
+    parameters one by one at each execution and SQLite prepares a new text for each list length, which cost
+    more than the lookups (1,000 ids of 200,000 rows: 3.4 ms a select as an expanding `IN`, 2.0 ms this way).
+    PostgreSQL keeps the expanding `IN`.
+    """
+    listed = list(values)
+    if session.get_bind().dialect.name != "sqlite":
+        return column.in_(listed)
+    array = bindparam(None, to_json(listed).decode(), type_=String, unique=True)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(array)))
 
 
 def chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:

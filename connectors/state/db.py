@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from pydantic_core import from_json
+from pydantic_core import PydanticSerializationError, from_json, to_json
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -153,9 +153,22 @@ def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _dumps_json(value: Any) -> str:
-    """Compact JSON, the text `json.dumps` always wrote; one encoder for every value, as building one per call (what
-    `json.dumps` does when given options) was a third of each payload's encoding time."""
-    return _ENCODER.encode(value)
+    """Compact JSON of the values `json.dumps` wrote, by pydantic_core's serialiser (a payload in a quarter of the
+    time; a million-offer run encodes one and a half million outbox payloads).
+
+    Both write amounts (`Decimal`) as their exact strings and NaN as `NaN`; the serialiser writes other characters
+    as UTF-8 rather than `\\u` escapes (the same strings read back). Where they differ, `json` writes: an aware UTC
+    time (the serialiser's `...Z"`, `isoformat`'s `+00:00`; any text ending in `Z"` takes that path, to the same
+    result), and a value the serialiser cannot encode (`json` raises the `TypeError` it always raised). Sets and
+    bytes, which `json` refused, are written as lists and strings.
+    """
+    try:
+        encoded = to_json(value, inf_nan_mode="constants")
+    except PydanticSerializationError:
+        return _ENCODER.encode(value)
+    if b'Z"' in encoded:
+        return _ENCODER.encode(value)
+    return encoded.decode()
 
 
 def _loads_json(text: str | bytes) -> Any:

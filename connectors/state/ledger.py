@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from connectors.state._sql import execute_many, insert_for
+from connectors.state._sql import among, execute_many, insert_for
 from connectors.state.models import LedgerEntry
 from connectors.state.types import utcnow
 
@@ -108,7 +108,7 @@ def ledger_finish_many(
     table = LedgerEntry.__table__
     statement = (
         update(table)
-        .where(table.c.system == system, table.c.operation == operation, table.c.idempotency_key.in_(list(keys)))
+        .where(table.c.system == system, table.c.operation == operation, among(session, table.c.idempotency_key, keys))
         .values(outcome=outcome, finished_at=now or utcnow())
     )
     return session.execute(statement).rowcount

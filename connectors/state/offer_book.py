@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
-from connectors.state._sql import IN_CHUNK_SIZE, chunks, upsert_columns, upsert_rows
+from connectors.state._sql import IN_CHUNK_SIZE, among, chunks, upsert_columns, upsert_rows
 from connectors.state.models import OfferBookEntry, OfferMetafieldState
 
 __all__ = [
@@ -94,7 +94,7 @@ def offers_for_products(session: Session, product_skus: Iterable[str]) -> list[R
     columns = [_BOOK.c[name] for name in BOOK_COLUMNS]
     found: list[Row[Any]] = []
     for batch in chunks(dict.fromkeys(product_skus), IN_CHUNK_SIZE):
-        found.extend(session.execute(select(*columns).where(_BOOK.c.product_sku.in_(batch))).all())
+        found.extend(session.execute(select(*columns).where(among(session, _BOOK.c.product_sku, batch))).all())
     return found
 
 
@@ -163,6 +163,6 @@ def offer_metafields_for(
         return {row[0]: (row[1], row[2], row[3]) for row in session.execute(select(*columns))}
     found: dict[int, tuple[int | None, str | None, datetime]] = {}
     for batch in chunks(dict.fromkeys(int(v) for v in variant_ids), IN_CHUNK_SIZE):
-        query = select(*columns).where(_METAFIELDS.c.bc_variant_id.in_(batch))
+        query = select(*columns).where(among(session, _METAFIELDS.c.bc_variant_id, batch))
         found.update({row[0]: (row[1], row[2], row[3]) for row in session.execute(query)})
     return found

@@ -22,8 +22,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from connectors.state._sql import IN_CHUNK_SIZE, chunks, execute_many, insert_for
+from connectors.state._sql import IN_CHUNK_SIZE, among, chunks, execute_many, insert_for
 from connectors.state.models import OUTBOX_STATUSES, OutboxItem
 from connectors.state.types import utcnow
 
@@ -107,7 +108,7 @@ def enqueue_many(
     if not latest:
         return 0
     for keys in chunks(latest, IN_CHUNK_SIZE):
-        existing = select(func.count()).select_from(table).where(table.c.idempotency_key.in_(keys))
+        existing = select(func.count()).select_from(table).where(among(session, table.c.idempotency_key, keys))
         new += len(keys) - (session.scalar(existing) or 0)
     statement = insert_for(session, table)
     statement = statement.on_conflict_do_update(
@@ -152,13 +153,20 @@ def supersede_held(
     newer payload. Returns how many items came back.
     """
     latest = {key: dict(payload) for key, payload in items}
+    any_held = select(OutboxItem.id).where(
+        OutboxItem.stream == stream, OutboxItem.kind == kind, OutboxItem.status.in_(HELD_STATUSES)
+    )
+    # Most runs hold nothing: one seek on the claim index then, not a lookup per 1,000 keys (a first full run
+    # enqueues a whole catalog).
+    if not latest or session.scalar(any_held.limit(1)) is None:
+        return 0
     revived: list[int] = []
     for keys in chunks(latest, IN_CHUNK_SIZE):
         held = session.execute(
             select(OutboxItem.id, OutboxItem.idempotency_key, OutboxItem.payload).where(
                 OutboxItem.stream == stream,
                 OutboxItem.kind == kind,
-                OutboxItem.idempotency_key.in_(keys),
+                among(session, OutboxItem.idempotency_key, keys),
                 OutboxItem.status.in_(HELD_STATUSES),
             )
         ).tuples()
@@ -200,7 +208,7 @@ def claim_batch(
     # The rows are checked again as they are claimed: on SQLite another worker may have claimed one meanwhile.
     statement = (
         update(_TABLE)
-        .where(_TABLE.c.id.in_(ids), due)
+        .where(among(session, _TABLE.c.id, ids), due)
         .values(
             status="in_flight",
             claimed_by=worker,
@@ -300,7 +308,7 @@ def superseded(session: Session, items: Iterable[ClaimedItem]) -> set[int]:
     for stamp, claimed in by_stamp.items():
         for batch in chunks(claimed, IN_CHUNK_SIZE):
             query = select(OutboxItem.id, OutboxItem.payload).where(
-                OutboxItem.id.in_(batch), OutboxItem.updated_at != stamp
+                among(session, OutboxItem.id, batch), OutboxItem.updated_at != stamp
             )
             found |= {
                 item_id for item_id, payload in session.execute(query).tuples() if payload != claimed[item_id].payload
@@ -342,16 +350,22 @@ def pending_count(session: Session, stream: str, kinds: Iterable[str]) -> int:
 
 
 def _set_status(session: Session, ids: Iterable[int], values: dict[str, Any], now: datetime | None) -> int:
-    stamp = now or utcnow()
+    written = {**values, "updated_at": now or utcnow()}
     changed = 0
+    settled: set[int] = set()
+    # A Core UPDATE: the ORM's "evaluate" synchronisation cannot read `among`'s JSON list on SQLite, and its
+    # "fetch" read every changed id back, a cost per row that a drain settling thousands of items a claim paid.
     for batch in chunks(ids, IN_CHUNK_SIZE):
-        result = session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.id.in_(batch))
-            .values(**values, updated_at=stamp)
-            # "evaluate" checks the session's own objects against `id IN (...)`; "fetch" read every changed id
-            # back (RETURNING), a cost per row that a drain settling thousands of items a claim paid in full.
-            .execution_options(synchronize_session="evaluate")
-        )
-        changed += result.rowcount
+        changed += session.execute(update(_TABLE).where(among(session, _TABLE.c.id, batch)).values(written)).rowcount
+        settled.update(batch)
+    _sync_loaded(session, settled, written)
     return changed
+
+
+def _sync_loaded(session: Session, ids: set[int], values: Mapping[str, Any]) -> None:
+    """Give the session's `OutboxItem` instances of these rows the values a Core UPDATE wrote to them, as the ORM's
+    "evaluate" synchronisation did, so an item read before it was settled reads settled."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, OutboxItem) and inspect(instance).identity[0] in ids:
+            for name, value in values.items():
+                set_committed_value(instance, name, value)

@@ -41,7 +41,7 @@ from connectors.state import (
     ledger_started,
     pending_count,
     resolve_rejections,
-    upsert_offer_map,
+    upsert_offer_map_columns,
 )
 from connectors.state.types import utcnow
 from tasks.leases import outbox_worker
@@ -209,7 +209,8 @@ def _acknowledge(
     def record(session: Session) -> None:
         # BigCommerce holds these states now (the offer map says so).
         record_changes(session, done, stats)
-        upsert_offer_map(session, [_acknowledged(claimed.change, acknowledged) for claimed in done])
+        for columns in _acknowledged([claimed.change for claimed in done], acknowledged):
+            upsert_offer_map_columns(session, columns)
         resolve_rejections(session, Stream.OFFER_SYNC, [claimed.change.product_sku for claimed in done], REJECTED)
 
     acknowledge(rt, done, operation, keys, record, external_id)
@@ -249,17 +250,25 @@ def _or_dash(value: object) -> str:
     return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
-def _acknowledged(change: VariantChange, acknowledged: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "product_sku": change.product_sku,
-        "offer_id": change.offer_id,
-        "shop_id": change.shop_id,
-        "quantity": change.inventory_level,
-        "purchasable": not change.purchasing_disabled,
-        "pushed_hash": change.hash,
-        "mirakl_updated_at": change.mirakl_updated_at,
-        "bc_acknowledged_at": acknowledged,
-    }
-    if change.price is not None:
-        row["price"] = change.price
-    return row
+def _acknowledged(changes: Sequence[VariantChange], acknowledged: datetime) -> list[dict[str, list[Any]]]:
+    """The offer map's rows for changes BigCommerce saved, as columns: those with a price, then those without
+    (which leave the stored price as it is)."""
+    groups = ([c for c in changes if c.price is not None], [c for c in changes if c.price is None])
+    written: list[dict[str, list[Any]]] = []
+    for group, priced in zip(groups, (True, False), strict=True):
+        if not group:
+            continue
+        columns: dict[str, list[Any]] = {
+            "product_sku": [change.product_sku for change in group],
+            "offer_id": [change.offer_id for change in group],
+            "shop_id": [change.shop_id for change in group],
+            "quantity": [change.inventory_level for change in group],
+            "purchasable": [not change.purchasing_disabled for change in group],
+            "pushed_hash": [change.hash for change in group],
+            "mirakl_updated_at": [change.mirakl_updated_at for change in group],
+            "bc_acknowledged_at": [acknowledged] * len(group),
+        }
+        if priced:
+            columns["price"] = [change.price for change in group]
+        written.append(columns)
+    return written

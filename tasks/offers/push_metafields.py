@@ -24,7 +24,7 @@ from connectors.state import (
     claim_batch,
     offer_metafields_for,
     resolve_rejections,
-    upsert_offer_map,
+    upsert_offer_map_columns,
     upsert_offer_metafields,
 )
 from tasks.offers.calls import PushStats, acknowledge, owned_claims, quarantine_each, send_batches
@@ -176,12 +176,13 @@ def _record(
                 for change, metafield_id in changes
             ],
         )
-        upsert_offer_map(
+        upsert_offer_map_columns(
             session,
-            [
-                {"product_sku": change.product_sku, "offer_id": change.offer_id, "shop_id": change.shop_id}
-                for change, _ in changes
-            ],
+            {
+                "product_sku": [change.product_sku for change, _ in changes],
+                "offer_id": [change.offer_id for change, _ in changes],
+                "shop_id": [change.shop_id for change, _ in changes],
+            },
         )
         resolve_rejections(
             session, Stream.OFFER_SYNC, [change.product_sku for change, _ in changes], METAFIELD_REJECTED

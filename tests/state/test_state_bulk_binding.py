@@ -172,3 +172,62 @@ def test_offers_written_as_columns_read_back_as_given_on_either_database(session
     assert sorted(stored) == list(range(1, 13))
     assert stored[5][1:3] == ("P-1", 2002) and stored[12][9] == "tripped" and stored[1][4] is None
     assert stored[3][4] == Decimal("4.5") and stored[3][8] == T0 + timedelta(seconds=3)
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        (OutboxItem.id, [3, 1, 99, 3]),
+        (OutboxItem.idempotency_key, ["k-2", "k-é", "missing", "k-'quoted'"]),
+        (OutboxItem.id, []),
+    ],
+)
+def test_among_selects_what_an_in_list_selects_on_either_database(
+    session: Session, column: Any, values: list[Any]
+) -> None:
+    keys = ["k-1", "k-2", "k-é", "k-'quoted'", "k-5"]
+    enqueue_many(session, "offer_sync", "variant", [(key, {"n": n}) for n, key in enumerate(keys)])
+    session.commit()
+
+    def selected(condition: Any) -> list[int]:
+        return sorted(session.scalars(select(OutboxItem.id).where(condition)))
+
+    assert selected(bulk.among(session, column, values)) == selected(column.in_(values))
+    if values:
+        assert selected(bulk.among(session, column, values))  # the case selects some rows, not none on both sides
+
+
+def test_stored_json_reads_back_the_values_written_with_times_in_isoformat(session: Session) -> None:
+    payload = {"sku": "Ré-1", "price": Decimal("19.90"), "at": T0, "paris": T0.astimezone(PARIS), "n": [1, 2.5]}
+    enqueue_many(session, "offer_sync", "variant", [("k", payload)])
+    session.commit()
+    session.expire_all()
+
+    stored = session.scalars(select(OutboxItem.payload)).one()
+    assert stored == {
+        "sku": "Ré-1",
+        "price": "19.90",
+        "at": T0.isoformat(),  # "+00:00", as json.dumps wrote it, not the serialiser's "Z"
+        "paris": T0.astimezone(PARIS).isoformat(),
+        "n": [1, 2.5],
+    }
+
+
+def test_a_payload_json_cannot_encode_is_refused_with_a_type_error(session: Session) -> None:
+    # SQLite's column binding wraps the encoder's TypeError as SQLAlchemy's binding does; psycopg raises it as is.
+    with pytest.raises((StatementError, TypeError), match="not JSON serializable"):
+        enqueue_many(session, "offer_sync", "variant", [("k", {"bad": object()})])
+        session.flush()
+
+
+def test_an_outbox_item_the_session_holds_reads_settled_after_mark_done(session: Session) -> None:
+    enqueue_many(session, "offer_sync", "variant", [("k-1", {"n": 1}), ("k-2", {"n": 2})])
+    session.commit()
+    held = session.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+
+    assert mark_done(session, [held[0].id]) == 1
+
+    assert (held[0].status, held[1].status) == ("done", "pending")
+    session.commit()
+    session.expire_all()
+    assert session.get(OutboxItem, held[0].id).status == "done"
