@@ -26,6 +26,7 @@ from connectors.http import (
 )
 from connectors.http.retry import Sleep
 from connectors.http.statuses import error_for_status
+from connectors.http.transport import network_transport
 
 __all__ = ["ErpClient", "ErpReceipt", "map_erp_error"]
 
@@ -95,7 +96,7 @@ class ErpClient:
             raise ConfigurationError("the ERP sink needs a base_url and a token")
         http = httpx.AsyncClient(
             base_url=base_url,
-            transport=transport,
+            transport=transport or network_transport(),
             timeout=timeout,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )

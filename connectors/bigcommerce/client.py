@@ -64,6 +64,7 @@ from connectors.http import (
 )
 from connectors.http.records import list_adapter
 from connectors.http.retry import Sleep
+from connectors.http.transport import network_transport
 
 __all__ = ["BigCommerceClient"]
 
@@ -140,7 +141,7 @@ class BigCommerceClient:
             base_url=base_url.rstrip("/") + "/",
             headers={"X-Auth-Token": access_token, "Accept": "application/json", "User-Agent": settings.USER_AGENT},
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=transport or network_transport(),
         )
         client = cls(http, store_hash, **kwargs)
         client._owns_http = True

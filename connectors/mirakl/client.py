@@ -41,6 +41,7 @@ from connectors.http import (
 from connectors.http.client import OperationGate
 from connectors.http.records import list_adapter
 from connectors.http.retry import Sleep
+from connectors.http.transport import network_transport
 from connectors.mirakl import settings as s
 from connectors.mirakl.auth import RoleAuth
 from connectors.mirakl.errors import map_mirakl_error
@@ -147,7 +148,7 @@ class MiraklClient:
         http = httpx.AsyncClient(
             base_url=base_url,
             auth=RoleAuth({Role.FRONT: front, Role.OPERATOR: operator}),
-            transport=transport,
+            transport=transport or network_transport(),
             timeout=timeout,
             headers={"Accept": "application/json"},
         )

@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from connectors.state._sql import IN_CHUNK_SIZE, among, chunks, execute_many, insert_for
+from connectors.state._sql import IN_CHUNK_SIZE, among, chunks, execute_columns, insert_for
 from connectors.state.models import OUTBOX_STATUSES, OutboxItem
 from connectors.state.types import utcnow
 
@@ -116,21 +116,10 @@ def enqueue_many(
         set_={"payload": statement.excluded.payload, "updated_at": statement.excluded.updated_at},
         where=table.c.status != "done",
     )
-    rows = [
-        {
-            "stream": stream,
-            "kind": kind,
-            "idempotency_key": key,
-            "payload": dict(payload),
-            "status": "pending",
-            "attempts": 0,
-            "created_at": stamp,
-            "updated_at": stamp,
-        }
-        for key, payload in latest.items()
-    ]
-    # One statement compiled once for every row (`execute_many` sends them in chunks).
-    execute_many(session, statement, rows)
+    # One statement compiled once for every row and sent in chunks; what every row shares is bound once.
+    columns = {"idempotency_key": list(latest), "payload": [dict(payload) for payload in latest.values()]}
+    shared = {"stream": stream, "kind": kind, "status": "pending", "attempts": 0, "created_at": stamp}
+    execute_columns(session, statement, columns, {**shared, "updated_at": stamp})
     return new
 
 

@@ -116,7 +116,7 @@ def test_a_full_writes_book_in_hand_is_what_reading_it_back_gives(store: Session
         written.block_shops(shops, "tripped")
         block_offers(store, offer_ids, "rejected")
         written.block_offers(offer_ids, "rejected")
-    for skus in (["A", "B", "C", "Z"], ["B"], ["none"]):
+    for skus in (["A", "B", "C", "Z"], ["B"], ["none"], ["C", "A", "C"], []):
         stored = read_book(store, skus).sort_values("offer_id", ignore_index=True)
         in_hand = written.of_products(skus).sort_values("offer_id", ignore_index=True)
         assert stored.dtypes.equals(in_hand.dtypes)
