@@ -50,13 +50,16 @@ class CoalescingBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return CoalescingStream(stream)
+        return self.wrap(await self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> httpcore.AsyncNetworkStream:
-        return CoalescingStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
+        return self.wrap(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def wrap(self, stream: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+        """The stream the connection uses over a newly connected socket's."""
+        return CoalescingStream(stream)
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpcore
@@ -37,21 +37,15 @@ class RecordingStream(httpcore.AsyncNetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class RecordingBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
-        self._backend = httpcore.AnyIOBackend()
+class RecordingBackend(CoalescingBackend):
+    """The connectors' backend, over sockets that keep every write they are asked for."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        super().__init__(backend)
         self.writes: list[bytes] = []
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return RecordingStream(stream, self.writes)
+    def wrap(self, stream: httpcore.AsyncNetworkStream) -> httpcore.AsyncNetworkStream:
+        return super().wrap(RecordingStream(stream, self.writes))
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -80,8 +74,8 @@ async def server_url() -> AsyncIterator[str]:
 
 def _recorded_transport() -> tuple[httpx.AsyncHTTPTransport, RecordingBackend]:
     transport = network_transport()
-    recording = RecordingBackend()
-    transport._pool._network_backend = CoalescingBackend(recording)
+    recording = RecordingBackend(httpcore.AnyIOBackend())
+    transport._pool._network_backend = recording
     return transport, recording
 
 
