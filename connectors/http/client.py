@@ -63,6 +63,10 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _log = logging.getLogger("bcmirakl.http")
 
 
+# Distinct request paths whose joined URL is kept (`ApiTransport._absolute`); past it the cache starts again.
+_URLS_KEPT = 1024
+
+
 class ApiTransport:
     """Sends one logical request, with pacing and retries, and returns the read (or raw) successful response."""
 
@@ -92,6 +96,7 @@ class ApiTransport:
         if rand is not None:
             self._retry_kwargs["rand"] = rand
         self._reached_once = False
+        self._urls: dict[str, httpx.URL] = {}
 
     @property
     def total_calls(self) -> int:
@@ -246,6 +251,19 @@ class ApiTransport:
             repeatable=repeatable,
         )
 
+    def _absolute(self, url: str) -> httpx.URL | str:
+        """A path's URL joined to the client's base URL once, not at every call: httpx parses and joins both at each
+        request, half the cost of building a batch write's request (a million-offer sync makes 27,000 of them).
+        An absolute URL (an export chunk's) goes as given; a run's few hundred distinct paths are kept."""
+        if url.startswith(("http://", "https://")):
+            return url
+        joined = self._urls.get(url)
+        if joined is None:
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            joined = self._urls[url] = self.http.build_request("GET", url).url
+        return joined
+
     async def _send_once(
         self,
         method: str,
@@ -266,7 +284,7 @@ class ApiTransport:
         started = time.perf_counter()
         try:
             response = await self.http.request(
-                method, url, params=_clean_params(params), content=content, headers=headers
+                method, self._absolute(url), params=_clean_params(params), content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise TransientApiError("request timed out", system=self.system, operation=operation) from exc

@@ -61,6 +61,7 @@ from connectors.state.offer_book import (
     offers_for_products,
     upsert_offer_book,
     upsert_offer_book_columns,
+    upsert_offer_metafield_columns,
     upsert_offer_metafields,
 )
 from connectors.state.offer_map import (
@@ -238,6 +239,7 @@ __all__ = [
     "upsert_offer_book_columns",
     "upsert_offer_map",
     "upsert_offer_map_columns",
+    "upsert_offer_metafield_columns",
     "upsert_offer_metafields",
     "upsert_order_lines",
     "upsert_order_routes",

@@ -31,6 +31,7 @@ __all__ = [
     "stored_money",
     "upsert_offer_book",
     "upsert_offer_book_columns",
+    "upsert_offer_metafield_columns",
     "upsert_offer_metafields",
 ]
 
@@ -147,6 +148,11 @@ def block_offers(session: Session, offer_ids: Iterable[int], reason: str) -> set
 def upsert_offer_metafields(session: Session, rows: Iterable[Mapping[str, Any]], now: datetime | None = None) -> int:
     """Record metafield ids and pushed hashes keyed by `bc_variant_id`; a row updates only what it carries."""
     return upsert_rows(session, _METAFIELDS, rows, ["bc_variant_id"], now=now)
+
+
+def upsert_offer_metafield_columns(session: Session, columns: Mapping[str, Sequence[Any]]) -> int:
+    """`upsert_offer_metafields` for rows given as equal-length columns, every row carrying every column given."""
+    return upsert_columns(session, _METAFIELDS, columns, ["bc_variant_id"])
 
 
 def offer_metafields_for(

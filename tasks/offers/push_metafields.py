@@ -25,7 +25,7 @@ from connectors.state import (
     offer_metafields_for,
     resolve_rejections,
     upsert_offer_map_columns,
-    upsert_offer_metafields,
+    upsert_offer_metafield_columns,
 )
 from tasks.offers.calls import PushStats, acknowledge, owned_claims, quarantine_each, send_batches
 from tasks.offers.metafields import METAFIELD_KEY, METAFIELD_KIND
@@ -164,17 +164,14 @@ def _record(
 
     def record(session: Session) -> None:
         changes = [(claimed.change, metafield_id) for claimed, metafield_id in done]
-        upsert_offer_metafields(
+        upsert_offer_metafield_columns(
             session,
-            [
-                {
-                    "bc_variant_id": change.variant_id,
-                    "product_sku": change.product_sku,
-                    "metafield_id": metafield_id,
-                    "pushed_hash": change.hash,
-                }
-                for change, metafield_id in changes
-            ],
+            {
+                "bc_variant_id": [change.variant_id for change, _ in changes],
+                "product_sku": [change.product_sku for change, _ in changes],
+                "metafield_id": [metafield_id for _, metafield_id in changes],
+                "pushed_hash": [change.hash for change, _ in changes],
+            },
         )
         upsert_offer_map_columns(
             session,

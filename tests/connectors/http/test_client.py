@@ -275,3 +275,31 @@ async def test_a_json_body_whose_text_mentions_nan_is_sent_as_written() -> None:
     )
 
     assert server.requests[0].content == b'{"note":"NaN or Infinity","price":1.0}'
+
+
+# --- request URLs --------------------------------------------------------------------------------------------------
+
+
+async def test_paths_are_joined_to_the_base_url_as_httpx_joins_them_with_their_params() -> None:
+    seen: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={})
+
+    http = httpx.AsyncClient(base_url="https://api.test/stores/abc/", transport=httpx.MockTransport(record))
+    api = ApiTransport(http, system="test", error_mapper=map_error, retry_policy=POLICY)
+    calls = [
+        ("v3/catalog/variants", {"page": 2}),
+        ("v3/catalog/variants", {"page": 3}),
+        ("/v2/orders?status_id=11", None),
+        ("/v2/orders?status_id=11", {"limit": 50}),  # httpx: given params replace the path's query
+        ("https://chunks.test/of54/1.json", None),
+    ]
+    for path, params in calls:
+        await api.request_json("GET", path, operation="op", params=params)
+
+    assert seen == [str(http.build_request("GET", path, params=params).url) for path, params in calls]
+    assert seen[0] == "https://api.test/stores/abc/v3/catalog/variants?page=2"
+    assert seen[2] == "https://api.test/stores/abc/v2/orders?status_id=11"
+    assert len(api._urls) == 2  # each relative path is joined once; the absolute one is not kept
