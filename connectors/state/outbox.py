@@ -118,8 +118,15 @@ def enqueue_many(
     )
     # One statement compiled once for every row and sent in chunks; what every row shares is bound once.
     columns = {"idempotency_key": list(latest), "payload": [dict(payload) for payload in latest.values()]}
-    shared = {"stream": stream, "kind": kind, "status": "pending", "attempts": 0, "created_at": stamp}
-    execute_columns(session, statement, columns, {**shared, "updated_at": stamp})
+    shared = {
+        "stream": stream,
+        "kind": kind,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    execute_columns(session, statement, columns, shared)
     return new
 
 
@@ -142,12 +149,14 @@ def supersede_held(
     newer payload. Returns how many items came back.
     """
     latest = {key: dict(payload) for key, payload in items}
+    if not latest:
+        return 0
     any_held = select(OutboxItem.id).where(
         OutboxItem.stream == stream, OutboxItem.kind == kind, OutboxItem.status.in_(HELD_STATUSES)
     )
     # Most runs hold nothing: one seek on the claim index then, not a lookup per 1,000 keys (a first full run
     # enqueues a whole catalog).
-    if not latest or session.scalar(any_held.limit(1)) is None:
+    if session.scalar(any_held.limit(1)) is None:
         return 0
     revived: list[int] = []
     for keys in chunks(latest, IN_CHUNK_SIZE):
@@ -214,9 +223,17 @@ def claim_batch(
 
 def _expire_loaded(session: Session, ids: set[int]) -> None:
     """Expire the session's `OutboxItem` instances of these rows, which a Core UPDATE leaves as they were read."""
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, OutboxItem) and inspect(instance).identity[0] in ids:
-            session.expire(instance)
+    for instance in _loaded(session, ids):
+        session.expire(instance)
+
+
+def _loaded(session: Session, ids: set[int]) -> list[OutboxItem]:
+    """The session's `OutboxItem` instances of these rows."""
+    return [
+        instance
+        for instance in session.identity_map.values()
+        if isinstance(instance, OutboxItem) and inspect(instance).identity[0] in ids
+    ]
 
 
 def _due_ids(session: Session, stream: str, kind: str, stamp: datetime, lease: timedelta, limit: int) -> list[int]:
@@ -354,7 +371,6 @@ def _set_status(session: Session, ids: Iterable[int], values: dict[str, Any], no
 def _sync_loaded(session: Session, ids: set[int], values: Mapping[str, Any]) -> None:
     """Give the session's `OutboxItem` instances of these rows the values a Core UPDATE wrote to them, as the ORM's
     "evaluate" synchronisation did, so an item read before it was settled reads settled."""
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, OutboxItem) and inspect(instance).identity[0] in ids:
-            for name, value in values.items():
-                set_committed_value(instance, name, value)
+    for instance in _loaded(session, ids):
+        for name, value in values.items():
+            set_committed_value(instance, name, value)

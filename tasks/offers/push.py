@@ -253,22 +253,24 @@ def _or_dash(value: object) -> str:
 def _acknowledged(changes: Sequence[VariantChange], acknowledged: datetime) -> list[dict[str, list[Any]]]:
     """The offer map's rows for changes BigCommerce saved, as columns: those with a price, then those without
     (which leave the stored price as it is)."""
-    groups = ([c for c in changes if c.price is not None], [c for c in changes if c.price is None])
+    priced = [change for change in changes if change.price is not None]
+    unpriced = [change for change in changes if change.price is None]
     written: list[dict[str, list[Any]]] = []
-    for group, priced in zip(groups, (True, False), strict=True):
-        if not group:
-            continue
-        columns: dict[str, list[Any]] = {
-            "product_sku": [change.product_sku for change in group],
-            "offer_id": [change.offer_id for change in group],
-            "shop_id": [change.shop_id for change in group],
-            "quantity": [change.inventory_level for change in group],
-            "purchasable": [not change.purchasing_disabled for change in group],
-            "pushed_hash": [change.hash for change in group],
-            "mirakl_updated_at": [change.mirakl_updated_at for change in group],
-            "bc_acknowledged_at": [acknowledged] * len(group),
-        }
-        if priced:
-            columns["price"] = [change.price for change in group]
-        written.append(columns)
+    if priced:
+        written.append({**_map_columns(priced, acknowledged), "price": [change.price for change in priced]})
+    if unpriced:
+        written.append(_map_columns(unpriced, acknowledged))
     return written
+
+
+def _map_columns(changes: list[VariantChange], acknowledged: datetime) -> dict[str, list[Any]]:
+    return {
+        "product_sku": [change.product_sku for change in changes],
+        "offer_id": [change.offer_id for change in changes],
+        "shop_id": [change.shop_id for change in changes],
+        "quantity": [change.inventory_level for change in changes],
+        "purchasable": [not change.purchasing_disabled for change in changes],
+        "pushed_hash": [change.hash for change in changes],
+        "mirakl_updated_at": [change.mirakl_updated_at for change in changes],
+        "bc_acknowledged_at": [acknowledged] * len(changes),
+    }
