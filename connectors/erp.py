@@ -26,7 +26,7 @@ from connectors.http import (
 )
 from connectors.http.retry import Sleep
 from connectors.http.statuses import error_for_status
-from connectors.http.transport import network_transport
+from connectors.http.transport import api_http_client
 
 __all__ = ["ErpClient", "ErpReceipt", "map_erp_error"]
 
@@ -94,9 +94,9 @@ class ErpClient:
         """
         if not base_url or not token:
             raise ConfigurationError("the ERP sink needs a base_url and a token")
-        http = httpx.AsyncClient(
+        http = api_http_client(
             base_url=base_url,
-            transport=transport or network_transport(),
+            transport=transport,
             timeout=timeout,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )

@@ -64,7 +64,7 @@ from connectors.http import (
 )
 from connectors.http.records import list_adapter
 from connectors.http.retry import Sleep
-from connectors.http.transport import network_transport
+from connectors.http.transport import api_http_client
 
 __all__ = ["BigCommerceClient"]
 
@@ -137,11 +137,11 @@ class BigCommerceClient:
         if kwargs.get("limiter") is None:
             limiter_kwargs = {"sleep": kwargs["sleep"]} if kwargs.get("sleep") is not None else {}
             kwargs["limiter"] = QuotaLimiter(reserve_share=reserve_share, **limiter_kwargs)
-        http = httpx.AsyncClient(
+        http = api_http_client(
             base_url=base_url.rstrip("/") + "/",
             headers={"X-Auth-Token": access_token, "Accept": "application/json", "User-Agent": settings.USER_AGENT},
             timeout=httpx.Timeout(timeout),
-            transport=transport or network_transport(),
+            transport=transport,
         )
         client = cls(http, store_hash, **kwargs)
         client._owns_http = True

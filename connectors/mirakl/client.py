@@ -41,7 +41,7 @@ from connectors.http import (
 from connectors.http.client import OperationGate
 from connectors.http.records import list_adapter
 from connectors.http.retry import Sleep
-from connectors.http.transport import network_transport
+from connectors.http.transport import api_http_client
 from connectors.mirakl import settings as s
 from connectors.mirakl.auth import RoleAuth
 from connectors.mirakl.errors import map_mirakl_error
@@ -145,10 +145,10 @@ class MiraklClient:
         """
         if not base_url:
             raise ConfigurationError("Mirakl base_url is empty")
-        http = httpx.AsyncClient(
+        http = api_http_client(
             base_url=base_url,
             auth=RoleAuth({Role.FRONT: front, Role.OPERATOR: operator}),
-            transport=transport or network_transport(),
+            transport=transport,
             timeout=timeout,
             headers={"Accept": "application/json"},
         )
