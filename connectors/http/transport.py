@@ -49,7 +49,6 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _HEAD_LIMIT = 256 * 1024
 # Bytes read per step of a body without a length (read to the close); the read timeout restarts at each.
 _READ_STEP = 1024 * 1024
-_FORBIDDEN_IN_HEADERS = (b"\r", b"\n", b"\0")
 
 
 def network_transport() -> httpx.AsyncBaseTransport:
@@ -251,22 +250,23 @@ async def _body(request: httpx.Request) -> bytes:
 
 
 def _request_bytes(request: httpx.Request, body: bytes) -> bytes:
-    """Request line, headers and body as sent; a streamed body goes with its length instead of chunked."""
-    target = request.url.raw_path
-    lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
-    headers = request.headers.raw
-    streamed = any(name.lower() == b"transfer-encoding" for name, _ in headers)
+    """Request line, headers and body as sent; a streamed body goes with its length instead of chunked.
+
+    A header holding a line break (or a NUL) would split the request: the head is refused when it holds any
+    other than the one ending each line, counted over the whole head at once rather than per header."""
+    headers = [(name, value) for name, value in request.headers.raw if name.lower() != b"transfer-encoding"]
+    lines = [request.method.encode("ascii"), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
     for name, value in headers:
-        if streamed and name.lower() == b"transfer-encoding":
-            continue
-        if any(forbidden in name or forbidden in value for forbidden in _FORBIDDEN_IN_HEADERS):
-            raise httpx.LocalProtocolError("a header name or value holds a line break", request=request)
         lines += (name, b": ", value, b"\r\n")
+    streamed = len(headers) != len(request.headers.raw)  # its body was read whole above
     if streamed:
         lines += (b"Content-Length: ", str(len(body)).encode("ascii"), b"\r\n")
     lines.append(b"\r\n")
-    lines.append(body)
-    return b"".join(lines)
+    head = b"".join(lines)
+    breaks = 1 + len(headers) + streamed + 1  # the request line's, one per header, the blank line's
+    if head.count(b"\n") != breaks or head.count(b"\r") != breaks or b"\0" in head:
+        raise httpx.LocalProtocolError("a header name or value holds a line break", request=request)
+    return head + body
 
 
 async def _read_answer(
