@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ipaddress
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from connectors.bigcommerce.client import BigCommerceClient
 from connectors.http.transport import Http11Transport, api_http_client, network_transport
@@ -329,3 +337,46 @@ def test_with_a_proxy_in_the_environment_the_clients_go_through_httpx_and_the_pr
     assert type(client.http._transport) is httpx.AsyncHTTPTransport
     proxied = client.http._transport_for_url(httpx.URL("https://api.bigcommerce.com/stores/x"))
     assert proxied is not client.http._transport  # the proxy's mount
+
+
+def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1, and a client context trusting only that certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+async def test_https_is_spoken_over_tls_with_the_certificate_checked(tmp_path: Path) -> None:
+    server_context, trusting = _self_signed(tmp_path)
+    served = Server(json_answer())
+    listening = await asyncio.start_server(served.serve, "127.0.0.1", 0, ssl=server_context)
+    url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    async with listening:
+        async with httpx.AsyncClient(base_url=url, transport=Http11Transport(ssl_context=trusting)) as http:
+            answers = [(await http.put("/v3/catalog/variants", json=[n])).json() for n in range(2)]
+        async with httpx.AsyncClient(base_url=url, transport=Http11Transport()) as http:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await http.get("/")  # the system's trust store does not know the test's certificate
+
+    assert [answer["received"] for answer in answers] == [3, 3]
+    assert served.connections == 1  # kept alive over TLS
