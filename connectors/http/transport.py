@@ -48,7 +48,7 @@ _NO_BODY = frozenset({204, 304})
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 # Longest response head read (status line and headers); the stream reader's buffer limit.
 _HEAD_LIMIT = 256 * 1024
-# Bytes read per step of a body without a length (read to the close); the read timeout restarts at each.
+# Bytes read per step of a large body; the read timeout restarts at each.
 _READ_STEP = 1024 * 1024
 
 
@@ -342,13 +342,32 @@ async def _read_body(
         if chunked:
             answer.content = await _read_chunked(request, reader, clock, timeout)
         elif length is not None and not to_close:
-            answer.content = await reader.readexactly(length)
+            answer.content = await _read_length(reader, length, clock, timeout)
         else:
             answer.content = await _read_to_close(reader, clock, timeout)
             close = True
     except asyncio.IncompleteReadError as exc:
         raise httpx.RemoteProtocolError("server disconnected in the middle of the body", request=request) from exc
+    except asyncio.LimitOverrunError as exc:
+        raise httpx.RemoteProtocolError("chunk header too long", request=request) from exc
     answer.reusable = not close
+
+
+async def _read_length(
+    reader: asyncio.StreamReader, length: int, clock: asyncio.Timeout, timeout: float | None
+) -> bytes:
+    """A body of a known length: in one read when small, in `_READ_STEP`s when large (an export chunk on a slow
+    link), the read timeout restarting after each."""
+    if length <= _READ_STEP:
+        return await reader.readexactly(length)
+    parts: list[bytes] = []
+    left = length
+    while left:
+        part = await reader.readexactly(min(left, _READ_STEP))
+        parts.append(part)
+        left -= len(part)
+        _restart(clock, timeout)
+    return b"".join(parts)
 
 
 async def _read_chunked(

@@ -380,3 +380,24 @@ async def test_https_is_spoken_over_tls_with_the_certificate_checked(tmp_path: P
 
     assert [answer["received"] for answer in answers] == [3, 3]
     assert served.connections == 1  # kept alive over TLS
+
+
+async def test_a_large_body_that_keeps_coming_is_not_cut_by_the_read_timeout() -> None:
+    body = b"x" * (3 * 1024 * 1024 + 5)
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body))
+        for at in range(0, len(body), 1024 * 1024):
+            writer.write(body[at : at + 1024 * 1024])
+            await writer.drain()
+            await asyncio.sleep(0.15)
+        writer.close()
+
+    listening = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    # 0.6 s in all, never 0.4 s without a byte: the timeout is between bytes, as httpx's.
+    async with listening, httpx.AsyncClient(transport=Http11Transport(), timeout=0.4) as http:
+        answer = await http.get(url)
+
+    assert len(answer.content) == len(body)
