@@ -50,6 +50,7 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _HEAD_LIMIT = 256 * 1024
 # Bytes read per step of a large body; the read timeout restarts at each.
 _READ_STEP = 1024 * 1024
+_NO_RESPONSE = "server disconnected without sending a response"
 
 
 def network_transport() -> httpx.AsyncBaseTransport:
@@ -120,7 +121,8 @@ class _Answer:
 
 
 class _Stale(Exception):
-    """A reused connection was found closed before any of the answer came: the request was not served."""
+    """A reused connection was found closed before any of the answer came: the request was not served. Raised
+    only for a reused connection (`stale=True`); a new one that closes fails as `RemoteProtocolError`."""
 
 
 class Http11Transport(httpx.AsyncBaseTransport):
@@ -183,14 +185,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
                 return await self._send(request, origin, connection, data, timeouts, reused=True)
             except _Stale:
                 if request.method not in _IDEMPOTENT:
-                    raise httpx.RemoteProtocolError(
-                        "server disconnected without sending a response", request=request
-                    ) from None
+                    raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request) from None
         connection = await self._connect(request, origin, timeouts.get("connect"))
-        try:
-            return await self._send(request, origin, connection, data, timeouts, reused=False)
-        except _Stale:
-            raise httpx.RemoteProtocolError("server disconnected without sending a response", request=request) from None
+        return await self._send(request, origin, connection, data, timeouts, reused=False)
 
     async def _send(
         self,
@@ -291,7 +288,7 @@ async def _read_head(request: httpx.Request, reader: asyncio.StreamReader, *, st
     except asyncio.IncompleteReadError as exc:
         if not exc.partial and stale:
             raise _Stale from exc
-        raise httpx.RemoteProtocolError("server disconnected without sending a response", request=request) from exc
+        raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request) from exc
     except ConnectionResetError as exc:
         if stale:
             raise _Stale from exc

@@ -79,14 +79,23 @@ def json_answer(status: int = 200, extra: bytes = b"") -> Answer:
     return answer
 
 
+async def _listen(
+    handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    tls: ssl.SSLContext | None = None,
+) -> tuple[asyncio.Server, str]:
+    """A server on a free local port running `handler` per connection, and its base URL."""
+    listening = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
+    scheme = "https" if tls else "http"
+    return listening, f"{scheme}://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+
+
 @pytest.fixture
 async def serve() -> AsyncIterator[Callable[[Server], Awaitable[Server]]]:
     servers: list[asyncio.Server] = []
 
     async def start(server: Server) -> Server:
-        listening = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+        listening, server.url = await _listen(server.serve)
         servers.append(listening)
-        server.url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
         return server
 
     yield start
@@ -239,8 +248,7 @@ async def test_a_silent_server_times_out_as_httpx_read_timeout(serve: Callable[[
         await reader.read(100)
         await asyncio.sleep(5)
 
-    listening = await asyncio.start_server(never, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    listening, url = await _listen(never)
     async with listening, httpx.AsyncClient(transport=Http11Transport(), timeout=0.2) as http:
         with pytest.raises(httpx.ReadTimeout):
             await http.get(url)
@@ -289,8 +297,7 @@ async def test_callers_beyond_the_connection_limit_wait_and_time_out_as_pool_tim
         await writer.drain()
         writer.close()
 
-    listening = await asyncio.start_server(slow, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    listening, url = await _listen(slow)
     timeout = httpx.Timeout(5.0, pool=0.1)
     async with listening, httpx.AsyncClient(transport=Http11Transport(max_connections=1), timeout=timeout) as http:
         first = asyncio.create_task(http.get(url))
@@ -369,8 +376,7 @@ def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
 async def test_https_is_spoken_over_tls_with_the_certificate_checked(tmp_path: Path) -> None:
     server_context, trusting = _self_signed(tmp_path)
     served = Server(json_answer())
-    listening = await asyncio.start_server(served.serve, "127.0.0.1", 0, ssl=server_context)
-    url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    listening, url = await _listen(served.serve, server_context)
     async with listening:
         async with httpx.AsyncClient(base_url=url, transport=Http11Transport(ssl_context=trusting)) as http:
             answers = [(await http.put("/v3/catalog/variants", json=[n])).json() for n in range(2)]
@@ -394,8 +400,7 @@ async def test_a_large_body_that_keeps_coming_is_not_cut_by_the_read_timeout() -
             await asyncio.sleep(0.15)
         writer.close()
 
-    listening = await asyncio.start_server(trickle, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    listening, url = await _listen(trickle)
     # 0.6 s in all, never 0.4 s without a byte: the timeout is between bytes, as httpx's.
     async with listening, httpx.AsyncClient(transport=Http11Transport(), timeout=0.4) as http:
         answer = await http.get(url)
