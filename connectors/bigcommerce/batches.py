@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.bigcommerce.errors import BatchItemError, BatchRejectedError
-from connectors.bigcommerce.models import Metafield
+from connectors.bigcommerce.models import SavedMetafield
 
 __all__ = ["locate_rejected_variants", "unsaved_metafields"]
 
@@ -52,7 +52,7 @@ def _locate(key: str, ids: Sequence[int]) -> int | None:
 
 
 def unsaved_metafields(
-    bodies: Sequence[Mapping[str, Any]], saved: list[Metafield], exc: BatchRejectedError
+    bodies: Sequence[Mapping[str, Any]], saved: Sequence[SavedMetafield], exc: BatchRejectedError
 ) -> list[tuple[int, str]]:
     """(position, the API's best message) of each body of a partially saved metafield batch that was not saved.
 

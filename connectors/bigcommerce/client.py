@@ -41,6 +41,7 @@ from connectors.bigcommerce.models import (
     RefundItem,
     RefundPaymentRequest,
     RefundQuote,
+    SavedMetafield,
     Shipment,
     ShipmentCreate,
     ShippingAddress,
@@ -60,9 +61,10 @@ from connectors.http import (
     MalformedResponseError,
     QuotaLimiter,
     RetryPolicy,
+    decode_json,
     parse_page,
 )
-from connectors.http.records import list_adapter
+from connectors.http.records import DataList, data_adapter, list_adapter
 from connectors.http.retry import Sleep
 from connectors.http.transport import api_http_client
 
@@ -285,8 +287,7 @@ class BigCommerceClient:
         return VariantBatchResult(updated=updated, rejected=rejected)
 
     async def _put_variants(self, bodies: list[dict[str, Any]]) -> list[UpdatedVariant]:
-        body = await self._json("PUT", f"{self._v3}/{settings.VARIANTS}", "update_variants", json_body=bodies)
-        return self._page(UpdatedVariant, _v3_list(body, "update_variants"), "update_variants")
+        return await self._written("PUT", f"{self._v3}/{settings.VARIANTS}", "update_variants", UpdatedVariant, bodies)
 
     def iter_variant_metafields(
         self, *, namespace: str | None = None, key: str | None = None, **filters: Any
@@ -379,12 +380,12 @@ class BigCommerceClient:
         path = f"{self._v3}/{resource}"
         bodies = _bodies(items)
         try:
-            body = await self._json(method, path, operation, json_body=bodies, repeatable=method == "PUT")
+            saved = await self._written(method, path, operation, SavedMetafield, bodies, repeatable=method == "PUT")
         except BatchRejectedError as exc:
-            saved = self._page(Metafield, exc.accepted, operation)
-            unsaved = unsaved_metafields(bodies, saved, exc)
-            return MetafieldBatchResult(saved=saved, rejected=[(items[at], message) for at, message in unsaved])
-        return MetafieldBatchResult(saved=self._page(Metafield, _v3_list(body, operation), operation))
+            accepted = self._page(Metafield, exc.accepted, operation)
+            unsaved = unsaved_metafields(bodies, accepted, exc)
+            return MetafieldBatchResult(saved=accepted, rejected=[(items[at], message) for at, message in unsaved])
+        return MetafieldBatchResult(saved=saved)
 
     # --- inventory -------------------------------------------------------------------------------------------
 
@@ -952,6 +953,32 @@ class BigCommerceClient:
         return await self.transport.request_json(
             method, path, operation=operation, json_body=json_body, repeatable=repeatable
         )
+
+    async def _written(
+        self, method: str, path: str, operation: str, model: type[M], bodies: list[Any], *, repeatable: bool = True
+    ) -> list[M]:
+        """A batch write's answer: its `data` records as `model`, validated from the body's bytes.
+
+        Only what `model` declares is read: the push makes a write per 50 variants or metafields, and decoding
+        each answer's every field into dicts first cost more than the call's own HTTP. A body that does not fit
+        (not UTF-8, no `data` list, a record that does not match) is decoded and judged as any answer is, so it
+        fails, or is retried, as before.
+        """
+
+        def read(response: httpx.Response) -> Any:
+            try:
+                return data_adapter(model).validate_json(response.content)
+            except ValidationError:
+                if response.status_code == 204:
+                    return None
+                return decode_json(response, system=settings.SYSTEM, operation=operation)
+
+        body = await self.transport.request(
+            method, path, operation=operation, json_body=bodies, read=read, repeatable=repeatable
+        )
+        if isinstance(body, DataList):
+            return body.data
+        return self._page(model, _v3_list(body, operation), operation)
 
     def _iter_v3(self, path: str, operation: str, filters: dict[str, Any], model: type[M]) -> AsyncIterator[list[M]]:
         params = dict(filters)

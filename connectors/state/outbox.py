@@ -117,7 +117,9 @@ def enqueue_many(
         where=table.c.status != "done",
     )
     # One statement compiled once for every row and sent in chunks; what every row shares is bound once.
-    columns = {"idempotency_key": list(latest), "payload": [dict(payload) for payload in latest.values()]}
+    # A payload given as a plain dict is stored as it is: copying a catalog's payloads only fed the collector.
+    payloads = [payload if type(payload) is dict else dict(payload) for payload in latest.values()]
+    columns = {"idempotency_key": list(latest), "payload": payloads}
     shared = {
         "stream": stream,
         "kind": kind,
@@ -148,16 +150,14 @@ def supersede_held(
     after its refused stock-out oversells, chaos seed 173). Call it before `enqueue_many`, which then writes the
     newer payload. Returns how many items came back.
     """
-    latest = {key: dict(payload) for key, payload in items}
-    if not latest:
-        return 0
     any_held = select(OutboxItem.id).where(
         OutboxItem.stream == stream, OutboxItem.kind == kind, OutboxItem.status.in_(HELD_STATUSES)
     )
-    # Most runs hold nothing: one seek on the claim index then, not a lookup per 1,000 keys (a first full run
-    # enqueues a whole catalog).
+    # Most runs hold nothing: one seek on the claim index then, not a lookup per 1,000 keys nor a copy of each
+    # payload (a first full run enqueues a whole catalog).
     if session.scalar(any_held.limit(1)) is None:
         return 0
+    latest = {key: dict(payload) for key, payload in items}
     revived: list[int] = []
     for keys in chunks(latest, IN_CHUNK_SIZE):
         held = session.execute(
@@ -216,7 +216,8 @@ def claim_batch(
         )
         .returning(*_CLAIMED_COLUMNS)
     )
-    claimed = sorted(map(ClaimedItem._make, session.execute(statement).tuples()), key=lambda item: item.id)
+    # Fetched whole (`all`): iterating the result fetched the rows one driver call at a time.
+    claimed = sorted(map(ClaimedItem._make, session.execute(statement).all()), key=lambda item: item.id)
     _expire_loaded(session, {item.id for item in claimed})
     return claimed
 
@@ -243,15 +244,16 @@ def _due_ids(session: Session, stream: str, kind: str, stamp: datetime, lease: t
     next_attempt_at) index in id order and stopping at `limit`: one query with an OR of them read (and sorted)
     every pending row at each claim, which a million-item first push cannot afford.
     """
-    of_kind = select(OutboxItem.id).where(OutboxItem.stream == stream, OutboxItem.kind == kind)
+    table = _TABLE  # Core columns: the ORM's statement handling cost more than these index seeks
+    of_kind = select(table.c.id).where(table.c.stream == stream, table.c.kind == kind)
     ways = (
-        of_kind.where(OutboxItem.status == "pending", OutboxItem.next_attempt_at.is_(None)),
-        of_kind.where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= stamp),
-        of_kind.where(OutboxItem.status == "in_flight", OutboxItem.claimed_at < stamp - lease),
+        of_kind.where(table.c.status == "pending", table.c.next_attempt_at.is_(None)),
+        of_kind.where(table.c.status == "pending", table.c.next_attempt_at <= stamp),
+        of_kind.where(table.c.status == "in_flight", table.c.claimed_at < stamp - lease),
     )
     ids: list[int] = []
     for query in ways:
-        ids += session.scalars(query.order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True))
+        ids += session.scalars(query.order_by(table.c.id).limit(limit).with_for_update(skip_locked=True)).all()
     return sorted(ids)[:limit]
 
 
@@ -313,11 +315,11 @@ def superseded(session: Session, items: Iterable[ClaimedItem]) -> set[int]:
     found: set[int] = set()
     for stamp, claimed in by_stamp.items():
         for batch in chunks(claimed, IN_CHUNK_SIZE):
-            query = select(OutboxItem.id, OutboxItem.payload).where(
-                among(session, OutboxItem.id, batch), OutboxItem.updated_at != stamp
+            query = select(_TABLE.c.id, _TABLE.c.payload).where(
+                among(session, _TABLE.c.id, batch), _TABLE.c.updated_at != stamp
             )
             found |= {
-                item_id for item_id, payload in session.execute(query).tuples() if payload != claimed[item_id].payload
+                item_id for item_id, payload in session.execute(query).all() if payload != claimed[item_id].payload
             }
     return found
 

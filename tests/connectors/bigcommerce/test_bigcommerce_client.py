@@ -24,6 +24,7 @@ from connectors.bigcommerce import (
 )
 from connectors.http import (
     ConfigurationError,
+    MalformedResponseError,
     PermanentApiError,
     QuotaLimiter,
     RateLimitError,
@@ -389,6 +390,34 @@ async def test_update_variants_rejects_all_remaining_when_the_resubmission_fails
     assert result.rejected[503] == "Worse (1.inventory_level: no)"
     assert result.rejected[502].startswith("refused on re-submission")
     assert len(server.requests) == 2
+
+
+async def test_a_write_answer_is_read_only_for_what_the_caller_reads(make_client):
+    # Fields the models do not declare (a metafield's dates, even malformed ones) are skipped, not validated.
+    metafield = {"id": 9, "namespace": "n", "key": "k", "value": "v", "resource_id": 501, "date_created": "garbled"}
+    server = ScriptedServer(
+        ok({"data": [variant(501, price="not a number", option_values=[{"x": 1}])], "meta": {}}),
+        ok({"data": [metafield], "meta": {}}),
+    )
+    async with make_client(server) as client:
+        variants = await client.update_variants([VariantUpdate(id=501, price=Decimal("1"))])
+        metafields = await client.create_variant_metafields(
+            [MetafieldCreate(namespace="n", key="k", value="v", resource_id=501)]
+        )
+
+    assert [(v.id, v.product_id) for v in variants.updated] == [(501, 7)]
+    assert [(m.id, m.resource_id, m.value) for m in metafields.saved] == [(9, 501, "v")]
+
+
+async def test_a_write_answer_missing_what_the_caller_reads_is_malformed_as_before(make_client):
+    server = ScriptedServer(ok({"data": [{"id": 501}], "meta": {}}), ok({"meta": {}}))
+    async with make_client(server) as client:
+        with pytest.raises(MalformedResponseError, match="does not match UpdatedVariant"):
+            await client.update_variants([VariantUpdate(id=501, price=Decimal("1"))])
+        with pytest.raises(MalformedResponseError, match="expected a `data` list"):
+            await client.update_variants([VariantUpdate(id=501, price=Decimal("1"))])
+
+    assert len(server.requests) == 2  # judged after the call, as before: not re-sent
 
 
 async def test_update_variants_raises_when_no_item_can_be_identified(make_client):
