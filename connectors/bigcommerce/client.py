@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from connectors.bigcommerce import settings
@@ -61,7 +61,6 @@ from connectors.http import (
     MalformedResponseError,
     QuotaLimiter,
     RetryPolicy,
-    decode_json,
     parse_page,
 )
 from connectors.http.records import DataList, data_adapter, list_adapter
@@ -948,10 +947,17 @@ class BigCommerceClient:
     # --- request plumbing ------------------------------------------------------------------------------------
 
     async def _json(
-        self, method: str, path: str, operation: str, *, json_body: Any = None, repeatable: bool = True
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        json_body: Any = None,
+        repeatable: bool = True,
+        shape: TypeAdapter[Any] | None = None,
     ) -> Any:
         return await self.transport.request_json(
-            method, path, operation=operation, json_body=json_body, repeatable=repeatable
+            method, path, operation=operation, json_body=json_body, repeatable=repeatable, shape=shape
         )
 
     async def _written(
@@ -964,18 +970,8 @@ class BigCommerceClient:
         (not UTF-8, no `data` list, a record that does not match) is decoded and judged as any answer is, so it
         fails, or is retried, as before.
         """
-
-        def read(response: httpx.Response) -> Any:
-            try:
-                return data_adapter(model).validate_json(response.content)
-            except ValidationError:
-                if response.status_code == 204:
-                    return None
-                return decode_json(response, system=settings.SYSTEM, operation=operation)
-
-        body = await self.transport.request(
-            method, path, operation=operation, json_body=bodies, read=read, repeatable=repeatable
-        )
+        shape = data_adapter(model)
+        body = await self._json(method, path, operation, json_body=bodies, repeatable=repeatable, shape=shape)
         if isinstance(body, DataList):
             return body.data
         return self._page(model, _v3_list(body, operation), operation)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, overload
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json, to_json
 
 from common.errors import (
@@ -226,8 +227,13 @@ class ApiTransport:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         repeatable: bool = True,
+        shape: TypeAdapter[Any] | None = None,
     ) -> Any:
         """`request` reading the body as JSON; a 204 reads as None, an unreadable body is retried.
+
+        With `shape`, a body that fits it is validated straight from its bytes and returned as `shape` gives it
+        (pydantic-core skips what `shape` does not declare, without building it); any other body is decoded as
+        without, for the caller to judge.
 
         Raises:
             MalformedResponseError: the one attempt of a write that is not repeatable was unreadable.
@@ -237,6 +243,11 @@ class ApiTransport:
         def read(response: httpx.Response) -> Any:
             if response.status_code == 204:
                 return None
+            if shape is not None:
+                try:
+                    return shape.validate_json(response.content)
+                except ValidationError:
+                    pass
             return decode_json(response, system=self.system, operation=operation)
 
         return await self.request(
